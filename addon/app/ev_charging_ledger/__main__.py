@@ -1,0 +1,7 @@
+"""``python -m ev_charging_ledger``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

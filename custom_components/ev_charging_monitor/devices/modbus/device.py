@@ -1,0 +1,294 @@
+"""A wallbox or meter driven by a declarative Modbus profile."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from typing import Any
+
+from ..errors import DeviceError, UnsupportedDeviceError
+from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
+from .client import ModbusTransport
+from .codecs import (
+    NUMERIC_WIDTH,
+    STRING_TYPES,
+    DataType,
+    decode_number,
+    decode_string,
+    encode_number,
+    raw_integer,
+)
+from .planner import ReadBlock, plan_reads
+from .profile import EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
+    """Decode one value; sentinels and NaN become None, never 0."""
+    if spec.type is DataType.BOOL:
+        return bool(registers[0])
+    if spec.type in STRING_TYPES:
+        return decode_string(registers, spec.type)
+    if spec.sentinels and raw_integer(registers, spec.word_order) in spec.sentinels:
+        return None
+    value = decode_number(registers, spec.type, spec.word_order)
+    if value is None:
+        return None
+    if spec.mask is not None or spec.shift:
+        value = (int(value) >> spec.shift) & (spec.mask if spec.mask is not None else -1)
+    if spec.enum is not None:
+        return spec.enum.get(int(value), spec.enum.get(str(int(value))))
+    if spec.scale != 1.0:
+        value = value * spec.scale
+    return value
+
+
+class ModbusDevice:
+    """Reads and controls one device through its profile.
+
+    One `read()` is one planned batch of requests; writes go through the same transport, so
+    they never interleave with a poll.
+    """
+
+    def __init__(
+        self,
+        profile: ModbusProfile,
+        host: str,
+        *,
+        port: int | None = None,
+        unit: int | None = None,
+        timeout: float = 3.0,
+        transport: ModbusTransport | None = None,
+    ) -> None:
+        """Bind a profile to a host; `unit` overrides the profile's default unit id."""
+        self.profile = profile
+        self.host = host
+        self.port = port or profile.port
+        self._unit_offset = {} if unit is None else {profile.unit: unit}
+        self.transport = transport or ModbusTransport(host, self.port, timeout=timeout)
+        self._plan = plan_reads(
+            (self._unit_spec(spec) for spec in profile.values),
+            max_registers=profile.max_registers,
+            max_gap=profile.max_gap,
+            split_values=profile.split_values,
+        )
+        self._setpoint_a: float | None = None
+        self._watchdog_task: asyncio.Task[None] | None = None
+
+    def _unit(self, unit: int | None) -> int:
+        unit = self.profile.unit if unit is None else unit
+        return self._unit_offset.get(unit, unit)
+
+    def _unit_spec(self, spec: RegisterSpec) -> RegisterSpec:
+        unit = self._unit(spec.unit)
+        if unit == spec.unit:
+            return spec
+        return RegisterSpec(**{**spec.__dict__, "unit": unit})
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this device can do."""
+        return self.profile.capabilities
+
+    @property
+    def read_plan(self) -> list[ReadBlock]:
+        """The requests one poll makes."""
+        return list(self._plan)
+
+    async def close(self) -> None:
+        """Stop the watchdog and close the connection."""
+        await self.stop_watchdog()
+        await self.transport.close()
+
+    async def _read_spec(self, spec: RegisterSpec) -> Any:
+        registers = await self.transport.read(
+            spec.table, self._unit(spec.unit), spec.address, spec.count
+        )
+        return decode_value(spec, registers)
+
+    async def identify(self) -> Identity:
+        """Read manufacturer, model, serial and firmware."""
+        found: dict[str, str | None] = {}
+        for key, source in self.profile.identity.items():
+            if isinstance(source, str):
+                found[key] = source
+                continue
+            value = await self._read_spec(source)
+            found[key] = None if value is None else _format_identity(value)
+        return Identity(
+            manufacturer=found.get("manufacturer") or self.profile.manufacturer,
+            model=found.get("model") or self.profile.name,
+            serial=found.get("serial"),
+            firmware=found.get("firmware"),
+        )
+
+    async def read_values(self) -> dict[str, Any]:
+        """Run the planned batch and decode every value of the profile."""
+        values: dict[str, Any] = {}
+        for block in self._plan:
+            registers = await self.transport.read(
+                block.table, block.unit, block.address, block.count
+            )
+            for spec in block.specs:
+                offset = spec.address - block.address
+                values[spec.name] = decode_value(spec, registers[offset : offset + spec.count])
+        for spec in self.profile.values:
+            if spec.scale_factor is None or values.get(spec.name) is None:
+                continue
+            exponent = values.get(spec.scale_factor)
+            values[spec.name] = None if exponent is None else values[spec.name] * 10**exponent
+        return values
+
+    async def read(self) -> Reading:
+        """Poll the device once."""
+        values = await self.read_values()
+        fields = {name: values[name] for name in READING_FIELDS if name in values}
+        fields["state"] = self._state(values)
+        if (
+            "enabled" not in fields
+            and self.profile.enable is not None
+            and self.profile.enable.mode is EnableMode.ZERO_CURRENT
+            and fields.get("current_limit") is not None
+        ):
+            fields["enabled"] = fields["current_limit"] > 0
+        for key in ("power", "energy", "energy_export", "session_energy"):
+            value = fields.get(key)
+            if isinstance(value, float) and not math.isfinite(value):
+                fields[key] = None
+        extra = {name: value for name, value in values.items() if name not in READING_FIELDS}
+        return Reading(**fields, extra=extra)
+
+    def _state(self, values: dict[str, Any]) -> ChargerState | None:
+        profile = self.profile
+        if profile.state_from is not None:
+            raw = values.get(profile.state_from)
+            if raw is None:
+                return None
+            key = int(raw) if isinstance(raw, (int, float)) else raw
+            return profile.state_map.get(key)
+        for rule in profile.state_rules:
+            if all(condition.holds(values) for condition in rule.conditions):
+                return rule.state
+        return None
+
+    async def set_current_limit(self, amps: float) -> None:
+        """Set the charging current limit in A, within the device's range."""
+        control = self.profile.current
+        if control is None:
+            raise UnsupportedDeviceError(f"{self.profile.name} has no current setpoint")
+        caps = self.capabilities
+        low = caps.min_current_a if caps.min_current_a is not None else 0
+        high = caps.max_current_a if caps.max_current_a is not None else math.inf
+        if amps != 0 and not low <= amps <= high:
+            raise ValueError(f"current limit {amps} A is outside {low}..{high} A")
+        self._setpoint_a = amps
+        await self._write_setpoint(amps)
+
+    async def _write_setpoint(self, amps: float) -> None:
+        control = self.profile.current
+        assert control is not None
+        raw = amps / control.amps_per_unit
+        registers = encode_number(raw, control.type, control.word_order)
+        await self.transport.write_registers(
+            self._unit(control.unit),
+            control.address,
+            registers,
+            multiple=control.multiple or NUMERIC_WIDTH[control.type] > 1,
+        )
+
+    async def set_enabled(self, enabled: bool) -> None:
+        """Allow or stop charging."""
+        enable = self.profile.enable
+        if enable is None:
+            raise UnsupportedDeviceError(f"{self.profile.name} cannot be enabled remotely")
+        match enable.mode:
+            case EnableMode.ZERO_CURRENT:
+                if not enabled:
+                    await self._write_setpoint(0)
+                    return
+                amps = self._setpoint_a or self.capabilities.max_current_a
+                if amps is None:
+                    raise UnsupportedDeviceError("no current limit known to resume charging")
+                await self._write_setpoint(amps)
+            case EnableMode.COIL:
+                assert enable.address is not None
+                await self.transport.write_coil(self._unit(enable.unit), enable.address, enabled)
+            case EnableMode.REGISTER:
+                assert enable.address is not None
+                await self.transport.write_registers(
+                    self._unit(enable.unit),
+                    enable.address,
+                    [enable.on if enabled else enable.off],
+                    multiple=False,
+                )
+
+    async def keep_alive(self) -> None:
+        """Do one watchdog action, so the device stays under remote control."""
+        watchdog = self.profile.watchdog
+        if watchdog is None:
+            return
+        match watchdog.action:
+            case WatchdogAction.WRITE:
+                assert watchdog.address is not None
+                await self.transport.write_registers(
+                    self._unit(watchdog.unit), watchdog.address, [watchdog.value], multiple=False
+                )
+            case WatchdogAction.REWRITE_SETPOINT:
+                if self._setpoint_a is not None:
+                    await self._write_setpoint(self._setpoint_a)
+            case WatchdogAction.READ:
+                if self._plan:
+                    block = self._plan[0]
+                    await self.transport.read(block.table, block.unit, block.address, 1)
+
+    def start_watchdog(self, interval: float | None = None) -> None:
+        """Run keep_alive() periodically in the background until close()."""
+        watchdog = self.profile.watchdog
+        if watchdog is None or self._watchdog_task is not None:
+            return
+        period = interval or watchdog.interval
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.keep_alive()
+                except DeviceError as err:
+                    _LOGGER.debug("watchdog of %s failed: %s", self.host, err)
+                await asyncio.sleep(period)
+
+        self._watchdog_task = asyncio.get_running_loop().create_task(
+            loop(), name=f"ev_charging_monitor watchdog {self.host}"
+        )
+
+    async def stop_watchdog(self) -> None:
+        """Stop the background watchdog."""
+        task, self._watchdog_task = self._watchdog_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _format_identity(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def probe_profile(transport: ModbusTransport, profile: ModbusProfile, unit: int) -> bool:
+    """Whether the device behind the transport answers this profile's probes."""
+    if not profile.detect:
+        return False
+    for probe in profile.detect:
+        spec = probe.spec
+        probe_unit = unit if spec.unit == profile.unit else spec.unit
+        try:
+            registers = await transport.read(spec.table, probe_unit, spec.address, spec.count)
+        except DeviceError:
+            return False
+        if not probe.matches(decode_value(spec, registers)):
+            return False
+    return True

@@ -1,0 +1,535 @@
+"""Declarative Modbus device profiles: the data that describes one device family.
+
+A profile is a YAML document (see profiles/*.yaml for the shipped ones). It is validated
+here; every error names the field and the problem, so a user-supplied profile can be fixed
+from the message alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+import yaml
+
+from ..errors import InvalidProfileError
+from ..models import Capabilities, ChargerState, DeviceKind
+from .codecs import NUMERIC_WIDTH, STRING_TYPES, DataType, WordOrder, register_count
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+class Table(StrEnum):
+    """The four Modbus data tables."""
+
+    HOLDING = "holding"  # FC3 read, FC6/FC16 write
+    INPUT = "input"  # FC4
+    COIL = "coil"  # FC1 read, FC5 write
+    DISCRETE = "discrete"  # FC2
+
+    @property
+    def is_bits(self) -> bool:
+        """Whether the table holds single bits rather than 16-bit registers."""
+        return self in (Table.COIL, Table.DISCRETE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterSpec:
+    """Where one value lives and how to turn its registers into a number or string."""
+
+    name: str
+    table: Table
+    address: int
+    unit: int
+    type: DataType
+    count: int
+    word_order: WordOrder = WordOrder.BIG
+    scale: float = 1.0
+    scale_factor: str | None = None  # name of a SunSpec scale-factor value (10 ** sf)
+    mask: int | None = None
+    shift: int = 0
+    sentinels: frozenset[int] = frozenset()
+    enum: Mapping[int | str, str] | None = None
+
+    @property
+    def end(self) -> int:
+        """First address after this value."""
+        return self.address + self.count
+
+
+@dataclass(frozen=True, kw_only=True)
+class Condition:
+    """One comparison in a composite state rule."""
+
+    value: str
+    op: str
+    operand: Any
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """Whether the condition is true for these decoded values."""
+        actual = values.get(self.value)
+        if actual is None:
+            return False
+        match self.op:
+            case "eq":
+                return bool(actual == self.operand)
+            case "ne":
+                return bool(actual != self.operand)
+            case "lt":
+                return bool(actual < self.operand)
+            case "ge":
+                return bool(actual >= self.operand)
+            case "in":
+                return bool(actual in self.operand)
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateRule:
+    """If every condition holds, the charger is in this state."""
+
+    conditions: tuple[Condition, ...]
+    state: ChargerState
+
+
+class EnableMode(StrEnum):
+    """How a charger is told to stop and resume charging."""
+
+    ZERO_CURRENT = "zero_current"  # writing 0 A to the setpoint pauses
+    REGISTER = "register"  # a separate register takes on/off values
+    COIL = "coil"  # a coil is switched
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurrentControl:
+    """The setpoint register for the charging current limit."""
+
+    address: int
+    unit: int
+    type: DataType
+    word_order: WordOrder
+    amps_per_unit: float
+    multiple: bool  # write with FC16 even for one register
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnableControl:
+    """How charging is enabled and disabled."""
+
+    mode: EnableMode
+    address: int | None = None
+    unit: int | None = None
+    on: int = 1
+    off: int = 0
+
+
+class WatchdogAction(StrEnum):
+    """What keeps a charger under remote control."""
+
+    WRITE = "write"  # write a fixed value to an alive register
+    REWRITE_SETPOINT = "rewrite_setpoint"  # write the current setpoint again
+    READ = "read"  # any read keeps the link alive
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watchdog:
+    """The heartbeat a charger needs, or it falls back to its safe current."""
+
+    action: WatchdogAction
+    interval: float
+    address: int | None = None
+    unit: int | None = None
+    value: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Probe:
+    """One identification read, and what the answer must look like."""
+
+    spec: RegisterSpec
+    equals: Any = None
+    one_of: tuple[Any, ...] | None = None
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, value: Any) -> bool:
+        """Whether a decoded value identifies the device."""
+        if value is None:
+            return False
+        if self.equals is not None and value != self.equals:
+            return False
+        if self.one_of is not None and value not in self.one_of:
+            return False
+        return not (self.pattern is not None and not self.pattern.fullmatch(str(value)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModbusProfile:
+    """Everything needed to talk to one device family over Modbus TCP."""
+
+    id: str
+    name: str
+    kind: DeviceKind
+    manufacturer: str
+    source: str
+    port: int
+    unit: int
+    max_registers: int
+    max_gap: int
+    split_values: bool
+    values: tuple[RegisterSpec, ...]
+    identity: Mapping[str, RegisterSpec | str]
+    state_from: str | None = None
+    state_map: Mapping[int | str, ChargerState] = field(default_factory=dict)
+    state_rules: tuple[StateRule, ...] = ()
+    current: CurrentControl | None = None
+    enable: EnableControl | None = None
+    watchdog: Watchdog | None = None
+    detect: tuple[Probe, ...] = ()
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(kind=DeviceKind.METER)
+    )
+
+    def value(self, name: str) -> RegisterSpec | None:
+        """Return the spec of a named value."""
+        return next((spec for spec in self.values if spec.name == name), None)
+
+
+def _address(value: Any) -> int:
+    """Accept 0-based ints, hex strings ("0x4000") and decimal strings."""
+    if isinstance(value, bool):
+        raise vol.Invalid("expected a register address")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = int(value, 0)
+        except ValueError as err:
+            raise vol.Invalid(f"{value!r} is not a register address") from err
+    else:
+        raise vol.Invalid("expected a register address")
+    if not 0 <= number <= 0xFFFF:
+        raise vol.Invalid(f"address {number} is outside 0..65535")
+    return number
+
+
+_UNIT = vol.All(int, vol.Range(min=0, max=255))
+_SPEC_KEYS: dict[Any, Any] = {
+    vol.Required("address"): _address,
+    vol.Optional("table"): vol.In([t.value for t in Table]),
+    vol.Optional("unit"): _UNIT,
+    vol.Required("type"): vol.In([t.value for t in DataType]),
+    vol.Optional("count"): vol.All(int, vol.Range(min=1, max=125)),
+    vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
+    vol.Optional("scale"): vol.Coerce(float),
+    vol.Optional("scale_factor"): str,
+    vol.Optional("mask"): vol.All(int, vol.Range(min=1)),
+    vol.Optional("shift"): vol.All(int, vol.Range(min=0, max=63)),
+    vol.Optional("sentinels"): [vol.All(int, vol.Range(min=0))],
+    vol.Optional("enum"): {vol.Any(int, str): str},
+}
+_SPEC = vol.Schema(_SPEC_KEYS)
+_PROBE = vol.Schema(
+    {
+        **_SPEC_KEYS,
+        vol.Optional("equals"): vol.Any(int, float, str),
+        vol.Optional("one_of"): [vol.Any(int, float, str)],
+        vol.Optional("matches"): str,
+    }
+)
+_CONDITION = vol.Schema(
+    {
+        vol.Optional("eq"): vol.Any(int, float, str),
+        vol.Optional("ne"): vol.Any(int, float, str),
+        vol.Optional("lt"): vol.Any(int, float),
+        vol.Optional("ge"): vol.Any(int, float),
+        vol.Optional("in"): [vol.Any(int, float, str)],
+    }
+)
+_STATES = [s.value for s in ChargerState]
+_SCHEMA = vol.Schema(
+    {
+        vol.Required("id"): vol.Match(r"^[a-z0-9_]+$", msg="use lower-case letters, digits, _"),
+        vol.Required("name"): str,
+        vol.Required("kind"): vol.In([k.value for k in DeviceKind]),
+        vol.Required("manufacturer"): str,
+        vol.Required("source"): str,
+        vol.Optional("connection", default={}): {
+            vol.Optional("port", default=502): vol.All(int, vol.Range(min=1, max=65535)),
+            vol.Optional("unit", default=1): _UNIT,
+            vol.Optional("table", default="holding"): vol.In([t.value for t in Table]),
+            vol.Optional("word_order", default="big"): vol.In([w.value for w in WordOrder]),
+            vol.Optional("max_registers", default=125): vol.All(int, vol.Range(min=1, max=125)),
+            vol.Optional("max_gap", default=0): vol.All(int, vol.Range(min=0, max=124)),
+            vol.Optional("split_values", default=False): bool,
+        },
+        vol.Optional("capabilities", default={}): {
+            vol.Optional("phases", default=3): vol.In([1, 3]),
+            vol.Optional("min_current"): vol.Coerce(float),
+            vol.Optional("max_current"): vol.Coerce(float),
+        },
+        vol.Required("values"): {
+            vol.Match(r"^[a-z][a-z0-9_]*$", msg="use lower-case letters, digits, _"): _SPEC
+        },
+        vol.Optional("identity", default={}): {
+            vol.In(["model", "serial", "firmware", "manufacturer"]): vol.Any(str, _SPEC)
+        },
+        vol.Optional("state"): vol.Any(
+            {vol.Required("from"): str, vol.Required("map"): {vol.Any(int, str): vol.In(_STATES)}},
+            {
+                vol.Required("rules"): [
+                    {
+                        vol.Optional("when", default={}): {str: _CONDITION},
+                        vol.Required("state"): vol.In(_STATES),
+                    }
+                ]
+            },
+        ),
+        vol.Optional("controls", default={}): {
+            vol.Optional("current_limit"): {
+                vol.Required("address"): _address,
+                vol.Optional("unit"): _UNIT,
+                vol.Required("type"): vol.In([t.value for t in NUMERIC_WIDTH]),
+                vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
+                vol.Optional("amps_per_unit", default=1.0): vol.Coerce(float),
+                vol.Optional("multiple", default=False): bool,
+            },
+            vol.Optional("enable"): vol.Any(
+                "zero_current",
+                {
+                    vol.Required("mode"): vol.In(["register", "coil"]),
+                    vol.Required("address"): _address,
+                    vol.Optional("unit"): _UNIT,
+                    vol.Optional("on", default=1): int,
+                    vol.Optional("off", default=0): int,
+                },
+            ),
+            vol.Optional("watchdog"): {
+                vol.Required("action"): vol.In([a.value for a in WatchdogAction]),
+                vol.Required("interval"): vol.All(vol.Coerce(float), vol.Range(min=0.1)),
+                vol.Optional("address"): _address,
+                vol.Optional("unit"): _UNIT,
+                vol.Optional("value", default=1): int,
+            },
+        },
+        vol.Optional("detect", default=[]): [_PROBE],
+    }
+)
+
+
+def _path(error: vol.Invalid) -> str:
+    return ".".join(str(part) for part in error.path) or "profile"
+
+
+def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> RegisterSpec:
+    """Build a register spec; `label` is its place in the document, for error messages."""
+    name = label.rsplit(".", 1)[-1]
+    data_type = DataType(raw["type"])
+    table = Table(raw.get("table", defaults["table"]))
+    if data_type is DataType.BOOL and not table.is_bits:
+        raise InvalidProfileError(f"{label}.table: type bool needs table coil or discrete")
+    if table.is_bits and data_type is not DataType.BOOL:
+        raise InvalidProfileError(f"{label}.type: a {table} holds bits, use type bool")
+    if data_type in STRING_TYPES and "count" not in raw:
+        raise InvalidProfileError(f"{label}.count: a {data_type} value needs a register count")
+    return RegisterSpec(
+        name=name,
+        table=table,
+        address=raw["address"],
+        unit=raw.get("unit", defaults["unit"]),
+        type=data_type,
+        count=register_count(data_type, raw.get("count")),
+        word_order=WordOrder(raw.get("word_order", defaults["word_order"])),
+        scale=raw.get("scale", 1.0),
+        scale_factor=raw.get("scale_factor"),
+        mask=raw.get("mask"),
+        shift=raw.get("shift", 0),
+        sentinels=frozenset(raw.get("sentinels", ())),
+        enum=raw.get("enum"),
+    )
+
+
+def parse_profile(document: Any) -> ModbusProfile:
+    """Validate a profile document and build the profile; raise InvalidProfileError."""
+    try:
+        data = _SCHEMA(document)
+    except vol.MultipleInvalid as err:
+        first = err.errors[0]
+        raise InvalidProfileError(f"{_path(first)}: {first.msg}") from err
+    except vol.Invalid as err:
+        raise InvalidProfileError(f"{_path(err)}: {err.msg}") from err
+
+    conn = data["connection"]
+    defaults = {"table": conn["table"], "unit": conn["unit"], "word_order": conn["word_order"]}
+    values = tuple(
+        _spec(f"values.{name}", raw, defaults) for name, raw in data["values"].items()
+    )
+    names = {spec.name for spec in values}
+    for spec in values:
+        if spec.scale_factor is not None and spec.scale_factor not in names:
+            raise InvalidProfileError(
+                f"values.{spec.name}.scale_factor: no value named {spec.scale_factor!r}"
+            )
+
+    identity: dict[str, RegisterSpec | str] = {
+        key: raw if isinstance(raw, str) else _spec(f"identity.{key}", raw, defaults)
+        for key, raw in data["identity"].items()
+    }
+
+    state_from = None
+    state_map: dict[int | str, ChargerState] = {}
+    rules: list[StateRule] = []
+    if (state := data.get("state")) is not None:
+        if "from" in state:
+            state_from = state["from"]
+            if state_from not in names:
+                raise InvalidProfileError(f"state.from: no value named {state_from!r}")
+            state_map = {raw: ChargerState(s) for raw, s in state["map"].items()}
+        else:
+            for index, rule in enumerate(state["rules"]):
+                conditions = []
+                for value_name, ops in rule["when"].items():
+                    if value_name not in names:
+                        raise InvalidProfileError(
+                            f"state.rules.{index}.when: no value named {value_name!r}"
+                        )
+                    conditions.extend(
+                        Condition(value=value_name, op=op, operand=operand)
+                        for op, operand in ops.items()
+                    )
+                rules.append(
+                    StateRule(conditions=tuple(conditions), state=ChargerState(rule["state"]))
+                )
+    kind = DeviceKind(data["kind"])
+    if kind is DeviceKind.CHARGER and state_from is None and not rules:
+        raise InvalidProfileError("state: a charger profile must say how to read its state")
+
+    controls = data["controls"]
+    current = None
+    if (raw_current := controls.get("current_limit")) is not None:
+        current = CurrentControl(
+            address=raw_current["address"],
+            unit=raw_current.get("unit", conn["unit"]),
+            type=DataType(raw_current["type"]),
+            word_order=WordOrder(raw_current.get("word_order", conn["word_order"])),
+            amps_per_unit=raw_current["amps_per_unit"],
+            multiple=raw_current["multiple"],
+        )
+    enable = None
+    if (raw_enable := controls.get("enable")) is not None:
+        if raw_enable == "zero_current":
+            if current is None:
+                raise InvalidProfileError(
+                    "controls.enable: zero_current needs controls.current_limit"
+                )
+            enable = EnableControl(mode=EnableMode.ZERO_CURRENT)
+        else:
+            enable = EnableControl(
+                mode=EnableMode(raw_enable["mode"]),
+                address=raw_enable["address"],
+                unit=raw_enable.get("unit", conn["unit"]),
+                on=raw_enable["on"],
+                off=raw_enable["off"],
+            )
+    watchdog = None
+    if (raw_watchdog := controls.get("watchdog")) is not None:
+        action = WatchdogAction(raw_watchdog["action"])
+        if action is WatchdogAction.WRITE and "address" not in raw_watchdog:
+            raise InvalidProfileError("controls.watchdog.address: a write watchdog needs one")
+        if action is WatchdogAction.REWRITE_SETPOINT and current is None:
+            raise InvalidProfileError(
+                "controls.watchdog: rewrite_setpoint needs controls.current_limit"
+            )
+        watchdog = Watchdog(
+            action=action,
+            interval=raw_watchdog["interval"],
+            address=raw_watchdog.get("address"),
+            unit=raw_watchdog.get("unit", conn["unit"]),
+            value=raw_watchdog["value"],
+        )
+
+    probes = []
+    for index, raw_probe in enumerate(data["detect"]):
+        spec = _spec(f"detect.{index}", raw_probe, defaults)
+        pattern = None
+        if "matches" in raw_probe:
+            try:
+                pattern = re.compile(raw_probe["matches"])
+            except re.error as err:
+                raise InvalidProfileError(f"detect.{index}.matches: {err}") from err
+        probes.append(
+            Probe(
+                spec=spec,
+                equals=raw_probe.get("equals"),
+                one_of=tuple(raw_probe["one_of"]) if "one_of" in raw_probe else None,
+                pattern=pattern,
+            )
+        )
+
+    caps = data["capabilities"]
+    capabilities = Capabilities(
+        kind=kind,
+        phases=caps["phases"],
+        min_current_a=caps.get("min_current"),
+        max_current_a=caps.get("max_current"),
+        can_set_current=current is not None,
+        can_enable=enable is not None,
+        has_session_energy="session_energy" in names,
+        has_rfid="rfid" in names,
+        has_export_energy="energy_export" in names,
+    )
+    return ModbusProfile(
+        id=data["id"],
+        name=data["name"],
+        kind=kind,
+        manufacturer=data["manufacturer"],
+        source=data["source"],
+        port=conn["port"],
+        unit=conn["unit"],
+        max_registers=conn["max_registers"],
+        max_gap=conn["max_gap"],
+        split_values=conn["split_values"],
+        values=values,
+        identity=identity,
+        state_from=state_from,
+        state_map=state_map,
+        state_rules=tuple(rules),
+        current=current,
+        enable=enable,
+        watchdog=watchdog,
+        detect=tuple(probes),
+        capabilities=capabilities,
+    )
+
+
+def load_profile_file(path: Path) -> ModbusProfile:
+    """Load and validate a profile file (YAML or JSON)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidProfileError(f"cannot read profile {path}: {err.strerror}") from err
+    return load_profile_text(text, origin=str(path))
+
+
+def load_profile_text(text: str, origin: str = "profile") -> ModbusProfile:
+    """Load and validate a profile from YAML (JSON is YAML too)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InvalidProfileError(f"{origin} is not valid YAML: {err}") from err
+    if not isinstance(document, dict):
+        raise InvalidProfileError(f"{origin}: a profile must be a mapping of fields")
+    return parse_profile(document)
+
+
+def shipped_profiles() -> dict[str, ModbusProfile]:
+    """Return every profile shipped with the library, by id."""
+    profiles = {}
+    for path in sorted(PROFILES_DIR.glob("*.yaml")):
+        profile = load_profile_file(path)
+        profiles[profile.id] = profile
+    return profiles

@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# Toolchain provisioning shared by scripts/test, scripts/run and scripts/demo.
+#
+# Home Assistant needs Python >= 3.14.2. We use the machine's python3.14 when it is
+# new enough; otherwise, on a Debian/Ubuntu machine as root, we build a Debian sid
+# root (which packages python3.14) under .toolchain/ and run everything inside it.
+# Every run reuses what exists and reinstalls Python packages only when the pinned
+# requirements change.
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLCHAIN="$REPO/.toolchain"
+SID_ROOT="$TOOLCHAIN/sid"
+HOST_VENV="$TOOLCHAIN/venv"
+REQUIREMENTS=("$REPO/requirements/test.txt")
+SID_BASE_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,gcc,libc6-dev,procps"
+# Installed with apt inside the root after debootstrap: chromium's desktop dependencies
+# do not configure during debootstrap's second stage.
+SID_EXTRA_PACKAGES="chromium fonts-dejavu-core poppler-utils"
+MIN_PY="3.14.2"
+
+die() { echo "error: $*" >&2; exit 2; }
+note() { echo ">> $*" >&2; }
+
+python_is_new_enough() {
+  "$1" -c "import sys; sys.exit(0 if sys.version_info >= (3, 14, 2) else 1)" 2>/dev/null
+}
+
+requirements_digest() {
+  cat "${REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1
+}
+
+# Decide the mode once: "host" (a good python3.14 here) or "sid" (the chroot).
+toolchain_mode() {
+  if [ -n "${EVCM_TOOLCHAIN:-}" ]; then echo "$EVCM_TOOLCHAIN"; return; fi
+  local py
+  py="$(command -v python3.14 || true)"
+  if [ -n "$py" ] && python_is_new_enough "$py"; then echo host; else echo sid; fi
+}
+
+provision_host() {
+  local py
+  py="$(command -v python3.14)"
+  if [ ! -x "$HOST_VENV/bin/python" ]; then
+    note "creating virtual environment with $py"
+    "$py" -m venv "$HOST_VENV" || die "could not create a venv with $py (install python3.14-venv)"
+  fi
+  install_requirements_if_changed "$HOST_VENV/bin/python"
+}
+
+provision_sid() {
+  [ "$(id -u)" = 0 ] || die "no python3 >= $MIN_PY on this machine and not root: install Python $MIN_PY or newer as python3.14 (or run as root to build a Debian sid toolchain root)"
+  if [ ! -x "$SID_ROOT/usr/bin/python3.14" ]; then
+    command -v apt-get >/dev/null || die "no python3 >= $MIN_PY and no apt-get: install Python $MIN_PY or newer as python3.14"
+    if ! command -v debootstrap >/dev/null; then
+      note "installing debootstrap"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap) >&2 \
+        || die "could not install debootstrap: run 'apt-get install debootstrap' and retry"
+    fi
+    note "building a Debian sid root with Python 3.14 in $SID_ROOT (about a minute)"
+    rm -rf "$SID_ROOT.partial"
+    mkdir -p "$TOOLCHAIN"
+    debootstrap --variant=minbase --include="$SID_BASE_PACKAGES" sid "$SID_ROOT.partial" \
+      http://deb.debian.org/debian >"$TOOLCHAIN/debootstrap.log" 2>&1 \
+      || die "debootstrap failed, see $TOOLCHAIN/debootstrap.log"
+    mv "$SID_ROOT.partial" "$SID_ROOT"
+  fi
+  mkdir -p "$SID_ROOT/src"
+  cp /etc/resolv.conf "$SID_ROOT/etc/resolv.conf"
+  # The host's certificate bundle may hold a local proxy's CA that the registries need.
+  cp /etc/ssl/certs/ca-certificates.crt "$SID_ROOT/etc/ssl/certs/ca-certificates.crt"
+  # The package mirror may serve a frozen snapshot whose Release file has expired.
+  echo 'Acquire::Check-Valid-Until "false";' >"$SID_ROOT/etc/apt/apt.conf.d/99snapshot"
+  local extra_stamp="$TOOLCHAIN/sid-extra-packages"
+  if [ ! -f "$extra_stamp" ] || [ "$(cat "$extra_stamp")" != "$SID_EXTRA_PACKAGES" ]; then
+    note "installing $SID_EXTRA_PACKAGES inside the sid root"
+    in_sid sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $SID_EXTRA_PACKAGES" \
+      >"$TOOLCHAIN/apt-extra.log" 2>&1 || die "apt-get install inside the sid root failed, see $TOOLCHAIN/apt-extra.log"
+    echo "$SID_EXTRA_PACKAGES" >"$extra_stamp"
+  fi
+  if [ ! -f "$SID_ROOT/opt/venv/pyvenv.cfg" ]; then
+    note "creating virtual environment inside the sid root"
+    in_sid /usr/bin/python3.14 -m venv /opt/venv || die "could not create the venv inside $SID_ROOT"
+  fi
+  install_requirements_if_changed /opt/venv/bin/python
+}
+
+install_requirements_if_changed() {
+  local python="$1" stamp want
+  stamp="$TOOLCHAIN/requirements.$(toolchain_mode).sha256"
+  want="$(requirements_digest)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  note "installing pinned Python packages"
+  local r args=(-m pip install --quiet --disable-pip-version-check --no-input)
+  if [ "$(toolchain_mode)" = host ]; then
+    for r in "${REQUIREMENTS[@]}"; do args+=(-r "$r"); done
+    "$python" "${args[@]}" >&2 || die "pip install failed"
+  else
+    for r in "${REQUIREMENTS[@]}"; do args+=(-r "/src/${r#"$REPO"/}"); done
+    in_sid env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt "$python" "${args[@]}" >&2 \
+      || die "pip install failed inside the sid root"
+  fi
+  echo "$want" >"$stamp"
+}
+
+provision() {
+  mkdir -p "$TOOLCHAIN"
+  case "$(toolchain_mode)" in
+    host) provision_host ;;
+    sid) provision_sid ;;
+    *) die "EVCM_TOOLCHAIN must be 'host' or 'sid'" ;;
+  esac
+}
+
+# Run a command inside the sid root with the repository at /src. The mounts live in a
+# private mount namespace, so they vanish when the command ends and deleting
+# .toolchain can never reach the host's files.
+in_sid() {
+  local quoted
+  printf -v quoted '%q ' "$@"
+  unshare --mount --propagation private sh -c '
+    set -e
+    mount --bind "$1" "$2/src"
+    mount -t proc proc "$2/proc"
+    mount -t tmpfs -o size=2g tmpfs "$2/dev/shm" 2>/dev/null || true
+    exec chroot "$2" /bin/sh -c "cd /src && exec $3"
+  ' sh "$REPO" "$SID_ROOT" "$quoted"
+}
+
+# Run a command with the provisioned Python first on PATH, in the repo's root.
+in_toolchain() {
+  local env_vars=(PYTHONPATH="" PYTHONDONTWRITEBYTECODE=1)
+  case "$(toolchain_mode)" in
+    host)
+      (cd "$REPO" && env "${env_vars[@]}" PATH="$HOST_VENV/bin:$PATH" "$@") ;;
+    sid)
+      in_sid env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
+        EVCM_IN_TOOLCHAIN=sid "${env_vars[@]}" PATH=/opt/venv/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        "$@" ;;
+  esac
+}

@@ -1,0 +1,98 @@
+"""Vestel EVC04 family (also Webasto Unite, Ampure Unite, E.ON Drive vBox) over Modbus TCP.
+
+Register map from devices.md section 4 (evcc charger/vestel.go): unit 255, UTF-16 strings
+one character per register, input registers for measurements, HR 5004 setpoint in A
+(0 disables), HR 6000 alive register and HR 2002 failsafe timeout in seconds.
+"""
+
+from __future__ import annotations
+
+from pymodbus.constants import ExcCodes
+
+from ..behaviour import ChargerModel
+from ..clock import SimClock
+from ..modbus import HOLDING, INPUT, ModbusSimulator, RegisterImage
+
+UNIT = 255
+
+
+class VestelEVC04(ModbusSimulator):
+    """A three-phase 32 A Vestel EVC04 with RFID reader and failsafe watchdog."""
+
+    name = "vestel_evc04"
+    description = "Vestel EVC04 / Webasto Unite wallbox (Modbus TCP, unit 255)"
+    units = (UNIT,)
+
+    def __init__(
+        self,
+        clock: SimClock | None = None,
+        *,
+        serial: str = "VES2024000123",
+        failsafe_timeout: int = 20,
+        failsafe_current: float = 0.0,
+        energy_wh: float = 1_234_500.0,
+    ) -> None:
+        """A wallbox with `energy_wh` on its meter and the failsafe timeout in seconds."""
+        super().__init__(clock)
+        self.serial = serial
+        self.brand = "Vestel"
+        self.model_name = "EVC04"
+        self.firmware = "v3.187.0-240419"
+        self.failsafe_timeout = failsafe_timeout
+        self.charger = ChargerModel(
+            self.clock,
+            min_current=6,
+            max_current=32,
+            safe_current=failsafe_current,
+            watchdog_timeout=failsafe_timeout,
+            energy_wh=energy_wh,
+            setpoint_is_heartbeat=False,
+        )
+
+    def render(self, image: RegisterImage) -> None:
+        """Present values in the EVC04 layout."""
+        charger = self.charger
+        phases = charger.phases()
+        image.put_utf16(UNIT, INPUT, 100, self.serial, 25)
+        image.put_utf16(UNIT, INPUT, 190, self.brand, 10)
+        image.put_utf16(UNIT, INPUT, 210, self.model_name, 5)
+        image.put_utf16(UNIT, INPUT, 230, self.firmware, 50)
+        image.put_u16(UNIT, INPUT, 404, 1)  # three-phase hardware
+        image.put_u16(UNIT, HOLDING, 405, 1)
+        state = charger.state
+        image.put_u16(UNIT, INPUT, 1000, {"A": 0, "B": 1, "C": 2}.get(state, 4))
+        image.put_u16(UNIT, INPUT, 1001, 1 if state == "C" else 0)
+        cable = 0 if charger.vehicle is None else 3  # 3: cable connected to vehicle, locked
+        image.put_u16(UNIT, INPUT, 1004, cable)
+        for index, address in enumerate((1008, 1010, 1012)):
+            image.put_u16(UNIT, INPUT, address, round(phases.current[index] * 1000))
+        for index, address in enumerate((1014, 1016, 1018)):
+            image.put_u16(UNIT, INPUT, address, round(phases.voltage[index]))
+        image.put_u32(UNIT, INPUT, 1020, round(phases.total_power))
+        image.put_u32(UNIT, INPUT, 1036, int(charger.energy_wh() // 100))  # 0.1 kWh
+        session_wh = charger.session_energy_wh() if charger.vehicle else 0.0
+        image.put_u32(UNIT, INPUT, 1502, int(session_wh))
+        image.put_u32(UNIT, INPUT, 1508, int(charger.charging_seconds()))
+        image.put_utf16(UNIT, INPUT, 1516, charger.rfid or "", 15)
+        image.put_u16(UNIT, HOLDING, 2002, self.failsafe_timeout)
+        image.put_u16(UNIT, HOLDING, 5004, round(charger.current_limit))
+        image.put_u16(UNIT, HOLDING, 6000, 0 if charger.watchdog_expired() else 1)
+
+    def write(self, unit: int, table: str, address: int, values: list[int]) -> int | None:
+        """Accept the setpoint, the alive bit and the failsafe timeout."""
+        if table != HOLDING or len(values) != 1:
+            return ExcCodes.ILLEGAL_ADDRESS
+        value = values[0]
+        match address:
+            case 5004:
+                if value != 0 and not 6 <= value <= 32:
+                    return ExcCodes.ILLEGAL_VALUE
+                self.charger.set_current_limit(value)
+            case 6000:
+                self.charger.alive()
+            case 2002:
+                self.failsafe_timeout = value
+                self.charger.watchdog_timeout = value
+            case _:
+                return ExcCodes.ILLEGAL_ADDRESS
+        return None
