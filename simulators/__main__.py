@@ -17,14 +17,14 @@ import sys
 from .clock import SimClock
 from .devices.eastron_sdm630 import EastronSDM630
 from .devices.vestel_evc04 import VestelEVC04
-from .modbus import ModbusSimulator, SimulatorError
-from .registry import MODBUS_SIMULATORS
+from .base import Simulator, SimulatorError
+from .registry import simulators
 from .vehicle import Vehicle
 
 _LOGGER = logging.getLogger("simulators")
 
 
-async def _serve(simulators: list[tuple[ModbusSimulator, str, int]]) -> None:
+async def _serve(simulators: list[tuple[Simulator, str, int]]) -> None:
     try:
         for simulator, host, port in simulators:
             bound = await simulator.start(host, port)
@@ -63,7 +63,8 @@ async def _demo(host: str, wallbox_port: int, meter_port: int, plug_after: float
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run until interrupted."""
-    names = sorted(MODBUS_SIMULATORS)
+    known = simulators()
+    names = sorted(known)
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
     parser.add_argument("device", help=f"one of: {', '.join(names)}, demo, list")
     parser.add_argument("--host", default="127.0.0.1")
@@ -76,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.device == "list":
         for name in names:
-            print(f"{name}: {MODBUS_SIMULATORS[name].description}")
+            print(f"{name}: {known[name].description}")
         return 0
     if args.device == "demo":
         coroutine = _demo(args.host, args.wallbox_port, args.meter_port, args.plug_after)
-    elif args.device in MODBUS_SIMULATORS:
-        simulator = MODBUS_SIMULATORS[args.device]()
+    elif args.device in known:
+        simulator = known[args.device]()
         coroutine = _serve([(simulator, args.host, args.port)])
     else:
         print(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import struct
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -15,6 +15,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.server import ModbusTcpServer
 
+from .base import Simulator, SimulatorError
 from .clock import SimClock
 
 _LOGGER = logging.getLogger(__name__)
@@ -22,10 +23,6 @@ _LOGGER = logging.getLogger(__name__)
 HOLDING, INPUT, COIL, DISCRETE = "holding", "input", "coil", "discrete"
 _TABLE_OF_FUNCTION = {1: COIL, 5: COIL, 15: COIL, 2: DISCRETE, 4: INPUT, 3: HOLDING, 6: HOLDING}
 _TABLE_OF_FUNCTION[16] = HOLDING
-
-
-class SimulatorError(Exception):
-    """A simulator could not start; the message says what to do."""
 
 
 class RegisterImage:
@@ -132,21 +129,18 @@ class Faults:
     truncate: bool = False  # cut the reply frame short
 
 
-class ModbusSimulator(ABC):
+class ModbusSimulator(Simulator):
     """A device behind a Modbus TCP server: a behaviour model plus its register map."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
     units: ClassVar[tuple[int, ...]]
 
     def __init__(self, clock: SimClock | None = None) -> None:
         """Create the device with its own clock (a manual one in tests)."""
-        self.clock = clock or SimClock()
+        super().__init__(clock)
         self.faults = Faults()
         self.requests: list[tuple[int, int, int, int]] = []  # (function, unit, address, count)
         self.writes: list[tuple[int, str, int, list[int]]] = []
         self._server: ModbusTcpServer | None = None
-        self.port: int | None = None
 
     @abstractmethod
     def render(self, image: RegisterImage) -> None:

@@ -1,11 +1,25 @@
-"""The simulators by name, as `python -m simulators <name>` knows them."""
+"""The simulators by name, found in simulators/devices/ (one module per device)."""
 
 from __future__ import annotations
 
-from .devices.eastron_sdm630 import EastronSDM630
-from .devices.vestel_evc04 import VestelEVC04
-from .modbus import ModbusSimulator
+import importlib
+import inspect
+import pkgutil
 
-MODBUS_SIMULATORS: dict[str, type[ModbusSimulator]] = {
-    cls.name: cls for cls in (VestelEVC04, EastronSDM630)
-}
+from . import devices
+from .base import Simulator
+
+
+def simulators() -> dict[str, type[Simulator]]:
+    """Every concrete simulator class, by its name."""
+    found: dict[str, type[Simulator]] = {}
+    for module_info in pkgutil.iter_modules(devices.__path__):
+        module = importlib.import_module(f"{devices.__name__}.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, Simulator)
+                and not inspect.isabstract(cls)
+                and cls.__module__ == module.__name__
+            ):
+                found[cls.name] = cls
+    return found

@@ -1,0 +1,42 @@
+"""The interface every driver offers, whatever protocol it speaks."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .models import Capabilities, Identity, Reading
+
+
+class Device(Protocol):
+    """A wallbox or meter the integration can poll and control.
+
+    Errors are the library's own (errors.py); a value the device lacks is None in the
+    reading. Commands a device does not support raise UnsupportedDeviceError.
+    """
+
+    host: str
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the device can report and do."""
+
+    async def identify(self) -> Identity:
+        """Manufacturer, model, serial and firmware."""
+
+    async def read(self) -> Reading:
+        """One poll: one consistent snapshot."""
+
+    async def set_current_limit(self, amps: float) -> None:
+        """Set the charging current limit in A."""
+
+    async def set_enabled(self, enabled: bool) -> None:
+        """Allow or stop charging."""
+
+    async def keep_alive(self) -> None:
+        """One watchdog action (no-op for devices without a watchdog)."""
+
+    def start_watchdog(self, interval: float | None = None) -> None:
+        """Run keep_alive() periodically until close()."""
+
+    async def close(self) -> None:
+        """Release connections and background tasks."""
