@@ -54,9 +54,7 @@ def classify(facts: SessionFacts) -> Evidence:
         evidence_class = EVIDENCE_MID_METER
     else:
         evidence_class = EVIDENCE_NON_MID_METER
-    return Evidence(
-        evidence_class, None if verification is None else verification.as_json()
-    )
+    return Evidence(evidence_class, None if verification is None else verification.as_json())
 
 
 def _compare_with_session(verification: ocmf.Verification, facts: SessionFacts) -> None:

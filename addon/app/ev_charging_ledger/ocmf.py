@@ -222,9 +222,9 @@ def readings(record: OcmfRecord) -> list[Reading]:
     return result
 
 
-def verify_session(signed_values: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> (
-    Verification | None
-):
+def verify_session(
+    signed_values: list[dict[str, Any]] | tuple[dict[str, Any], ...],
+) -> Verification | None:
     """Verify every OCMF record of a session and the transaction they form.
 
     Returns None when the session carries no OCMF at all.
@@ -268,14 +268,14 @@ def verify_session(signed_values: list[dict[str, Any]] | tuple[dict[str, Any], .
     return result
 
 
-def _check_transaction(
-    all_readings: list[Reading], levels: set[str], result: Verification
-) -> bool:
+def _check_transaction(all_readings: list[Reading], levels: set[str], result: Verification) -> bool:
     begins = [reading for reading in all_readings if reading.kind == "B"]
     ends = [reading for reading in all_readings if reading.kind == "E"]
     problems: list[str] = []
     if len(begins) != 1 or len(ends) != 1:
-        problems.append(f"expected one begin and one end reading, got {len(begins)} and {len(ends)}")
+        problems.append(
+            f"expected one begin and one end reading, got {len(begins)} and {len(ends)}"
+        )
     else:
         begin, end = begins[0], ends[0]
         result.begin_wh, result.end_wh = begin.value_wh, end.value_wh

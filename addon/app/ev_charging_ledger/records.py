@@ -80,8 +80,7 @@ def parse_decimal(value: Any, field: str, *, optional: bool = False) -> Decimal 
 
 def decimal_text(value: Decimal) -> str:
     """Plain decimal text without exponent (Decimal('1E+3') -> '1000')."""
-    text = format(value, "f")
-    return text
+    return format(value, "f")
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,9 +81,9 @@ def walk(
         entry_no, ref, body, prev_hash, stored_hash = row[:5]
         ref_text = str(ref)
 
-        def problem(message: str, entry_no: int = entry_no, ref_text: str = ref_text) -> (
-            ChainProblem
-        ):
+        def problem(
+            message: str, entry_no: int = entry_no, ref_text: str = ref_text
+        ) -> ChainProblem:
             return ChainProblem(table, entry_no, ref_text, message)
 
         if entry_no != previous_no + 1:
