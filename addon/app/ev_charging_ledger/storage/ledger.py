@@ -234,6 +234,7 @@ class Ledger:
             entry_no, prev_hash = self._tip("sessions")
             rows: list[tuple[Any, ...]] = []
             rejected: list[tuple[str, str]] = []
+            quarantined: list[tuple[str, str, bytes]] = []
             duplicates = 0
             for record in batch:
                 try:
@@ -241,6 +242,10 @@ class Ledger:
                 except RecordError as err:
                     ref = record.get("id") if isinstance(record, dict) else None
                     rejected.append((str(ref), str(err)))
+                    seq = record.get("seq") if isinstance(record, dict) else None
+                    if source == "ha" and type(seq) is int:
+                        last_seq = max(last_seq, seq)
+                    quarantined.append((received, str(err), _raw_json(record)))
                     continue
                 if facts.seq is not None and source == "ha":
                     last_seq = max(last_seq, facts.seq)
@@ -271,6 +276,11 @@ class Ledger:
                 )
                 prev_hash = digest
             db.executemany(_INSERT_SESSION, rows)
+            if source == "ha" and quarantined:
+                db.executemany(
+                    "INSERT INTO quarantine (received_at, reason, body) VALUES (?, ?, ?)",
+                    quarantined,
+                )
             if source == "ha":
                 self._set_meta("ingest.last_seq", str(last_seq))
         return AppendResult(len(rows), duplicates, rejected, last_seq)
@@ -938,6 +948,9 @@ class Ledger:
                 "adjustments": int(
                     self._db.execute("SELECT count(*) FROM adjustments").fetchone()[0]
                 ),
+                "quarantined": int(
+                    self._db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+                ),
             }
 
     # ----------------------------------------------------------------- integrity
@@ -1050,6 +1063,13 @@ def _columns_from_facts(facts: SessionFacts, envelope: dict[str, Any]) -> tuple[
         facts.currency,
         envelope["evidence"]["class"],
     )
+
+
+def _raw_json(value: Any) -> bytes:
+    try:
+        return json.dumps(value, default=str).encode("utf-8")
+    except (TypeError, ValueError):
+        return repr(value).encode("utf-8")
 
 
 def _local_day(started_at: str, time_zone: str) -> date:

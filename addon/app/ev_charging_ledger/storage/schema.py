@@ -112,6 +112,14 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX adjustments_session ON adjustments (session_id, entry_no);
     CREATE INDEX adjustments_kind ON adjustments (kind, entry_no);
 
+    -- Records that failed validation: kept, so that acknowledging them loses nothing.
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        body BLOB NOT NULL
+    );
+
     CREATE TRIGGER sessions_append_only_update BEFORE UPDATE ON sessions
     BEGIN SELECT RAISE(ABORT, 'sessions are append-only; add an adjustment'); END;
     CREATE TRIGGER adjustments_append_only_update BEFORE UPDATE ON adjustments

@@ -1,0 +1,562 @@
+"""The JSON API (described by ``openapi.json`` next to this file).
+
+Every rejection is a 4xx with ``{"error": "..."}``. Non-admin users only ever see
+their own person's sessions and statements; the checks live in the handlers that hand
+out data, next to the query they guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy, Identity
+from ev_charging_ledger.ingest import IngestStatus
+from ev_charging_ledger.records import RecordError, parse_utc
+from ev_charging_ledger.storage import Ledger, LedgerError, NotFoundError, SessionFilter
+
+LOGGER = logging.getLogger(__name__)
+LEDGER_KEY = web.AppKey("ledger", Ledger)
+STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
+PUBLIC_PATHS = frozenset({"/health", "/api/openapi.json"})
+MAX_BODY = 64 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BadRequestError(Exception):
+    """The request's parameters or body are not acceptable."""
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as err:
+        if err.status < 400 or (err.text or "").startswith('{"error"'):
+            raise
+        return _error(err.status, err.reason)
+    except BadRequestError as err:
+        return _error(400, str(err))
+    except NotFoundError as err:
+        return _error(404, str(err))
+    except (LedgerError, RecordError) as err:
+        return _error(400, str(err))
+
+
+def access_middleware(policy: AccessPolicy) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in PUBLIC_PATHS:
+            request[IDENTITY_KEY] = await policy.identify(request)
+        return await handler(request)
+
+    return middleware
+
+
+def _identity(request: web.Request) -> Identity:
+    identity = request[IDENTITY_KEY]
+    assert isinstance(identity, Identity)
+    return identity
+
+
+def _require_admin(request: web.Request) -> Identity:
+    identity = _identity(request)
+    if not identity.is_admin:
+        raise web.HTTPForbidden(
+            text='{"error": "administrators only"}', content_type="application/json"
+        )
+    return identity
+
+
+def _forbidden(message: str) -> web.HTTPForbidden:
+    return web.HTTPForbidden(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def _own_person_id(request: web.Request) -> int | None:
+    """The person the (non-admin) caller is linked to."""
+    identity = _identity(request)
+    if identity.user_id is None:
+        return None
+    person = await asyncio.to_thread(request.app[LEDGER_KEY].person_for_user, identity.user_id)
+    return None if person is None else person.id
+
+
+async def _check_person_access(request: web.Request, person_id: int | None) -> None:
+    if _identity(request).is_admin:
+        return
+    own = await _own_person_id(request)
+    if own is None or person_id != own:
+        raise _forbidden("you may only see your own sessions and statements")
+
+
+# ------------------------------------------------------------------ parsing helpers
+
+
+def _query_int(request: web.Request, name: str, *, low: int, high: int) -> int | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise BadRequestError(f"{name} must be an integer") from err
+    if not low <= value <= high:
+        raise BadRequestError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _query_time(request: web.Request, name: str) -> datetime | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        return parse_utc(text, name)
+    except RecordError as err:
+        raise BadRequestError(str(err)) from err
+
+
+def _path_int(request: web.Request, name: str) -> int:
+    try:
+        value = int(request.match_info[name])
+    except ValueError as err:
+        raise BadRequestError(f"{name} must be an integer") from err
+    if not 1 <= value <= 2**62:
+        raise BadRequestError(f"{name} is out of range")
+    return value
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequestError("request body is too large")
+    try:
+        data = json.loads(await request.text(), parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BadRequestError("request body must be JSON") from err
+    if not isinstance(data, dict):
+        raise BadRequestError("request body must be a JSON object")
+    return data
+
+
+def _str(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 500) -> Any:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise BadRequestError(f"{name} is required")
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise BadRequestError(f"{name} must be a string of at most {max_len} characters")
+    if required and not value.strip():
+        raise BadRequestError(f"{name} must not be empty")
+    return value
+
+
+def _int(body: dict[str, Any], name: str, *, required: bool = False) -> Any:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise BadRequestError(f"{name} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**62:
+        raise BadRequestError(f"{name} must be a positive integer")
+    return value
+
+
+def _decimal(body: dict[str, Any], name: str, *, required: bool = True) -> Decimal | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise BadRequestError(f"{name} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise BadRequestError(f"{name} must be a decimal string or number")
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError) as err:
+        raise BadRequestError(f"{name} is not a decimal number") from err
+    if not number.is_finite() or number < 0 or number > Decimal("1e12"):
+        raise BadRequestError(f"{name} must be between 0 and 1e12")
+    return number
+
+
+def _date(body: dict[str, Any], name: str, *, required: bool = True) -> date | None:
+    value = _str(body, name, required=required, max_len=10)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise BadRequestError(f"{name} must be a date YYYY-MM-DD") from err
+
+
+def _time(body: dict[str, Any], name: str) -> datetime:
+    value = _str(body, name, max_len=40)
+    try:
+        return parse_utc(value, name)
+    except RecordError as err:
+        raise BadRequestError(str(err)) from err
+
+
+def _month(text: str) -> str:
+    try:
+        parsed = datetime.strptime(text, "%Y-%m")
+    except ValueError as err:
+        raise BadRequestError("month must be YYYY-MM") from err
+    if not 2000 <= parsed.year <= 2200:
+        raise BadRequestError("month is out of range")
+    return text
+
+
+# ------------------------------------------------------------------------ handlers
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/api/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    text = resources.files("ev_charging_ledger").joinpath("openapi.json").read_text("utf-8")
+    return web.Response(text=text, content_type="application/json")
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    identity = _identity(request)
+    person = None
+    if identity.user_id is not None:
+        found = await asyncio.to_thread(request.app[LEDGER_KEY].person_for_user, identity.user_id)
+        person = None if found is None else found.as_json()
+    return web.json_response({**identity.as_json(), "person": person})
+
+
+@routes.get("/api/status")
+async def status(request: web.Request) -> web.Response:
+    ledger_status = await asyncio.to_thread(request.app[LEDGER_KEY].status)
+    return web.json_response({"ledger": ledger_status, "ingest": request.app[STATUS_KEY].as_json()})
+
+
+@routes.get("/api/verify")
+async def verify(request: web.Request) -> web.Response:
+    _require_admin(request)
+    report = await asyncio.to_thread(request.app[LEDGER_KEY].verify)
+    return web.json_response(report.as_json())
+
+
+@routes.get("/api/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    person_id = _query_int(request, "person_id", low=1, high=2**62)
+    if not _identity(request).is_admin:
+        own = await _own_person_id(request)
+        if person_id is not None and person_id != own:
+            raise _forbidden("you may only see your own sessions")
+        if own is None:
+            return web.json_response({"items": [], "next_cursor": None})
+        person_id = own
+    where = SessionFilter(
+        person_id=person_id,
+        vehicle_id=_query_int(request, "vehicle_id", low=1, high=2**62),
+        charger_serial=request.query.get("charger"),
+        started_from=_query_time(request, "from"),
+        started_before=_query_time(request, "to"),
+    )
+    limit = _query_int(request, "limit", low=1, high=1000) or 50
+    page = await asyncio.to_thread(
+        request.app[LEDGER_KEY].sessions, where, limit=limit, cursor=request.query.get("cursor")
+    )
+    return web.json_response(
+        {"items": [item.as_json() for item in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+@routes.get("/api/sessions/{session_id}")
+async def get_session(request: web.Request) -> web.Response:
+    detail = await asyncio.to_thread(
+        request.app[LEDGER_KEY].session, request.match_info["session_id"]
+    )
+    if detail is None:
+        raise NotFoundError("no such session")
+    await _check_person_access(request, detail.state.person_id)
+    return web.json_response(detail.as_json())
+
+
+@routes.post("/api/sessions/{session_id}/adjustments")
+async def add_adjustment(request: web.Request) -> web.Response:
+    identity = _require_admin(request)
+    body = await _body(request)
+    data = body.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise BadRequestError("data must be an object")
+    adjustment = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_adjustment,
+        request.match_info["session_id"],
+        _str(body, "kind", max_len=40),
+        reason=_str(body, "reason", max_len=2000),
+        author=identity.name,
+        data=data,
+    )
+    return web.json_response(adjustment.as_json(), status=201)
+
+
+@routes.post("/api/manual_sessions")
+async def add_manual_session(request: web.Request) -> web.Response:
+    identity = _identity(request)
+    body = await _body(request)
+    person_id = _int(body, "person_id")
+    if not identity.is_admin:
+        own = await _own_person_id(request)
+        if own is None or person_id not in (None, own):
+            raise _forbidden("you may only enter sessions for yourself")
+        person_id = own
+    started, ended = _time(body, "started_at"), _time(body, "ended_at")
+    if ended < started:
+        raise BadRequestError("ended_at is before started_at")
+    energy = _decimal(body, "energy_wh")
+    assert energy is not None
+    session_id = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_manual_session,
+        author=identity.name,
+        started_at=started,
+        ended_at=ended,
+        energy_wh=energy,
+        cost_total=_decimal(body, "cost_total", required=False),
+        currency=_str(body, "currency", max_len=3),
+        time_zone=_str(body, "time_zone", max_len=60),
+        person_id=person_id,
+        vehicle_id=_int(body, "vehicle_id"),
+        location=_str(body, "location", max_len=200),
+        note=_str(body, "note", required=False, max_len=2000),
+    )
+    return web.json_response({"session_id": session_id}, status=201)
+
+
+@routes.get("/api/people")
+async def list_people(request: web.Request) -> web.Response:
+    ledger = request.app[LEDGER_KEY]
+    people = await asyncio.to_thread(ledger.people)
+    if not _identity(request).is_admin:
+        own = await _own_person_id(request)
+        people = [person for person in people if person.id == own]
+    return web.json_response([person.as_json() for person in people])
+
+
+@routes.post("/api/people")
+async def add_person(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    person = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_person,
+        _str(body, "name", max_len=200),
+        personnel_number=_str(body, "personnel_number", required=False, max_len=50),
+        ha_user_id=_str(body, "ha_user_id", required=False, max_len=100),
+        cost_centre_id=_int(body, "cost_centre_id"),
+        country=_str(body, "country", required=False, max_len=2) or "DE",
+    )
+    return web.json_response(person.as_json(), status=201)
+
+
+@routes.get("/api/vehicles")
+async def list_vehicles(request: web.Request) -> web.Response:
+    vehicles = await asyncio.to_thread(request.app[LEDGER_KEY].vehicles)
+    if not _identity(request).is_admin:
+        own = await _own_person_id(request)
+        vehicles = [vehicle for vehicle in vehicles if own is not None and vehicle.person_id == own]
+    return web.json_response([vehicle.as_json() for vehicle in vehicles])
+
+
+@routes.post("/api/vehicles")
+async def add_vehicle(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    company_car = body.get("company_car", True)
+    if not isinstance(company_car, bool):
+        raise BadRequestError("company_car must be true or false")
+    vehicle = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_vehicle,
+        _str(body, "name", max_len=200),
+        plate=_str(body, "plate", required=False, max_len=20),
+        person_id=_int(body, "person_id"),
+        company_car=company_car,
+        cost_centre_id=_int(body, "cost_centre_id"),
+    )
+    return web.json_response(vehicle.as_json(), status=201)
+
+
+@routes.get("/api/cost_centres")
+async def list_cost_centres(request: web.Request) -> web.Response:
+    _require_admin(request)
+    return web.json_response(await asyncio.to_thread(request.app[LEDGER_KEY].cost_centres))
+
+
+@routes.post("/api/cost_centres")
+async def add_cost_centre(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    centre_id = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_cost_centre,
+        _str(body, "code", max_len=50),
+        _str(body, "name", max_len=200),
+    )
+    return web.json_response({"id": centre_id}, status=201)
+
+
+@routes.get("/api/credentials")
+async def list_credentials(request: web.Request) -> web.Response:
+    _require_admin(request)
+    return web.json_response(await asyncio.to_thread(request.app[LEDGER_KEY].credentials))
+
+
+@routes.put("/api/credentials/{tag_hash}")
+async def set_credential(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    tag_hash = request.match_info["tag_hash"]
+    if not 1 <= len(tag_hash) <= 128:
+        raise BadRequestError("tag_hash must have 1 to 128 characters")
+    await asyncio.to_thread(
+        request.app[LEDGER_KEY].set_credential,
+        tag_hash,
+        person_id=_int(body, "person_id"),
+        vehicle_id=_int(body, "vehicle_id"),
+        label=_str(body, "label", required=False, max_len=200),
+    )
+    return web.json_response({"tag_hash": tag_hash})
+
+
+@routes.get("/api/rates")
+async def list_rates(request: web.Request) -> web.Response:
+    _require_admin(request)
+    rates = await asyncio.to_thread(request.app[LEDGER_KEY].rates)
+    return web.json_response([rate.as_json() for rate in rates])
+
+
+@routes.post("/api/rates")
+async def add_rate(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    valid_from = _date(body, "valid_from")
+    assert valid_from is not None
+    rate, warnings = await asyncio.to_thread(
+        lambda: request.app[LEDGER_KEY].add_rate(
+            person_id=_int(body, "person_id"),
+            vehicle_id=_int(body, "vehicle_id"),
+            valid_from=valid_from,
+            valid_to=_date(body, "valid_to", required=False),
+            direction=_str(body, "direction", max_len=20),
+            basis=_str(body, "basis", max_len=20),
+            price_per_kwh=_decimal(body, "price_per_kwh", required=False),
+            currency=_str(body, "currency", max_len=3),
+            note=_str(body, "note", required=False, max_len=500),
+        )
+    )
+    return web.json_response({"rate": rate.as_json(), "warnings": warnings}, status=201)
+
+
+@routes.get("/api/flat_prices")
+async def list_flat_prices(request: web.Request) -> web.Response:
+    prices = await asyncio.to_thread(request.app[LEDGER_KEY].flat_prices)
+    return web.json_response([price.as_json() for price in prices])
+
+
+@routes.post("/api/flat_prices")
+async def add_flat_price(request: web.Request) -> web.Response:
+    _require_admin(request)
+    body = await _body(request)
+    year = _int(body, "year", required=True)
+    if not 2000 <= year <= 2200:
+        raise BadRequestError("year must be between 2000 and 2200")
+    price = _decimal(body, "price_per_kwh")
+    assert price is not None
+    flat = await asyncio.to_thread(
+        request.app[LEDGER_KEY].add_flat_price,
+        year,
+        _str(body, "country", max_len=2),
+        price,
+        _str(body, "currency", max_len=3),
+        _str(body, "source", max_len=1000),
+    )
+    return web.json_response(flat.as_json(), status=201)
+
+
+@routes.get("/api/statements/{person_id}/{month}")
+async def statement(request: web.Request) -> web.Response:
+    person_id = _path_int(request, "person_id")
+    month = _month(request.match_info["month"])
+    await _check_person_access(request, person_id)
+    result = await asyncio.to_thread(request.app[LEDGER_KEY].statement, person_id, month)
+    return web.json_response(result.as_json())
+
+
+@routes.get("/api/people/{person_id}/totals/{year}")
+async def totals(request: web.Request) -> web.Response:
+    person_id = _path_int(request, "person_id")
+    year = _path_int(request, "year")
+    if not 2000 <= year <= 2200:
+        raise BadRequestError("year must be between 2000 and 2200")
+    await _check_person_access(request, person_id)
+    ledger = request.app[LEDGER_KEY]
+    if await asyncio.to_thread(ledger.person, person_id) is None:
+        raise NotFoundError(f"no person {person_id}")
+    months = await asyncio.to_thread(ledger.monthly_totals, person_id, year)
+    return web.json_response([month.as_json() for month in months])
+
+
+@routes.get("/api/retention")
+async def get_retention(request: web.Request) -> web.Response:
+    ledger = request.app[LEDGER_KEY]
+    return web.json_response(
+        {
+            "years": await asyncio.to_thread(ledger.retention_years),
+            "legal_hold": await asyncio.to_thread(ledger.legal_hold),
+        }
+    )
+
+
+@routes.put("/api/retention")
+async def set_retention(request: web.Request) -> web.Response:
+    identity = _require_admin(request)
+    body = await _body(request)
+    ledger = request.app[LEDGER_KEY]
+    years = _int(body, "years")
+    if years is not None:
+        if years > 100:
+            raise BadRequestError("years must be between 1 and 100")
+        await asyncio.to_thread(ledger.set_retention_years, years)
+    hold = body.get("legal_hold")
+    if hold is not None:
+        if not isinstance(hold, bool):
+            raise BadRequestError("legal_hold must be true or false")
+        await asyncio.to_thread(
+            lambda: ledger.set_legal_hold(
+                active=hold, author=identity.name, reason=_str(body, "reason", max_len=2000)
+            )
+        )
+    return web.json_response({"years": ledger.retention_years(), "legal_hold": ledger.legal_hold()})
+
+
+def create_app(
+    ledger: Ledger, policy: AccessPolicy, status: IngestStatus | None = None
+) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, access_middleware(policy)], client_max_size=MAX_BODY
+    )
+    app[LEDGER_KEY] = ledger
+    app[STATUS_KEY] = status or IngestStatus()
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,124 @@
+"""Command line: ``python -m ev_charging_ledger [run options] | verify | snapshot``.
+
+Errors the user can fix are one line on stderr and exit code 2; ``verify`` exits 1
+when the chain is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ev_charging_ledger import __version__, settings
+from ev_charging_ledger.service import StartupError, open_ledger, serve, write_snapshot
+
+PROG = "python -m ev_charging_ledger"
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="EV Charging Ledger: stores Home Assistant's charging sessions in a "
+        "tamper-evident ledger and serves its API. Subcommands: 'verify' checks the hash "
+        "chain, 'snapshot' writes a consistent copy for backups.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--ha-url", help="Home Assistant URL, e.g. http://127.0.0.1:8123 [EVCL_HA_URL]"
+    )
+    parser.add_argument(
+        "--token", help="Home Assistant long-lived access token of an admin user [EVCL_HA_TOKEN]"
+    )
+    parser.add_argument("--data-dir", help="directory of the ledger database [EVCL_DATA_DIR]")
+    parser.add_argument(
+        "--listen", help="HOST:PORT of the API (default 127.0.0.1:8099) [EVCL_LISTEN]"
+    )
+    parser.add_argument("--api-token", help="bearer token with full API access [EVCL_API_TOKEN]")
+    parser.add_argument(
+        "--addon",
+        action="store_true",
+        help="run as the Home Assistant add-on (Supervisor token, /data)",
+    )
+    parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def _data_dir_parser(command: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"{PROG} {command}", description=description)
+    parser.add_argument("--data-dir", help="directory of the ledger database [EVCL_DATA_DIR]")
+    return parser
+
+
+def _data_dir(value: str | None) -> Path:
+    text = value or os.environ.get("EVCL_DATA_DIR")
+    if not text:
+        raise StartupError("missing --data-dir/EVCL_DATA_DIR")
+    return Path(text)
+
+
+def verify(argv: Sequence[str]) -> int:
+    args = _data_dir_parser("verify", "Walk the hash chain; name the first bad record.").parse_args(
+        argv
+    )
+    data_dir = _data_dir(args.data_dir)
+    if not (data_dir / "ledger.sqlite3").exists():
+        raise StartupError(f"no ledger in {data_dir}")
+    with open_ledger(data_dir) as ledger:
+        report = ledger.verify()
+    if report.ok:
+        print(
+            f"ok: {report.sessions_checked} sessions and {report.adjustments_checked} "
+            "adjustments verified"
+        )
+        return 0
+    assert report.first_problem is not None
+    print(f"BROKEN: {report.first_problem.describe()}")
+    return 1
+
+
+def snapshot(argv: Sequence[str]) -> int:
+    args = _data_dir_parser(
+        "snapshot", "Write a consistent copy of the ledger for a backup."
+    ).parse_args(argv)
+    target = write_snapshot(_data_dir(args.data_dir))
+    print(f"snapshot written to {target}")
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    args = _run_parser().parse_args(argv)
+    if args.addon:
+        config = settings.addon()
+    else:
+        config = settings.standalone(
+            ha_url=args.ha_url,
+            token=args.token,
+            data_dir=args.data_dir,
+            listen=args.listen,
+            api_token=args.api_token,
+        )
+    logging.basicConfig(
+        level=(args.log_level or config.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    asyncio.run(serve(config))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    commands = {"verify": verify, "snapshot": snapshot}
+    try:
+        if arguments and arguments[0] in commands:
+            return commands[arguments[0]](arguments[1:])
+        return run(arguments)
+    except (StartupError, settings.SettingsError) as err:
+        print(f"ev_charging_ledger: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,176 @@
+"""Ingestion of completed sessions from Home Assistant (DESIGN.md section 6).
+
+Order of work per batch: store durably, then acknowledge. A crash between the two only
+means Home Assistant delivers the batch again, which the ledger ignores by session id;
+a crash before the commit loses nothing because Home Assistant still holds the
+unacknowledged sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from ev_charging_ledger.homeassistant import (
+    AuthenticationError,
+    Connection,
+    ConnectionLostError,
+    HomeAssistantError,
+)
+from ev_charging_ledger.storage import AppendResult, Ledger
+
+LOGGER = logging.getLogger(__name__)
+
+DOMAIN = "ev_charging_monitor"
+CMD_SESSIONS = f"{DOMAIN}/sessions"
+CMD_SUBSCRIBE = f"{DOMAIN}/subscribe_sessions"
+CMD_ACK = f"{DOMAIN}/ack_sessions"
+PAGE_LIMIT = 1000
+
+
+@dataclass(slots=True)
+class IngestStatus:
+    connected: bool = False
+    ha_version: str | None = None
+    last_error: str | None = None
+    last_batch_at: str | None = None
+    stored_since_start: int = 0
+    duplicates_since_start: int = 0
+    rejected_since_start: int = 0
+    acknowledged_seq: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "ha_version": self.ha_version,
+            "last_error": self.last_error,
+            "last_batch_at": self.last_batch_at,
+            "stored_since_start": self.stored_since_start,
+            "duplicates_since_start": self.duplicates_since_start,
+            "rejected_since_start": self.rejected_since_start,
+            "acknowledged_seq": self.acknowledged_seq,
+        }
+
+
+class Ingestor:
+    """Keeps the ledger in step with Home Assistant, reconnecting with backoff."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        session: aiohttp.ClientSession,
+        url: str,
+        token: str,
+        *,
+        min_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self._ledger = ledger
+        self._session = session
+        self._url = url
+        self._token = token
+        self._min_backoff = min_backoff
+        self._max_backoff = max_backoff
+        self.status = IngestStatus()
+        self.caught_up = asyncio.Event()
+
+    async def run_forever(self) -> None:
+        """Run until cancelled; raises AuthenticationError, which retrying cannot fix."""
+        delay = self._min_backoff
+        while True:
+            try:
+                await self._run_connection()
+                delay = self._min_backoff
+            except AuthenticationError:
+                self.status.connected = False
+                raise
+            except (
+                OSError,
+                TimeoutError,
+                aiohttp.ClientError,
+                HomeAssistantError,
+            ) as err:
+                self.status.connected = False
+                self.status.last_error = _describe(err)
+                LOGGER.warning(
+                    "Home Assistant at %s: %s; retrying in %.0f s",
+                    self._url,
+                    self.status.last_error,
+                    delay,
+                )
+            # Jitter keeps several ledgers from reconnecting in lockstep after an HA restart.
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self._max_backoff)
+
+    async def _run_connection(self) -> None:
+        connection = await Connection.open(self._session, self._url, self._token)
+        try:
+            self.status.connected = True
+            self.status.ha_version = connection.ha_version
+            self.status.last_error = None
+            LOGGER.info("connected to Home Assistant %s", connection.ha_version)
+            await self._catch_up(connection)
+            _, queue = await connection.subscribe(
+                {"type": CMD_SUBSCRIBE, "after_seq": await asyncio.to_thread(self._last_seq)}
+            )
+            self.caught_up.set()
+            while (event := await queue.get()) is not None:
+                sessions = event.get("sessions")
+                if isinstance(sessions, list) and sessions:
+                    await self._store_and_ack(connection, sessions)
+            raise ConnectionLostError("Home Assistant closed the websocket")
+        finally:
+            self.status.connected = False
+            await connection.close()
+
+    def _last_seq(self) -> int:
+        return self._ledger.last_seq()
+
+    async def _catch_up(self, connection: Connection) -> None:
+        """Page through the backlog before subscribing, so a long outage is caught up in
+        bounded batches."""
+        while True:
+            after = await asyncio.to_thread(self._last_seq)
+            result = await connection.command(
+                {"type": CMD_SESSIONS, "after_seq": after, "limit": PAGE_LIMIT}
+            )
+            sessions = result.get("sessions") if isinstance(result, dict) else None
+            if not isinstance(sessions, list):
+                raise HomeAssistantError(f"{CMD_SESSIONS} returned no session list")
+            if not sessions:
+                return
+            stored = await self._store_and_ack(connection, sessions)
+            if stored.last_seq <= after:
+                # Nothing advanced: do not loop on a peer that ignores after_seq.
+                raise HomeAssistantError(f"{CMD_SESSIONS} did not advance past seq {after}")
+
+    async def _store_and_ack(self, connection: Connection, sessions: list[Any]) -> AppendResult:
+        result = await asyncio.to_thread(self._ledger.append_sessions, sessions)
+        for ref, reason in result.rejected:
+            LOGGER.error("session %s quarantined: %s", ref, reason)
+        self.status.stored_since_start += result.stored
+        self.status.duplicates_since_start += result.duplicates
+        self.status.rejected_since_start += len(result.rejected)
+        self.status.last_batch_at = datetime.now(UTC).isoformat()
+        # The commit above is durable (WAL, synchronous=FULL) before this ack leaves.
+        reply = await connection.command({"type": CMD_ACK, "up_to_seq": result.last_seq})
+        if isinstance(reply, dict):
+            self.status.acknowledged_seq = reply.get("acknowledged_seq")
+        return result
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, aiohttp.WSServerHandshakeError):
+        return f"websocket handshake refused (HTTP {err.status})"
+    if isinstance(err, aiohttp.ClientConnectorError):
+        return f"cannot connect ({err.os_error.strerror or err.os_error})"
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    text = str(err) or type(err).__name__
+    return text.splitlines()[0]

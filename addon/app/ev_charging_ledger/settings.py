@@ -1,0 +1,101 @@
+"""Run settings from arguments, environment variables or the add-on's options."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ev_charging_ledger.homeassistant import websocket_url
+
+ADDON_OPTIONS = Path("/data/options.json")
+ADDON_WEBSOCKET = "ws://supervisor/core/websocket"
+ADDON_LISTEN = ("0.0.0.0", 8099)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    ws_url: str
+    token: str
+    data_dir: Path
+    host: str
+    port: int
+    api_token: str | None
+    addon: bool
+    retention_years: int | None = None
+    log_level: str = "info"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "ledger.sqlite3"
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError(f"--listen must be HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port_text)
+
+
+def standalone(
+    *,
+    ha_url: str | None,
+    token: str | None,
+    data_dir: str | None,
+    listen: str | None,
+    api_token: str | None,
+) -> Settings:
+    ha_url = ha_url or os.environ.get("EVCL_HA_URL")
+    token = token or os.environ.get("EVCL_HA_TOKEN")
+    data_dir = data_dir or os.environ.get("EVCL_DATA_DIR")
+    listen = listen or os.environ.get("EVCL_LISTEN") or "127.0.0.1:8099"
+    api_token = api_token or os.environ.get("EVCL_API_TOKEN")
+    missing = [
+        name
+        for name, value in (
+            ("--ha-url/EVCL_HA_URL", ha_url),
+            ("--token/EVCL_HA_TOKEN", token),
+            ("--data-dir/EVCL_DATA_DIR", data_dir),
+        )
+        if not value
+    ]
+    if missing:
+        raise SettingsError("missing " + ", ".join(missing))
+    assert ha_url is not None
+    assert token is not None
+    assert data_dir is not None
+    try:
+        url = websocket_url(ha_url)
+    except ValueError as err:
+        raise SettingsError(f"--ha-url: {err}") from err
+    host, port = parse_listen(listen)
+    return Settings(url, token, Path(data_dir), host, port, api_token, addon=False)
+
+
+def addon(options_path: Path = ADDON_OPTIONS) -> Settings:
+    token = os.environ.get("SUPERVISOR_TOKEN")
+    if not token:
+        raise SettingsError("SUPERVISOR_TOKEN is not set: --addon only works inside the add-on")
+    try:
+        options = json.loads(options_path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise SettingsError(f"cannot read the add-on options {options_path}: {err}") from err
+    years = options.get("retention_years")
+    if years is not None and (not isinstance(years, int) or years < 1):
+        raise SettingsError("retention_years must be a positive whole number")
+    return Settings(
+        ws_url=ADDON_WEBSOCKET,
+        token=token,
+        data_dir=options_path.parent,
+        host=ADDON_LISTEN[0],
+        port=ADDON_LISTEN[1],
+        api_token=None,
+        addon=True,
+        retention_years=years,
+        log_level=str(options.get("log_level") or "info"),
+    )
