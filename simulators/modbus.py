@@ -141,6 +141,7 @@ class ModbusSimulator(Simulator):
         self.requests: list[tuple[int, int, int, int]] = []  # (function, unit, address, count)
         self.writes: list[tuple[int, str, int, list[int]]] = []
         self._server: ModbusTcpServer | None = None
+        self._echo: list[int] | None = None
 
     @abstractmethod
     def render(self, image: RegisterImage) -> None:
@@ -149,6 +150,14 @@ class ModbusSimulator(Simulator):
     @abstractmethod
     def write(self, unit: int, table: str, address: int, values: list[int]) -> int | None:
         """Apply a write; return a Modbus exception code to refuse it."""
+
+    def writable(self, unit: int, table: str, address: int, count: int) -> bool:
+        """Whether a write may reach `write()`: by default, the registers must be readable.
+
+        Devices with write-only registers (which answer a read with an exception) override
+        this to accept writes there too.
+        """
+        return self._image().get(unit, table, address, count) is not None
 
     # -- request handling ------------------------------------------------------------------
 
@@ -185,6 +194,11 @@ class ModbusSimulator(Simulator):
 
     async def get_values(self, unit: int, function: int, address: int, count: int) -> Any:
         """Answer a read (or the read-back pymodbus does after a write)."""
+        if function in (5, 6) and self._echo is not None:
+            # A single write's reply echoes the request (Modbus spec), even for write-only
+            # registers and devices that restrict reads: it is no read of the device.
+            echo, self._echo = self._echo, None
+            return [bool(v) for v in echo] if function == 5 else echo
         if (code := await self._before(function, unit, address, count)) is not None:
             return ExcCodes(code)
         table = _TABLE_OF_FUNCTION[function]
@@ -202,12 +216,13 @@ class ModbusSimulator(Simulator):
             return ExcCodes(code)
         table = _TABLE_OF_FUNCTION[function]
         words = [int(v) for v in (values if isinstance(values, list) else [values])]
-        if self._image().get(unit, table, address, len(words)) is None:
+        if not self.writable(unit, table, address, len(words)):
             return ExcCodes.ILLEGAL_ADDRESS
         code = self.write(unit, table, address, words)
         if code is not None:
             return ExcCodes(code)
         self.writes.append((unit, table, address, words))
+        self._echo = words
         return None
 
     # -- server --------------------------------------------------------------------------
@@ -236,25 +251,25 @@ class ModbusSimulator(Simulator):
     async def stop(self) -> None:
         """Close the server and every connection."""
         if self._server is not None:
-            await self._server.shutdown()
+            await self._server.shutdown()  # type: ignore[no-untyped-call]
             self._server = None
 
 
 class _Context(ModbusServerContext):
     """Routes pymodbus' datastore calls to the simulator (its old-style context hook)."""
 
-    def __init__(self, simulator: ModbusSimulator) -> None:  # noqa: D107
+    def __init__(self, simulator: ModbusSimulator) -> None:
         # The base constructor builds a static datastore we do not use.
         self.simulator = simulator
         self.old_simulator = True
         self.simdevices = []
 
-    async def async_getValues(  # noqa: N802
+    async def async_getValues(
         self, device_id: int, func_code: int, address: int, count: int = 1
     ) -> Any:
         return await self.simulator.get_values(device_id, func_code, address, count)
 
-    async def async_setValues(  # noqa: N802
+    async def async_setValues(
         self, device_id: int, func_code: int, address: int, values: Any
     ) -> Any:
         return await self.simulator.set_values(device_id, func_code, address, values)

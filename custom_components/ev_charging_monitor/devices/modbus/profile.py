@@ -391,7 +391,7 @@ def parse_profile(document: Any) -> ModbusProfile:
             state_map = {raw: ChargerState(s) for raw, s in state["map"].items()}
         else:
             for index, rule in enumerate(state["rules"]):
-                conditions = []
+                conditions: list[Condition] = []
                 for value_name, ops in rule["when"].items():
                     if value_name not in names:
                         raise InvalidProfileError(
