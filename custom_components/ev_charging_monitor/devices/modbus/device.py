@@ -53,6 +53,8 @@ class ModbusDevice:
     they never interleave with a poll.
     """
 
+    _written_a: float | None = None  # the setpoint last written, in A (0 while paused)
+
     def __init__(
         self,
         profile: ModbusProfile,
@@ -198,6 +200,7 @@ class ModbusDevice:
             registers,
             multiple=control.multiple or NUMERIC_WIDTH[control.type] > 1,
         )
+        self._written_a = amps
 
     async def set_enabled(self, enabled: bool) -> None:
         """Allow or stop charging."""
@@ -237,8 +240,8 @@ class ModbusDevice:
                     self._unit(watchdog.unit), watchdog.address, [watchdog.value], multiple=False
                 )
             case WatchdogAction.REWRITE_SETPOINT:
-                if self._setpoint_a is not None:
-                    await self._write_setpoint(self._setpoint_a)
+                if self._written_a is not None:
+                    await self._write_setpoint(self._written_a)
             case WatchdogAction.READ:
                 if self._plan:
                     block = self._plan[0]
