@@ -99,9 +99,7 @@ def register(hass: HomeAssistant, source: SessionSource) -> None:
 
         @callback
         def forward(record: dict[str, Any]) -> None:
-            connection.send_message(
-                websocket_api.event_message(message_id, {"sessions": [record]})
-            )
+            connection.send_message(websocket_api.event_message(message_id, {"sessions": [record]}))
 
         @callback
         def unsubscribe() -> None:

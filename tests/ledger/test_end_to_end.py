@@ -6,40 +6,17 @@ import asyncio
 import os
 import signal
 import sqlite3
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
 from tests.ledger.factory import make_record
-from tests.ledger.ha_contract import SessionSource, register
+from tests.ledger.conftest import HomeAssistantEndpoint
+from tests.ledger.ha_contract import SessionSource
 from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
 
 WAIT = 60.0
-
-
-@dataclass
-class HomeAssistantEndpoint:
-    url: str
-    token: str
-    source: SessionSource
-
-
-@pytest.fixture
-async def home_assistant(
-    hass: HomeAssistant,
-    aiohttp_client: Callable[..., Awaitable[object]],
-    hass_access_token: str,
-) -> HomeAssistantEndpoint:
-    assert await async_setup_component(hass, "websocket_api", {})
-    source = SessionSource()
-    register(hass, source)
-    client = await aiohttp_client(hass.http.app)
-    port = client.server.port  # type: ignore[attr-defined]
-    return HomeAssistantEndpoint(f"http://127.0.0.1:{port}", hass_access_token, source)
 
 
 async def wait_for_ack(source: SessionSource, seq: int) -> None:
@@ -95,8 +72,7 @@ async def test_sessions_completed_while_stopped_are_caught_up_once(
     assert set(ids) == {record["id"] for record in source.records}
     # The second start resumed after seq 10 instead of asking for everything again.
     assert {"type": "ev_charging_monitor/sessions", "after_seq": 10} in [
-        {key: msg[key] for key in ("type", "after_seq") if key in msg}
-        for msg in source.commands
+        {key: msg[key] for key in ("type", "after_seq") if key in msg} for msg in source.commands
     ]
     code, out, _ = await run_ledger("verify", "--data-dir", str(data_dir))
     assert (code, out.strip()) == (0, "ok: 115 sessions and 0 adjustments verified")

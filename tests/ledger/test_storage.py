@@ -111,7 +111,10 @@ def test_adjustments_exclude_and_correct_without_editing(ledger: Ledger) -> None
 
     ledger.add_adjustment(records[0]["id"], "exclude", reason="private trip", author="admin")
     ledger.add_adjustment(
-        records[1]["id"], "correct_energy", reason="meter swap", author="admin",
+        records[1]["id"],
+        "correct_energy",
+        reason="meter swap",
+        author="admin",
         data={"energy_wh": "5000"},
     )
     statement = ledger.statement(person.id, "2026-03")

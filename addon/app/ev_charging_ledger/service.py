@@ -124,6 +124,8 @@ async def _run_until_stopped(ingestor: Ingestor) -> None:
                 raise error
     finally:
         for task in (ingest, stopper):
+            if task.done():
+                continue  # its outcome was handled above
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
