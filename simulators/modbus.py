@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import struct
@@ -141,6 +142,7 @@ class ModbusSimulator(Simulator):
         self.requests: list[tuple[int, int, int, int]] = []  # (function, unit, address, count)
         self.writes: list[tuple[int, str, int, list[int]]] = []
         self._server: ModbusTcpServer | None = None
+        self._stopping = asyncio.Event()
         self._echo: list[int] | None = None
 
     @abstractmethod
@@ -174,7 +176,9 @@ class ModbusSimulator(Simulator):
         self.requests.append((function, unit, address, count))
         faults = self.faults
         if faults.delay:
-            await asyncio.sleep(faults.delay)
+            # Cut short by stop(), so no request handler outlives the server.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), faults.delay)
         if faults.drop_connection and self._server is not None:
             for connection in list(self._server.active_connections.values()):
                 connection.close()
@@ -249,10 +253,28 @@ class ModbusSimulator(Simulator):
         return int(self.port)
 
     async def stop(self) -> None:
-        """Close the server and every connection."""
-        if self._server is not None:
-            await self._server.shutdown()  # type: ignore[no-untyped-call]
-            self._server = None
+        """Close the server and every connection, and end pending request handlers."""
+        self._stopping.set()
+        server, self._server = self._server, None
+        if server is None:
+            return
+        await server.shutdown()  # type: ignore[no-untyped-call]
+        # pymodbus leaves the request handlers of closed connections pending; end them too.
+        handlers = [task for task in asyncio.all_tasks() if _handler_server(task) is server]
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.wait(handlers, timeout=1)
+
+
+def _handler_server(task: asyncio.Task[Any]) -> object:
+    """The server a pymodbus request-handler task belongs to (None for other tasks)."""
+    coro = task.get_coro()
+    if not getattr(coro, "__qualname__", "").startswith("ServerRequestHandler."):
+        return None
+    frame = getattr(coro, "cr_frame", None)
+    handler = frame.f_locals.get("self") if frame is not None else None
+    return getattr(handler, "server", None)
 
 
 class _Context(ModbusServerContext):

@@ -122,7 +122,7 @@ in_sid() {
     mount --bind "$1" "$2/src"
     mount -t proc proc "$2/proc"
     mount -t tmpfs -o size=2g tmpfs "$2/dev/shm" 2>/dev/null || true
-    exec chroot "$2" /bin/sh -c "cd /src && exec $3"
+    exec chroot "$2" /bin/bash -c "cd /src && exec $3"
   ' sh "$REPO" "$SID_ROOT" "$quoted"
 }
 

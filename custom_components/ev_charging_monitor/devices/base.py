@@ -32,6 +32,10 @@ class Device(Protocol):
     async def set_enabled(self, enabled: bool) -> None:
         """Allow or stop charging."""
 
+    @property
+    def watchdog_interval(self) -> float | None:
+        """Seconds between keep_alive() calls the device needs; None when it needs none."""
+
     async def keep_alive(self) -> None:
         """One watchdog action (no-op for devices without a watchdog)."""
 

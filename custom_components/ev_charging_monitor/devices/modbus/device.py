@@ -22,6 +22,7 @@ from .codecs import (
 )
 from .planner import ReadBlock, plan_reads
 from .profile import EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
+from .sunspec import locate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,8 +43,19 @@ def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
     if spec.enum is not None:
         return spec.enum.get(int(value), spec.enum.get(str(int(value))))
     if spec.scale != 1.0:
-        value = value * spec.scale
+        value = _scaled(value, spec.scale)
     return value
+
+
+def _scaled(value: float, scale: float) -> float:
+    """Apply a scale; divide by 10, 1000 ... instead of multiplying by 0.1, 0.001 ...
+
+    A division by an integer rounds correctly (1234 Wh x 0.1 would be 123.40000000000001).
+    """
+    divisor = 1 / scale
+    if abs(divisor - round(divisor)) < 1e-9:
+        return value / round(divisor)
+    return value * scale
 
 
 class ModbusDevice:
@@ -71,14 +83,28 @@ class ModbusDevice:
         self.port = port or profile.port
         self._unit_offset = {} if unit is None else {profile.unit: unit}
         self.transport = transport or ModbusTransport(host, self.port, timeout=timeout)
-        self._plan = plan_reads(
+        # A SunSpec profile counts addresses from its models, which are found on first use.
+        self._located = profile.sunspec is None
+        self._plan = self._make_plan() if self._located else []
+        self._setpoint_a: float | None = None
+        self._watchdog_task: asyncio.Task[None] | None = None
+
+    def _make_plan(self) -> list[ReadBlock]:
+        profile = self.profile
+        return plan_reads(
             (self._unit_spec(spec) for spec in profile.values),
             max_registers=profile.max_registers,
             max_gap=profile.max_gap,
             split_values=profile.split_values,
         )
-        self._setpoint_a: float | None = None
-        self._watchdog_task: asyncio.Task[None] | None = None
+
+    async def _ensure_located(self) -> None:
+        """Place a SunSpec profile on the device's model chain (once)."""
+        if self._located:
+            return
+        self.profile = await locate(self.transport, self.profile, self._unit(None))
+        self._plan = self._make_plan()
+        self._located = True
 
     def _unit(self, unit: int | None) -> int:
         unit = self.profile.unit if unit is None else unit
@@ -97,7 +123,7 @@ class ModbusDevice:
 
     @property
     def read_plan(self) -> list[ReadBlock]:
-        """The requests one poll makes."""
+        """The requests one poll makes (for a SunSpec device: once it has been read)."""
         return list(self._plan)
 
     async def close(self) -> None:
@@ -113,6 +139,7 @@ class ModbusDevice:
 
     async def identify(self) -> Identity:
         """Read manufacturer, model, serial and firmware."""
+        await self._ensure_located()
         found: dict[str, str | None] = {}
         for key, source in self.profile.identity.items():
             if isinstance(source, str):
@@ -129,6 +156,7 @@ class ModbusDevice:
 
     async def read_values(self) -> dict[str, Any]:
         """Run the planned batch and decode every value of the profile."""
+        await self._ensure_located()
         values: dict[str, Any] = {}
         for block in self._plan:
             registers = await self.transport.read(
@@ -141,7 +169,9 @@ class ModbusDevice:
             if spec.scale_factor is None or values.get(spec.name) is None:
                 continue
             exponent = values.get(spec.scale_factor)
-            values[spec.name] = None if exponent is None else values[spec.name] * 10**exponent
+            values[spec.name] = (
+                None if exponent is None else _times_ten_to(values[spec.name], exponent)
+            )
         return values
 
     async def read(self) -> Reading:
@@ -228,6 +258,11 @@ class ModbusDevice:
                     multiple=False,
                 )
 
+    @property
+    def watchdog_interval(self) -> float | None:
+        """Seconds between keep_alive() calls, from the profile."""
+        return None if self.profile.watchdog is None else self.profile.watchdog.interval
+
     async def keep_alive(self) -> None:
         """Do one watchdog action, so the device stays under remote control."""
         watchdog = self.profile.watchdog
@@ -275,6 +310,13 @@ class ModbusDevice:
                 await task
 
 
+def _times_ten_to(value: float, exponent: int) -> float:
+    """value x 10^exponent, dividing for negative exponents so 2301 x 10^-1 is exactly 230.1."""
+    exponent = int(exponent)
+    result: float = value / 10**-exponent if exponent < 0 else value * 10**exponent
+    return result
+
+
 def _format_identity(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -285,6 +327,11 @@ async def probe_profile(transport: ModbusTransport, profile: ModbusProfile, unit
     """Whether the device behind the transport answers this profile's probes."""
     if not profile.detect:
         return False
+    if profile.sunspec is not None:
+        try:
+            profile = await locate(transport, profile, unit)
+        except DeviceError:
+            return False
     for probe in profile.detect:
         spec = probe.spec
         probe_unit = unit if spec.unit == profile.unit else spec.unit

@@ -55,6 +55,7 @@ class RegisterSpec:
     shift: int = 0
     sentinels: frozenset[int] = frozenset()
     enum: Mapping[int | str, str] | None = None
+    block: str | None = None  # SunSpec: `address` is an offset from this block's model start
 
     @property
     def end(self) -> int:
@@ -168,6 +169,19 @@ class Probe:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SunSpecLayout:
+    """Where a SunSpec device's models are found: the chain behind the "SunS" marker.
+
+    Each block names the model ids it accepts (e.g. meter: 201..204); a value with
+    `block: meter` has its address counted from the start (the ID register) of the first
+    such model in the chain, which the device locates on first use.
+    """
+
+    bases: tuple[int, ...]
+    blocks: Mapping[str, tuple[int, ...]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModbusProfile:
     """Everything needed to talk to one device family over Modbus TCP."""
 
@@ -190,9 +204,8 @@ class ModbusProfile:
     enable: EnableControl | None = None
     watchdog: Watchdog | None = None
     detect: tuple[Probe, ...] = ()
-    capabilities: Capabilities = field(
-        default_factory=lambda: Capabilities(kind=DeviceKind.METER)
-    )
+    sunspec: SunSpecLayout | None = None
+    capabilities: Capabilities = field(default_factory=lambda: Capabilities(kind=DeviceKind.METER))
 
     def value(self, name: str) -> RegisterSpec | None:
         """Return the spec of a named value."""
@@ -231,6 +244,7 @@ _SPEC_KEYS: dict[Any, Any] = {
     vol.Optional("shift"): vol.All(int, vol.Range(min=0, max=63)),
     vol.Optional("sentinels"): [vol.All(int, vol.Range(min=0))],
     vol.Optional("enum"): {vol.Any(int, str): str},
+    vol.Optional("block"): str,
 }
 _SPEC = vol.Schema(_SPEC_KEYS)
 _PROBE = vol.Schema(
@@ -304,8 +318,9 @@ _SCHEMA = vol.Schema(
                     vol.Required("mode"): vol.In(["register", "coil"]),
                     vol.Required("address"): _address,
                     vol.Optional("unit"): _UNIT,
-                    vol.Optional("on", default=1): int,
-                    vol.Optional("off", default=0): int,
+                    # Not "on"/"off": YAML 1.1 reads those keys as booleans.
+                    vol.Optional("value_on", default=1): int,
+                    vol.Optional("value_off", default=0): int,
                 },
             ),
             vol.Optional("watchdog"): {
@@ -317,6 +332,14 @@ _SCHEMA = vol.Schema(
             },
         },
         vol.Optional("detect", default=[]): [_PROBE],
+        vol.Optional("sunspec"): {
+            vol.Optional("bases", default=[40000, 0, 50000]): [_address],
+            vol.Required("blocks"): {
+                vol.Match(r"^[a-z][a-z0-9_]*$", msg="use lower-case letters, digits, _"): vol.All(
+                    [vol.All(int, vol.Range(min=1, max=0xFFFE))], vol.Length(min=1)
+                )
+            },
+        },
     }
 )
 
@@ -350,6 +373,7 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
         shift=raw.get("shift", 0),
         sentinels=frozenset(raw.get("sentinels", ())),
         enum=raw.get("enum"),
+        block=raw.get("block"),
     )
 
 
@@ -365,10 +389,14 @@ def parse_profile(document: Any) -> ModbusProfile:
 
     conn = data["connection"]
     defaults = {"table": conn["table"], "unit": conn["unit"], "word_order": conn["word_order"]}
-    values = tuple(
-        _spec(f"values.{name}", raw, defaults) for name, raw in data["values"].items()
-    )
+    values = tuple(_spec(f"values.{name}", raw, defaults) for name, raw in data["values"].items())
     names = {spec.name for spec in values}
+    sunspec = None
+    if (raw_sunspec := data.get("sunspec")) is not None:
+        sunspec = SunSpecLayout(
+            bases=tuple(raw_sunspec["bases"]),
+            blocks={name: tuple(ids) for name, ids in raw_sunspec["blocks"].items()},
+        )
     for spec in values:
         if spec.scale_factor is not None and spec.scale_factor not in names:
             raise InvalidProfileError(
@@ -432,8 +460,8 @@ def parse_profile(document: Any) -> ModbusProfile:
                 mode=EnableMode(raw_enable["mode"]),
                 address=raw_enable["address"],
                 unit=raw_enable.get("unit", conn["unit"]),
-                on=raw_enable["on"],
-                off=raw_enable["off"],
+                on=raw_enable["value_on"],
+                off=raw_enable["value_off"],
             )
     watchdog = None
     if (raw_watchdog := controls.get("watchdog")) is not None:
@@ -482,6 +510,7 @@ def parse_profile(document: Any) -> ModbusProfile:
         has_rfid="rfid" in names,
         has_export_energy="energy_export" in names,
     )
+    _check_blocks(sunspec, values, identity, probes)
     return ModbusProfile(
         id=data["id"],
         name=data["name"],
@@ -502,8 +531,29 @@ def parse_profile(document: Any) -> ModbusProfile:
         enable=enable,
         watchdog=watchdog,
         detect=tuple(probes),
+        sunspec=sunspec,
         capabilities=capabilities,
     )
+
+
+def _check_blocks(
+    sunspec: SunSpecLayout | None,
+    values: tuple[RegisterSpec, ...],
+    identity: Mapping[str, RegisterSpec | str],
+    probes: list[Probe],
+) -> None:
+    """In a SunSpec profile every register names a block; elsewhere none does."""
+    labelled = [(f"values.{spec.name}", spec) for spec in values]
+    labelled += [(f"identity.{key}", s) for key, s in identity.items() if not isinstance(s, str)]
+    labelled += [(f"detect.{index}", probe.spec) for index, probe in enumerate(probes)]
+    for label, spec in labelled:
+        if sunspec is None:
+            if spec.block is not None:
+                raise InvalidProfileError(f"{label}.block: only a profile with sunspec has blocks")
+        elif spec.block is None:
+            raise InvalidProfileError(f"{label}.block: a sunspec profile needs the model block")
+        elif spec.block not in sunspec.blocks:
+            raise InvalidProfileError(f"{label}.block: no block named {spec.block!r} in sunspec")
 
 
 def load_profile_file(path: Path) -> ModbusProfile:

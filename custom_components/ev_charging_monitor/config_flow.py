@@ -1,0 +1,364 @@
+"""Config flow: manual setup with auto-detection, discovery, network scan, reconfigure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from .const import (
+    CONF_DRIVER,
+    CONF_PROFILE_YAML,
+    CONF_SCAN_INTERVAL,
+    CONF_UNIT,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    DRIVER_AUTO,
+    DRIVER_CUSTOM,
+    LOGGER,
+)
+from .coordinator import EVChargingConfigEntry
+from .devices import (
+    DeviceConnectionError,
+    DeviceError,
+    Identity,
+    InvalidProfileError,
+    UnsupportedDeviceError,
+)
+from .devices.discovery import DetectedDevice, detect_modbus, scan_subnet
+from .devices.factory import create_device, driver_ids
+from .devices.modbus.profile import load_profile_text
+
+CONF_NETWORK = "network"
+CONF_FOUND = "found"
+_PORT = NumberSelector(NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX))
+_UNIT = NumberSelector(NumberSelectorConfig(min=0, max=255, mode=NumberSelectorMode.BOX))
+
+
+def _driver_selector() -> SelectSelector:
+    options = [SelectOptionDict(value=DRIVER_AUTO, label=DRIVER_AUTO)]
+    options += [
+        SelectOptionDict(value=driver, label=name)
+        for driver, name in sorted(driver_ids().items(), key=lambda item: item[1])
+    ]
+    options.append(SelectOptionDict(value=DRIVER_CUSTOM, label=DRIVER_CUSTOM))
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options,
+            mode=SelectSelectorMode.DROPDOWN,
+            translation_key="driver",
+        )
+    )
+
+
+def _unique_id(driver: str, host: str, port: int | None, identity: Identity) -> str:
+    # A few devices expose no serial over Modbus; their address is the best identity left.
+    return identity.serial or f"{driver}_{host}_{port or ''}"
+
+
+def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
+    data = {CONF_HOST: user_input[CONF_HOST].strip()}
+    for key in (CONF_PORT, CONF_UNIT):
+        if user_input.get(key) is not None:
+            data[key] = int(user_input[key])
+    return data
+
+
+class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a wallbox or an energy meter."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing found."""
+        self._discovered: DetectedDevice | None = None
+        self._pending: dict[str, Any] = {}
+        self._found: list[DetectedDevice] = []
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: EVChargingConfigEntry) -> EVChargingOptionsFlow:
+        """Options: the polling interval (and, later, tariff and authorization)."""
+        return EVChargingOptionsFlow()
+
+    async def _identify(self, data: dict[str, Any]) -> tuple[str, Identity, int | None]:
+        """Return driver, identity and port of the device described by `data`."""
+        driver = data[CONF_DRIVER]
+        if driver == DRIVER_AUTO:
+            found = await detect_modbus(
+                data[CONF_HOST], port=data.get(CONF_PORT), unit=data.get(CONF_UNIT)
+            )
+            return found.driver, found.identity, found.port
+        device = create_device(
+            driver,
+            data[CONF_HOST],
+            port=data.get(CONF_PORT),
+            unit=data.get(CONF_UNIT),
+            profile_yaml=data.get(CONF_PROFILE_YAML),
+        )
+        try:
+            identity = await device.identify()
+            await device.read()
+        finally:
+            await device.close()
+        return driver, identity, data.get(CONF_PORT)
+
+    async def _validate(self, data: dict[str, Any]) -> tuple[dict[str, str], Any]:
+        errors: dict[str, str] = {}
+        try:
+            return errors, await self._identify(data)
+        except InvalidProfileError:
+            errors[CONF_PROFILE_YAML] = "invalid_profile"
+        except UnsupportedDeviceError:
+            errors["base"] = "unsupported_device"
+        except DeviceConnectionError:
+            errors["base"] = "cannot_connect"
+        except DeviceError:
+            errors["base"] = "cannot_connect"
+        except Exception:  # noqa: BLE001
+            LOGGER.exception("Unexpected error while identifying %s", data.get(CONF_HOST))
+            errors["base"] = "unknown"
+        return errors, None
+
+    async def _create(
+        self, data: dict[str, Any], driver: str, identity: Identity, port: int | None
+    ) -> ConfigFlowResult:
+        await self.async_set_unique_id(_unique_id(driver, data[CONF_HOST], port, identity))
+        self._abort_if_unique_id_configured(updates={CONF_HOST: data[CONF_HOST]})
+        entry_data = {**data, CONF_DRIVER: driver}
+        if port is not None:
+            entry_data[CONF_PORT] = port
+        return self.async_create_entry(
+            title=f"{identity.manufacturer} {identity.model}", data=entry_data
+        )
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Host, optional port and unit id, and auto-detection or a chosen profile."""
+        return self.async_show_menu(step_id="user", menu_options=["manual", "scan"])
+
+    async def async_step_manual(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter the device's address."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**_clean(user_input), CONF_DRIVER: user_input[CONF_DRIVER]}
+            if data[CONF_DRIVER] == DRIVER_CUSTOM:
+                self._pending = data
+                return await self.async_step_custom_profile()
+            errors, result = await self._validate(data)
+            if not errors:
+                return await self._create(data, *result)
+        return self.async_show_form(
+            step_id="manual",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_HOST): TextSelector(
+                            TextSelectorConfig(autocomplete="off")
+                        ),
+                        vol.Optional(CONF_PORT): _PORT,
+                        vol.Optional(CONF_UNIT): _UNIT,
+                        vol.Required(CONF_DRIVER, default=DRIVER_AUTO): _driver_selector(),
+                    }
+                ),
+                user_input,
+            ),
+            errors=errors,
+        )
+
+    async def async_step_custom_profile(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Paste a profile for a device that is not shipped."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            data = {**self._pending, CONF_PROFILE_YAML: user_input[CONF_PROFILE_YAML]}
+            try:
+                profile = load_profile_text(user_input[CONF_PROFILE_YAML], "the profile")
+            except InvalidProfileError as err:
+                errors[CONF_PROFILE_YAML] = "invalid_profile"
+                placeholders["error"] = str(err)
+            else:
+                errors, result = await self._validate(data)
+                if not errors:
+                    _driver, identity, port = result
+                    return await self._create(data, profile.id, identity, port)
+        return self.async_show_form(
+            step_id="custom_profile",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_PROFILE_YAML): TextSelector(TextSelectorConfig(multiline=True))}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_scan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Search one /24 network for supported Modbus devices."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                found = await scan_subnet(user_input[CONF_NETWORK])
+            except ValueError:
+                errors[CONF_NETWORK] = "invalid_network"
+            else:
+                configured = {entry.unique_id for entry in self._async_current_entries()}
+                self._found = [
+                    device
+                    for device in found
+                    if _unique_id(device.driver, device.host, device.port, device.identity)
+                    not in configured
+                ]
+                if not self._found:
+                    return self.async_abort(reason="no_devices_found")
+                return await self.async_step_scan_results()
+        return self.async_show_form(
+            step_id="scan",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_NETWORK, default="192.168.1.0/24"): TextSelector()}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_scan_results(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick one of the devices the scan found."""
+        if user_input is not None:
+            device = self._found[int(user_input[CONF_FOUND])]
+            data = {CONF_HOST: device.host, CONF_PORT: device.port}
+            return await self._create(data, device.driver, device.identity, device.port)
+        options = [
+            SelectOptionDict(
+                value=str(index),
+                label=(
+                    f"{device.identity.manufacturer} {device.identity.model} "
+                    f"({device.host}:{device.port})"
+                ),
+            )
+            for index, device in enumerate(self._found)
+        ]
+        return self.async_show_form(
+            step_id="scan_results",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_FOUND): SelectSelector(SelectSelectorConfig(options=options))}
+            ),
+        )
+
+    async def async_step_zeroconf(
+        self, discovery_info: ZeroconfServiceInfo
+    ) -> ConfigFlowResult:
+        """A device announced itself; identify it before asking the user."""
+        host = discovery_info.host
+        try:
+            found = await detect_modbus(host)
+        except DeviceError:
+            return self.async_abort(reason="unsupported_device")
+        await self.async_set_unique_id(
+            _unique_id(found.driver, host, found.port, found.identity)
+        )
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+        self._discovered = found
+        self.context["title_placeholders"] = {
+            "name": f"{found.identity.manufacturer} {found.identity.model}"
+        }
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before adding a discovered device."""
+        found = self._discovered
+        assert found is not None
+        if user_input is not None:
+            return self.async_create_entry(
+                title=f"{found.identity.manufacturer} {found.identity.model}",
+                data={CONF_HOST: found.host, CONF_PORT: found.port, CONF_DRIVER: found.driver},
+            )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            description_placeholders={
+                "name": f"{found.identity.manufacturer} {found.identity.model}",
+                "host": found.host,
+            },
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the address of the same device."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **_clean(user_input)}
+            errors, result = await self._validate(data)
+            if not errors:
+                driver, identity, port = result
+                await self.async_set_unique_id(_unique_id(driver, data[CONF_HOST], port, identity))
+                self._abort_if_unique_id_mismatch(reason="different_device")
+                return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_HOST): TextSelector(
+                            TextSelectorConfig(autocomplete="off")
+                        ),
+                        vol.Optional(CONF_PORT): _PORT,
+                        vol.Optional(CONF_UNIT): _UNIT,
+                    }
+                ),
+                user_input or entry.data,
+            ),
+            errors=errors,
+        )
+
+
+class EVChargingOptionsFlow(OptionsFlowWithReload):
+    """How often to poll."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(
+                            CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL
+                        ): NumberSelector(
+                            NumberSelectorConfig(
+                                min=1, max=300, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                            )
+                        )
+                    }
+                ),
+                self.config_entry.options,
+            ),
+        )

@@ -1,0 +1,149 @@
+"""Sensors: status, power, energy, per-phase values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .coordinator import EVChargingConfigEntry
+from .devices import Capabilities, ChargerState, DeviceKind, Reading
+from .entity import EVChargingEntity
+
+PARALLEL_UPDATES = 0
+
+STATUS_OPTIONS: dict[ChargerState, str] = {
+    ChargerState.A: "no_vehicle",
+    ChargerState.B: "connected",
+    ChargerState.C: "charging",
+    ChargerState.D: "charging_ventilated",
+    ChargerState.E: "no_power",
+    ChargerState.F: "fault",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EVChargingSensorDescription(SensorEntityDescription):
+    """A sensor: how to read it, and whether a device has it."""
+
+    value_fn: Callable[[Reading], StateType]
+    has_fn: Callable[[Capabilities, Reading], bool] = lambda _caps, _reading: True
+
+
+def _phase(kind: str, unit: str, device_class: SensorDeviceClass) -> list[EVChargingSensorDescription]:
+    return [
+        EVChargingSensorDescription(
+            key=f"{kind}_l{phase}",
+            translation_key=f"{kind}_phase",
+            translation_placeholders={"phase": str(phase)},
+            device_class=device_class,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=unit,
+            suggested_display_precision=1,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            value_fn=lambda reading, attr=f"{kind}_l{phase}": getattr(reading, attr),
+            has_fn=lambda caps, reading, attr=f"{kind}_l{phase}", phase=phase: (
+                phase <= caps.phases and getattr(reading, attr) is not None
+            ),
+        )
+        for phase in (1, 2, 3)
+    ]
+
+
+SENSORS: tuple[EVChargingSensorDescription, ...] = (
+    EVChargingSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(STATUS_OPTIONS.values()),
+        value_fn=lambda reading: STATUS_OPTIONS[reading.state] if reading.state else None,
+        has_fn=lambda caps, _reading: caps.kind is DeviceKind.CHARGER,
+    ),
+    EVChargingSensorDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda reading: reading.power,
+    ),
+    EVChargingSensorDescription(
+        key="energy",
+        translation_key="energy_total",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda reading: reading.energy,
+    ),
+    EVChargingSensorDescription(
+        key="energy_export",
+        translation_key="energy_export",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda reading: reading.energy_export,
+        has_fn=lambda caps, _reading: caps.has_export_energy,
+    ),
+    EVChargingSensorDescription(
+        key="device_session_energy",
+        translation_key="device_session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda reading: reading.session_energy,
+        has_fn=lambda caps, _reading: caps.has_session_energy,
+    ),
+    *_phase("current", UnitOfElectricCurrent.AMPERE, SensorDeviceClass.CURRENT),
+    *_phase("voltage", UnitOfElectricPotential.VOLT, SensorDeviceClass.VOLTAGE),
+    *_phase("power", UnitOfPower.WATT, SensorDeviceClass.POWER),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EVChargingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors this device has."""
+    caps = entry.runtime_data.device.capabilities
+    reading = entry.runtime_data.live.data
+    async_add_entities(
+        EVChargingSensor(entry=entry, description=description)
+        for description in SENSORS
+        if description.has_fn(caps, reading)
+    )
+
+
+class EVChargingSensor(EVChargingEntity, SensorEntity):
+    """A sensor fed by the live coordinator."""
+
+    entity_description: EVChargingSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The value from the latest poll."""
+        return self.entity_description.value_fn(self.coordinator.data)
