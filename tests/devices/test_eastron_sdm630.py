@@ -13,6 +13,7 @@ from simulators.clock import SimClock
 from simulators.devices.eastron_sdm630 import EastronSDM630
 
 from .conftest import StartSimulator
+from .meter_loads import UnbalancedLoad
 
 # float32 carries about 7 significant digits: a kWh register near 5 443 kWh is exact to
 # about 0.5 Wh, so energies are compared within that.
@@ -106,3 +107,21 @@ async def test_exception_then_recovery(
     assert caught.value.code == 4
     meter.faults.exception = None
     assert (await device.read()).power == 11_040
+
+
+async def test_each_phase_is_its_own(
+    clock: SimClock, start_simulator: StartSimulator, connect: Callable[..., ModbusDevice]
+) -> None:
+    """Unbalanced phases: 16 A at 230 V, 10 A at 231 V, 5 A at 228 V.
+
+    Powers 3 680 + 2 310 + 1 140 = 7 130 W; every phase value lands on its own phase.
+    """
+    meter = await start_simulator(EastronSDM630(clock, load=UnbalancedLoad(clock), import_kwh=100))
+    device = connect("eastron_sdm630", meter)
+    reading = await device.read()
+    assert (reading.current_l1, reading.current_l2, reading.current_l3) == (16, 10, 5)
+    assert (reading.voltage_l1, reading.voltage_l2, reading.voltage_l3) == (230, 231, 228)
+    assert (reading.power_l1, reading.power_l2, reading.power_l3) == (3680, 2310, 1140)
+    assert reading.power == 7_130
+    clock.advance(3600)
+    assert (await device.read()).energy == pytest.approx(107_130, abs=F32_WH)

@@ -14,6 +14,7 @@ from simulators.devices.eastron_sdm72dm import EastronSDM72DM
 from simulators.vehicle import Vehicle
 
 from .conftest import StartSimulator
+from .meter_loads import UnbalancedLoad
 
 # float32 carries about 7 significant digits: a kWh register near 1 250 kWh is exact to
 # about 0.06 Wh.
@@ -116,3 +117,21 @@ async def test_exception_then_recovery(
     assert caught.value.code == 2
     meter.faults.exception_at.clear()
     assert (await device.read()).power == 1_380
+
+
+async def test_each_phase_is_its_own(
+    clock: SimClock, start_simulator: StartSimulator, connect: Callable[..., ModbusDevice]
+) -> None:
+    """Unbalanced phases: 16 A at 230 V, 10 A at 231 V, 5 A at 228 V.
+
+    Powers 3 680 + 2 310 + 1 140 = 7 130 W; every phase value lands on its own phase.
+    """
+    meter = await start_simulator(EastronSDM72DM(clock, load=UnbalancedLoad(clock), import_kwh=100))
+    device = connect("eastron_sdm72dm", meter)
+    reading = await device.read()
+    assert (reading.current_l1, reading.current_l2, reading.current_l3) == (16, 10, 5)
+    assert (reading.voltage_l1, reading.voltage_l2, reading.voltage_l3) == (230, 231, 228)
+    assert (reading.power_l1, reading.power_l2, reading.power_l3) == (3680, 2310, 1140)
+    assert reading.power == 7_130
+    clock.advance(3600)
+    assert (await device.read()).energy == pytest.approx(107_130, abs=F32_WH)

@@ -11,6 +11,7 @@ from simulators.clock import SimClock
 from simulators.devices.eastron_sdm72dm import EastronSDM72DM
 from simulators.devices.eastron_sdm120 import EastronSDM120
 from simulators.devices.eastron_sdm630 import EastronSDM630
+from simulators.devices.sunspec_meter import SunSpecMeterFloat, SunSpecMeterInt
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.modbus import ModbusSimulator
 
@@ -21,9 +22,17 @@ SIMULATORS: list[type[ModbusSimulator]] = [
     EastronSDM630,
     EastronSDM72DM,
     EastronSDM120,
+    SunSpecMeterInt,
+    SunSpecMeterFloat,
     VestelEVC04,
 ]
-METER_PROFILES = ["eastron_sdm630", "eastron_sdm72dm", "eastron_sdm120"]
+METER_PROFILES = [
+    "eastron_sdm630",
+    "eastron_sdm72dm",
+    "eastron_sdm120",
+    "sunspec_meter_int",
+    "sunspec_meter_float",
+]
 
 
 @pytest.mark.parametrize("profile_id", METER_PROFILES)
