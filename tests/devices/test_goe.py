@@ -15,6 +15,7 @@ from custom_components.ev_charging_monitor.devices import (
     Identity,
     UnsupportedDeviceError,
 )
+from custom_components.ev_charging_monitor.devices.base import Device
 from custom_components.ev_charging_monitor.devices.http import (
     HTTP_DRIVERS,
     GoeCharger,
@@ -74,9 +75,12 @@ EXPECTED_IDENTITY = Identity(
 
 
 def test_exported() -> None:
-    """The driver is listed with its id."""
+    """The driver is listed with its id and offers the Device protocol (checked by mypy)."""
     assert GoeCharger in HTTP_DRIVERS
     assert GoeCharger.id == "goe_v2" == GoeV2.name
+    device: Device = GoeCharger("127.0.0.1")
+    assert device.capabilities.can_set_current
+    assert device.watchdog_interval is None
 
 
 async def test_identity_and_detect(

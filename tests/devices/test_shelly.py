@@ -15,6 +15,7 @@ from custom_components.ev_charging_monitor.devices import (
     Identity,
     UnsupportedDeviceError,
 )
+from custom_components.ev_charging_monitor.devices.base import Device
 from custom_components.ev_charging_monitor.devices.http import (
     HTTP_DRIVERS,
     HttpDevice,
@@ -77,6 +78,20 @@ def test_exported() -> None:
     assert ShellyEMGen1 in HTTP_DRIVERS
     assert ShellyPro3EM.id == "shelly_pro3em" == ShellyPro3EMSimulator.name
     assert ShellyEMGen1.id == "shelly_em_gen1" == ShellyEMGen1Simulator.name
+    meters: list[Device] = [ShellyPro3EM("127.0.0.1"), ShellyEMGen1("127.0.0.1")]
+    assert all(meter.capabilities.kind is DeviceKind.METER for meter in meters)
+
+
+async def test_meters_refuse_commands() -> None:
+    """A meter cannot set a current or stop charging: a typed error, nothing sent."""
+    for meter in (ShellyPro3EM("127.0.0.1"), ShellyEMGen1("127.0.0.1")):
+        with pytest.raises(UnsupportedDeviceError, match=r"has no current setpoint"):
+            await meter.set_current_limit(16)
+        with pytest.raises(UnsupportedDeviceError, match=r"cannot be enabled remotely"):
+            await meter.set_enabled(False)
+        await meter.keep_alive()
+        meter.start_watchdog()
+        await meter.close()
 
 
 # -- Pro 3EM ------------------------------------------------------------------------------
