@@ -8,6 +8,7 @@ from custom_components.ev_charging_monitor.devices.modbus.client import ModbusTr
 from custom_components.ev_charging_monitor.devices.modbus.device import probe_profile
 from custom_components.ev_charging_monitor.devices.modbus.profile import shipped_profiles
 from simulators.clock import SimClock
+from simulators.devices.abb_b2x import AbbB2x
 from simulators.devices.eastron_sdm72dm import EastronSDM72DM
 from simulators.devices.eastron_sdm120 import EastronSDM120
 from simulators.devices.eastron_sdm630 import EastronSDM630
@@ -24,6 +25,7 @@ SIMULATORS: list[type[ModbusSimulator]] = [
     EastronSDM120,
     SunSpecMeterInt,
     SunSpecMeterFloat,
+    AbbB2x,
     VestelEVC04,
 ]
 METER_PROFILES = [
@@ -32,6 +34,7 @@ METER_PROFILES = [
     "eastron_sdm120",
     "sunspec_meter_int",
     "sunspec_meter_float",
+    "abb_b2x",
 ]
 
 
