@@ -40,7 +40,7 @@ async def start_ledger(*args: str, log: Path) -> asyncio.subprocess.Process:
         )
 
 
-async def run_ledger(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+async def run_ledger(*args: str, limit: float = 60) -> tuple[int, str, str]:
     """Run a short command (verify, snapshot, a failing start) to its end."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -52,15 +52,15 @@ async def run_ledger(*args: str, timeout: float = 60) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         out, err = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
 
-async def stop(process: asyncio.subprocess.Process, *, timeout: float = 30) -> int:
+async def stop(process: asyncio.subprocess.Process, *, limit: float = 30) -> int:
     """SIGTERM and wait for the exit code."""
     if process.returncode is None:
         process.terminate()
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         return await process.wait()

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from homeassistant.core import HomeAssistant
 
-from tests.ledger.factory import make_record
 from tests.ledger.conftest import HomeAssistantEndpoint
+from tests.ledger.factory import make_record
 from tests.ledger.ha_contract import SessionSource
 from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
 
