@@ -38,7 +38,10 @@ async def home_assistant(
     aiohttp_client: Callable[..., Awaitable[object]],
     hass_access_token: str,
 ) -> HomeAssistantEndpoint:
-    assert await async_setup_component(hass, "websocket_api", {})
+    # auth (auth/current_user) and config (config/auth/list) are loaded in every real
+    # Home Assistant; the ledger uses them to learn who a user is.
+    for component in ("websocket_api", "auth", "config"):
+        assert await async_setup_component(hass, component, {})
     source = SessionSource()
     register(hass, source)
     client = await aiohttp_client(hass.http.app)

@@ -63,10 +63,17 @@ class Connection:
 
     @classmethod
     async def open(
-        cls, session: aiohttp.ClientSession, url: str, token: str, *, wait: float = 10.0
+        cls,
+        session: aiohttp.ClientSession,
+        url: str,
+        token: str,
+        *,
+        wait: float = 10.0,
+        heartbeat: float | None = None,
     ) -> Self:
+        """Connect and authenticate; ``heartbeat`` pings keep long-lived connections honest."""
         socket = await session.ws_connect(
-            url, heartbeat=30, timeout=aiohttp.ClientWSTimeout(ws_close=wait)
+            url, heartbeat=heartbeat, timeout=aiohttp.ClientWSTimeout(ws_close=wait)
         )
         connection = cls(socket)
         try:

@@ -109,7 +109,7 @@ class Ingestor:
             delay = min(delay * 2, self._max_backoff)
 
     async def _run_connection(self) -> None:
-        connection = await Connection.open(self._session, self._url, self._token)
+        connection = await Connection.open(self._session, self._url, self._token, heartbeat=30)
         try:
             self.status.connected = True
             self.status.ha_version = connection.ha_version
