@@ -44,7 +44,7 @@ def _manifest() -> dict[str, object]:
 def test_manifest_keys() -> None:
     """Every required key is there and has a valid value."""
     manifest = _manifest()
-    assert HASSFEST_REQUIRED | HACS_REQUIRED <= manifest.keys()
+    assert manifest.keys() >= HASSFEST_REQUIRED | HACS_REQUIRED
     assert set(manifest) <= set(Manifest.__annotations__)
     assert manifest["domain"] == COMPONENT.name
     assert manifest["iot_class"] in IOT_CLASSES
@@ -54,7 +54,8 @@ def test_manifest_keys() -> None:
     assert all(str(c).startswith("@") for c in manifest["codeowners"])  # type: ignore[attr-defined]
     # hassfest: manifest keys sorted domain, name, then alphabetically.
     keys = list(manifest)
-    assert keys[:2] == ["domain", "name"] and keys[2:] == sorted(keys[2:])
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
 
 
 def test_requirements_pinned_and_installed() -> None:
@@ -115,7 +116,7 @@ def test_translations_complete() -> None:
     german = json.loads((COMPONENT / "translations" / "de.json").read_text())
     assert _keys(german) == _keys(english)
     placeholders = re.compile(r"\{[a-z_]+\}")
-    flat_en = {k: v for k, v in _flatten(english).items()}
+    flat_en = _flatten(english)
     for key, text in _flatten(german).items():
         assert set(placeholders.findall(text)) == set(placeholders.findall(flat_en[key])), key
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import voluptuous as vol
+import probatio as vol
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -134,7 +134,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = "cannot_connect"
         except DeviceError:
             errors["base"] = "cannot_connect"
-        except Exception:  # noqa: BLE001
+        except Exception:
             LOGGER.exception("Unexpected error while identifying %s", data.get(CONF_HOST))
             errors["base"] = "unknown"
         return errors, None
@@ -155,9 +155,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Host, optional port and unit id, and auto-detection or a chosen profile."""
         return self.async_show_menu(step_id="user", menu_options=["manual", "scan"])
 
-    async def async_step_manual(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Enter the device's address."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -265,18 +263,14 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
         )
 
-    async def async_step_zeroconf(
-        self, discovery_info: ZeroconfServiceInfo
-    ) -> ConfigFlowResult:
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A device announced itself; identify it before asking the user."""
         host = discovery_info.host
         try:
             found = await detect_modbus(host)
         except DeviceError:
             return self.async_abort(reason="unsupported_device")
-        await self.async_set_unique_id(
-            _unique_id(found.driver, host, found.port, found.identity)
-        )
+        await self.async_set_unique_id(_unique_id(found.driver, host, found.port, found.identity))
         self._abort_if_unique_id_configured(updates={CONF_HOST: host})
         self._discovered = found
         self.context["title_placeholders"] = {

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from functools import wraps
-from typing import Any, Concatenate
+from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -13,27 +11,20 @@ from .devices import DeviceError, UnsupportedDeviceError
 from .entity import EVChargingEntity
 
 
-def device_action[_EntityT: EVChargingEntity, **_P](
-    func: Callable[Concatenate[_EntityT, _P], Awaitable[Any]],
-) -> Callable[Concatenate[_EntityT, _P], Coroutine[Any, Any, None]]:
+async def run_device_command(entity: EVChargingEntity, command: Awaitable[None]) -> None:
     """Run a command on the device, map its errors, then refresh the live values."""
-
-    @wraps(func)
-    async def handler(self: _EntityT, *args: _P.args, **kwargs: _P.kwargs) -> None:
-        try:
-            await func(self, *args, **kwargs)
-        except UnsupportedDeviceError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="unsupported_command",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except DeviceError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        await self.coordinator.async_request_refresh()
-
-    return handler
+    try:
+        await command
+    except UnsupportedDeviceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="unsupported_command",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except DeviceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="communication_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    await entity.coordinator.async_request_refresh()

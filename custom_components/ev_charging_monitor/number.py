@@ -14,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EVChargingConfigEntry
 from .entity import EVChargingEntity
-from .helpers import device_action
+from .helpers import run_device_command
 
 PARALLEL_UPDATES = 1
 
@@ -41,7 +41,9 @@ async def async_setup_entry(
 class EVChargingCurrentLimit(EVChargingEntity, NumberEntity):
     """The current the charger may offer the car, within the device's range."""
 
-    def __init__(self, *, entry: EVChargingConfigEntry, description: NumberEntityDescription) -> None:
+    def __init__(
+        self, *, entry: EVChargingConfigEntry, description: NumberEntityDescription
+    ) -> None:
         """Take the range from the device's capabilities."""
         super().__init__(entry=entry, description=description)
         caps = entry.runtime_data.device.capabilities
@@ -53,7 +55,6 @@ class EVChargingCurrentLimit(EVChargingEntity, NumberEntity):
         """The limit the device reports."""
         return self.coordinator.data.current_limit
 
-    @device_action
     async def async_set_native_value(self, value: float) -> None:
         """Set the limit."""
-        await self.coordinator.device.set_current_limit(value)
+        await run_device_command(self, self.coordinator.device.set_current_limit(value))

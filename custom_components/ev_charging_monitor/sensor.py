@@ -46,7 +46,24 @@ class EVChargingSensorDescription(SensorEntityDescription):
     has_fn: Callable[[Capabilities, Reading], bool] = lambda _caps, _reading: True
 
 
-def _phase(kind: str, unit: str, device_class: SensorDeviceClass) -> list[EVChargingSensorDescription]:
+def _attribute(name: str) -> Callable[[Reading], StateType]:
+    def value(reading: Reading) -> StateType:
+        result: StateType = getattr(reading, name)
+        return result
+
+    return value
+
+
+def _phase_present(name: str, phase: int) -> Callable[[Capabilities, Reading], bool]:
+    def present(caps: Capabilities, reading: Reading) -> bool:
+        return phase <= caps.phases and getattr(reading, name) is not None
+
+    return present
+
+
+def _phase(
+    kind: str, unit: str, device_class: SensorDeviceClass
+) -> list[EVChargingSensorDescription]:
     return [
         EVChargingSensorDescription(
             key=f"{kind}_l{phase}",
@@ -58,10 +75,8 @@ def _phase(kind: str, unit: str, device_class: SensorDeviceClass) -> list[EVChar
             suggested_display_precision=1,
             entity_category=EntityCategory.DIAGNOSTIC,
             entity_registry_enabled_default=False,
-            value_fn=lambda reading, attr=f"{kind}_l{phase}": getattr(reading, attr),
-            has_fn=lambda caps, reading, attr=f"{kind}_l{phase}", phase=phase: (
-                phase <= caps.phases and getattr(reading, attr) is not None
-            ),
+            value_fn=_attribute(f"{kind}_l{phase}"),
+            has_fn=_phase_present(f"{kind}_l{phase}", phase),
         )
         for phase in (1, 2, 3)
     ]

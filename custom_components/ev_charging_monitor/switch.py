@@ -10,11 +10,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EVChargingConfigEntry
 from .entity import EVChargingEntity
-from .helpers import device_action
+from .helpers import run_device_command
 
 PARALLEL_UPDATES = 1
 
-CHARGING_ENABLED = SwitchEntityDescription(key="charging_enabled", translation_key="charging_enabled")
+CHARGING_ENABLED = SwitchEntityDescription(
+    key="charging_enabled", translation_key="charging_enabled"
+)
 
 
 async def async_setup_entry(
@@ -35,12 +37,10 @@ class EVChargingEnabledSwitch(EVChargingEntity, SwitchEntity):
         """Whether the charger may charge."""
         return self.coordinator.data.enabled
 
-    @device_action
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Allow charging."""
-        await self.coordinator.device.set_enabled(True)
+        await run_device_command(self, self.coordinator.device.set_enabled(True))
 
-    @device_action
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
-        await self.coordinator.device.set_enabled(False)
+        await run_device_command(self, self.coordinator.device.set_enabled(False))

@@ -90,7 +90,9 @@ async def test_truncated_reply(wallbox: VestelEVC04, connect: Callable[..., Modb
     assert (await device.read()).energy is not None
 
 
-async def test_nan_values_are_none(meter: EastronSDM630, connect: Callable[..., ModbusDevice]) -> None:
+async def test_nan_values_are_none(
+    meter: EastronSDM630, connect: Callable[..., ModbusDevice]
+) -> None:
     """NaN float registers read as None, never 0."""
     device = connect("eastron_sdm630", meter)
     meter.faults.nan = True
@@ -100,7 +102,9 @@ async def test_nan_values_are_none(meter: EastronSDM630, connect: Callable[..., 
     assert reading.voltage_l1 is None
 
 
-async def test_garbage_registers(wallbox: VestelEVC04, connect: Callable[..., ModbusDevice]) -> None:
+async def test_garbage_registers(
+    wallbox: VestelEVC04, connect: Callable[..., ModbusDevice]
+) -> None:
     """All-ones registers: strings vanish, no state is invented."""
     device = connect("vestel_evc04", wallbox)
     wallbox.faults.garbage = True

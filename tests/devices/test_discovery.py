@@ -58,9 +58,7 @@ async def test_every_modbus_simulator_is_detected_as_itself(
         assert found.driver == name
 
 
-async def test_unknown_device_is_refused(
-    clock: SimClock, start_simulator: StartSimulator
-) -> None:
+async def test_unknown_device_is_refused(clock: SimClock, start_simulator: StartSimulator) -> None:
     """A Modbus server that matches no profile gets a clear error, not a guess."""
     simulator = await start_simulator(UnknownDevice(clock))
     with pytest.raises(UnsupportedDeviceError, match="none of the supported devices"):
@@ -89,12 +87,11 @@ async def test_scan_finds_devices_on_loopback(
     """The scan probes each host and port, bounded in time, and lists what it found."""
     wallbox = await start_simulator(VestelEVC04(clock))
     meter = await start_simulator(EastronSDM630(clock))
-    assert wallbox.port is not None and meter.port is not None
+    assert wallbox.port is not None
+    assert meter.port is not None
     closed_port = 9
     found = await asyncio.wait_for(
-        scan_subnet(
-            "127.0.0.1/32", ports=[wallbox.port, meter.port, closed_port], time_limit=20
-        ),
+        scan_subnet("127.0.0.1/32", ports=[wallbox.port, meter.port, closed_port], time_limit=20),
         timeout=30,
     )
     expected = sorted(

@@ -87,7 +87,7 @@ async def test_current_limit_and_enable(
     assert reading.current_limit == 10  # the limit set before pausing comes back
     assert reading.state is ChargerState.C
 
-    with pytest.raises(ValueError, match="outside 6.0..32.0 A"):
+    with pytest.raises(ValueError, match=r"outside 6\.0\.\.32\.0 A"):
         await device.set_current_limit(40)
     assert wallbox.charger.current_limit == 10
 

@@ -41,9 +41,9 @@ async def test_wallbox_entities(
     entry = await add_device(wallbox)
     entities = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
     states = {e.entity_id: hass.states.get(e.entity_id) for e in entities}
-    assert {e.entity_id: (e.translation_key, e.original_device_class) for e in entities} == snapshot(
-        name="registry"
-    )
+    assert {
+        e.entity_id: (e.translation_key, e.original_device_class) for e in entities
+    } == snapshot(name="registry")
     assert {k: (s.state, dict(s.attributes)) for k, s in states.items() if s} == snapshot(
         name="states"
     )

@@ -8,16 +8,17 @@ its own identification registers, and a dropped connection is reopened for the n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import DeviceConnectionError, DeviceError, UnsupportedDeviceError
-from .models import Identity
 from .modbus.client import ModbusTransport
 from .modbus.device import ModbusDevice, probe_profile
 from .modbus.profile import ModbusProfile, shipped_profiles
+from .models import Identity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -134,8 +135,6 @@ async def _port_open(host: str, port: int, timeout: float) -> bool:
     except (TimeoutError, OSError):
         return False
     writer.close()
-    try:
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-    except OSError:
-        pass
     return True

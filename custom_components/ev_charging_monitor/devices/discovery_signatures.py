@@ -102,7 +102,7 @@ async def probe_goe(
     session: aiohttp.ClientSession,
     *,
     port: int | None = None,
-    timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+    timeout: float = 3.0,
 ) -> Identity | None:
     """The go-e charger's identity when `host` is one (HTTP API v2 enabled); else None."""
     return await GoeCharger.detect(host, session, port=port, timeout=timeout)
@@ -113,7 +113,7 @@ async def probe_http(
     session: aiohttp.ClientSession,
     *,
     port: int | None = None,
-    timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+    timeout: float = 3.0,
 ) -> tuple[str, Identity] | None:
     """(driver id, identity) of the first HTTP driver that recognises `host`; else None."""
     for driver in HTTP_DRIVERS:
@@ -165,7 +165,7 @@ async def probe_keba_udp(
     port: int = KEBA_UDP_PORT,
     local_port: int = KEBA_UDP_PORT,
     local_host: str = "0.0.0.0",
-    timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+    timeout: float = 3.0,
     attempts: int = 2,
 ) -> Identity | None:
     """Send `report 1` to host:port and return the KEBA's identity, or None.

@@ -147,7 +147,7 @@ async def probe_object(
     params: Mapping[str, str] | None = None,
     *,
     port: int | None = None,
-    timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+    timeout: float = 3.0,
 ) -> dict[str, Any] | None:
     """GET a JSON object for detection; None for any failure (never raises)."""
     client = HttpClient(host, port=port, session=session, timeout=timeout)
@@ -223,7 +223,7 @@ class HttpDevice:
         session: aiohttp.ClientSession,
         *,
         port: int | None = None,
-        timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+        timeout: float = 3.0,
     ) -> Identity | None:
         """The identity when `host` is this kind of device; None otherwise (never raises)."""
         raise NotImplementedError

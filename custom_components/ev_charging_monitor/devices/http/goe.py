@@ -93,7 +93,7 @@ class GoeCharger(HttpDevice):
         session: aiohttp.ClientSession,
         *,
         port: int | None = None,
-        timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+        timeout: float = 3.0,
     ) -> Identity | None:
         """The charger's identity when `host` is a go-e with API v2; None otherwise."""
         data = await probe_object(

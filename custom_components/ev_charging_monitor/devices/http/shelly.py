@@ -65,7 +65,7 @@ class ShellyPro3EM(HttpDevice):
         session: aiohttp.ClientSession,
         *,
         port: int | None = None,
-        timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+        timeout: float = 3.0,
     ) -> Identity | None:
         """The meter's identity when `host` is a Gen2+ Shelly with a three-phase EM."""
         info = await probe_object(host, session, "/shelly", port=port, timeout=timeout)
@@ -162,7 +162,7 @@ class ShellyEMGen1(HttpDevice):
         session: aiohttp.ClientSession,
         *,
         port: int | None = None,
-        timeout: float = 3.0,  # noqa: ASYNC109 (a probe deadline, per call)
+        timeout: float = 3.0,
     ) -> Identity | None:
         """The meter's identity when `host` is a Gen1 Shelly EM or 3EM."""
         info = await probe_object(host, session, "/shelly", port=port, timeout=timeout)

@@ -110,9 +110,7 @@ class ModbusTransport:
         async def request(client: AsyncModbusTcpClient) -> Any:
             match table:
                 case Table.HOLDING:
-                    return await client.read_holding_registers(
-                        address, count=count, device_id=unit
-                    )
+                    return await client.read_holding_registers(address, count=count, device_id=unit)
                 case Table.INPUT:
                     return await client.read_input_registers(address, count=count, device_id=unit)
                 case Table.COIL:

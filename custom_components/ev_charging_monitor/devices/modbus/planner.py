@@ -47,7 +47,9 @@ def plan_reads(
                 and max(end, spec.end) - start <= max_registers
             )
             # Two values sharing registers (a bitfield read twice) always ride together.
-            overlaps = current and spec.address < end and max(end, spec.end) - start <= max_registers
+            overlaps = (
+                current and spec.address < end and max(end, spec.end) - start <= max_registers
+            )
             if fits or overlaps:
                 current.append(spec)
                 end = max(end, spec.end)

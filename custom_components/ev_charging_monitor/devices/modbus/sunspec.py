@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import DeviceExceptionResponse, UnsupportedDeviceError  # noqa: TID252
+from ..errors import DeviceExceptionResponse, UnsupportedDeviceError
 from .client import ModbusTransport
 from .profile import ModbusProfile, Probe, RegisterSpec, Table
 
