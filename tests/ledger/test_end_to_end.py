@@ -135,3 +135,23 @@ async def test_sigkill_during_catch_up_loses_and_duplicates_nothing(
     assert set(ids) == {record["id"] for record in source.records}
     code, out, _ = await run_ledger("verify", "--data-dir", str(data_dir))
     assert (code, out.strip()) == (0, f"ok: {total} sessions and 0 adjustments verified")
+
+
+async def test_invalid_record_is_quarantined_and_acknowledged(
+    home_assistant: HomeAssistantEndpoint, tmp_path: Path
+) -> None:
+    source = home_assistant.source
+    data_dir = tmp_path / "data"
+    broken = make_record(2)
+    broken["energy_wh"] = "lots"
+    for record in (make_record(1), broken, make_record(3)):
+        source.complete(record)
+    ledger = await start_ledger(*ledger_args(home_assistant, data_dir), log=tmp_path / "log")
+    await wait_for_ack(source, 3)
+    assert await stop(ledger) == 0
+
+    assert sorted(stored_ids(data_dir)) == sorted([make_record(1)["id"], make_record(3)["id"]])
+    with sqlite3.connect(data_dir / "ledger.sqlite3") as db:
+        reasons = [row[0] for row in db.execute("SELECT reason FROM quarantine")]
+    assert reasons == ["energy_wh is not a number: 'lots'"]
+    assert f"session {broken['id']} quarantined" in (tmp_path / "log").read_text()
