@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import CONF_DRIVER, CONF_PROFILE_YAML, CONF_UNIT, DOMAIN, LOGGER
@@ -37,6 +38,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             port=entry.data.get(CONF_PORT),
             unit=entry.data.get(CONF_UNIT),
             profile_yaml=entry.data.get(CONF_PROFILE_YAML),
+            session=async_get_clientsession(hass),
         )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
         raise ConfigEntryError(

@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -44,7 +45,7 @@ from .devices import (
     InvalidProfileError,
     UnsupportedDeviceError,
 )
-from .devices.discovery import DetectedDevice, detect_modbus, scan_subnet
+from .devices.discovery import DetectedDevice, detect, scan_subnet
 from .devices.factory import create_device, driver_ids
 from .devices.modbus.profile import load_profile_text
 
@@ -104,8 +105,11 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return driver, identity and port of the device described by `data`."""
         driver = data[CONF_DRIVER]
         if driver == DRIVER_AUTO:
-            found = await detect_modbus(
-                data[CONF_HOST], port=data.get(CONF_PORT), unit=data.get(CONF_UNIT)
+            found = await detect(
+                data[CONF_HOST],
+                async_get_clientsession(self.hass),
+                port=data.get(CONF_PORT),
+                unit=data.get(CONF_UNIT),
             )
             return found.driver, found.identity, found.port
         device = create_device(
@@ -114,6 +118,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             port=data.get(CONF_PORT),
             unit=data.get(CONF_UNIT),
             profile_yaml=data.get(CONF_PROFILE_YAML),
+            session=async_get_clientsession(self.hass),
         )
         try:
             identity = await device.identify()
@@ -267,7 +272,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """A device announced itself; identify it before asking the user."""
         host = discovery_info.host
         try:
-            found = await detect_modbus(host)
+            found = await detect(host, async_get_clientsession(self.hass))
         except DeviceError:
             return self.async_abort(reason="unsupported_device")
         await self.async_set_unique_id(_unique_id(found.driver, host, found.port, found.identity))

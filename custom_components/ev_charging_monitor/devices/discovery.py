@@ -14,10 +14,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import aiohttp
+
 from .errors import DeviceConnectionError, DeviceError, UnsupportedDeviceError
 from .modbus.client import ModbusTransport
 from .modbus.device import ModbusDevice, probe_profile
 from .modbus.profile import ModbusProfile, shipped_profiles
+from .http import HTTP_DRIVERS
 from .models import Identity
 
 _LOGGER = logging.getLogger(__name__)
@@ -31,7 +34,7 @@ class DetectedDevice:
 
     driver: str
     host: str
-    port: int
+    port: int | None
     unit: int | None
     identity: Identity
 
@@ -89,6 +92,47 @@ async def detect_modbus(
     ) from last_error
 
 
+async def detect(
+    host: str,
+    session: aiohttp.ClientSession,
+    *,
+    port: int | None = None,
+    unit: int | None = None,
+    timeout: float = 2.0,
+) -> DetectedDevice:
+    """Identify the device at host, asking its HTTP API and Modbus at the same time.
+
+    The first protocol that identifies the device wins; the other probe is cancelled, so
+    a probe that waits for a timeout (HTTP sent to a Modbus port) costs nothing.
+    """
+
+    async def over_http() -> DetectedDevice:
+        for driver in HTTP_DRIVERS:
+            identity = await driver.detect(host, session, port=port, timeout=timeout)
+            if identity is not None:
+                return DetectedDevice(
+                    driver=driver.id, host=host, port=port, unit=None, identity=identity
+                )
+        raise DeviceConnectionError(f"no supported HTTP device answers at {host}")
+
+    probes = [asyncio.ensure_future(detect_modbus(host, port=port, unit=unit, timeout=timeout))]
+    if unit is None:
+        probes.append(asyncio.ensure_future(over_http()))
+    errors: list[DeviceError] = []
+    try:
+        for next_done in asyncio.as_completed(probes):
+            try:
+                return await next_done
+            except DeviceError as err:
+                errors.append(err)
+    finally:
+        for probe in probes:
+            probe.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
+    # Prefer "answers but unsupported" over "nothing there": it tells the user more.
+    raise next((e for e in errors if isinstance(e, UnsupportedDeviceError)), errors[0])
+
+
 async def scan_subnet(
     network: str,
     *,
@@ -125,7 +169,7 @@ async def scan_subnet(
         task.cancel()
     if pending:
         await asyncio.wait(pending)
-    return sorted(found, key=lambda d: (ipaddress.ip_address(d.host), d.port))
+    return sorted(found, key=lambda d: (ipaddress.ip_address(d.host), d.port or 0))
 
 
 async def _port_open(host: str, port: int, timeout: float) -> bool:
