@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import aiohttp
 
 from .errors import DeviceConnectionError, DeviceError, UnsupportedDeviceError
+from .http import HTTP_DRIVERS
 from .modbus.client import ModbusTransport
 from .modbus.device import ModbusDevice, probe_profile
 from .modbus.profile import ModbusProfile, shipped_profiles
-from .http import HTTP_DRIVERS
 from .models import Identity
 
 _LOGGER = logging.getLogger(__name__)
