@@ -166,3 +166,11 @@ def test_legal_hold_blocks_purge(ledger: Ledger) -> None:
     assert ledger.session(old["id"]) is None
     assert ledger.session(new["id"]) is not None
     assert ledger.verify().ok
+
+
+def test_status_shows_the_chain_tips(ledger: Ledger) -> None:
+    ledger.append_sessions([make_record(seq) for seq in (1, 2, 3)])
+    tips = ledger.status()["chain_tips"]
+    stored = ledger._db.execute("SELECT hash FROM sessions WHERE entry_no = 3").fetchone()[0]
+    assert tips["sessions"] == {"entry_no": 3, "hash": stored}
+    assert tips["adjustments"] == {"entry_no": 0, "hash": "0" * 64}

@@ -1041,6 +1041,13 @@ class Ledger:
                 "retention_years": self.retention_years(),
                 "legal_hold": self.legal_hold(),
                 "last_verified_ok": self._meta("verify.last_ok"),
+                # Noting the tips elsewhere now and then makes cutting off the newest
+                # entries detectable too, which a chain alone cannot show.
+                "chain_tips": {
+                    table: {"entry_no": tip[0], "hash": tip[1]}
+                    for table in ("sessions", "adjustments")
+                    for tip in [self._tip(table)]
+                },
             }
 
 
