@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import probatio as vol
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -14,6 +16,10 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    ConfigEntrySelector,
+    ConfigEntrySelectorConfig,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -41,6 +47,7 @@ from .coordinator import EVChargingConfigEntry
 from .devices import (
     DeviceConnectionError,
     DeviceError,
+    DeviceKind,
     Identity,
     InvalidProfileError,
     UnsupportedDeviceError,
@@ -48,6 +55,12 @@ from .devices import (
 from .devices.discovery import DetectedDevice, detect, scan_subnet
 from .devices.factory import create_device, driver_ids
 from .devices.modbus.profile import load_profile_text
+from .energy_source import (
+    CONF_ENERGY_METER_ENTRY,
+    CONF_ENERGY_SENSOR,
+    CONF_ENERGY_SOURCE,
+    EnergySourceKind,
+)
 
 CONF_NETWORK = "network"
 CONF_FOUND = "found"
@@ -271,8 +284,15 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A device announced itself; identify it before asking the user."""
         host = discovery_info.host
+        # HTTP services announce the port of the device's HTTP API; others say nothing
+        # about the Modbus port, so detection tries the usual ones.
+        port = (
+            discovery_info.port
+            if "_http." in discovery_info.type or "_shelly." in (discovery_info.type)
+            else None
+        )
         try:
-            found = await detect(host, async_get_clientsession(self.hass))
+            found = await detect(host, async_get_clientsession(self.hass), port=port)
         except DeviceError:
             return self.async_abort(reason="unsupported_device")
         await self.async_set_unique_id(_unique_id(found.driver, host, found.port, found.identity))
@@ -336,28 +356,83 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EVChargingOptionsFlow(OptionsFlowWithReload):
-    """How often to poll."""
+    """How often to poll, and (for chargers) where session energy is measured."""
+
+    def _is_charger(self) -> bool:
+        entry: EVChargingConfigEntry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return True  # unknown until loaded: offer every option
+        return entry.runtime_data.device.capabilities.kind is DeviceKind.CHARGER
+
+    def _meter_error(self, entry_id: str | None) -> str | None:
+        meter: EVChargingConfigEntry | None = (
+            self.hass.config_entries.async_get_entry(entry_id) if entry_id else None
+        )
+        if meter is None:
+            return "meter_required"
+        if (
+            meter.domain != DOMAIN
+            or meter.entry_id == self.config_entry.entry_id
+            or meter.state is not ConfigEntryState.LOADED
+            or meter.runtime_data.device.capabilities.kind is not DeviceKind.METER
+        ):
+            return "not_a_meter"
+        return None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options."""
+        errors: dict[str, str] = {}
+        charger = self._is_charger()
         if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            options: dict[str, Any] = {
+                **self.config_entry.options,
+                CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
+            }
+            for key in (CONF_ENERGY_SOURCE, CONF_ENERGY_METER_ENTRY, CONF_ENERGY_SENSOR):
+                options.pop(key, None)
+            source = user_input.get(CONF_ENERGY_SOURCE, EnergySourceKind.DEVICE)
+            if charger:
+                options[CONF_ENERGY_SOURCE] = source
+            if source == EnergySourceKind.METER_ENTRY:
+                meter = user_input.get(CONF_ENERGY_METER_ENTRY)
+                if error := self._meter_error(meter):
+                    errors[CONF_ENERGY_METER_ENTRY] = error
+                options[CONF_ENERGY_METER_ENTRY] = meter
+            elif source == EnergySourceKind.SENSOR:
+                if not (sensor := user_input.get(CONF_ENERGY_SENSOR)):
+                    errors[CONF_ENERGY_SENSOR] = "sensor_required"
+                options[CONF_ENERGY_SENSOR] = sensor
+            if not errors:
+                return self.async_create_entry(data=options)
+        schema: dict[Any, Any] = {
+            vol.Required(CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL): NumberSelector(
+                NumberSelectorConfig(
+                    min=1, max=300, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
             )
+        }
+        if charger:
+            schema |= {
+                vol.Required(
+                    CONF_ENERGY_SOURCE, default=EnergySourceKind.DEVICE.value
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[kind.value for kind in EnergySourceKind],
+                        mode=SelectSelectorMode.LIST,
+                        translation_key=CONF_ENERGY_SOURCE,
+                    )
+                ),
+                vol.Optional(CONF_ENERGY_METER_ENTRY): ConfigEntrySelector(
+                    ConfigEntrySelectorConfig(integration=DOMAIN)
+                ),
+                vol.Optional(CONF_ENERGY_SENSOR): EntitySelector(
+                    EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.ENERGY)
+                ),
+            }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(
-                    {
-                        vol.Required(
-                            CONF_SCAN_INTERVAL, default=DEFAULT_SCAN_INTERVAL
-                        ): NumberSelector(
-                            NumberSelectorConfig(
-                                min=1, max=300, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                            )
-                        )
-                    }
-                ),
-                self.config_entry.options,
+                vol.Schema(schema), user_input or self.config_entry.options
             ),
+            errors=errors,
         )

@@ -1,0 +1,51 @@
+"""Diagnostics: the entry, the device's identity, capabilities and latest reading, redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+
+from .coordinator import EVChargingConfigEntry
+
+# Addresses, serials (also inside ids), RFID tags and any credential a later option adds.
+TO_REDACT = {
+    CONF_HOST,
+    "serial",
+    "serial_number",
+    "unique_id",
+    "rfid",
+    "tag",
+    "tags",
+    "token",
+    "password",
+    "api_key",
+    "mac",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: EVChargingConfigEntry
+) -> dict[str, Any]:
+    """Everything needed to understand a report, without identifying the user."""
+    runtime = entry.runtime_data
+    live = runtime.live
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "identity": asdict(runtime.identity.data),
+            "capabilities": asdict(runtime.device.capabilities),
+            "watchdog_interval": runtime.device.watchdog_interval,
+            "last_update_success": live.last_update_success,
+            "reading": live.data.to_dict() if live.data is not None else None,
+        },
+        TO_REDACT,
+    )
