@@ -20,9 +20,11 @@ from .coordinator import (
 )
 from .devices import DeviceError, InvalidProfileError, UnsupportedDeviceError
 from .devices.factory import create_device
+from .repairs import async_watch_problems
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -62,6 +64,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         raise ConfigEntryNotReady(str(err)) from err
 
     entry.runtime_data = EVChargingRuntimeData(device=device, live=live, identity=identity)
+    entry.async_on_unload(async_watch_problems(hass, entry))
     if (interval := device.watchdog_interval) is not None:
         # Chargers with a watchdog fall back to their safe current unless kept alive.
         async def keep_alive(_now: datetime) -> None:
