@@ -21,6 +21,9 @@ Python API (used by the ingestion, the JSON API, the web UI and the reports)::
         effective state, pricing)
     ledger.statement(person_id, "2026-03") -> Statement  (rows, totals, price basis)
     ledger.monthly_totals(person_id, 2026) -> list[MonthTotal]
+    ledger.session_rows(SessionFilter(...), columns) -> iterator of raw row tuples, newest
+        first, fetched in keyset pages (streamed exports of any size)
+    ledger.query("SELECT ...", params) -> list of rows (read-only aggregates for the UI)
 
     # corrections, manual sessions, integrity, retention
     ledger.add_adjustment(session_id, kind, reason=..., author=..., data=...)
@@ -253,7 +256,7 @@ class Ledger:
                     duplicates += 1
                     continue
                 existing.add(facts.id)
-                if source == "manual":
+                if source in ("manual", "import"):
                     manual = record.get("manual") or {}
                     person_id, vehicle_id = manual.get("person_id"), manual.get("vehicle_id")
                 else:
@@ -728,23 +731,7 @@ class Ledger:
         """
         if not 1 <= limit <= 1000:
             raise LedgerError("limit must be between 1 and 1000")
-        clauses: list[str] = []
-        params: list[Any] = []
-        if where.person_id is not None:
-            clauses.append("person_id = ?")
-            params.append(where.person_id)
-        if where.vehicle_id is not None:
-            clauses.append("vehicle_id = ?")
-            params.append(where.vehicle_id)
-        if where.charger_serial is not None:
-            clauses.append("charger_serial = ?")
-            params.append(where.charger_serial)
-        if where.started_from is not None:
-            clauses.append("started_at >= ?")
-            params.append(iso_utc(where.started_from))
-        if where.started_before is not None:
-            clauses.append("started_at < ?")
-            params.append(iso_utc(where.started_before))
+        clauses, params = _filter_clauses(where)
         if cursor is not None:
             started, _, entry_text = cursor.rpartition("~")
             if not started or not entry_text.isdigit():
@@ -764,6 +751,48 @@ class Ledger:
             last = items[-1]
             next_cursor = f"{last.started_at}~{last.entry_no}"
         return SessionPage(items, next_cursor)
+
+    def session_rows(
+        self, where: SessionFilter, columns: tuple[str, ...], *, page_size: int = 5000
+    ) -> Iterator[tuple[Any, ...]]:
+        """Raw column values of the matching sessions, newest first.
+
+        Pages are fetched with the same keyset as :meth:`sessions`, holding the lock only
+        per page, so an export of a million rows neither blocks ingestion nor holds more
+        than one page in memory. ``columns`` are names of the sessions table.
+        """
+        allowed = set(_SESSION_COLUMNS) | {"entry_no"}
+        if not columns or not set(columns) <= allowed:
+            raise LedgerError("unknown session column")
+        clauses, params = _filter_clauses(where)
+        select = f"SELECT {', '.join(columns)}, started_at, entry_no FROM sessions"
+        after: tuple[str, int] | None = None
+        while True:
+            page_clauses = list(clauses)
+            page_params = list(params)
+            if after is not None:
+                page_clauses.append("(started_at, entry_no) < (?, ?)")
+                page_params.extend(after)
+            query = select
+            if page_clauses:
+                query += " WHERE " + " AND ".join(page_clauses)
+            query += " ORDER BY started_at DESC, entry_no DESC LIMIT ?"
+            page_params.append(page_size)
+            with self._lock:
+                rows = self._db.execute(query, page_params).fetchall()
+            width = len(columns)
+            for row in rows:
+                yield row[:width]
+            if len(rows) < page_size:
+                return
+            after = (rows[-1][-2], rows[-1][-1])
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read-only query (dashboards and reports); anything but SELECT is refused."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql:
+            raise LedgerError("only single SELECT statements")
+        with self._lock:
+            return [tuple(row) for row in self._db.execute(sql, params).fetchall()]
 
     def session(self, session_id: str) -> SessionDetail | None:
         with self._lock:
@@ -1070,6 +1099,27 @@ def _columns_from_facts(facts: SessionFacts, envelope: dict[str, Any]) -> tuple[
         facts.currency,
         envelope["evidence"]["class"],
     )
+
+
+def _filter_clauses(where: SessionFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if where.person_id is not None:
+        clauses.append("person_id = ?")
+        params.append(where.person_id)
+    if where.vehicle_id is not None:
+        clauses.append("vehicle_id = ?")
+        params.append(where.vehicle_id)
+    if where.charger_serial is not None:
+        clauses.append("charger_serial = ?")
+        params.append(where.charger_serial)
+    if where.started_from is not None:
+        clauses.append("started_at >= ?")
+        params.append(iso_utc(where.started_from))
+    if where.started_before is not None:
+        clauses.append("started_at < ?")
+        params.append(iso_utc(where.started_before))
+    return clauses, params
 
 
 def _raw_json(value: Any) -> bytes:
