@@ -8,6 +8,7 @@ module under test, so agreeing to the cent means something.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +19,7 @@ MINUTE = timedelta(minutes=1)
 
 def register_at(samples: Sequence[tuple[datetime, Decimal]], moment: datetime) -> Fraction:
     """The register at a moment, on the straight line between the readings around it."""
-    for (t0, e0), (t1, e1) in zip(samples, samples[1:], strict=False):
+    for (t0, e0), (t1, e1) in itertools.pairwise(samples):
         if t0 <= moment <= t1:
             share = Fraction((moment - t0).total_seconds()) / Fraction((t1 - t0).total_seconds())
             return Fraction(e0) + (Fraction(e1) - Fraction(e0)) * share

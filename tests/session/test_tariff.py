@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ def utc(*args: int) -> datetime:
 def assert_tiles(intervals: list[PriceInterval], start: datetime, end: datetime) -> None:
     assert intervals[0].start == start
     assert intervals[-1].end == end
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in itertools.pairwise(intervals):
         assert before.end == after.start
     assert all(i.start < i.end and i.start.tzinfo is UTC for i in intervals)
 
@@ -138,9 +139,15 @@ def test_weekend_holiday_and_season_choose_the_period() -> None:
         periods=(
             TimeOfUsePeriod(D("0.40"), time(0), time(11), days=frozenset({DayKind.WEEKDAY})),
             TimeOfUsePeriod(D("0.40"), time(15), time(0), days=frozenset({DayKind.WEEKDAY})),
-            TimeOfUsePeriod(D("0.40"), time(11), time(15), days=frozenset({DayKind.WEEKDAY}), season="winter"),
-            TimeOfUsePeriod(D("0.10"), time(11), time(15), days=frozenset({DayKind.WEEKDAY}), season="summer"),
-            TimeOfUsePeriod(D("0.20"), time(0), time(0), days=frozenset({DayKind.WEEKEND, DayKind.HOLIDAY})),
+            TimeOfUsePeriod(
+                D("0.40"), time(11), time(15), days=frozenset({DayKind.WEEKDAY}), season="winter"
+            ),
+            TimeOfUsePeriod(
+                D("0.10"), time(11), time(15), days=frozenset({DayKind.WEEKDAY}), season="summer"
+            ),
+            TimeOfUsePeriod(
+                D("0.20"), time(0), time(0), days=frozenset({DayKind.WEEKEND, DayKind.HOLIDAY})
+            ),
         ),
         seasons=(Season("summer", (4, 1), (9, 30)), Season("winter", (10, 1), (3, 31))),
         holidays=frozenset({date(2025, 10, 3)}),
@@ -204,7 +211,9 @@ def test_dynamic_tariff_counts_a_repeated_point_once_and_takes_more_points() -> 
 
 def test_standing_charge_per_session_and_per_day_pro_rata() -> None:
     start = utc(2025, 6, 1, 0)
-    assert StandingCharge(D("0.50"), "session").share(start, start + timedelta(hours=5)) == D("0.50")
+    assert StandingCharge(D("0.50"), "session").share(start, start + timedelta(hours=5)) == D(
+        "0.50"
+    )
     # 6 hours of a 0.48-per-day charge: 0.48 x 6 / 24 = 0.12.
     share = StandingCharge(D("0.48"), "day").share(start, start + timedelta(hours=6))
     assert share == D("0.12")
@@ -272,9 +281,7 @@ def test_standing_charge_per_session_and_per_day_pro_rata() -> None:
         ),
         (
             lambda: DynamicTariff(
-                (
-                    PricePoint(datetime(2025, 1, 1, 0), datetime(2025, 1, 1, 1), D("0.1")),
-                ),
+                (PricePoint(datetime(2025, 1, 1, 0), datetime(2025, 1, 1, 1), D("0.1")),),
                 "EUR",
             ),
             "naive datetime",
