@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,8 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 D = Decimal
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_flat_tariff() -> None:
@@ -242,7 +243,7 @@ def test_missing_price_is_flagged_never_zero() -> None:
     def by_hand(moment: datetime) -> Decimal | None:
         return None if moment.hour == 13 else D("0.30") if moment.hour == 12 else D("0.20")
 
-    assert minute_by_minute(samples, by_hand) == (D("1.50"), 6000)
+    assert minute_by_minute(samples, by_hand) == (D("1.50"), Fraction(6000))
 
 
 def test_unpriced_interval_without_energy_is_not_flagged() -> None:
@@ -369,3 +370,13 @@ def test_tariff_that_does_not_cover_the_session_is_refused() -> None:
     samples = [(utc(2025, 1, 1, 1), D("0")), (utc(2025, 1, 1, 2), D("5"))]
     with pytest.raises(ValueError, match="tariff intervals end at"):
         session_cost(samples, Broken(D("0.3"), "EUR"))
+
+
+def test_session_without_any_price_totals_zero_with_the_flag() -> None:
+    tariff = DynamicTariff((), "EUR")
+    samples = [(utc(2025, 1, 1, 1), D("0")), (utc(2025, 1, 1, 2), D("5000"))]
+    result = session_cost(samples, tariff)
+    # Nothing can be priced: the total is 0.00 and says so, it is not a silent 0.
+    assert result.to_record()["total"] == "0.00"
+    assert result.flags == ("price_missing",)
+    assert result.unpriced_energy_wh == D("5000")

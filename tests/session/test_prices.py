@@ -28,8 +28,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 D = Decimal
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def assert_tiles(intervals: list[PriceInterval], start: datetime, end: datetime) -> None:

@@ -5,13 +5,13 @@ an interval boundary that falls between two readings the register is interpolate
 and the interval is marked `interpolated`.
 
 Rounding, so that nothing is lost:
-- Interpolated register values are rounded to the finest resolution of the readings (at
-  least 0.001 Wh), and each interval's energy is the difference of its two boundary values.
-  The sum of interval energies telescopes to exactly last reading - first reading.
+- Interpolated register values are rounded to 0.001 Wh (finer if the readings are), and
+  each interval's energy is the difference of its two boundary values, so the interval
+  energies telescope to exactly last reading - first reading.
 - Interval costs are kept exact; the total is rounded once, to cents, ROUND_HALF_UP. Each
   interval's shown cost is the rounded running total after it minus the rounded running
-  total before it, so the shown lines add up to the total exactly and none is off by a cent
-  or more.
+  total before it, so the shown lines add up to the total exactly and none is off by more
+  than a cent.
 - An interval with energy but no price makes the result carry `price_missing`; the total
   then covers only the priced intervals and `unpriced_energy_wh` says how much is left out.
 """
@@ -105,7 +105,7 @@ def session_cost(samples: Sequence[Sample], tariff: Tariff) -> SessionCost:
     lines: list[IntervalCost] = []
     unpriced = Decimal(0)
     exact_running = Decimal(0)
-    shown_running = Decimal(0)
+    shown_running = Decimal("0.00")
     with localcontext(_CONTEXT):
         edges = [intervals[0].start, *(interval.end for interval in intervals)]
         edge_wh = [_register_at(times, registers, moment, quantum) for moment in edges]
@@ -120,7 +120,7 @@ def session_cost(samples: Sequence[Sample], tariff: Tariff) -> SessionCost:
                 )
                 continue
             exact_running += energy * price / WH_PER_KWH
-            shown = _cents(exact_running) - shown_running
+            shown = _unsigned_zero(_cents(exact_running) - shown_running)
             shown_running += shown
             lines.append(
                 IntervalCost(interval.start, interval.end, energy, price, shown, interpolated)
@@ -129,7 +129,7 @@ def session_cost(samples: Sequence[Sample], tariff: Tariff) -> SessionCost:
         if tariff.standing_charge is not None:
             standing = _cents(tariff.standing_charge.share(start, end))
 
-    total = shown_running + (standing or Decimal(0))
+    total = _unsigned_zero(shown_running + (standing or Decimal(0)))
     flags = (PRICE_MISSING,) if unpriced else ()
     return SessionCost(
         currency=tariff.currency,
@@ -221,7 +221,12 @@ def _is_reading(times: list[datetime], moment: datetime) -> bool:
 
 
 def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return _unsigned_zero(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _unsigned_zero(amount: Decimal) -> Decimal:
+    # Decimal keeps the sign of zero; a statement should never show "-0.00".
+    return amount.copy_abs() if amount.is_zero() else amount
 
 
 def _microseconds(delta: timedelta) -> int:
