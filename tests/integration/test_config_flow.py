@@ -1,0 +1,401 @@
+"""Every step and error of the config, reconfigure and options flows, each ending in recovery.
+
+The peers are the simulators on loopback; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    SOURCE_ZEROCONF,
+    ConfigEntry,
+)
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+from custom_components.ev_charging_monitor.const import (
+    CONF_DRIVER,
+    CONF_PROFILE_YAML,
+    CONF_SCAN_INTERVAL,
+    DOMAIN,
+)
+from custom_components.ev_charging_monitor.energy_source import (
+    CONF_ENERGY_METER_ENTRY,
+    CONF_ENERGY_SENSOR,
+    CONF_ENERGY_SOURCE,
+    EnergySource,
+    EnergySourceKind,
+    async_read_energy_wh,
+    billing_energy_source,
+)
+from simulators.clock import SimClock
+from simulators.devices.eastron_sdm630 import EastronSDM630
+from simulators.devices.shelly_pro3em import ShellyPro3EMSimulator
+from simulators.devices.vestel_evc04 import VestelEVC04
+
+from .conftest import AddDevice
+
+PROFILES = (
+    Path(__file__).parents[2] / "custom_components" / "ev_charging_monitor" / "devices" / "modbus"
+)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def _manual(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["manual", "scan"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "manual"}
+    )
+    assert result["step_id"] == "manual"
+    return dict(result)
+
+
+async def _configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_configure(flow_id, data)
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def _unload_all(hass: HomeAssistant) -> None:
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def other_wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
+    """A second EVC04 (another serial), for reconfiguring to a different device."""
+    simulator = VestelEVC04(clock, serial="VES2024000999")
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+async def test_manual_auto_cannot_connect_then_created(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """Nothing at the port: cannot_connect; the right port: an entry named after the device."""
+    result = await _manual(hass)
+    user = {CONF_HOST: "127.0.0.1", CONF_PORT: _closed_port(), CONF_DRIVER: "auto"}
+    result = await _configure(hass, result["flow_id"], user)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await _configure(hass, result["flow_id"], {**user, CONF_PORT: wallbox.port})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Vestel EVC04"
+    assert result["result"].unique_id == "VES2024000123"
+    assert result["data"] == {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: wallbox.port,
+        CONF_DRIVER: "vestel_evc04",
+    }
+    await _unload_all(hass)
+
+
+async def test_manual_unsupported_then_created(hass: HomeAssistant, wallbox: VestelEVC04) -> None:
+    """A Modbus device none of the profiles recognises; then the recognised one."""
+    wallbox.brand = "Acme"  # no longer matches the EVC04's brand probe
+    result = await _manual(hass)
+    user = {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port, CONF_DRIVER: "auto"}
+    result = await _configure(hass, result["flow_id"], user)
+    assert result["errors"] == {"base": "unsupported_device"}
+    wallbox.brand = "Vestel"
+    result = await _configure(hass, result["flow_id"], user)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await _unload_all(hass)
+
+
+async def test_manual_profile_wrong_device_then_right(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """A chosen profile that does not fit the device cannot read it; the right one can."""
+    result = await _manual(hass)
+    user = {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port, CONF_DRIVER: "eastron_sdm630"}
+    result = await _configure(hass, result["flow_id"], user)
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await _configure(hass, result["flow_id"], {**user, CONF_DRIVER: "vestel_evc04"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_DRIVER] == "vestel_evc04"
+    await _unload_all(hass)
+
+
+async def test_custom_profile_invalid_then_valid(hass: HomeAssistant, wallbox: VestelEVC04) -> None:
+    """A broken profile shows invalid_profile and what is wrong; a valid one is used."""
+    result = await _manual(hass)
+    result = await _configure(
+        hass,
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port, CONF_DRIVER: "custom"},
+    )
+    assert result["step_id"] == "custom_profile"
+    result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: "id: x\nkind: toaster"})
+    assert result["errors"] == {CONF_PROFILE_YAML: "invalid_profile"}
+    assert result["description_placeholders"]["error"] != ""
+    text = (PROFILES / "profiles" / "vestel_evc04.yaml").read_text()
+    text = text.replace("id: vestel_evc04", "id: my_vestel")
+    result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: text})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_DRIVER] == "my_vestel"
+    assert result["data"][CONF_PROFILE_YAML] == text
+    assert result["result"].state.value == "loaded"
+    await _unload_all(hass)
+
+
+async def test_already_configured_updates_host(
+    hass: HomeAssistant, wallbox: VestelEVC04, add_device: AddDevice
+) -> None:
+    """Adding the same device again aborts and keeps one entry with the new address."""
+    entry = await add_device(wallbox)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: "192.0.2.1"})
+    result = await _manual(hass)
+    result = await _configure(
+        hass,
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port, CONF_DRIVER: "auto"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == "127.0.0.1"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_scan_invalid_then_nothing_found(hass: HomeAssistant) -> None:
+    """A network that is no /24 is refused; an empty network aborts with no_devices_found."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _configure(hass, result["flow_id"], {"next_step_id": "scan"})
+    assert result["step_id"] == "scan"
+    result = await _configure(hass, result["flow_id"], {"network": "10.0.0.0/16"})
+    assert result["errors"] == {"network": "invalid_network"}
+    result = await _configure(hass, result["flow_id"], {"network": "not a network"})
+    assert result["errors"] == {"network": "invalid_network"}
+    # Nothing listens on 502 or 1502 here (the test that starts a simulator there stops it).
+    result = await _configure(hass, result["flow_id"], {"network": "127.0.0.1/32"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_devices_found"
+
+
+async def test_scan_finds_device(hass: HomeAssistant, clock: SimClock) -> None:
+    """A simulator on the usual port 1502 is found by the scan and added."""
+    simulator = VestelEVC04(clock)
+    try:
+        await simulator.start(port=1502)
+    except Exception:
+        pytest.skip("port 1502 is taken on this machine")
+    try:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await _configure(hass, result["flow_id"], {"next_step_id": "scan"})
+        result = await _configure(hass, result["flow_id"], {"network": "127.0.0.1/32"})
+        assert result["step_id"] == "scan_results"
+        options = result["data_schema"].schema["found"].config["options"]
+        assert options == [{"value": "0", "label": "Vestel EVC04 (127.0.0.1:1502)"}]
+        result = await _configure(hass, result["flow_id"], {"found": "0"})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"] == {
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: 1502,
+            CONF_DRIVER: "vestel_evc04",
+        }
+        await _unload_all(hass)
+    finally:
+        await simulator.stop()
+
+
+def _zeroconf(port: int | None, host: str = "127.0.0.1") -> ZeroconfServiceInfo:
+    return ZeroconfServiceInfo(
+        ip_address=ip_address(host),
+        ip_addresses=[ip_address(host)],
+        port=port,
+        hostname="shellypro3em-c8f09e8a1b2c.local.",
+        type="_shelly._tcp.local.",
+        name="shellypro3em-c8f09e8a1b2c._shelly._tcp.local.",
+        properties={"gen": "2"},
+    )
+
+
+async def test_zeroconf_confirm_then_update_host(hass: HomeAssistant, clock: SimClock) -> None:
+    """A Shelly announces itself: confirm adds it; announcing again updates the host."""
+    shelly = ShellyPro3EMSimulator(clock)
+    await shelly.start()
+    try:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(shelly.port)
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "discovery_confirm"
+        assert result["description_placeholders"] == {
+            "name": "Shelly SPEM-003CEBEU",
+            "host": "127.0.0.1",
+        }
+        result = await _configure(hass, result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        entry: ConfigEntry = result["result"]
+        assert entry.data[CONF_DRIVER] == "shelly_pro3em"
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: "192.0.2.7"})
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(shelly.port)
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+        assert entry.data[CONF_HOST] == "127.0.0.1"
+    finally:
+        await shelly.stop()
+
+
+async def test_zeroconf_unsupported(hass: HomeAssistant) -> None:
+    """An announcement from something that is no supported device is ignored."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=_zeroconf(_closed_port())
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unsupported_device"
+
+
+async def _reconfigure(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "reconfigure"
+    return dict(result)
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    other_wallbox: VestelEVC04,
+    add_device: AddDevice,
+) -> None:
+    """Unreachable address: error; another device: abort; the same device: updated."""
+    entry = await add_device(wallbox)
+    result = await _reconfigure(hass, entry)
+    result = await _configure(
+        hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: _closed_port()}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await _configure(
+        hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other_wallbox.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "different_device"
+    assert entry.data[CONF_PORT] == wallbox.port
+
+    # The wallbox moved to another port (e.g. after a firmware update): same serial.
+    port = wallbox.port
+    await wallbox.stop()
+    moved = VestelEVC04(wallbox.clock)
+    await moved.start()
+    try:
+        result = await _reconfigure(hass, entry)
+        result = await _configure(
+            hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: moved.port}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert entry.data[CONF_PORT] == moved.port != port
+        assert entry.state.value == "loaded"
+        assert hass.states.get("sensor.vestel_evc04_energy").state == "1234.5"
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await moved.stop()
+
+
+async def test_options_interval_and_energy_sources(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    meter: EastronSDM630,
+    add_device: AddDevice,
+) -> None:
+    """Each energy source, each error, each ending in stored options the helper reads."""
+    charger = await add_device(wallbox)
+    meter_entry = await add_device(meter)
+
+    # A meter's options have only the interval.
+    result = await hass.config_entries.options.async_init(meter_entry.entry_id)
+    assert set(result["data_schema"].schema) == {CONF_SCAN_INTERVAL}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 10}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert meter_entry.options == {CONF_SCAN_INTERVAL: 10}
+    await hass.async_block_till_done()
+
+    # The charger: its own meter by default.
+    assert billing_energy_source(hass, charger) == EnergySource(
+        kind=EnergySourceKind.DEVICE, entry_id=charger.entry_id
+    )
+    assert async_read_energy_wh(hass, billing_energy_source(hass, charger)) == 1_234_500
+
+    flow = await hass.config_entries.options.async_init(charger.entry_id)
+    assert set(flow["data_schema"].schema) == {
+        CONF_SCAN_INTERVAL,
+        CONF_ENERGY_SOURCE,
+        CONF_ENERGY_METER_ENTRY,
+        CONF_ENERGY_SENSOR,
+    }
+    base = {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "meter_entry"}
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], base)
+    assert result["errors"] == {CONF_ENERGY_METER_ENTRY: "meter_required"}
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**base, CONF_ENERGY_METER_ENTRY: charger.entry_id}
+    )
+    assert result["errors"] == {CONF_ENERGY_METER_ENTRY: "not_a_meter"}
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**base, CONF_ENERGY_METER_ENTRY: meter_entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    source = billing_energy_source(hass, charger)
+    assert source == EnergySource(kind=EnergySourceKind.METER_ENTRY, entry_id=meter_entry.entry_id)
+    assert source.external
+    # The SDM630's 5 432.1 kWh, read as a float32 (closest value 5 432.10009765625 kWh).
+    assert async_read_energy_wh(hass, source) == pytest.approx(5_432_100, abs=0.2)
+
+    flow = await hass.config_entries.options.async_init(charger.entry_id)
+    base = {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "sensor"}
+    result = await hass.config_entries.options.async_configure(flow["flow_id"], base)
+    assert result["errors"] == {CONF_ENERGY_SENSOR: "sensor_required"}
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**base, CONF_ENERGY_SENSOR: "sensor.mid_meter_energy"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_ENERGY_METER_ENTRY not in charger.options
+    await hass.async_block_till_done()
+    source = billing_energy_source(hass, charger)
+    assert source.kind is EnergySourceKind.SENSOR
+    assert source.entity_id == "sensor.mid_meter_energy"
+    assert async_read_energy_wh(hass, source) is None  # no such sensor yet
+    hass.states.async_set(
+        "sensor.mid_meter_energy",
+        "2.5",
+        {"device_class": "energy", "unit_of_measurement": "MWh"},
+    )
+    assert async_read_energy_wh(hass, source) == 2_500_000
+    hass.states.async_set("sensor.mid_meter_energy", "unavailable", {"device_class": "energy"})
+    assert async_read_energy_wh(hass, source) is None
+
+    flow = await hass.config_entries.options.async_init(charger.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
+    )
+    assert charger.options == {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
