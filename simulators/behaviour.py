@@ -163,6 +163,12 @@ class ChargerModel:
         self.update()
         self.enabled = enabled
 
+    def replace_meter(self, energy_wh: float) -> None:
+        """The meter is reset or replaced: its register continues from `energy_wh`."""
+        self.update()
+        self._energy_ws = energy_wh * 3600.0
+        self._session_start_ws = self._energy_ws
+
     def set_fault(self, fault: bool) -> None:
         """Raise or clear an EVSE fault."""
         self.update()

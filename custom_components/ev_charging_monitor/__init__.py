@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -20,12 +20,20 @@ from .coordinator import (
     IdentityCoordinator,
     LiveCoordinator,
 )
-from .devices import DeviceError, InvalidProfileError, UnsupportedDeviceError
+from .devices import DeviceError, DeviceKind, InvalidProfileError, UnsupportedDeviceError
+from .devices.base import Device
 from .devices.factory import create_device
 from .repairs import async_watch_problems
 from .services import async_setup_services
+from .session.gate import EnergyGate
+from .session.history import SessionHistory
+from .session.manager import ChargerSessions
+from .websocket_api import HISTORY, async_register
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+NOMINAL_VOLTAGE = 230
+# Three phases of 80 A: above any household connection, so only nonsense is gated.
+DEFAULT_MAX_POWER_W = 55_200
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -37,9 +45,20 @@ PLATFORMS: list[Platform] = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the service actions, once for every entry."""
+    """Load the session history and offer it over the websocket API."""
+    history = SessionHistory(hass)
+    await history.async_load()
+    hass.data[HISTORY] = history
+    async_register(hass)
     async_setup_services(hass)
     return True
+
+
+def _max_power_w(device: Device) -> float:
+    caps = device.capabilities
+    if caps.max_current_a is None:
+        return DEFAULT_MAX_POWER_W
+    return caps.max_current_a * NOMINAL_VOLTAGE * caps.phases
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
@@ -62,6 +81,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
     live = LiveCoordinator(hass, entry, device)
     identity = IdentityCoordinator(hass, entry, device)
+    live.energy_gate = EnergyGate(max_power_w=_max_power_w(device))
+    sessions = None
+    if device.capabilities.kind is DeviceKind.CHARGER:
+        sessions = ChargerSessions(
+            hass,
+            entry,
+            history=hass.data[HISTORY],
+            max_power_w=_max_power_w(device),
+            cost_fn=lambda _completed: None,
+            identity_fn=lambda: identity.data,
+        )
+        await sessions.async_restore()
+        live.sessions = sessions
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),
@@ -74,7 +106,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         await device.close()
         raise ConfigEntryNotReady(str(err)) from err
 
-    entry.runtime_data = EVChargingRuntimeData(device=device, live=live, identity=identity)
+    entry.runtime_data = EVChargingRuntimeData(
+        device=device, live=live, identity=identity, sessions=sessions
+    )
+    if sessions is not None:
+
+        async def clean_shutdown(_event: Event) -> None:
+            await sessions.async_shutdown()
+
+        entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, clean_shutdown))
     entry.async_on_unload(async_watch_problems(hass, entry))
     if (interval := device.watchdog_interval) is not None:
         # Chargers with a watchdog fall back to their safe current unless kept alive.
@@ -97,5 +137,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     """Unload the platforms and close the connection."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        if (sessions := entry.runtime_data.sessions) is not None:
+            await sessions.async_shutdown()
         await entry.runtime_data.device.close()
     return unloaded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntry
@@ -12,6 +12,8 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, IDENTITY_INTERVAL, LOGGER
 from .devices import DeviceError, Identity, Reading
 from .devices.base import Device
+from .session.gate import EnergyGate
+from .session.manager import ChargerSessions, now_utc
 
 
 @dataclass(kw_only=True)
@@ -21,6 +23,7 @@ class EVChargingRuntimeData:
     device: Device
     live: LiveCoordinator
     identity: IdentityCoordinator
+    sessions: ChargerSessions | None
 
 
 type EVChargingConfigEntry = ConfigEntry[EVChargingRuntimeData]
@@ -42,16 +45,25 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
             update_interval=timedelta(seconds=seconds),
         )
         self.device = device
+        self.sessions: ChargerSessions | None = None
+        self.energy_gate: EnergyGate | None = None
 
     async def _async_update_data(self) -> Reading:
         try:
-            return await self.device.read()
+            reading = await self.device.read()
         except DeviceError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="communication_error",
                 translation_placeholders={"error": str(err)},
             ) from err
+        now = now_utc()
+        if self.sessions is not None:
+            # In the same update, so entities never show a reading without its session.
+            await self.sessions.async_process(reading, now)
+        if self.energy_gate is not None:
+            reading = replace(reading, energy=self.energy_gate.filter(reading.energy, now))
+        return reading
 
 
 class IdentityCoordinator(DataUpdateCoordinator[Identity]):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,14 +19,17 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .coordinator import EVChargingConfigEntry
 from .devices import Capabilities, ChargerState, DeviceKind, Reading
 from .entity import EVChargingEntity
+from .session.manager import ChargerSessions
 
 PARALLEL_UPDATES = 0
 
@@ -138,6 +143,71 @@ SENSORS: tuple[EVChargingSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class EVChargingSessionSensorDescription(SensorEntityDescription):
+    """A sensor of the present (or, after unplug, the last) charging session."""
+
+    value_fn: Callable[[SessionView], StateType | Decimal | datetime]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the session sensors show: the running session, else the last completed one."""
+
+    energy_wh: Decimal | None
+    started_at: datetime | None
+    duration_s: float | None
+    cost: Decimal | None
+
+    @classmethod
+    def of(cls, sessions: ChargerSessions) -> SessionView:
+        """Take the view from the charger's session manager."""
+        if (active := sessions.active) is not None:
+            duration = (dt_util.utcnow() - active.started_at).total_seconds()
+            return cls(active.energy_wh, active.started_at, duration, None)
+        if (record := sessions.last_record) is not None:
+            started = datetime.fromisoformat(record["started_at"])
+            ended = datetime.fromisoformat(record["ended_at"])
+            cost = record.get("cost") or {}
+            total = cost.get("total")
+            return cls(
+                Decimal(record["energy_wh"]),
+                started,
+                (ended - started).total_seconds(),
+                None if total is None else Decimal(total),
+            )
+        return cls(None, None, None, None)
+
+
+SESSION_SENSORS: tuple[EVChargingSessionSensorDescription, ...] = (
+    EVChargingSessionSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda view: view.energy_wh,
+    ),
+    EVChargingSessionSensorDescription(
+        key="session_start",
+        translation_key="session_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda view: view.started_at,
+    ),
+    EVChargingSessionSensorDescription(
+        key="session_duration",
+        translation_key="session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=lambda view: view.duration_s,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EVChargingConfigEntry,
@@ -146,11 +216,17 @@ async def async_setup_entry(
     """Add the sensors this device has."""
     caps = entry.runtime_data.device.capabilities
     reading = entry.runtime_data.live.data
-    async_add_entities(
+    entities: list[SensorEntity] = [
         EVChargingSensor(entry=entry, description=description)
         for description in SENSORS
         if description.has_fn(caps, reading)
-    )
+    ]
+    if (sessions := entry.runtime_data.sessions) is not None:
+        entities += [
+            EVChargingSessionSensor(entry=entry, description=description, sessions=sessions)
+            for description in SESSION_SENSORS
+        ]
+    async_add_entities(entities)
 
 
 class EVChargingSensor(EVChargingEntity, SensorEntity):
@@ -162,3 +238,25 @@ class EVChargingSensor(EVChargingEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The value from the latest poll."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class EVChargingSessionSensor(EVChargingEntity, SensorEntity):
+    """A sensor of the charger's session, updated with every poll."""
+
+    entity_description: EVChargingSessionSensorDescription
+
+    def __init__(
+        self,
+        *,
+        entry: EVChargingConfigEntry,
+        description: EVChargingSessionSensorDescription,
+        sessions: ChargerSessions,
+    ) -> None:
+        """Follow `sessions`."""
+        super().__init__(entry=entry, description=description)
+        self._sessions = sessions
+
+    @property
+    def native_value(self) -> StateType | Decimal | datetime:
+        """The session's value as of the latest poll."""
+        return self.entity_description.value_fn(SessionView.of(self._sessions))

@@ -1,0 +1,1 @@
+"""Charging sessions: tracking from meter registers, tariffs and cost, history."""

@@ -1,0 +1,147 @@
+"""Home Assistant glue for one charger's sessions: checkpoints, events, history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from ..const import DOMAIN, LOGGER
+from ..devices import Identity, Reading
+from .history import SessionHistory
+from .record import session_record
+from .tracker import ActiveSession, CompletedSession, SessionTracker
+
+EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
+EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
+CHECKPOINT_VERSION = 1
+# A running session is written at every state change and at least this often.
+CHECKPOINT_DELAY_S = 60
+
+type CostFn = Callable[[CompletedSession], dict[str, Any] | None]
+
+
+class ChargerSessions:
+    """Feeds a charger's readings to its tracker and persists what comes out."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        *,
+        history: SessionHistory,
+        max_power_w: float,
+        cost_fn: CostFn,
+        identity_fn: Callable[[], Identity],
+    ) -> None:
+        """One per charger config entry."""
+        self.hass = hass
+        self.entry = entry
+        self.history = history
+        self.tracker = SessionTracker(max_power_w=max_power_w)
+        self.cost_fn = cost_fn
+        self.identity_fn = identity_fn
+        self.last_record: dict[str, Any] | None = None
+        self._saved_at = 0.0
+        self._checkpoint: Store[dict[str, Any]] = Store(
+            hass, CHECKPOINT_VERSION, f"{DOMAIN}.{entry.entry_id}.session"
+        )
+
+    @property
+    def active(self) -> ActiveSession | None:
+        """The session in progress, if any."""
+        return self.tracker.active
+
+    async def async_restore(self) -> None:
+        """Resume the checkpointed session after a restart or crash."""
+        data = await self._checkpoint.async_load()
+        if data is None or data.get("session") is None:
+            return
+        session = ActiveSession.from_dict(data["session"])
+        if self.history.has(session.id):
+            return  # recorded just before the crash; the checkpoint was not cleared yet
+        clean = bool(data.get("clean"))
+        self.tracker.restore(session, clean=clean)
+        LOGGER.info(
+            "Resumed charging session %s of %s (%s shutdown)",
+            session.id,
+            self.entry.title,
+            "clean" if clean else "unclean",
+        )
+        # From now on a crash must be seen as unclean.
+        await self._save(clean=False)
+
+    def _data(self, *, clean: bool) -> dict[str, Any]:
+        active = self.tracker.active
+        return {"session": None if active is None else active.to_dict(), "clean": clean}
+
+    async def _save(self, *, clean: bool) -> None:
+        self._saved_at = self.hass.loop.time()
+        await self._checkpoint.async_save(self._data(clean=clean))
+
+    async def async_process(self, reading: Reading, now: datetime) -> None:
+        """Take one poll of the charger."""
+        identity = self.identity_fn()
+        started, ended = self.tracker.update(
+            now=now,
+            state=reading.state,
+            energy_wh=reading.energy,
+            power_w=reading.power,
+            rfid=reading.rfid,
+        )
+        if ended is not None:
+            await self._record(ended, identity)
+        if started is not None:
+            self.hass.bus.async_fire(
+                EVENT_SESSION_STARTED,
+                {
+                    "entry_id": self.entry.entry_id,
+                    "session_id": started.id,
+                    "charger_serial": identity.serial,
+                    "started_at": started.started_at.isoformat(),
+                    "meter_start_wh": float(started.meter_start_wh),
+                },
+            )
+        # Store's delayed save postpones itself while calls keep coming, so with a poll
+        # every few seconds it would never write: time the periodic checkpoint here.
+        due = self.hass.loop.time() - self._saved_at >= CHECKPOINT_DELAY_S
+        if started is not None or ended is not None or (self.tracker.active and due):
+            await self._save(clean=False)
+
+    async def _record(self, ended: CompletedSession, identity: Identity) -> None:
+        cost = self.cost_fn(ended)
+        record = session_record(
+            ended,
+            charger=identity,
+            charger_name=self.entry.title,
+            meter=None,
+            meter_source="charger",
+            time_zone=str(self.hass.config.time_zone),
+            cost=cost,
+            authorization={"method": "none"},
+            extra_flags=[] if cost is not None else ["price_missing"],
+        )
+        stored = await self.history.async_add(record)
+        self.last_record = stored
+        self.hass.bus.async_fire(EVENT_SESSION_ENDED, stored)
+        LOGGER.info(
+            "Charging session %s of %s ended (%s): %s Wh",
+            ended.session.id,
+            self.entry.title,
+            ended.end_reason,
+            stored["energy_wh"],
+        )
+
+    async def async_shutdown(self) -> None:
+        """Mark the checkpoint as written by a clean shutdown."""
+        await self._save(clean=True)
+
+
+def now_utc() -> datetime:
+    """The time base of sessions: aware UTC."""
+    return dt_util.utcnow()

@@ -1,0 +1,98 @@
+"""Websocket commands the ledger uses to fetch, follow and acknowledge sessions.
+
+- `ev_charging_monitor/sessions` {after_seq=0, limit=100 (max 1000)}
+  → {"sessions": [record, ...] (seq > after_seq, ascending), "last_seq": int}
+- `ev_charging_monitor/subscribe_sessions` {after_seq}
+  → result null, then events {"sessions": [...]}: the catch-up first, then each completed
+  session as it is recorded; nothing is sent twice and nothing is skipped.
+- `ev_charging_monitor/ack_sessions` {up_to_seq} → {"acknowledged_seq": int}; acknowledged
+  sessions are pruned, but for a recent window.
+All three need an administrator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import probatio as vol
+from homeassistant.components import websocket_api
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.util.hass_dict import HassKey
+
+from .const import DOMAIN
+from .session.history import SessionHistory
+
+HISTORY: HassKey[SessionHistory] = HassKey(f"{DOMAIN}_history")
+CATCH_UP_PAGE = 500
+
+
+@callback
+def async_register(hass: HomeAssistant) -> None:
+    """Register the commands."""
+    websocket_api.async_register_command(hass, ws_sessions)
+    websocket_api.async_register_command(hass, ws_subscribe_sessions)
+    websocket_api.async_register_command(hass, ws_ack_sessions)
+
+
+@websocket_api.require_admin
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/sessions",
+        vol.Optional("after_seq", default=0): vol.All(int, vol.Range(min=0)),
+        vol.Optional("limit", default=100): vol.All(int, vol.Range(min=1, max=1000)),
+    }
+)
+@callback
+def ws_sessions(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Completed sessions after a seq."""
+    history = hass.data[HISTORY]
+    connection.send_result(
+        msg["id"],
+        {"sessions": history.after(msg["after_seq"], msg["limit"]), "last_seq": history.last_seq},
+    )
+
+
+@websocket_api.require_admin
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/subscribe_sessions",
+        vol.Optional("after_seq", default=0): vol.All(int, vol.Range(min=0)),
+    }
+)
+@callback
+def ws_subscribe_sessions(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Catch up from after_seq, then follow live."""
+    history = hass.data[HISTORY]
+    msg_id = msg["id"]
+
+    @callback
+    def forward(sessions: list[dict[str, Any]]) -> None:
+        connection.send_message(websocket_api.event_message(msg_id, {"sessions": sessions}))
+
+    # Subscribing and reading the backlog happen in one callback: no session can be
+    # completed in between, so the live feed starts exactly where the catch-up ends.
+    connection.subscriptions[msg_id] = history.async_subscribe(forward)
+    connection.send_result(msg_id)
+    backlog = history.after(msg["after_seq"], history.last_seq + 1)
+    for start in range(0, len(backlog), CATCH_UP_PAGE):
+        forward(backlog[start : start + CATCH_UP_PAGE])
+
+
+@websocket_api.require_admin
+@websocket_api.websocket_command(
+    {
+        vol.Required("type"): f"{DOMAIN}/ack_sessions",
+        vol.Required("up_to_seq"): vol.All(int, vol.Range(min=0)),
+    }
+)
+@websocket_api.async_response
+async def ws_ack_sessions(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The ledger stored everything up to up_to_seq."""
+    acked = await hass.data[HISTORY].async_ack(msg["up_to_seq"])
+    connection.send_result(msg["id"], {"acknowledged_seq": acked})
