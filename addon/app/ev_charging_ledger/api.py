@@ -19,14 +19,27 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from ev_charging_ledger import i18n
 from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy, Identity
 from ev_charging_ledger.ingest import IngestStatus
 from ev_charging_ledger.records import RecordError, parse_utc
+from ev_charging_ledger.reports import document as statement_document
+from ev_charging_ledger.reports import evcc
+from ev_charging_ledger.reports.pdf import statement_pdf
+from ev_charging_ledger.reports.settings import ReportSettings
+from ev_charging_ledger.reports.tabular import (
+    PayrollSettings,
+    payroll_csv,
+    sessions_csv,
+    statement_csv,
+)
+from ev_charging_ledger.reports.xlsx import statement_xlsx
 from ev_charging_ledger.storage import Ledger, LedgerError, NotFoundError, SessionFilter
 
 LOGGER = logging.getLogger(__name__)
 LEDGER_KEY = web.AppKey("ledger", Ledger)
 STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
+REPORTS_KEY = web.AppKey("report_settings", ReportSettings)
 PUBLIC_PATHS = frozenset({"/health", "/api/openapi.json"})
 MAX_BODY = 64 * 1024
 
@@ -53,7 +66,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _error(400, str(err))
     except NotFoundError as err:
         return _error(404, str(err))
-    except (LedgerError, RecordError) as err:
+    except (LedgerError, RecordError, evcc.EvccImportError) as err:
         return _error(400, str(err))
 
 
@@ -550,13 +563,183 @@ async def set_retention(request: web.Request) -> web.Response:
     return web.json_response({"years": ledger.retention_years(), "legal_hold": ledger.legal_hold()})
 
 
+# ------------------------------------------------------------------ reports, exports
+
+EXPORT_FORMATS = {
+    "pdf": ("application/pdf", "pdf"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "machine_csv": ("text/csv; charset=utf-8", "csv"),
+}
+MAX_IMPORT = 20 * 1024 * 1024
+
+
+def _lang(request: web.Request) -> str:
+    return i18n.language(request.query.get("lang") or request.headers.get("Accept-Language"))
+
+
+def _download(body: bytes, content_type: str, filename: str) -> web.Response:
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def render_statement(documents: list[Any], fmt: str, lang: str) -> bytes:
+    if fmt == "pdf":
+        return statement_pdf(documents, lang)
+    if fmt == "xlsx":
+        return statement_xlsx(documents, lang)
+    return statement_csv(documents, "excel" if fmt == "csv" else "machine", lang)
+
+
+@routes.get("/api/statements/{person_id}/{month}/export")
+async def export_statement(request: web.Request) -> web.Response:
+    person_id = _path_int(request, "person_id")
+    month = _month(request.match_info["month"])
+    fmt = request.query.get("format", "pdf")
+    if fmt not in EXPORT_FORMATS:
+        raise BadRequestError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    vehicle_id = _query_int(request, "vehicle_id", low=1, high=2**62)
+    await _check_person_access(request, person_id)
+    lang = _lang(request)
+    ledger = request.app[LEDGER_KEY]
+
+    def build() -> tuple[bytes, str]:
+        document = statement_document.build(ledger, person_id, month, vehicle_id=vehicle_id)
+        return render_statement([document], fmt, lang), document.file_stem()
+
+    body, stem = await asyncio.to_thread(build)
+    content_type, extension = EXPORT_FORMATS[fmt]
+    suffix = "-machine" if fmt == "machine_csv" else ""
+    return _download(body, content_type, f"{stem}{suffix}.{extension}")
+
+
+@routes.get("/api/reports/{month}/payroll.csv")
+async def export_payroll(request: web.Request) -> web.Response:
+    _require_admin(request)
+    month = _month(request.match_info["month"])
+    configured = request.app[REPORTS_KEY].payroll
+    wage_type = request.query.get("wage_type", configured.wage_type)
+    if not 1 <= len(wage_type) <= 20:
+        raise BadRequestError("wage_type must have 1 to 20 characters")
+    columns = configured.columns
+    if "columns" in request.query:
+        try:
+            columns = PayrollSettings.parse_columns(request.query["columns"])
+        except ValueError as err:
+            raise BadRequestError(str(err)) from err
+    payroll = PayrollSettings(
+        wage_type=wage_type,
+        columns=columns,
+        delimiter=configured.delimiter,
+        decimal_comma=configured.decimal_comma,
+    )
+    ledger = request.app[LEDGER_KEY]
+    lang = _lang(request)
+
+    def build() -> bytes:
+        return payroll_csv(statement_document.statements_of_month(ledger, month), payroll, lang)
+
+    body = await asyncio.to_thread(build)
+    return _download(body, "text/csv; charset=utf-8", f"payroll-{month}.csv")
+
+
+@routes.get("/api/reports/{month}/statements.xlsx")
+async def export_month_xlsx(request: web.Request) -> web.Response:
+    _require_admin(request)
+    month = _month(request.match_info["month"])
+    ledger = request.app[LEDGER_KEY]
+    lang = _lang(request)
+
+    def build() -> bytes:
+        return statement_xlsx(statement_document.statements_of_month(ledger, month), lang)
+
+    body = await asyncio.to_thread(build)
+    return _download(body, EXPORT_FORMATS["xlsx"][0], f"statements-{month}.xlsx")
+
+
+@routes.get("/api/exports/sessions.csv")
+async def export_sessions(request: web.Request) -> web.StreamResponse:
+    person_id = _query_int(request, "person_id", low=1, high=2**62)
+    if not _identity(request).is_admin:
+        own = await _own_person_id(request)
+        if own is None or person_id not in (None, own):
+            raise _forbidden("you may only see your own sessions")
+        person_id = own
+    flavour = request.query.get("flavour", "machine")
+    if flavour not in ("machine", "excel"):
+        raise BadRequestError("flavour must be machine or excel")
+    where = SessionFilter(
+        person_id=person_id,
+        vehicle_id=_query_int(request, "vehicle_id", low=1, high=2**62),
+        charger_serial=request.query.get("charger"),
+        started_from=_query_time(request, "from"),
+        started_before=_query_time(request, "to"),
+    )
+    chunks = sessions_csv(request.app[LEDGER_KEY], where, flavour, _lang(request))
+    first = await asyncio.to_thread(next, chunks, b"")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="sessions-{flavour}.csv"',
+        }
+    )
+    await response.prepare(request)
+    chunk = first
+    while chunk:
+        await response.write(chunk)
+        chunk = await asyncio.to_thread(next, chunks, b"")
+    await response.write_eof()
+    return response
+
+
+@routes.post("/api/import/evcc")
+async def import_evcc(request: web.Request) -> web.Response:
+    identity = _require_admin(request)
+    person_id = _query_int(request, "person_id", low=1, high=2**62)
+    vehicle_id = _query_int(request, "vehicle_id", low=1, high=2**62)
+    time_zone = request.query.get("time_zone", request.app[REPORTS_KEY].time_zone)
+    currency = request.query.get("currency", "EUR")
+    if not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
+        raise BadRequestError("currency must be a three-letter code")
+    if request.content_length is not None and request.content_length > MAX_IMPORT:
+        raise BadRequestError("the file is larger than 20 MB")
+    data = bytearray()
+    async for block in request.content.iter_chunked(65536):
+        data.extend(block)
+        if len(data) > MAX_IMPORT:
+            raise BadRequestError("the file is larger than 20 MB")
+    result = await asyncio.to_thread(
+        evcc.import_csv,
+        request.app[LEDGER_KEY],
+        bytes(data),
+        time_zone=time_zone,
+        currency=currency.upper(),
+        person_id=person_id,
+        vehicle_id=vehicle_id,
+        author=identity.name,
+    )
+    return web.json_response(result.as_json(), status=201 if result.stored else 200)
+
+
 def create_app(
-    ledger: Ledger, policy: AccessPolicy, status: IngestStatus | None = None
+    ledger: Ledger,
+    policy: AccessPolicy,
+    status: IngestStatus | None = None,
+    reports: ReportSettings | None = None,
+    *,
+    ui: bool = True,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, access_middleware(policy)], client_max_size=MAX_BODY
     )
     app[LEDGER_KEY] = ledger
     app[STATUS_KEY] = status or IngestStatus()
+    app[REPORTS_KEY] = reports or ReportSettings()
     app.add_routes(routes)
+    if ui:
+        from ev_charging_ledger import web as ledger_web
+
+        ledger_web.setup(app)
     return app

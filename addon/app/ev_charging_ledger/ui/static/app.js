@@ -1,0 +1,83 @@
+// EV Charging Ledger UI: sends forms to the JSON API (behind the ingress prefix).
+"use strict";
+(function () {
+  const base = document.body.dataset.base || "";
+
+  function value(input) {
+    const raw = input.value.trim();
+    if (raw === "") return undefined;
+    if (input.dataset.type === "int") return parseInt(raw, 10);
+    if (input.dataset.type === "datetime") return new Date(raw).toISOString();
+    return raw;
+  }
+
+  async function send(url, method, body, headers) {
+    const response = await fetch(base + url, { method, body, headers, credentials: "same-origin" });
+    const text = await response.text();
+    let data = null;
+    try { data = JSON.parse(text); } catch (err) { data = { error: text }; }
+    if (!response.ok) throw new Error((data && data.error) || response.statusText);
+    return data;
+  }
+
+  document.querySelectorAll("form.api-form").forEach(function (form) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const body = {};
+      let url = form.dataset.api;
+      form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (input) {
+        const v = value(input);
+        if (url.includes("{" + input.name + "}")) {
+          url = url.replace("{" + input.name + "}", encodeURIComponent(input.value.trim()));
+        } else if (v !== undefined) {
+          body[input.name] = v;
+        }
+      });
+      const error = form.querySelector(".error");
+      try {
+        await send(url, form.dataset.method || "POST", JSON.stringify(body),
+                   { "Content-Type": "application/json" });
+        if (form.dataset.done) window.location.href = base + form.dataset.done;
+        else window.location.reload();
+      } catch (err) {
+        if (error) error.textContent = err.message;
+      }
+    });
+  });
+
+  document.querySelectorAll("form.upload-form").forEach(function (form) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const params = new URLSearchParams();
+      form.querySelectorAll("select[name], input[name]:not([type=file])").forEach(function (input) {
+        if (input.value.trim() !== "") params.set(input.name, input.value.trim());
+      });
+      const file = form.querySelector("input[type=file]").files[0];
+      const error = form.querySelector(".error");
+      const result = form.querySelector(".result");
+      try {
+        const data = await send(form.dataset.api + "?" + params.toString(), "POST", file,
+                                { "Content-Type": "text/csv" });
+        result.textContent = JSON.stringify(data, null, 2);
+        error.textContent = "";
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    });
+  });
+
+  const verify = document.querySelector("[data-verify]");
+  if (verify) {
+    verify.addEventListener("click", async function () {
+      const out = document.getElementById("verify-result");
+      try {
+        const report = await send(verify.dataset.verify, "GET");
+        out.textContent = (report.ok ? verify.dataset.ok : verify.dataset.broken) + ": " +
+          report.sessions_checked + " / " + report.adjustments_checked;
+        out.className = report.ok ? "result ok" : "result broken";
+      } catch (err) {
+        out.textContent = err.message;
+      }
+    });
+  }
+})();

@@ -1,0 +1,552 @@
+"""The ingress web UI: server-rendered HTML pages over the ledger and its JSON API.
+
+Every page works behind Home Assistant's ingress proxy, which serves the add-on under
+``/api/hassio_ingress/<token>/`` and names that prefix in the ``X-Ingress-Path`` header:
+all links, form targets and script URLs are built from it. Pages are plain HTML with
+server-rendered SVG charts; a small script (``static/app.js``) sends the forms to the
+JSON API, so every rule of the API (validation, admin checks) applies to the UI too.
+Non-admin users see only their own person's data, checked here as in the API.
+
+Pages: ``/`` dashboard, ``/sessions`` (filters, keyset pagination), ``/sessions/{id}``,
+``/statements`` and ``/statements/{person}/{month}``, ``/manual`` (external session),
+``/manage`` (people, vehicles, credentials, rates; admin), ``/reports`` (payroll,
+monthly workbook, evcc import; admin), ``/integrity``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from ev_charging_ledger import evidence, i18n
+from ev_charging_ledger.access import Identity
+from ev_charging_ledger.api import (
+    LEDGER_KEY,
+    REPORTS_KEY,
+    STATUS_KEY,
+    BadRequestError,
+    _forbidden,
+    _identity,
+    _month,
+    _own_person_id,
+)
+from ev_charging_ledger.reports import document as statement_document
+from ev_charging_ledger.storage import Ledger, NotFoundError, SessionFilter
+from ev_charging_ledger.ui import charts
+
+PAGE_SIZE = 50
+_INGRESS_PATH = re.compile(r"^(/[A-Za-z0-9_.~-]+)*$")
+_TEMPLATES = Path(__file__).parent / "ui" / "templates"
+_STATIC = Path(__file__).parent / "ui" / "static"
+ENV_KEY = web.AppKey("jinja", jinja2.Environment)
+
+routes = web.RouteTableDef()
+
+
+def setup(app: web.Application) -> None:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app[ENV_KEY] = env
+    app.add_routes(routes)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What every template gets: who, which language, where the UI lives."""
+
+    request: web.Request
+    identity: Identity
+    lang: str
+    base: str
+    own_person_id: int | None
+
+    def t(self, key: str, **values: Any) -> str:
+        text = i18n.text(self.lang, key)
+        return text.format(**values) if values else text
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def n(self, value: Decimal | float | int | None, places: int | None = None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            value = Decimal(str(value))
+        return i18n.number(value, self.lang, places)
+
+    def kwh(self, wh: Decimal | str | None) -> str:
+        if wh is None:
+            return ""
+        return self.n(Decimal(wh) / 1000, 3)
+
+
+def ingress_base(request: web.Request) -> str:
+    prefix = request.headers.get("X-Ingress-Path", "").rstrip("/")
+    return prefix if _INGRESS_PATH.match(prefix) else ""
+
+
+async def _page(request: web.Request) -> Page:
+    identity = _identity(request)
+    lang = i18n.language(request.query.get("lang") or request.headers.get("Accept-Language"))
+    own = None if identity.is_admin else await _own_person_id(request)
+    if identity.is_admin and identity.user_id is not None:
+        own = await _own_person_id(request)
+    return Page(request, identity, lang, ingress_base(request), own)
+
+
+def _render(page: Page, template: str, **context: Any) -> web.Response:
+    env = page.request.app[ENV_KEY]
+    html = env.get_template(template).render(page=page, t=page.t, url=page.url, **context)
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_admin_page(page: Page) -> None:
+    if not page.identity.is_admin:
+        raise web.HTTPForbidden(
+            text='{"error": "administrators only"}', content_type="application/json"
+        )
+
+
+def _check_person(page: Page, person_id: int | None) -> None:
+    if page.identity.is_admin:
+        return
+    if page.own_person_id is None or person_id != page.own_person_id:
+        raise _forbidden("you may only see your own sessions and statements")
+
+
+def _zone(request: web.Request) -> ZoneInfo:
+    return ZoneInfo(request.app[REPORTS_KEY].time_zone)
+
+
+def _local(text: str, zone: str | ZoneInfo) -> datetime:
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(tz)
+
+
+def _query_id(request: web.Request, name: str) -> int | None:
+    text = request.query.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 2**62:
+        raise BadRequestError(f"{name} must be a positive integer")
+    return int(text)
+
+
+def _query_date(request: web.Request, name: str) -> date | None:
+    text = request.query.get(name, "")
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise BadRequestError(f"{name} must be a date YYYY-MM-DD") from err
+
+
+def _month_start(month: str, zone: ZoneInfo) -> datetime:
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year, number, 1, tzinfo=zone)
+
+
+def _shift_month(month: str, delta: int) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _names(ledger: Ledger) -> tuple[dict[int, str], dict[int, str]]:
+    people = {person.id: person.name for person in ledger.people()}
+    vehicles = {
+        vehicle.id: f"{vehicle.name} ({vehicle.plate})" if vehicle.plate else vehicle.name
+        for vehicle in ledger.vehicles()
+    }
+    return people, vehicles
+
+
+_CHARGERS_SQL = (
+    "WITH RECURSIVE c(serial) AS ("
+    " SELECT min(charger_serial) FROM sessions"
+    " UNION ALL"
+    " SELECT (SELECT min(charger_serial) FROM sessions WHERE charger_serial > c.serial)"
+    " FROM c WHERE c.serial IS NOT NULL)"
+    " SELECT serial FROM c WHERE serial IS NOT NULL"
+)
+
+
+# ------------------------------------------------------------------------ static files
+
+
+@routes.get("/static/{name}")
+async def static(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    types = {".css": "text/css", ".js": "application/javascript"}
+    suffix = Path(name).suffix
+    if suffix not in types or "/" in name or name.startswith("."):
+        raise NotFoundError("no such file")
+    path = _STATIC / name
+    if not path.is_file():
+        raise NotFoundError("no such file")
+    response = web.Response(body=path.read_bytes(), content_type=types[suffix])
+    response.headers["Cache-Control"] = "max-age=3600"
+    return response
+
+
+# ------------------------------------------------------------------------- dashboard
+
+
+def _dashboard_data(
+    ledger: Ledger, person_id: int | None, scoped: bool, zone: ZoneInfo, now: datetime
+) -> dict[str, Any]:
+    month = f"{now.astimezone(zone):%Y-%m}"
+    person_clause = " AND person_id = ?" if scoped else ""
+    person_params: tuple[Any, ...] = (person_id,) if scoped else ()
+
+    # This month: the statements (rates, adjustments) of the people in scope.
+    if scoped:
+        people = [] if person_id is None else [person_id]
+    else:
+        start = _month_start(month, zone).astimezone(UTC) - timedelta(days=1)
+        people = [
+            row[0]
+            for row in ledger.query(
+                "SELECT DISTINCT person_id FROM sessions WHERE started_at >= ? "
+                "AND local_month = ? AND person_id IS NOT NULL",
+                (start.strftime("%Y-%m-%dT%H:%M:%S"), month),
+            )
+        ]
+    energy_wh, amount, count, currencies = Decimal(0), Decimal(0), 0, set()
+    for pid in people:
+        statement = ledger.statement(pid, month)
+        energy_wh += statement.energy_wh
+        amount += statement.amount
+        count += statement.session_count
+        if statement.currency:
+            currencies.add(statement.currency)
+
+    # Twelve months of energy and tariff cost (grouped in SQL over the started_at index).
+    first_month = _shift_month(month, -11)
+    since = _month_start(first_month, zone).astimezone(UTC) - timedelta(days=1)
+    rows = ledger.query(
+        "SELECT local_month, count(*), total(energy_wh), total(cost_total) FROM sessions "
+        f"WHERE started_at >= ?{person_clause} GROUP BY local_month",
+        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
+    )
+    by_month = {row[0]: row for row in rows if row[0] >= first_month}
+    months = [_shift_month(first_month, offset) for offset in range(12)]
+    energy_series = [float(by_month[m][2]) / 1000 if m in by_month else 0.0 for m in months]
+    cost_series = [float(by_month[m][3]) if m in by_month else 0.0 for m in months]
+
+    # Heatmap of local start times over the last 90 days.
+    heat = [[0] * 24 for _ in range(7)]
+    since = now - timedelta(days=90)
+    zones: dict[str, ZoneInfo] = {}
+    for started, zone_name in ledger.query(
+        f"SELECT started_at, time_zone FROM sessions WHERE started_at >= ?{person_clause}",
+        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
+    ):
+        tz = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
+        local = _local(started, tz)
+        heat[local.weekday()][local.hour] += 1
+
+    # Chargers over the last 30 days: share of time charging, sessions without a fault.
+    since = now - timedelta(days=30)
+    chargers = []
+    for serial, sessions, seconds, energy, faults in ledger.query(
+        "SELECT charger_serial, count(*), "
+        "total((julianday(ended_at) - julianday(started_at)) * 86400), total(energy_wh), "
+        "total(json_extract(CAST(body AS TEXT), '$.record.end_reason') = 'fault') "
+        f"FROM sessions WHERE started_at >= ?{person_clause} "
+        "GROUP BY charger_serial ORDER BY charger_serial",
+        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
+    ):
+        chargers.append(
+            {
+                "serial": serial or "-",
+                "sessions": sessions,
+                "energy_wh": Decimal(str(energy)),
+                "utilisation": min(seconds / (30 * 86400), 1.0),
+                "availability": 1 - faults / sessions if sessions else 1.0,
+            }
+        )
+    return {
+        "month": month,
+        "energy_wh": energy_wh,
+        "amount": amount,
+        "count": count,
+        "currency": "/".join(sorted(currencies)) or "EUR",
+        "months": months,
+        "energy_series": energy_series,
+        "cost_series": cost_series,
+        "heat": heat,
+        "chargers": chargers,
+    }
+
+
+@routes.get("/")
+async def dashboard(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    scoped = not page.identity.is_admin
+    data = await asyncio.to_thread(
+        _dashboard_data, ledger, page.own_person_id, scoped, _zone(request), datetime.now(UTC)
+    )
+    weekdays = [page.t(f"weekday_{day}") for day in range(7)]
+    energy_chart = charts.bar_chart(
+        data["months"], data["energy_series"], unit="kWh", color="#1e6fd9"
+    )
+    cost_chart = charts.bar_chart(
+        data["months"], data["cost_series"], unit=f"{page.t('tariff_cost')} (EUR)", color="#2f9e44"
+    )
+    return _render(
+        page,
+        "dashboard.html",
+        data=data,
+        energy_chart=Markup(energy_chart),
+        cost_chart=Markup(cost_chart),
+        heatmap=Markup(charts.heatmap(data["heat"], weekdays)),
+    )
+
+
+# -------------------------------------------------------------------------- sessions
+
+
+@routes.get("/sessions")
+async def sessions_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    zone = _zone(request)
+    person_id = _query_id(request, "person_id")
+    if not page.identity.is_admin:
+        if person_id is not None and person_id != page.own_person_id:
+            raise _forbidden("you may only see your own sessions")
+        person_id = page.own_person_id
+    vehicle_id = _query_id(request, "vehicle_id")
+    charger = request.query.get("charger") or None
+    day_from, day_to = _query_date(request, "from"), _query_date(request, "to")
+    where = SessionFilter(
+        person_id=person_id,
+        vehicle_id=vehicle_id,
+        charger_serial=charger,
+        started_from=None
+        if day_from is None
+        else datetime.combine(day_from, datetime.min.time(), zone),
+        started_before=None
+        if day_to is None
+        else datetime.combine(day_to + timedelta(days=1), datetime.min.time(), zone),
+    )
+    cursor = request.query.get("cursor") or None
+
+    def load() -> dict[str, Any]:
+        if not page.identity.is_admin and person_id is None:
+            items, next_cursor = [], None
+        else:
+            result = ledger.sessions(where, limit=PAGE_SIZE, cursor=cursor)
+            items, next_cursor = result.items, result.next_cursor
+        people, vehicles = _names(ledger)
+        chargers = [row[0] for row in ledger.query(_CHARGERS_SQL)]
+        return {
+            "items": items,
+            "next_cursor": next_cursor,
+            "people": people,
+            "vehicles": vehicles,
+            "chargers": chargers,
+        }
+
+    data = await asyncio.to_thread(load)
+    if not page.identity.is_admin:
+        own_vehicles = {v.id for v in ledger.vehicles() if v.person_id == page.own_person_id}
+        data["people"] = {k: v for k, v in data["people"].items() if k == page.own_person_id}
+        data["vehicles"] = {k: v for k, v in data["vehicles"].items() if k in own_vehicles}
+    filters = {
+        key: request.query.get(key, "")
+        for key in ("person_id", "vehicle_id", "charger", "from", "to")
+    }
+    query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
+    rows = [
+        {
+            "item": item,
+            "start": _local(item.started_at, item.time_zone),
+            "end": _local(item.ended_at, item.time_zone),
+        }
+        for item in data["items"]
+    ]
+    return _render(
+        page,
+        "sessions.html",
+        rows=rows,
+        filters=filters,
+        query=query,
+        export_query=query,
+        **{k: v for k, v in data.items() if k != "items"},
+    )
+
+
+@routes.get("/sessions/{session_id}")
+async def session_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    detail = await asyncio.to_thread(ledger.session, request.match_info["session_id"])
+    if detail is None:
+        raise NotFoundError("no such session")
+    _check_person(page, detail.state.person_id)
+    people, vehicles = await asyncio.to_thread(_names, ledger)
+    record = detail.record
+    zone = detail.summary.time_zone
+    intervals = [
+        {
+            **interval,
+            "start_local": _local(interval["start"], zone) if interval.get("start") else None,
+            "end_local": _local(interval["end"], zone) if interval.get("end") else None,
+        }
+        for interval in (record.get("cost") or {}).get("intervals") or []
+        if isinstance(interval, dict)
+    ]
+    return _render(
+        page,
+        "session.html",
+        detail=detail,
+        record=record,
+        start=_local(detail.summary.started_at, zone),
+        end=_local(detail.summary.ended_at, zone),
+        intervals=intervals,
+        ocmf=detail.evidence.get("ocmf"),
+        evidence_label=evidence.LABELS.get(detail.summary.evidence_class, ""),
+        people=people,
+        vehicles=vehicles,
+    )
+
+
+# ------------------------------------------------------------------------ statements
+
+
+@routes.get("/statements")
+async def statements_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    person_id = _query_id(request, "person_id")
+    month = request.query.get("month")
+    if person_id is not None and month:
+        raise web.HTTPFound(page.url(f"/statements/{person_id}/{_month(month)}"))
+    people = await asyncio.to_thread(ledger.people)
+    if not page.identity.is_admin:
+        people = [person for person in people if person.id == page.own_person_id]
+    current = f"{datetime.now(_zone(request)):%Y-%m}"
+    return _render(
+        page,
+        "statements.html",
+        people=people,
+        current=current,
+        previous=_shift_month(current, -1),
+    )
+
+
+@routes.get("/statements/{person_id}/{month}")
+async def statement_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    try:
+        person_id = int(request.match_info["person_id"])
+    except ValueError as err:
+        raise BadRequestError("person_id must be an integer") from err
+    month = _month(request.match_info["month"])
+    _check_person(page, person_id)
+    vehicle_id = _query_id(request, "vehicle_id")
+    document = await asyncio.to_thread(
+        statement_document.build, ledger, person_id, month, vehicle_id=vehicle_id
+    )
+    vehicle_query = f"&vehicle_id={vehicle_id}" if vehicle_id else ""
+    return _render(
+        page,
+        "statement.html",
+        doc=document,
+        export=page.url(f"/api/statements/{person_id}/{month}/export?lang={page.lang}")
+        + vehicle_query,
+        previous=_shift_month(month, -1),
+        following=_shift_month(month, 1),
+    )
+
+
+# ------------------------------------------------------------- forms (admin, manual)
+
+
+@routes.get("/manual")
+async def manual_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    people = await asyncio.to_thread(ledger.people)
+    vehicles = await asyncio.to_thread(ledger.vehicles)
+    if not page.identity.is_admin:
+        people = [p for p in people if p.id == page.own_person_id]
+        vehicles = [v for v in vehicles if v.person_id == page.own_person_id]
+    return _render(
+        page,
+        "manual.html",
+        people=people,
+        vehicles=vehicles,
+        time_zone=request.app[REPORTS_KEY].time_zone,
+    )
+
+
+@routes.get("/manage")
+async def manage_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    _require_admin_page(page)
+    ledger = request.app[LEDGER_KEY]
+
+    def load() -> dict[str, Any]:
+        return {
+            "people": ledger.people(),
+            "vehicles": ledger.vehicles(),
+            "credentials": ledger.credentials(),
+            "rates": ledger.rates(),
+            "flat_prices": ledger.flat_prices(),
+        }
+
+    data = await asyncio.to_thread(load)
+    names, vehicle_names = await asyncio.to_thread(_names, ledger)
+    return _render(page, "manage.html", names=names, vehicle_names=vehicle_names, **data)
+
+
+@routes.get("/reports")
+async def reports_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    _require_admin_page(page)
+    ledger = request.app[LEDGER_KEY]
+    settings = request.app[REPORTS_KEY]
+    month = request.query.get("month") or _shift_month(f"{datetime.now(_zone(request)):%Y-%m}", -1)
+    month = _month(month)
+    return _render(
+        page,
+        "reports.html",
+        month=month,
+        payroll=settings.payroll,
+        people=await asyncio.to_thread(ledger.people),
+        vehicles=await asyncio.to_thread(ledger.vehicles),
+        time_zone=settings.time_zone,
+    )
+
+
+@routes.get("/integrity")
+async def integrity_page(request: web.Request) -> web.Response:
+    page = await _page(request)
+    ledger = request.app[LEDGER_KEY]
+    status = await asyncio.to_thread(ledger.status)
+    return _render(page, "integrity.html", status=status, ingest=request.app[STATUS_KEY].as_json())
