@@ -11,6 +11,7 @@ Screenshots of the dashboard and of a statement page go to test-artifacts/.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -182,7 +183,7 @@ async def _download(page: Page, selector: str) -> bytes:
     download = await info.value
     path = await download.path()
     assert path is not None
-    return Path(path).read_bytes()
+    return await asyncio.to_thread(Path(path).read_bytes)
 
 
 def _csv(data: bytes, delimiter: str) -> list[dict[str, str]]:

@@ -140,6 +140,8 @@ def _query_time(request: web.Request, name: str) -> datetime | None:
         return parse_utc(text, name)
     except RecordError as err:
         raise BadRequestError(str(err)) from err
+    except OverflowError as err:
+        raise BadRequestError(f"{name} is out of range") from err
 
 
 def _path_int(request: web.Request, name: str) -> int:
@@ -221,6 +223,8 @@ def _time(body: dict[str, Any], name: str) -> datetime:
         return parse_utc(value, name)
     except RecordError as err:
         raise BadRequestError(str(err)) from err
+    except OverflowError as err:
+        raise BadRequestError(f"{name} is out of range") from err
 
 
 def _month(text: str) -> str:
