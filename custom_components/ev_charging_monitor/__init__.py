@@ -28,6 +28,7 @@ from .services import async_setup_services
 from .session.gate import EnergyGate
 from .session.history import SessionHistory
 from .session.manager import ChargerSessions
+from .session.pricing import SessionPricing
 from .websocket_api import HISTORY, async_register
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -89,9 +90,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             entry,
             history=hass.data[HISTORY],
             max_power_w=_max_power_w(device),
-            cost_fn=lambda _completed: None,
+            pricing=SessionPricing(
+                hass,
+                dict(entry.options),
+                currency=hass.config.currency,
+                time_zone=str(hass.config.time_zone),
+            ),
             identity_fn=lambda: identity.data,
         )
+        if (collector := sessions.pricing.collector) is not None:
+            entry.async_on_unload(collector.async_start())
         await sessions.async_restore()
         live.sessions = sessions
     try:

@@ -158,25 +158,34 @@ class SessionView:
     started_at: datetime | None
     duration_s: float | None
     cost: Decimal | None
+    price: Decimal | None
 
     @classmethod
     def of(cls, sessions: ChargerSessions) -> SessionView:
         """Take the view from the charger's session manager."""
+        price = sessions.pricing.current_price(dt_util.utcnow())
         if (active := sessions.active) is not None:
             duration = (dt_util.utcnow() - active.started_at).total_seconds()
-            return cls(active.energy_wh, active.started_at, duration, None)
+            live = sessions.pricing.cost(active)
+            return cls(
+                active.energy_wh,
+                active.started_at,
+                duration,
+                None if live is None else live.total,
+                price,
+            )
         if (record := sessions.last_record) is not None:
             started = datetime.fromisoformat(record["started_at"])
             ended = datetime.fromisoformat(record["ended_at"])
-            cost = record.get("cost") or {}
-            total = cost.get("total")
+            total = (record.get("cost") or {}).get("total")
             return cls(
                 Decimal(record["energy_wh"]),
                 started,
                 (ended - started).total_seconds(),
                 None if total is None else Decimal(total),
+                price,
             )
-        return cls(None, None, None, None)
+        return cls(None, None, None, None, price)
 
 
 SESSION_SENSORS: tuple[EVChargingSessionSensorDescription, ...] = (
@@ -195,6 +204,19 @@ SESSION_SENSORS: tuple[EVChargingSessionSensorDescription, ...] = (
         translation_key="session_start",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda view: view.started_at,
+    ),
+    EVChargingSessionSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        value_fn=lambda view: view.cost,
+    ),
+    EVChargingSessionSensorDescription(
+        key="current_price",
+        translation_key="current_price",
+        suggested_display_precision=4,
+        value_fn=lambda view: view.price,
     ),
     EVChargingSessionSensorDescription(
         key="session_duration",
@@ -255,6 +277,11 @@ class EVChargingSessionSensor(EVChargingEntity, SensorEntity):
         """Follow `sessions`."""
         super().__init__(entry=entry, description=description)
         self._sessions = sessions
+        currency = sessions.pricing.currency
+        if description.key == "session_cost":
+            self._attr_native_unit_of_measurement = currency
+        elif description.key == "current_price":
+            self._attr_native_unit_of_measurement = f"{currency}/kWh"
 
     @property
     def native_value(self) -> StateType | Decimal | datetime:

@@ -11,8 +11,6 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ev_charging_monitor.session.manager import (
@@ -23,6 +21,7 @@ from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.vehicle import Vehicle
 
+from .clocks import poll
 from .conftest import AddDevice
 
 ENERGY = "sensor.vestel_evc04_session_energy"
@@ -45,11 +44,7 @@ def _register(wallbox: VestelEVC04) -> Decimal:
 
 @pytest.fixture
 def synced_clocks(clock: SimClock, freezer: FrozenDateTimeFactory) -> None:
-    """Home Assistant's clock moves with the simulators' clock.
-
-    Without it, Home Assistant's clock runs on and the simulated time per poll must stay
-    small (a websocket client would time out if the frozen clock jumped).
-    """
+    """Home Assistant's clock moves with the simulators' clock (see clocks.poll)."""
     _FREEZERS[id(clock)] = freezer
 
 
@@ -57,14 +52,7 @@ _FREEZERS: dict[int, FrozenDateTimeFactory] = {}
 
 
 async def _poll(hass: HomeAssistant, clock: SimClock, seconds: float = 0) -> None:
-    """Let `seconds` pass for the car and for Home Assistant, then poll once."""
-    clock.advance(seconds)
-    if (freezer := _FREEZERS.get(id(clock))) is None:
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
-    else:
-        freezer.tick(timedelta(seconds=seconds + 6))  # and the next poll is due
-        async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await poll(hass, clock, seconds, _FREEZERS.get(id(clock)))
 
 
 def _events(hass: HomeAssistant, event_type: str) -> list[dict[str, Any]]:

@@ -13,7 +13,9 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
 from ..devices import Identity, Reading
+from .cost import PRICE_MISSING
 from .history import SessionHistory
+from .pricing import SessionPricing
 from .record import session_record
 from .tracker import ActiveSession, CompletedSession, SessionTracker
 
@@ -22,8 +24,6 @@ EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
 CHECKPOINT_VERSION = 1
 # A running session is written at every state change and at least this often.
 CHECKPOINT_DELAY_S = 60
-
-type CostFn = Callable[[CompletedSession], dict[str, Any] | None]
 
 
 class ChargerSessions:
@@ -36,7 +36,7 @@ class ChargerSessions:
         *,
         history: SessionHistory,
         max_power_w: float,
-        cost_fn: CostFn,
+        pricing: SessionPricing,
         identity_fn: Callable[[], Identity],
     ) -> None:
         """One per charger config entry."""
@@ -44,7 +44,7 @@ class ChargerSessions:
         self.entry = entry
         self.history = history
         self.tracker = SessionTracker(max_power_w=max_power_w)
-        self.cost_fn = cost_fn
+        self.pricing = pricing
         self.identity_fn = identity_fn
         self.last_record: dict[str, Any] | None = None
         self._saved_at = 0.0
@@ -114,7 +114,7 @@ class ChargerSessions:
             await self._save(clean=False)
 
     async def _record(self, ended: CompletedSession, identity: Identity) -> None:
-        cost = self.cost_fn(ended)
+        cost = self.pricing.cost(ended.session)
         record = session_record(
             ended,
             charger=identity,
@@ -122,9 +122,9 @@ class ChargerSessions:
             meter=None,
             meter_source="charger",
             time_zone=str(self.hass.config.time_zone),
-            cost=cost,
+            cost=None if cost is None else cost.to_record(),
             authorization={"method": "none"},
-            extra_flags=[] if cost is not None else ["price_missing"],
+            extra_flags=[PRICE_MISSING] if cost is None else list(cost.flags),
         )
         stored = await self.history.async_add(record)
         self.last_record = stored
