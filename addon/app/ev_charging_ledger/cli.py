@@ -40,6 +40,16 @@ def _run_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--api-token", help="bearer token with full API access [EVCL_API_TOKEN]")
     parser.add_argument(
+        "--share-dir",
+        help="folder for the monthly statements, delivered on the first of each month "
+        "(off when not set) [EVCL_SHARE_DIR]",
+    )
+    parser.add_argument(
+        "--notify-service",
+        help="notify service for the monthly message instead of a persistent notification, "
+        "e.g. notify.mobile_app_phone [EVCL_NOTIFY_SERVICE]",
+    )
+    parser.add_argument(
         "--addon",
         action="store_true",
         help="run as the Home Assistant add-on (Supervisor token, /data)",
@@ -101,6 +111,8 @@ def run(argv: Sequence[str]) -> int:
             data_dir=args.data_dir,
             listen=args.listen,
             api_token=args.api_token,
+            share_dir=args.share_dir,
+            notify_service=args.notify_service,
         )
     logging.basicConfig(
         level=(args.log_level or config.log_level).upper(),

@@ -16,6 +16,7 @@ from aiohttp import web
 from ev_charging_ledger import supervisor
 from ev_charging_ledger.access import AccessPolicy, IngressAccess, TokenAccess
 from ev_charging_ledger.api import create_app
+from ev_charging_ledger.delivery import HomeAssistantNotifier, MonthlyDelivery, rest_url
 from ev_charging_ledger.homeassistant import AuthenticationError, current_user, list_users
 from ev_charging_ledger.ingest import Ingestor
 from ev_charging_ledger.settings import Settings
@@ -89,7 +90,9 @@ async def _serve(settings: Settings, ledger: Ledger, session: aiohttp.ClientSess
             settings.api_token, lambda user_token: current_user(session, url, user_token)
         )
     ingestor = Ingestor(ledger, session, url, token)
-    runner = web.AppRunner(create_app(ledger, policy, ingestor.status), access_log=None)
+    runner = web.AppRunner(
+        create_app(ledger, policy, ingestor.status, settings.reports), access_log=None
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -102,9 +105,34 @@ async def _serve(settings: Settings, ledger: Ledger, session: aiohttp.ClientSess
         LOGGER.info("ledger API listening on %s:%s", settings.host, settings.port)
         if settings.addon:
             await supervisor.announce(session, token, settings.port)
-        await _run_until_stopped(ingestor)
+        delivery = _delivery(settings, ledger, session)
+        task = None if delivery is None else asyncio.create_task(delivery.run_forever())
+        try:
+            await _run_until_stopped(ingestor)
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         await runner.cleanup()
+
+
+def _delivery(
+    settings: Settings, ledger: Ledger, session: aiohttp.ClientSession
+) -> MonthlyDelivery | None:
+    share = settings.reports.share_dir
+    if share is None:
+        return None
+    try:
+        share.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        LOGGER.warning("monthly delivery is off: cannot create %s (%s)", share, err.strerror)
+        return None
+    notifier = HomeAssistantNotifier(
+        session, rest_url(settings.ws_url), settings.token, settings.reports.notify_service
+    )
+    return MonthlyDelivery(ledger, settings.reports, notifier, settings.data_dir / "delivery.json")
 
 
 async def _run_until_stopped(ingestor: Ingestor) -> None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ev_charging_ledger.homeassistant import websocket_url
+from ev_charging_ledger.reports.settings import ReportSettings
+from ev_charging_ledger.reports.tabular import PayrollSettings
 
 ADDON_OPTIONS = Path("/data/options.json")
 ADDON_WEBSOCKET = "ws://supervisor/core/websocket"
 ADDON_LISTEN = ("0.0.0.0", 8099)
+ADDON_SHARE = Path("/share/ev_charging_ledger")
 
 
 class SettingsError(ValueError):
@@ -29,6 +33,7 @@ class Settings:
     addon: bool
     retention_years: int | None = None
     log_level: str = "info"
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def database(self) -> Path:
@@ -49,7 +54,11 @@ def standalone(
     data_dir: str | None,
     listen: str | None,
     api_token: str | None,
+    share_dir: str | None = None,
+    notify_service: str | None = None,
 ) -> Settings:
+    share_dir = share_dir or os.environ.get("EVCL_SHARE_DIR")
+    notify_service = notify_service or os.environ.get("EVCL_NOTIFY_SERVICE") or ""
     ha_url = ha_url or os.environ.get("EVCL_HA_URL")
     token = token or os.environ.get("EVCL_HA_TOKEN")
     data_dir = data_dir or os.environ.get("EVCL_DATA_DIR")
@@ -74,7 +83,34 @@ def standalone(
     except ValueError as err:
         raise SettingsError(f"--ha-url: {err}") from err
     host, port = parse_listen(listen)
-    return Settings(url, token, Path(data_dir), host, port, api_token, addon=False)
+    reports = ReportSettings(
+        share_dir=Path(share_dir) if share_dir else None, notify_service=notify_service
+    )
+    return Settings(url, token, Path(data_dir), host, port, api_token, addon=False, reports=reports)
+
+
+def report_settings(options: dict[str, object], share_dir: Path | None) -> ReportSettings:
+    """The report options of the add-on (names as in config.yaml)."""
+    zone = str(options.get("time_zone") or "Europe/Berlin")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise SettingsError(f"time_zone: unknown time zone {zone!r}") from err
+    wage_type = str(options.get("payroll_wage_type") or "9979")
+    try:
+        columns = PayrollSettings.parse_columns(
+            str(options.get("payroll_columns") or "personnel_number,month,wage_type,amount")
+        )
+    except ValueError as err:
+        raise SettingsError(str(err)) from err
+    language = str(options.get("report_language") or "de")
+    return ReportSettings(
+        payroll=PayrollSettings(wage_type=wage_type, columns=columns),
+        time_zone=zone,
+        share_dir=share_dir if options.get("monthly_delivery", True) else None,
+        notify_service=str(options.get("notify_service") or ""),
+        language=language if language in ("en", "de") else "de",
+    )
 
 
 def addon(options_path: Path = ADDON_OPTIONS) -> Settings:
@@ -98,4 +134,5 @@ def addon(options_path: Path = ADDON_OPTIONS) -> Settings:
         addon=True,
         retention_years=years,
         log_level=str(options.get("log_level") or "info"),
+        reports=report_settings(options, ADDON_SHARE),
     )

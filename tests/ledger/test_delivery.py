@@ -1,0 +1,205 @@
+"""Scheduled delivery across a simulated month boundary, notifying a real Home Assistant.
+
+The clock is injected: at 23:59 on the last day of a month nothing of that month is
+delivered; five minutes later, on the first, the statements are in the share folder
+and Home Assistant (pytest-homeassistant-custom-component's ``hass``, reached over its
+real HTTP API) holds the persistent notification or received the notify call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+from pypdf import PdfReader
+
+from ev_charging_ledger.delivery import HomeAssistantNotifier, MonthlyDelivery, rest_url
+from ev_charging_ledger.reports.settings import ReportSettings
+from ev_charging_ledger.storage import Ledger
+from tests.ledger.factory import make_record
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PRICE = Decimal("0.25")
+
+
+class Clock:
+    def __init__(self, moment: datetime) -> None:
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def home_assistant(
+    hass: HomeAssistant,
+    aiohttp_client: Callable[..., Awaitable[object]],
+    hass_access_token: str,
+) -> str:
+    """A real Home Assistant with its REST API on a real HTTP port; returns its URL."""
+    for component in ("api", "persistent_notification"):
+        assert await async_setup_component(hass, component, {})
+    client = await aiohttp_client(hass.http.app)
+    return f"http://127.0.0.1:{client.server.port}"  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def _seed(ledger: Ledger) -> tuple[list[dict[str, Any]], Decimal]:
+    person = ledger.add_person("Dana", ha_user_id="dana", personnel_number="77")
+    ledger.add_vehicle("Kona", plate="M-K 1", person_id=person.id)
+    ledger.add_rate(
+        person_id=person.id, vehicle_id=None, valid_from=date(2026, 1, 1), valid_to=None,
+        direction="reimburse", basis="fixed_price", price_per_kwh=PRICE, currency="EUR",
+    )  # fmt: skip
+    march = [
+        make_record(seq, user_id="dana", vehicle="M-K 1",
+                    started=datetime(2026, 3, 3, 17, tzinfo=UTC) + timedelta(days=2 * seq),
+                    energy_wh=4_000 + seq * 311)
+        for seq in range(1, 9)
+    ]  # fmt: skip
+    # Starts at 00:30 on 1 April in Berlin (22:30 UTC on 31 March): an April session.
+    april = make_record(50, user_id="dana", started=datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+    ledger.append_sessions([*march, april])
+    amount = sum(
+        ((Decimal(r["energy_wh"]) / 1000 * PRICE).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        for r in march
+    )
+    return march, amount
+
+
+async def test_month_boundary_writes_files_and_notifies(
+    hass: HomeAssistant,
+    home_assistant: str,
+    hass_access_token: str,
+    ledger: Ledger,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    march, amount = _seed(ledger)
+    share = tmp_path / "share"
+    share.mkdir()
+    settings = ReportSettings(share_dir=share, language="de", time_zone="Europe/Berlin")
+    notifier = HomeAssistantNotifier(http, home_assistant, hass_access_token)
+    clock = Clock(datetime(2026, 3, 31, 23, 59, tzinfo=BERLIN))
+    delivery = MonthlyDelivery(ledger, settings, notifier, tmp_path / "delivery.json", clock=clock)
+
+    # Before midnight: February is due (nothing in it, so no notification), March is not.
+    first = await delivery.run_once()
+    assert first is not None
+    assert (first.month, first.statements) == ("2026-02", 0)
+    assert await delivery.run_once() is None
+    assert not (share / "2026-03").exists()
+    assert persistent_notification._async_get_or_create_notifications(hass) == {}
+
+    clock.now = datetime(2026, 4, 1, 0, 5, tzinfo=BERLIN)
+    result = await delivery.run_once()
+    assert result is not None
+    assert (result.month, result.statements) == ("2026-03", 1)
+    names = sorted(path.name for path in (share / "2026-03").iterdir())
+    assert names == [
+        "payroll-2026-03.csv",
+        "statement-2026-03-77-vehicle1-machine.csv",
+        "statement-2026-03-77-vehicle1.csv",
+        "statement-2026-03-77-vehicle1.pdf",
+        "statement-2026-03-77-vehicle1.xlsx",
+        "statements-2026-03.xlsx",
+    ]
+    machine = list(
+        csv.DictReader(
+            io.StringIO((share / "2026-03/statement-2026-03-77-vehicle1-machine.csv").read_text())
+        )
+    )
+    assert [row["session_id"] for row in machine if row["row_type"] == "session"] == [
+        r["id"] for r in march
+    ]  # the 00:30 session of 1 April is not in March
+    (total,) = [row for row in machine if row["row_type"] == "total"]
+    assert Decimal(total["amount"]) == amount
+    pdf = (share / "2026-03/statement-2026-03-77-vehicle1.pdf").read_bytes()
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert f"{amount:.2f}".replace(".", ",") + " EUR" in text
+    payroll = (share / "2026-03/payroll-2026-03.csv").read_text().splitlines()
+    assert payroll[1] == "77;03/2026;9979;" + f"{amount:.2f}".replace(".", ",")
+
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    note = notifications["ev_charging_ledger_2026-03"]
+    assert note["title"] == "Ladeabrechnungen für 2026-03"
+    assert "1 Abrechnung(en) für 2026-03" in note["message"]
+    assert str(share / "2026-03") in note["message"]
+
+    # Delivered once: later wake-ups in April do nothing.
+    clock.now = datetime(2026, 4, 15, 12, tzinfo=BERLIN)
+    assert await delivery.run_once() is None
+
+
+async def test_notify_service_and_catch_up_loop(
+    hass: HomeAssistant,
+    home_assistant: str,
+    hass_access_token: str,
+    ledger: Ledger,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    async def phone(call: ServiceCall) -> None:
+        calls.append(dict(call.data))
+
+    hass.services.async_register("notify", "phone", phone)
+    _seed(ledger)
+    share = tmp_path / "share"
+    share.mkdir()
+    settings = ReportSettings(share_dir=share, language="en", notify_service="notify.phone")
+    notifier = HomeAssistantNotifier(
+        http, home_assistant, hass_access_token, settings.notify_service
+    )
+    # Started late (the ledger was down on the first): the loop catches up at once,
+    # then sleeps until the next check.
+    clock = Clock(datetime(2026, 3, 31, 23, 0, tzinfo=BERLIN))
+    (tmp_path / "delivery.json").write_text('{"delivered_month": "2026-02"}')
+    slept: list[float] = []
+    done = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += timedelta(seconds=seconds)
+        if (share / "2026-03").exists():
+            done.set()
+            await asyncio.Event().wait()  # park until cancelled
+
+    delivery = MonthlyDelivery(
+        ledger, settings, notifier, tmp_path / "delivery.json", clock=clock, sleep=sleep
+    )
+    task = asyncio.create_task(delivery.run_forever())
+    async with asyncio.timeout(30):
+        await done.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert slept[0] == 3600.0  # 23:00: next check within the hour, at 00:00:05
+    assert calls == [
+        {
+            "title": "Charging statements for 2026-03",
+            "message": f"1 statement(s) for 2026-03 were written to {share / '2026-03'}.",
+        }
+    ]
+
+
+def test_rest_url() -> None:
+    assert rest_url("ws://supervisor/core/websocket") == "http://supervisor/core"
+    assert rest_url("wss://ha.example:8123/api/websocket") == "https://ha.example:8123"
