@@ -55,6 +55,10 @@ _STRUCT = {
 }
 
 
+_WORDS = {width: struct.Struct(f">{width}H") for width in (1, 2, 4)}
+_UNPACK = {data_type: struct.Struct(fmt) for data_type, fmt in _STRUCT.items()}
+
+
 def register_count(data_type: DataType, count: int | None) -> int:
     """Return how many registers a value of this type occupies."""
     if data_type in NUMERIC_WIDTH:
@@ -85,8 +89,10 @@ def decode_number(
     width = NUMERIC_WIDTH[data_type]
     if len(registers) != width:
         raise ValueError(f"{data_type} needs {width} registers, got {len(registers)}")
-    data = b"".join(r.to_bytes(2, "big") for r in _ordered(registers, word_order))
-    value: int | float = struct.unpack(_STRUCT[data_type], data)[0]
+    # One pack of 16-bit words and one unpack per value: this runs for every value of
+    # every poll, so it avoids building bytes register by register.
+    data = _WORDS[width].pack(*_ordered(registers, word_order))
+    value: int | float = _UNPACK[data_type].unpack(data)[0]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
