@@ -112,6 +112,23 @@ async def test_non_admin_token_sees_only_own_sessions(
     assert status == 403
     status, _ = await _get(client, f"/api/people/{world.other_person}/totals/2026", reader)
     assert status == 403
+    for fmt in ("pdf", "xlsx", "csv", "machine_csv"):
+        response = await client.get(
+            f"/api/statements/{world.other_person}/{MONTH}/export?format={fmt}", headers=reader
+        )
+        assert response.status == 403, fmt
+        own_export = await client.get(
+            f"/api/statements/{world.own_person}/{MONTH}/export?format={fmt}", headers=reader
+        )
+        assert own_export.status == 200, fmt
+    for path in (
+        f"/api/exports/sessions.csv?person_id={world.other_person}",
+        f"/api/reports/{MONTH}/payroll.csv",
+        f"/api/reports/{MONTH}/statements.xlsx",
+        f"/statements/{world.other_person}/{MONTH}",
+    ):
+        response = await client.get(path, headers=reader)
+        assert response.status == 403, path
 
     status, own = await _get(client, f"/api/sessions/{world.own_sessions[0]}", reader)
     assert (status, own["session_id"]) == (200, world.own_sessions[0])

@@ -359,3 +359,12 @@ def test_evcc_import_rejects_other_files(ledger: Ledger) -> None:
         evcc.import_csv(ledger, b"")
     with pytest.raises(evcc.EvccImportError, match="time zone"):
         evcc.import_csv(ledger, EVCC_EN.encode(), time_zone="Mars/Base")
+
+
+def test_both_languages_have_every_text() -> None:
+    from ev_charging_ledger import i18n
+
+    assert set(i18n.TEXT["en"]) == set(i18n.TEXT["de"])
+    assert all(i18n.TEXT["de"].values())
+    assert i18n.language("de-AT,en;q=0.5") == "de"
+    assert i18n.language("fr-FR") == "en"
