@@ -1,0 +1,1 @@
+"""Authorization: RFID cards, NFC tags and Home Assistant users; default deny, at the charger."""
