@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState
@@ -17,7 +17,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
-from .coordinator import EVChargingConfigEntry
+
+if TYPE_CHECKING:
+    # The coordinator imports the session manager, which imports this module.
+    from .coordinator import EVChargingConfigEntry
 
 CONF_ENERGY_SOURCE: Final = "energy_source"
 CONF_ENERGY_METER_ENTRY: Final = "energy_meter_entry"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -13,10 +14,16 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
 from ..devices import Identity, Reading
+from ..energy_source import (
+    EnergySource,
+    EnergySourceKind,
+    async_read_energy_wh,
+    billing_energy_source,
+)
 from .cost import PRICE_MISSING
 from .history import SessionHistory
 from .pricing import SessionPricing
-from .record import session_record
+from .record import decimal_text, session_record
 from .tracker import ActiveSession, CompletedSession, SessionTracker
 
 EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
@@ -24,6 +31,13 @@ EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
 CHECKPOINT_VERSION = 1
 # A running session is written at every state change and at least this often.
 CHECKPOINT_DELAY_S = 60
+CONF_RECONCILIATION_PCT = "reconciliation_threshold_pct"
+# Class 1 meters may each be off by 1 %, plus timing of the two polls.
+DEFAULT_RECONCILIATION_PCT = 2.5
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 class ChargerSessions:
@@ -87,13 +101,21 @@ class ChargerSessions:
     async def async_process(self, reading: Reading, now: datetime) -> None:
         """Take one poll of the charger."""
         identity = self.identity_fn()
+        source = billing_energy_source(self.hass, self.entry)
+        energy = async_read_energy_wh(self.hass, source) if source.external else reading.energy
         started, ended = self.tracker.update(
             now=now,
             state=reading.state,
-            energy_wh=reading.energy,
+            energy_wh=energy,
             power_w=reading.power,
             rfid=reading.rfid,
         )
+        if source.external:
+            reference = _decimal(reading.energy)
+            if self.tracker.active is not None:
+                self.tracker.active.note_reference(reference)
+            if ended is not None:
+                ended.session.note_reference(reference)
         if ended is not None:
             await self._record(ended, identity)
         if started is not None:
@@ -115,16 +137,19 @@ class ChargerSessions:
 
     async def _record(self, ended: CompletedSession, identity: Identity) -> None:
         cost = self.pricing.cost(ended.session)
+        source = billing_energy_source(self.hass, self.entry)
+        reconciliation, flags = self._reconcile(ended)
         record = session_record(
             ended,
             charger=identity,
             charger_name=self.entry.title,
-            meter=None,
-            meter_source="charger",
+            meter=self._meter_identity(source, identity),
+            meter_source="external" if source.external else "charger",
             time_zone=str(self.hass.config.time_zone),
             cost=None if cost is None else cost.to_record(),
             authorization={"method": "none"},
-            extra_flags=[PRICE_MISSING] if cost is None else list(cost.flags),
+            extra_flags=[*flags, *([PRICE_MISSING] if cost is None else cost.flags)],
+            reconciliation=reconciliation,
         )
         stored = await self.history.async_add(record)
         self.last_record = stored
@@ -136,6 +161,38 @@ class ChargerSessions:
             ended.end_reason,
             stored["energy_wh"],
         )
+
+    def _meter_identity(self, source: EnergySource, charger: Identity) -> Identity:
+        if source.kind is EnergySourceKind.METER_ENTRY:
+            meter = self.hass.config_entries.async_get_entry(source.entry_id)
+            if meter is not None and getattr(meter, "runtime_data", None) is not None:
+                identity: Identity = meter.runtime_data.identity.data
+                return identity
+            return Identity(manufacturer="unknown", model=source.entry_id)
+        if source.kind is EnergySourceKind.SENSOR:
+            return Identity(manufacturer="Home Assistant sensor", model=str(source.entity_id))
+        return charger
+
+    def _reconcile(self, ended: CompletedSession) -> tuple[dict[str, str] | None, list[str]]:
+        """Compare the billed energy with the second meter's; flag a large deviation."""
+        session = ended.session
+        if session.reference is None:
+            return None, []
+        second = session.reference[1] - session.reference[0]
+        billed = session.energy_wh
+        deviation = (
+            Decimal(0)
+            if billed == second
+            else ((second - billed) / billed * 100 if billed else Decimal(100))
+        )
+        threshold = Decimal(
+            str(self.entry.options.get(CONF_RECONCILIATION_PCT, DEFAULT_RECONCILIATION_PCT))
+        )
+        flags = ["meter_discrepancy"] if abs(deviation) > threshold else []
+        return {
+            "external_energy_wh": decimal_text(second),
+            "deviation_pct": decimal_text(deviation.quantize(Decimal("0.01"))),
+        }, flags
 
     async def async_shutdown(self) -> None:
         """Mark the checkpoint as written by a clean shutdown."""

@@ -34,6 +34,7 @@ def session_record(
     cost: dict[str, Any] | None,
     authorization: dict[str, Any],
     extra_flags: list[str] | None = None,
+    reconciliation: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The record of a completed session, without `seq` (the history store assigns it)."""
     session = completed.session
@@ -67,5 +68,5 @@ def session_record(
         "signed_meter_values": [],
         "end_reason": completed.end_reason,
         "flags": list(dict.fromkeys(flags)),
-        "reconciliation": None,
+        "reconciliation": reconciliation,
     }

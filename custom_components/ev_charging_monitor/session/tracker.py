@@ -51,6 +51,18 @@ class ActiveSession:
     flags: list[str] = field(default_factory=list)
     suspect: list[Decimal] = field(default_factory=list)
     rfid: str | None = None
+    # A second meter read alongside the billing meter (the charger's own when billing from
+    # an external one): its first and last register, for reconciliation.
+    reference: tuple[Decimal, Decimal] | None = None
+
+    def note_reference(self, register: Decimal | None) -> None:
+        """Take the second meter's register (ignored when missing or going backwards)."""
+        if register is None:
+            return
+        if self.reference is None:
+            self.reference = (register, register)
+        elif register >= self.reference[1]:
+            self.reference = (self.reference[0], register)
 
     @property
     def meter_start_wh(self) -> Decimal:
@@ -91,6 +103,7 @@ class ActiveSession:
             "flags": list(self.flags),
             "suspect": [str(v) for v in self.suspect],
             "rfid": self.rfid,
+            "reference": None if self.reference is None else [str(v) for v in self.reference],
         }
 
     @classmethod
@@ -108,6 +121,11 @@ class ActiveSession:
             flags=list(data["flags"]),
             suspect=[Decimal(v) for v in data["suspect"]],
             rfid=data.get("rfid"),
+            reference=(
+                None
+                if data.get("reference") is None
+                else (Decimal(data["reference"][0]), Decimal(data["reference"][1]))
+            ),
         )
 
 
