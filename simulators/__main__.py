@@ -36,7 +36,8 @@ async def _serve(simulators: list[tuple[Simulator, str, int]]) -> None:
 
 
 async def _demo(host: str, wallbox_port: int, meter_port: int, plug_after: float) -> None:
-    """A car plugs in after `plug_after` seconds and charges 11 kW until it has 20 kWh."""
+    """A car plugs in after `plug_after` seconds, charges 11 kW until it has 1 kWh (about
+    five and a half minutes), stays a minute and leaves; then the next one comes."""
     clock = SimClock()
     wallbox = VestelEVC04(clock)
     meter = EastronSDM630(clock, load=wallbox.charger)
@@ -44,7 +45,7 @@ async def _demo(host: str, wallbox_port: int, meter_port: int, plug_after: float
     async def scenario() -> None:
         while True:
             await asyncio.sleep(plug_after)
-            wallbox.charger.plug(Vehicle(max_current=16, phases=3, energy_wanted=20_000))
+            wallbox.charger.plug(Vehicle(max_current=16, phases=3, energy_wanted=1_000))
             print("demo: a car plugged in", flush=True)
             # The behaviour model computes "full" from the clock; it raises no event.
             while not wallbox.charger.vehicle or not wallbox.charger.vehicle.full:  # noqa: ASYNC110

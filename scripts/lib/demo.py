@@ -249,7 +249,8 @@ EV Charging Monitor demo is running.
   REST API token: {DEMO.relative_to(REPO)}/token   e.g.
       curl -H "Authorization: Bearer $(cat .demo/token)" {base}/api/states/sensor.vestel_evc04_power
   Ledger:         http://127.0.0.1:{args.ledger_port}/
-A simulated car plugs in about 20 s after start and charges at 11 kW.
+A simulated car plugs in about 20 s after start, charges 1 kWh at 11 kW and leaves a
+minute later: the finished session then appears in the ledger. The next car follows.
 Press Ctrl-C to stop everything.""",
             flush=True,
         )

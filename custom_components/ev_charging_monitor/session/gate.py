@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-# Same bounds as the session tracker: growth beyond max power x elapsed x factor + slack
-# is impossible; this many consistent readings below the last one mean a real reset.
-JUMP_FACTOR = 1.5
-JUMP_SLACK_WH = 50.0
-RESET_CONFIRMATIONS = 3
+from .tracker import JUMP_FACTOR, JUMP_SLACK_WH, RESET_CONFIRMATIONS
 
 
 class EnergyGate:
@@ -34,7 +30,8 @@ class EnergyGate:
             self._last = (now, energy_wh)
             return energy_wh
         at, last = self._last
-        allowed = self.max_power_w * max((now - at).total_seconds(), 0) / 3600 * JUMP_FACTOR
+        elapsed = max((now - at).total_seconds(), 0)
+        allowed = self.max_power_w * elapsed / 3600 * float(JUMP_FACTOR)
         if energy_wh < last:
             self._below.append(energy_wh)
             recent = self._below[-RESET_CONFIRMATIONS:]
@@ -45,7 +42,7 @@ class EnergyGate:
             self.rejected += 1
             return None
         self._below.clear()
-        if energy_wh - last > allowed + JUMP_SLACK_WH:
+        if energy_wh - last > allowed + float(JUMP_SLACK_WH):
             self.rejected += 1
             return None
         self._last = (now, energy_wh)

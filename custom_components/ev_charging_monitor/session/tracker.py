@@ -18,8 +18,9 @@ from ..devices import ChargerState
 
 # A reading whose register grew by more than this factor of what maximum power could
 # deliver in the elapsed time is implausible (small slack for poll timing jitter).
+# The slack also covers registers that count in coarse steps (0.1 kWh on some chargers).
 JUMP_FACTOR = Decimal("1.5")
-JUMP_SLACK_WH = Decimal(50)
+JUMP_SLACK_WH = Decimal(250)
 # Consecutive consistent readings below the last plausible one that mean the meter was
 # really reset or replaced, so counting continues from the new register.
 RESET_CONFIRMATIONS = 3
