@@ -10,6 +10,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    OptionsFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -60,6 +61,17 @@ from .energy_source import (
     CONF_ENERGY_SENSOR,
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
+)
+from .session.pricing import (
+    CONF_FLAT_PRICE,
+    CONF_PRICE_ENTITY,
+    CONF_TARIFF,
+    CONF_TARIFF_TYPE,
+    CONF_TOU_DEFAULT,
+    CONF_TOU_SCHEDULE,
+    TARIFF_TYPES,
+    tariff_form_values,
+    tariff_from_form,
 )
 
 CONF_NETWORK = "network"
@@ -402,6 +414,12 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
                 if not (sensor := user_input.get(CONF_ENERGY_SENSOR)):
                     errors[CONF_ENERGY_SENSOR] = "sensor_required"
                 options[CONF_ENERGY_SENSOR] = sensor
+            if charger:
+                tariff, tariff_errors = tariff_from_form(user_input)
+                errors |= tariff_errors
+                options.pop(CONF_TARIFF, None)
+                if tariff is not None:
+                    options[CONF_TARIFF] = tariff
             if not errors:
                 return self.async_create_entry(data=options)
         schema: dict[Any, Any] = {
@@ -428,11 +446,45 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
                 vol.Optional(CONF_ENERGY_SENSOR): EntitySelector(
                     EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.ENERGY)
                 ),
+                vol.Required(CONF_TARIFF_TYPE, default="none"): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(TARIFF_TYPES),
+                        mode=SelectSelectorMode.LIST,
+                        translation_key=CONF_TARIFF_TYPE,
+                    )
+                ),
+                vol.Optional(CONF_FLAT_PRICE): NumberSelector(
+                    NumberSelectorConfig(
+                        min=-10,
+                        max=10,
+                        step="any",
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement=f"{self.hass.config.currency}/kWh",
+                    )
+                ),
+                vol.Optional(CONF_TOU_SCHEDULE): TextSelector(),
+                vol.Optional(CONF_TOU_DEFAULT): NumberSelector(
+                    NumberSelectorConfig(
+                        min=-10,
+                        max=10,
+                        step="any",
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement=f"{self.hass.config.currency}/kWh",
+                    )
+                ),
+                vol.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                    EntitySelectorConfig(domain="sensor")
+                ),
             }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(schema), user_input or self.config_entry.options
+                vol.Schema(schema),
+                user_input
+                or {
+                    **self.config_entry.options,
+                    **tariff_form_values(self.config_entry.options.get(CONF_TARIFF)),
+                },
             ),
             errors=errors,
         )

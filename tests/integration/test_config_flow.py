@@ -320,6 +320,62 @@ async def test_reconfigure(
         await moved.stop()
 
 
+TARIFF_FIELDS = ("tariff_type", "flat_price", "tou_schedule", "tou_default_price", "price_entity")
+
+
+async def test_options_tariff(
+    hass: HomeAssistant, wallbox: VestelEVC04, add_device: AddDevice
+) -> None:
+    """Each tariff type and its errors end in the stored tariff, shown again next time."""
+    charger = await add_device(wallbox)
+    base = {CONF_SCAN_INTERVAL: 5, "energy_source": "device"}
+    cases = [
+        ({"tariff_type": "flat"}, {"flat_price": "price_required"}, {"flat_price": 0.3279}),
+        (
+            {"tariff_type": "time_of_use", "tou_schedule": "22:00-06:00=cheap"},
+            {"tou_schedule": "invalid_schedule"},
+            {"tou_schedule": "22:00-06:00=0.22, 06:00-22:00=0.35"},
+        ),
+        (
+            {"tariff_type": "dynamic"},
+            {"price_entity": "price_entity_required"},
+            {"price_entity": "sensor.nordpool"},
+        ),
+    ]
+    stored = []
+    for wrong, errors, fix in cases:
+        flow = await hass.config_entries.options.async_init(charger.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {**base, **wrong}
+        )
+        assert result["errors"] == errors
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {**base, **wrong, **fix}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        stored.append(charger.options["tariff"])
+    assert stored == [
+        {"type": "flat", "price": "0.3279"},
+        {
+            "type": "time_of_use",
+            "periods": [
+                {"start": "22:00", "end": "00:00", "price": "0.22"},
+                {"start": "00:00", "end": "06:00", "price": "0.22"},
+                {"start": "06:00", "end": "22:00", "price": "0.35"},
+            ],
+        },
+        {"type": "dynamic", "entity_id": "sensor.nordpool"},
+    ]
+    # "No tariff" removes it again.
+    flow = await hass.config_entries.options.async_init(charger.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {**base, "tariff_type": "none"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "tariff" not in charger.options
+
+
 async def test_options_interval_and_energy_sources(
     hass: HomeAssistant,
     wallbox: VestelEVC04,
@@ -352,6 +408,7 @@ async def test_options_interval_and_energy_sources(
         CONF_ENERGY_SOURCE,
         CONF_ENERGY_METER_ENTRY,
         CONF_ENERGY_SENSOR,
+        *TARIFF_FIELDS,
     }
     base = {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "meter_entry"}
     result = await hass.config_entries.options.async_configure(flow["flow_id"], base)
