@@ -119,6 +119,12 @@ async def _onboard(session: aiohttp.ClientSession, base: str) -> str:
             }
         )
         token = (await ws.receive_json())["result"]
+        # Home Assistant keeps an HTTP config from YAML on trial and reverts it (with a
+        # restart) after five minutes unless someone confirms that it works.
+        await ws.send_json({"id": 2, "type": "http/config/promote"})
+        promoted = await ws.receive_json()
+        if not promoted.get("success"):
+            raise DemoError(f"could not confirm the HTTP configuration: {promoted}")
     return str(token)
 
 
