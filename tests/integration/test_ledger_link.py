@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from homeassistant.core import HomeAssistant
 
+from custom_components.ev_charging_monitor.session.history import SessionHistory
 from custom_components.ev_charging_monitor.websocket_api import HISTORY
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
@@ -30,6 +31,14 @@ async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
     await simulator.start()
     yield simulator
     await simulator.stop()
+
+
+async def _acknowledged(history: SessionHistory, seq: int) -> None:
+    """Wait until the ledger (another process) has acknowledged `seq`."""
+    async with asyncio.timeout(WAIT):
+        # The acknowledgement arrives over the ledger's websocket; the store has no event.
+        while history.acked_seq < seq:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
 
 
 def _stored(data_dir: Path) -> list[tuple[str, str]]:
@@ -70,13 +79,9 @@ async def test_sessions_reach_the_ledger(
         log=tmp_path / "ledger.log",
     )  # fmt: skip
     try:
-        async with asyncio.timeout(WAIT):
-            while history.acked_seq < 1:
-                await asyncio.sleep(0.1)
+        await _acknowledged(history, 1)
         await session()
-        async with asyncio.timeout(WAIT):
-            while history.acked_seq < 2:
-                await asyncio.sleep(0.1)
+        await _acknowledged(history, 2)
     finally:
         assert await stop(process) == 0
     stored = _stored(data_dir)
