@@ -13,6 +13,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 
+from .authorization.setup import (
+    async_attach_charger,
+    async_guard_charger,
+    async_remove_authorization_entry,
+    async_setup_authorization,
+    async_setup_authorization_entry,
+    is_authorization_entry,
+)
 from .const import CONF_DRIVER, CONF_PROFILE_YAML, CONF_UNIT, DOMAIN, LOGGER
 from .coordinator import (
     EVChargingConfigEntry,
@@ -52,6 +60,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.data[HISTORY] = history
     async_register(hass)
     async_setup_services(hass)
+    await async_setup_authorization(hass)
     return True
 
 
@@ -64,6 +73,8 @@ def _max_power_w(device: Device) -> float:
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Connect to the device, read its identity once, then start polling."""
+    if is_authorization_entry(entry):
+        return await async_setup_authorization_entry(hass, entry)
     try:
         device = create_device(
             entry.data[CONF_DRIVER],
@@ -80,6 +91,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             translation_placeholders={"error": str(err)},
         ) from err
 
+    authorization = None
+    if device.capabilities.kind is DeviceKind.CHARGER:
+        # Every command to a charger passes its authorization's guard.
+        device, authorization = async_guard_charger(hass, entry, device)
     live = LiveCoordinator(hass, entry, device)
     identity = IdentityCoordinator(hass, entry, device)
     live.energy_gate = EnergyGate(max_power_w=_max_power_w(device))
@@ -102,6 +117,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             entry.async_on_unload(collector.async_start())
         await sessions.async_restore()
         live.sessions = sessions
+    if authorization is not None:
+        async_attach_charger(hass, entry, authorization, sessions, live.async_update_listeners)
+        live.authorization = authorization
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),
@@ -143,9 +161,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
+    if is_authorization_entry(entry):
+        return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if (sessions := entry.runtime_data.sessions) is not None:
             await sessions.async_shutdown()
         await entry.runtime_data.device.close()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> None:
+    """Removing the Authorization entry frees every charger."""
+    if is_authorization_entry(entry):
+        await async_remove_authorization_entry(hass)

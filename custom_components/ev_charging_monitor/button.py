@@ -9,6 +9,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .authorization.entities import authorization_buttons
 from .coordinator import EVChargingConfigEntry
 from .devices.base import Device
 from .entity import EVChargingEntity
@@ -48,6 +49,7 @@ async def async_setup_entry(
         async_add_entities(
             EVChargingButton(entry=entry, description=description) for description in BUTTONS
         )
+    async_add_entities(authorization_buttons(hass, entry))
 
 
 class EVChargingButton(EVChargingEntity, ButtonEntity):

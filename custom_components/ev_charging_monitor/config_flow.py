@@ -33,6 +33,8 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
+from .authorization.flow import AuthorizationOptionsFlow
+from .authorization.setup import CONF_ROLE, ROLE_AUTHORIZATION, is_authorization_entry
 from .const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
@@ -122,8 +124,10 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: EVChargingConfigEntry) -> EVChargingOptionsFlow:
+    def async_get_options_flow(config_entry: EVChargingConfigEntry) -> OptionsFlow:
         """Options: the polling interval (and, later, tariff and authorization)."""
+        if is_authorization_entry(config_entry):
+            return AuthorizationOptionsFlow()
         return EVChargingOptionsFlow()
 
     async def _identify(self, data: dict[str, Any]) -> tuple[str, Identity, int | None]:
@@ -183,7 +187,21 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, optional port and unit id, and auto-detection or a chosen profile."""
-        return self.async_show_menu(step_id="user", menu_options=["manual", "scan"])
+        return self.async_show_menu(
+            step_id="user", menu_options=["manual", "scan", "authorization"]
+        )
+
+    async def async_step_authorization(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set up authorization (people and cards), once per installation."""
+        await self.async_set_unique_id(ROLE_AUTHORIZATION)
+        self._abort_if_unique_id_configured()
+        if user_input is not None:
+            return self.async_create_entry(
+                title="Authorization", data={CONF_ROLE: ROLE_AUTHORIZATION}
+            )
+        return self.async_show_form(step_id="authorization")
 
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Enter the device's address."""
@@ -384,6 +402,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
             return "meter_required"
         if (
             meter.domain != DOMAIN
+            or is_authorization_entry(meter)
             or meter.entry_id == self.config_entry.entry_id
             or meter.state is not ConfigEntryState.LOADED
             or meter.runtime_data.device.capabilities.kind is not DeviceKind.METER

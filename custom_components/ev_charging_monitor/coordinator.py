@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .authorization.charger import ChargerAuthorization
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, IDENTITY_INTERVAL, LOGGER
 from .devices import DeviceError, Identity, Reading
 from .devices.base import Device
@@ -46,6 +47,7 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
         )
         self.device = device
         self.sessions: ChargerSessions | None = None
+        self.authorization: ChargerAuthorization | None = None
         self.energy_gate: EnergyGate | None = None
 
     async def _async_update_data(self) -> Reading:
@@ -61,6 +63,9 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
         if self.sessions is not None:
             # In the same update, so entities never show a reading without its session.
             await self.sessions.async_process(reading, now)
+        if self.authorization is not None:
+            # After the sessions: a session that ends now is recorded with its attribution.
+            await self.authorization.async_process(reading)
         if self.energy_gate is not None:
             reading = replace(reading, energy=self.energy_gate.filter(reading.energy, now))
         return reading

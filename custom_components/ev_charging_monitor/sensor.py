@@ -26,6 +26,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .authorization.entities import authorization_sensors
 from .coordinator import EVChargingConfigEntry
 from .devices import Capabilities, ChargerState, DeviceKind, Reading
 from .entity import EVChargingEntity
@@ -248,6 +249,7 @@ async def async_setup_entry(
             EVChargingSessionSensor(entry=entry, description=description, sessions=sessions)
             for description in SESSION_SENSORS
         ]
+    entities += authorization_sensors(hass, entry)
     async_add_entities(entities)
 
 

@@ -61,6 +61,8 @@ class ChargerSessions:
         self.pricing = pricing
         self.identity_fn = identity_fn
         self.last_record: dict[str, Any] | None = None
+        # Set by authorization: who the ending session is attributed to.
+        self.authorization_fn: Callable[[], dict[str, Any]] | None = None
         self._saved_at = 0.0
         self._checkpoint: Store[dict[str, Any]] = Store(
             hass, CHECKPOINT_VERSION, f"{DOMAIN}.{entry.entry_id}.session"
@@ -108,7 +110,6 @@ class ChargerSessions:
             state=reading.state,
             energy_wh=energy,
             power_w=reading.power,
-            rfid=reading.rfid,
         )
         if source.external:
             reference = _decimal(reading.energy)
@@ -147,7 +148,9 @@ class ChargerSessions:
             meter_source="external" if source.external else "charger",
             time_zone=str(self.hass.config.time_zone),
             cost=None if cost is None else cost.to_record(),
-            authorization={"method": "none"},
+            authorization=(
+                {"method": "none"} if self.authorization_fn is None else self.authorization_fn()
+            ),
             extra_flags=[*flags, *([PRICE_MISSING] if cost is None else cost.flags)],
             reconciliation=reconciliation,
         )

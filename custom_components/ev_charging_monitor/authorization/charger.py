@@ -1,0 +1,225 @@
+"""Enforcement at one charger: hold it while locked, release it once a credential is accepted.
+
+In "required" mode the charger is held disabled (enable off, or current 0 where the device
+only has a current setpoint) whenever it is not authorised: also while no vehicle is
+connected, so no current can flow between a plug-in and the next poll. Unplug, a new
+plug-in or "deauthorise" lock it again. The state lives in the authorization Store, and a
+missing state is a locked one, so a restart never opens a locked charger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..const import LOGGER
+from ..devices import DeviceError, Reading
+from ..devices.base import Device
+from ..session.tracker import ActiveSession
+from .model import AuthorizationMode, ChargerState, CredentialKind
+
+if TYPE_CHECKING:
+    from .manager import AuthorizationManager
+
+NO_ATTRIBUTION: dict[str, Any] = {
+    "method": "none",
+    "tag_hash": None,
+    "user_id": None,
+    "user_name": None,
+    "vehicle": None,
+    "person": None,
+}
+
+
+class ChargerAuthorization:
+    """The authorization side of one charger config entry."""
+
+    def __init__(
+        self,
+        manager: AuthorizationManager,
+        *,
+        entry_id: str,
+        name: str,
+        device: Device,
+        session_fn: Callable[[], ActiveSession | None],
+    ) -> None:
+        """`device` is the driver itself (not the guarded one): holds must get through."""
+        self.manager = manager
+        self.entry_id = entry_id
+        self.name = name
+        self.device = device
+        self.session_fn = session_fn
+        self.reading: Reading | None = None
+        self.on_change: Callable[[], None] | None = None
+        self._cannot_hold_logged = False
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ChargerState:
+        """The persisted state."""
+        return self.manager.data.charger(self.entry_id)
+
+    @property
+    def mode(self) -> AuthorizationMode:
+        """Required or free."""
+        return self.manager.data.settings.mode_for(self.entry_id)
+
+    @property
+    def locked(self) -> bool:
+        """Whether the charger must not charge."""
+        return self.mode is AuthorizationMode.REQUIRED and not self.state.authorized
+
+    @property
+    def vehicle_connected(self) -> bool:
+        """Whether the last poll saw a vehicle."""
+        state = None if self.reading is None else self.reading.state
+        return state is not None and state.vehicle_connected
+
+    @property
+    def session_id(self) -> str | None:
+        """The running session's id."""
+        session = self.session_fn()
+        return None if session is None else session.id
+
+    @property
+    def plugged_at(self) -> datetime | None:
+        """When the running session started."""
+        session = self.session_fn()
+        return None if session is None else session.started_at
+
+    def attribution(self) -> dict[str, Any]:
+        """What the record of the session ending now carries."""
+        state = self.state
+        if state.attribution is None:
+            return dict(NO_ATTRIBUTION)
+        return {**NO_ATTRIBUTION, **state.attribution}
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- polls ----------------------------------------------------------------------------
+
+    async def async_process(self, reading: Reading) -> None:
+        """Take one poll (after the session tracker took it)."""
+        self.reading = reading
+        state = self.state
+        changed = False
+        if reading.state is not None and not reading.state.vehicle_connected:
+            if state.authorized or state.attribution is not None or state.session_id:
+                LOGGER.debug("%s: vehicle left, locking", self.name)
+                state.authorized = False
+                state.attribution = None
+                state.session_id = None
+                changed = True
+        elif (
+            reading.state is not None
+            and (session_id := self.session_id) is not None
+            and state.session_id != session_id
+        ):
+            if state.session_id is not None:  # another plug-in than the authorised one
+                state.authorized = False
+                state.attribution = None
+            state.session_id = session_id
+            changed = True
+        seen = None if not reading.rfid else self.manager.hash(CredentialKind.RFID, reading.rfid)
+        if seen != state.seen_tag:
+            state.seen_tag = seen
+            changed = True
+            if seen is not None and self.vehicle_connected and not state.authorized:
+                await self.manager.async_attempt(self, CredentialKind.RFID, seen, uid=reading.rfid)
+        changed = await self._enforce(reading) or changed
+        if changed:
+            await self.manager.async_save()
+            self._changed()
+
+    async def _enforce(self, reading: Reading | None, *, force: bool = False) -> bool:
+        state = self.state
+        if self.locked:
+            return await self._hold(reading, force=force)
+        if state.held:
+            return await self._release()
+        return False
+
+    async def _hold(self, reading: Reading | None, *, force: bool) -> bool:
+        state = self.state
+        caps = self.device.capabilities
+        fresh = force or not state.held
+        try:
+            if caps.can_enable:
+                if fresh or reading is None or reading.enabled is not False:
+                    await self.device.set_enabled(False)
+            elif caps.can_set_current:
+                limit = None if reading is None else reading.current_limit
+                if fresh or limit is None or limit > 0:
+                    if limit and state.limit_a is None:
+                        state.limit_a = limit
+                    await self.device.set_current_limit(0)
+            elif not self._cannot_hold_logged:
+                self._cannot_hold_logged = True
+                LOGGER.warning(
+                    "%s requires authorization but can neither be disabled nor limited: "
+                    "cards are recorded, charging is not held",
+                    self.name,
+                )
+                return False
+        except DeviceError as err:
+            LOGGER.warning("Could not hold %s for authorization: %s", self.name, err)
+            return False
+        if not state.held:
+            LOGGER.info("%s is held until a credential is accepted", self.name)
+        state.held = True
+        return True
+
+    async def _release(self) -> bool:
+        state = self.state
+        caps = self.device.capabilities
+        try:
+            if caps.can_set_current and state.limit_a:
+                await self.device.set_current_limit(state.limit_a)
+            if caps.can_enable:
+                await self.device.set_enabled(True)
+            elif caps.can_set_current and not state.limit_a and caps.max_current_a:
+                await self.device.set_current_limit(caps.max_current_a)
+        except DeviceError as err:
+            LOGGER.warning("Could not release %s after authorization: %s", self.name, err)
+            return False  # held stays set: the next poll tries again
+        state.held = False
+        state.limit_a = None
+        return True
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def async_accept(self, attribution: dict[str, Any]) -> None:
+        """An accepted credential: attribute the session and let it charge now."""
+        state = self.state
+        state.authorized = True
+        state.session_id = self.session_id
+        previous = state.attribution
+        if previous is None or previous.get("status") != "accepted":
+            state.attribution = attribution
+        await self._enforce(self.reading)
+        await self.manager.async_save()
+        self._changed()
+
+    async def async_attribute(self, attribution: dict[str, Any]) -> None:
+        """A denied credential at a free charger: the session is still someone's attempt."""
+        state = self.state
+        if state.attribution is None:
+            state.attribution = attribution
+            state.session_id = self.session_id
+            await self.manager.async_save()
+            self._changed()
+
+    async def async_deauthorize(self) -> None:
+        """Lock again now (the session's attribution stays)."""
+        self.state.authorized = False
+        await self._enforce(self.reading, force=True)
+        await self.manager.async_save()
+        self._changed()
+
+    def defer_current_limit(self, amps: float) -> None:
+        """A current limit set while locked: applied when the charger is released."""
+        self.state.limit_a = amps

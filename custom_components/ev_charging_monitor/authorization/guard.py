@@ -1,0 +1,73 @@
+"""The charger's driver as the rest of the integration sees it: nothing opens a lock.
+
+Switches, buttons, numbers and service actions all command `runtime_data.device`; for a
+charger that is this guard. While the charger is locked, enabling raises a translated
+error and a current limit above 0 (which enables many devices) is kept for the release.
+"""
+
+from __future__ import annotations
+
+from homeassistant.exceptions import ServiceValidationError
+
+from ..const import DOMAIN
+from ..devices import Capabilities, Identity, Reading
+from ..devices.base import Device
+from .charger import ChargerAuthorization
+
+
+class GuardedDevice:
+    """A Device that refuses to open a locked charger."""
+
+    def __init__(self, device: Device, charger: ChargerAuthorization) -> None:
+        """Guard `device` with `charger`'s lock."""
+        self.inner = device
+        self.charger = charger
+        self.host = device.host
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The driver's."""
+        return self.inner.capabilities
+
+    async def identify(self) -> Identity:
+        """The driver's."""
+        return await self.inner.identify()
+
+    async def read(self) -> Reading:
+        """The driver's."""
+        return await self.inner.read()
+
+    async def set_current_limit(self, amps: float) -> None:
+        """Set the limit, or keep it for the release while locked."""
+        if amps > 0 and self.charger.locked:
+            self.charger.defer_current_limit(amps)
+            await self.charger.manager.async_save()
+            return
+        await self.inner.set_current_limit(amps)
+
+    async def set_enabled(self, enabled: bool) -> None:
+        """Stop any time; start only when authorised."""
+        if enabled and self.charger.locked:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="authorization_required",
+                translation_placeholders={"name": self.charger.name},
+            )
+        await self.inner.set_enabled(enabled)
+
+    @property
+    def watchdog_interval(self) -> float | None:
+        """The driver's."""
+        return self.inner.watchdog_interval
+
+    async def keep_alive(self) -> None:
+        """The driver's."""
+        await self.inner.keep_alive()
+
+    def start_watchdog(self, interval: float | None = None) -> None:
+        """The driver's."""
+        self.inner.start_watchdog(interval)
+
+    async def close(self) -> None:
+        """The driver's."""
+        await self.inner.close()

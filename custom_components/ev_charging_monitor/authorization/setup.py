@@ -1,0 +1,73 @@
+"""Hooks the rest of the integration calls: load, guard a charger, the Authorization entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from ..devices.base import Device
+from ..session.manager import ChargerSessions
+from .charger import ChargerAuthorization
+from .guard import GuardedDevice
+from .manager import AUTHORIZATION, AuthorizationManager
+from .services import async_setup_services
+
+# The Authorization config entry: data {"role": "authorization"}, one per installation.
+CONF_ROLE = "role"
+ROLE_AUTHORIZATION = "authorization"
+
+
+def is_authorization_entry(entry: ConfigEntry[Any]) -> bool:
+    """Whether `entry` is the Authorization entry (not a device)."""
+    return entry.data.get(CONF_ROLE) == ROLE_AUTHORIZATION
+
+
+async def async_setup_authorization(hass: HomeAssistant) -> None:
+    """Load people, credentials and lock states; register the actions."""
+    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    async_setup_services(hass)
+
+
+def async_guard_charger(
+    hass: HomeAssistant, entry: ConfigEntry[Any], device: Device
+) -> tuple[Device, ChargerAuthorization]:
+    """The charger's authorization, and its driver guarded by it."""
+    charger = ChargerAuthorization(
+        hass.data[AUTHORIZATION],
+        entry_id=entry.entry_id,
+        name=entry.title,
+        device=device,
+        session_fn=lambda: None,
+    )
+    return GuardedDevice(device, charger), charger
+
+
+def async_attach_charger(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    charger: ChargerAuthorization,
+    sessions: ChargerSessions | None,
+    on_change: Callable[[], None],
+) -> None:
+    """Before the first poll: sessions and entities follow the charger's authorization."""
+    manager = hass.data[AUTHORIZATION]
+    if sessions is not None:
+        charger.session_fn = lambda: sessions.active
+        sessions.authorization_fn = charger.attribution
+    charger.on_change = on_change
+    manager.async_register(charger)
+    entry.async_on_unload(lambda: manager.async_unregister(charger))
+
+
+async def async_setup_authorization_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """The Authorization entry exists: chargers are held by their mode from now on."""
+    await hass.data[AUTHORIZATION].async_set_enabled(True)
+    return True
+
+
+async def async_remove_authorization_entry(hass: HomeAssistant) -> None:
+    """The administrator removed Authorization: every charger is free again."""
+    await hass.data[AUTHORIZATION].async_set_enabled(False)
