@@ -9,6 +9,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
+from .authorization.diagnostics import authorization_diagnostics
+from .authorization.setup import is_authorization_entry
 from .coordinator import EVChargingConfigEntry
 
 # Addresses, serials (also inside ids), RFID tags and any credential a later option adds.
@@ -31,6 +33,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: EVChargingConfigEntry
 ) -> dict[str, Any]:
     """Everything needed to understand a report, without identifying the user."""
+    if is_authorization_entry(entry):
+        return authorization_diagnostics(hass)
     runtime = entry.runtime_data
     live = runtime.live
     return async_redact_data(

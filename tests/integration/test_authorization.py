@@ -6,14 +6,29 @@ locked) and the current that really flows, at every poll.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.models import User
+from homeassistant.components import persistent_notification
+from homeassistant.components.tag import async_scan_tag
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.const import MATCH_ALL
+from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -23,13 +38,16 @@ from custom_components.ev_charging_monitor.authorization.manager import (
 from custom_components.ev_charging_monitor.authorization.model import (
     Credential,
     CredentialKind,
+    CredentialStatus,
     Person,
+    new_id,
 )
 from custom_components.ev_charging_monitor.authorization.model import (
     Vehicle as VehicleRecord,
 )
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
+from custom_components.ev_charging_monitor.websocket_api import HISTORY
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.vehicle import Vehicle
@@ -72,8 +90,13 @@ class Scenario:
         self.records: list[dict[str, Any]] = []
         self.offered: list[float] = []
         self.flowing: list[float] = []
-        hass.bus.async_listen(EVENT_AUTHORIZATION, lambda e: self.events.append(dict(e.data)))
-        hass.bus.async_listen(EVENT_SESSION_ENDED, lambda e: self.records.append(dict(e.data)))
+        self.auth_entry: ConfigEntry | None = None
+        hass.bus.async_listen(
+            EVENT_AUTHORIZATION, callback(lambda e: self.events.append(dict(e.data)))
+        )
+        hass.bus.async_listen(
+            EVENT_SESSION_ENDED, callback(lambda e: self.records.append(dict(e.data)))
+        )
 
     @property
     def manager(self) -> AuthorizationManager:
@@ -115,18 +138,23 @@ def scenario(
 
 
 async def _set_up_authorization(hass: HomeAssistant) -> ConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN, data={"role": "authorization"}, unique_id="authorization"
+    """Through the config flow, as an administrator would."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    assert "authorization" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "authorization"}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert result["step_id"] == "authorization"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    entry: ConfigEntry = result["result"]
     return entry
 
 
 def _add_card(
     manager: AuthorizationManager,
-    uid: str = CARD,
+    value: str = CARD,
     *,
     kind: CredentialKind = CredentialKind.RFID,
     person: str = "Alex",
@@ -136,10 +164,8 @@ def _add_card(
     if person_record is None:
         person_record = Person(id=f"p-{person}", name=person)
         manager.data.people[person_record.id] = person_record
-    key = uid if kind is CredentialKind.HA_USER else manager.hash(kind, uid)
-    credential = Credential(
-        id=f"c-{uid}", kind=kind, key=key, person_id=person_record.id, **changes
-    )
+    key = value if kind is CredentialKind.HA_USER else manager.hash(kind, value)
+    credential = Credential(id=new_id(), kind=kind, key=key, person_id=person_record.id, **changes)
     manager.data.credentials[credential.id] = credential
     return credential
 
@@ -147,7 +173,7 @@ def _add_card(
 @pytest.fixture
 async def charger(hass: HomeAssistant, scenario: Scenario, add_device: AddDevice) -> ConfigEntry:
     """Authorization set up (default deny), then the wallbox."""
-    await _set_up_authorization(hass)
+    scenario.auth_entry = await _set_up_authorization(hass)
     entry = await add_device(scenario.wallbox)
     scenario.sample()
     return entry
@@ -209,3 +235,453 @@ async def test_accepted_card_charges_within_one_poll(
     assert auth["vehicle"] == "ID.4"
     assert auth["tag_hash"] == scenario.manager.hash(CredentialKind.RFID, CARD)
     assert hass.states.get(STATUS).state == "locked"
+
+
+@pytest.mark.parametrize(
+    ("changes", "result", "reason"),
+    [
+        ({"status": CredentialStatus.BLOCKED}, "blocked", "blocked"),
+        ({"valid_until": "past"}, "expired", "expired"),
+        ({"valid_from": "future"}, "expired", "not_yet_valid"),
+        ({"chargers": ["another-charger"]}, "blocked", "charger_not_allowed"),
+    ],
+)
+async def test_denied_cards_never_charge(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    changes: dict[str, Any],
+    result: str,
+    reason: str,
+) -> None:
+    """Blocked, expired and not-here cards: the right result, and no current at all."""
+    now = dt_util.utcnow()
+    times = {"past": now - timedelta(minutes=1), "future": now + timedelta(days=1)}
+    _add_card(
+        scenario.manager,
+        **{k: times[v] if isinstance(v, str) and v in times else v for k, v in changes.items()},
+    )
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    for _ in range(5):
+        await scenario.poll(30)
+    assert scenario.never_flowed
+    assert [(e["result"], e["reason"], e["person"]) for e in scenario.events] == [
+        (result, reason, "Alex")
+    ]
+    assert scenario.manager.data.unknown == []  # known cards are not "unknown"
+    assert hass.states.get(STATUS).state == "locked"
+
+
+async def test_concurrent_use_denied_at_a_second_charger(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    clock: SimClock,
+    add_device: AddDevice,
+) -> None:
+    """A one-session card charging at one wallbox is refused at another (concurrent)."""
+    second = VestelEVC04(clock, serial="VES2024000999")
+    second.charger.watchdog_timeout = None
+    await second.start()
+    try:
+        await add_device(second)
+        _add_card(scenario.manager, single_session=True)
+        scenario.plug()
+        second.charger.plug(Vehicle(max_current=16, phases=3))
+        await scenario.poll()
+        scenario.swipe(CARD)
+        await scenario.poll()
+        second.charger.swipe(CARD)
+        for _ in range(3):
+            await scenario.poll(30)
+            assert second.charger.offered_current() == 0
+        assert scenario.wallbox.charger.offered_current() == 32
+        assert [e["result"] for e in scenario.events] == ["accepted", "concurrent"]
+        # Unplugged at the first charger, the card may start at the second.
+        scenario.unplug()
+        second.charger.unplug()
+        await scenario.poll()
+        second.charger.plug(Vehicle(max_current=16, phases=3))
+        await scenario.poll()
+        second.charger.swipe(CARD)
+        await scenario.poll()
+        assert second.charger.offered_current() == 32
+        assert scenario.events[-1]["result"] == "accepted"
+    finally:
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if entry.unique_id == "VES2024000999":
+                await hass.config_entries.async_unload(entry.entry_id)
+        await second.stop()
+
+
+async def test_nfc_tag_authorises_and_is_attributed(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """A tag scanned with the companion app while a vehicle waits; unknown tags are held."""
+    assert await async_setup_component(hass, "tag", {})
+    _add_card(scenario.manager, "kitchen-tag", kind=CredentialKind.NFC_TAG, person="Robin")
+    await async_scan_tag(hass, "kitchen-tag", device_id=None)  # no vehicle: not for us
+    await hass.async_block_till_done()
+    assert scenario.events == []
+    scenario.plug()
+    await scenario.poll()
+    await async_scan_tag(hass, "some-other-tag", device_id=None)
+    await hass.async_block_till_done()
+    await scenario.poll()
+    assert scenario.never_flowed
+    assert scenario.events[-1]["result"] == "invalid"
+    assert scenario.events[-1]["method"] == "nfc_tag"
+    await async_scan_tag(hass, "kitchen-tag", device_id=None)
+    await hass.async_block_till_done()
+    assert scenario.wallbox.charger.offered_current() == 32
+    await scenario.poll(60)
+    assert hass.states.get(PERSON).state == "Robin"
+    scenario.unplug()
+    await scenario.poll()
+    auth = scenario.records[0]["authorization"]
+    assert auth["method"] == "nfc_tag"
+    assert auth["person"] == "Robin"
+    assert auth["tag_hash"] == scenario.manager.hash(CredentialKind.NFC_TAG, "kitchen-tag")
+
+
+async def test_user_button_authorises_and_is_attributed(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """The pressing user's credential decides; a user without one is refused."""
+    guest = await hass.auth.async_create_user("Guest", group_ids=["system-users"])
+    _add_card(scenario.manager, hass_admin_user.id, kind=CredentialKind.HA_USER, person="Kim")
+    with pytest.raises(ServiceValidationError):  # no vehicle yet
+        await _press(hass, AUTHORIZE, hass_admin_user)
+    scenario.plug()
+    await scenario.poll()
+    with pytest.raises(ServiceValidationError) as denied:
+        await _press(hass, AUTHORIZE, guest)
+    assert denied.value.translation_key == "authorization_denied"
+    assert scenario.wallbox.charger.offered_current() == 0
+    # The charging switch cannot open the lock either.
+    with pytest.raises(ServiceValidationError) as locked:
+        await hass.services.async_call(
+            "switch",
+            "turn_on",
+            {"entity_id": "switch.vestel_evc04_charging_enabled"},
+            blocking=True,
+        )
+    assert locked.value.translation_key == "authorization_required"
+    await scenario.poll()
+    assert scenario.never_flowed
+    await _press(hass, AUTHORIZE, hass_admin_user)
+    assert scenario.wallbox.charger.offered_current() == 32
+    await scenario.poll(60)
+    assert hass.states.get(PERSON).state == "Kim"
+    assert hass.states.get(PERSON).attributes["method"] == "ha_user"
+    await _press(hass, "button.vestel_evc04_deauthorize", hass_admin_user)
+    assert scenario.wallbox.charger.offered_current() == 0
+    assert hass.states.get(STATUS).state == "locked"
+    scenario.unplug()
+    await scenario.poll()
+    auth = scenario.records[0]["authorization"]
+    assert auth["method"] == "ha_user"
+    assert auth["user_id"] == hass_admin_user.id
+    assert auth["user_name"] == hass_admin_user.name
+    assert auth["person"] == "Kim"
+    assert [e["result"] for e in scenario.events] == ["invalid", "accepted"]
+
+
+async def _press(hass: HomeAssistant, entity_id: str, user: User) -> None:
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": entity_id},
+        blocking=True,
+        context=Context(user_id=user.id),
+    )
+    await hass.async_block_till_done()
+
+
+async def _restart(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Unload, read the authorization Store afresh as a new process would, set up again."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_restart_while_locked_stays_locked(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """Locked before, locked after: even if the charger was opened while we were away."""
+    scenario.plug()
+    await scenario.poll()
+    assert hass.states.get(STATUS).state == "locked"
+    assert await hass.config_entries.async_unload(charger.entry_id)
+    scenario.wallbox.charger.set_current_limit(32)  # someone opened it during the restart
+    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    assert await hass.config_entries.async_setup(charger.entry_id)
+    await hass.async_block_till_done()
+    scenario.offered.clear()
+    scenario.flowing.clear()
+    scenario.sample()  # the first poll of the new setup held it again
+    for _ in range(5):
+        await scenario.poll(30)
+    assert scenario.never_flowed
+    assert hass.states.get(STATUS).state == "locked"
+
+
+async def test_restart_during_authorised_session(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """Authorised before the restart: still charging and attributed after it."""
+    _add_card(scenario.manager)
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    await scenario.poll(60)
+    await _restart(hass, charger)
+    for _ in range(3):
+        await scenario.poll(60)
+        assert scenario.wallbox.charger.offered_current() == 32
+    assert hass.states.get(PERSON).state == "Alex"
+    assert hass.states.get(STATUS).state == "authorized"
+    scenario.unplug()
+    await scenario.poll()
+    assert len(scenario.records) == 1
+    assert scenario.records[0]["authorization"]["person"] == "Alex"
+    assert [e["result"] for e in scenario.events] == ["accepted"]  # not re-evaluated
+
+
+async def test_allow_once_from_the_notification(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry, hass_admin_user: MockUser
+) -> None:
+    """The notification names the card id; allowing it once charges this plug-in only."""
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    card_id = scenario.events[-1]["unknown_card_id"]
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    assert any(card_id in n["message"] for n in notifications.values())
+    await hass.services.async_call(
+        DOMAIN,
+        "resolve_unknown_card",
+        {"card_id": card_id, "action": "allow_once"},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert not any(card_id in n["message"] for n in notifications.values())
+    await scenario.poll(60)
+    scenario.unplug()
+    await scenario.poll()
+    auth = scenario.records[0]["authorization"]
+    assert auth["method"] == "rfid"
+    assert auth["person"] is None
+    # Next plug-in: the card is still unknown.
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 0
+    assert scenario.events[-1]["result"] == "invalid"
+
+
+async def test_add_to_person_from_the_options_flow(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """Unknown card -> Configure -> Unknown cards -> add to a new person: charges now and later."""
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    card_id = scenario.events[-1]["unknown_card_id"]
+    assert scenario.auth_entry is not None
+    result = await _options(hass, scenario.auth_entry, "unknown_cards")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"card": card_id, "action": "add_to_person", "person_name": "Sam"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert scenario.events[-1]["result"] == "accepted"
+    assert scenario.events[-1]["person"] == "Sam"
+    assert scenario.manager.data.unknown == []
+    scenario.unplug()
+    await scenario.poll()
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+
+
+async def _options(hass: HomeAssistant, entry: ConfigEntry, step: str) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+    return dict(result)
+
+
+async def test_manage_people_and_cards_in_the_options(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """Person, vehicle, card with rules, block, free mode: all from the options flow."""
+    entry = scenario.auth_entry
+    assert entry is not None
+    result = await _options(hass, entry, "add_credential")
+    assert result["reason"] == "no_people"
+    result = await _options(hass, entry, "add_person")
+    await hass.config_entries.options.async_configure(result["flow_id"], {"name": "Alex"})
+    person_id = next(iter(scenario.manager.data.people))
+    result = await _options(hass, entry, "add_vehicle")
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"name": "ID.4", "person": person_id}
+    )
+    result = await _options(hass, entry, "add_credential")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"person": person_id, "kind": "rfid", "status": "active", "single_session": False},
+    )
+    assert result["errors"] == {"value": "value_required"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "person": person_id,
+            "kind": "rfid",
+            "value": "04:a2:b3:c4:d5",
+            "label": "blue card",
+            "status": "active",
+            "single_session": False,
+            "valid_from": "2020-01-01 00:00:00",
+            "valid_until": "2019-01-01 00:00:00",
+        },
+    )
+    assert result["errors"] == {"valid_until": "invalid_period"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "person": person_id,
+            "kind": "rfid",
+            "value": "04:a2:b3:c4:d5",
+            "label": "blue card",
+            "status": "active",
+            "single_session": False,
+            "chargers": [charger.entry_id],
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (credential,) = scenario.manager.data.credentials.values()
+    assert credential.uid is None  # hash only
+    assert credential.key == scenario.manager.hash(CredentialKind.RFID, CARD)
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert scenario.events[-1]["vehicle"] == "ID.4"
+    scenario.unplug()
+    await scenario.poll()
+    # Block it.
+    result = await _options(hass, entry, "edit_credential")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"credential": credential.id}
+    )
+    assert result["step_id"] == "credential"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"status": "blocked", "single_session": False, "remove": False}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 0
+    assert scenario.events[-1]["result"] == "blocked"
+    # Make the charger free: released at the next poll, blocked cards only recorded.
+    result = await _options(hass, entry, "chargers")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"required_chargers": [], "default_mode": "required"}
+    )
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert hass.states.get(STATUS).state == "free"
+    # Remove the person: cards and vehicles go too.
+    result = await _options(hass, entry, "edit_person")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"person": person_id}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"name": "Alex", "remove": True}
+    )
+    assert scenario.manager.data.people == {}
+    assert scenario.manager.data.credentials == {}
+
+
+@pytest.mark.parametrize("opt_in", [False, True])
+async def test_raw_uid_appears_nowhere_without_opt_in(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    opt_in: bool,
+) -> None:
+    """States, events, logs, diagnostics, notifications, records, storage: no UID."""
+    caplog.set_level(logging.DEBUG)
+    everything: list[str] = []
+
+    @callback
+    def listener(event: Event) -> None:
+        everything.append(json.dumps(event.data, default=str))
+
+    hass.bus.async_listen(MATCH_ALL, listener)
+    scenario.manager.data.settings.store_raw_uids = opt_in
+    _add_card(scenario.manager, CARD, uid=CARD if opt_in else None)
+    for uid in (CARD, OTHER_CARD):  # a known card charges, an unknown one is refused
+        scenario.plug()
+        await scenario.poll()
+        scenario.swipe(uid)
+        await scenario.poll()
+        await scenario.poll(60)
+        scenario.unplug()
+        await scenario.poll()
+    assert len(scenario.records) == 2
+
+    texts = {
+        "states": json.dumps([s.as_dict() for s in hass.states.async_all()], default=str),
+        "events": "\n".join(everything),
+        # Home Assistant's and ours; not the test harness's dump of mocked storage writes.
+        "logs": "\n".join(
+            f"{record.name} {record.getMessage()}"
+            for record in caplog.records
+            if not record.name.startswith("pytest_homeassistant_custom_component")
+        ),
+        "diagnostics": json.dumps(
+            [
+                await get_diagnostics_for_config_entry(hass, hass_client, entry)
+                for entry in (charger, scenario.auth_entry)
+            ],
+            default=str,
+        ),
+        "notifications": json.dumps(
+            persistent_notification._async_get_or_create_notifications(hass), default=str
+        ),
+        "records": json.dumps(hass.data[HISTORY].after(0, 100)),
+        "storage": json.dumps(hass_storage, default=str),
+    }
+    for uid in (CARD, OTHER_CARD):
+        found = {name for name, text in texts.items() if uid in text}
+        if opt_in:
+            # Opted in: records, events and stored cards show it; diagnostics and logs never.
+            assert "diagnostics" not in found
+            assert "logs" not in found
+            assert "records" in found if uid == CARD else "notifications" in found
+        else:
+            assert found == set(), uid
