@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from decimal import Decimal
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -45,9 +46,15 @@ def clock() -> SimClock:
 
 
 @pytest.fixture
-async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
-    """A simulated Vestel EVC04 on an ephemeral loopback port."""
+async def wallbox(clock: SimClock, request: pytest.FixtureRequest) -> AsyncIterator[VestelEVC04]:
+    """A simulated Vestel EVC04 on an ephemeral loopback port.
+
+    Tests marked `no_watchdog` (about metering, not control) switch its failsafe off, so
+    jumps of the simulated clock do not trip it.
+    """
     simulator = VestelEVC04(clock)
+    if request.node.get_closest_marker("no_watchdog") is not None:
+        simulator.charger.watchdog_timeout = None
     await simulator.start()
     yield simulator
     await simulator.stop()
@@ -91,3 +98,8 @@ async def add_device(hass: HomeAssistant) -> AsyncIterator[AddDevice]:
         if entry.state is ConfigEntryState.LOADED:
             assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def vestel_register(wallbox: VestelEVC04) -> Decimal:
+    """What the Vestel's total energy register shows: whole 0.1 kWh steps."""
+    return Decimal(int(wallbox.charger.energy_wh() // 100) * 100)

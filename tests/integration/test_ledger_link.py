@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -20,17 +20,9 @@ from tests.ledger.ledger_process import free_port, start_ledger, stop
 from .clocks import poll
 from .conftest import AddDevice
 
+pytestmark = pytest.mark.no_watchdog
+
 WAIT = 60.0
-
-
-@pytest.fixture
-async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
-    """A Vestel whose watchdog is off."""
-    simulator = VestelEVC04(clock, energy_wh=500_000)
-    simulator.charger.watchdog_timeout = None
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
 
 
 async def _acknowledged(history: SessionHistory, seq: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +19,8 @@ from simulators.vehicle import Vehicle
 
 from .clocks import poll
 from .conftest import AddDevice
+
+pytestmark = pytest.mark.no_watchdog
 
 
 class ScaledLoad:
@@ -38,16 +39,6 @@ class ScaledLoad:
 
     def energy_wh(self) -> float:
         return self.load.energy_wh() * self.factor
-
-
-@pytest.fixture
-async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
-    """A Vestel whose watchdog is off."""
-    simulator = VestelEVC04(clock, energy_wh=1_000_000)
-    simulator.charger.watchdog_timeout = None
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
 
 
 def _sdm_register_wh(meter: EastronSDM630) -> Decimal:

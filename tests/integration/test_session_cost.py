@@ -7,7 +7,6 @@ the tariff module is used for the expectation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
@@ -24,27 +23,15 @@ from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.vehicle import Vehicle
 
 from .clocks import poll
-from .conftest import AddDevice
+from .conftest import AddDevice, vestel_register
+
+pytestmark = pytest.mark.no_watchdog
 
 TIME_OF_USE = {
     "type": "time_of_use",
     "default_price": "0.40",
     "periods": [{"start": "00:00", "end": "03:00", "price": "0.20"}],
 }
-
-
-@pytest.fixture
-async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
-    """A Vestel whose watchdog is off."""
-    simulator = VestelEVC04(clock, energy_wh=1_000_000)
-    simulator.charger.watchdog_timeout = None
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
-
-
-def _register(wallbox: VestelEVC04) -> Decimal:
-    return Decimal(int(wallbox.charger.energy_wh() // 100) * 100)
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -76,7 +63,7 @@ async def _priced_session(
     freezer.move_to(start)
     wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await poll(hass, clock, 0, freezer)  # first poll: 6 s after start
-    registers = [_register(wallbox)]
+    registers = [vestel_register(wallbox)]
     moment = start + timedelta(seconds=6)
     marks = [*boundaries, end]
     while marks:
@@ -85,7 +72,7 @@ async def _priced_session(
         moment += timedelta(seconds=max(step, 6))
         if moment >= marks[0]:
             assert moment == marks.pop(0)
-            registers.append(_register(wallbox))
+            registers.append(vestel_register(wallbox))
     wallbox.charger.unplug()
     await poll(hass, clock, 0, freezer)
     assert len(ended) == 1

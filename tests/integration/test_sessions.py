@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,24 +21,11 @@ from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.vehicle import Vehicle
 
 from .clocks import poll
-from .conftest import AddDevice
+from .conftest import AddDevice, vestel_register
+
+pytestmark = pytest.mark.no_watchdog
 
 ENERGY = "sensor.vestel_evc04_session_energy"
-
-
-@pytest.fixture
-async def wallbox(clock: SimClock) -> AsyncIterator[VestelEVC04]:
-    """A Vestel whose watchdog is off: these tests are about metering, not control."""
-    simulator = VestelEVC04(clock, energy_wh=1_234_500)
-    simulator.charger.watchdog_timeout = None
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
-
-
-def _register(wallbox: VestelEVC04) -> Decimal:
-    """What the Vestel's total energy register shows: whole 0.1 kWh steps."""
-    return Decimal(int(wallbox.charger.energy_wh() // 100) * 100)
 
 
 @pytest.fixture
@@ -77,10 +63,10 @@ async def _charge_steps(
 ) -> tuple[Decimal, Decimal]:
     wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _poll(hass, clock)
-    start = _register(wallbox)
+    start = vestel_register(wallbox)
     for _ in range(steps):
         await _poll(hass, clock, step_s)
-    end = _register(wallbox)
+    end = vestel_register(wallbox)
     wallbox.charger.unplug()
     await _poll(hass, clock, 5)
     return start, end
@@ -190,12 +176,12 @@ async def test_restart_mid_session_continues_same_session(
     entry = await add_device(wallbox)
     wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _poll(hass, clock)
-    start = _register(wallbox)
+    start = vestel_register(wallbox)
     await _poll(hass, clock, 1800)
 
     await _restart(hass, entry)
     await _poll(hass, clock, 1800)
-    end = _register(wallbox)
+    end = vestel_register(wallbox)
     wallbox.charger.unplug()
     await _poll(hass, clock, 5)
 
@@ -218,7 +204,7 @@ async def test_unclean_stop_is_recovered_and_flagged(
     entry = await add_device(wallbox)
     wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _poll(hass, clock)
-    start = _register(wallbox)
+    start = vestel_register(wallbox)
     await _poll(hass, clock, 600)
     key = f"ev_charging_monitor.{entry.entry_id}.session"
     crashed = hass_storage[key]["data"]  # the checkpoint as a crash would leave it
@@ -231,7 +217,7 @@ async def test_unclean_stop_is_recovered_and_flagged(
     clock.advance(600)
     _FREEZERS[id(clock)].tick(timedelta(seconds=600))
     wallbox.charger.unplug()
-    end = _register(wallbox)
+    end = vestel_register(wallbox)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await _poll(hass, clock, 5)
@@ -253,9 +239,9 @@ async def test_meter_drop_and_jump_are_gated(
     await add_device(wallbox)
     wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _poll(hass, clock)
-    start = _register(wallbox)
+    start = vestel_register(wallbox)
     await _poll(hass, clock, 600)
-    before_fault = _register(wallbox)
+    before_fault = vestel_register(wallbox)
     energy_states = [hass.states.get("sensor.vestel_evc04_energy").state]
 
     # The meter reads 0 once (a glitch), then is back.
@@ -271,7 +257,7 @@ async def test_meter_drop_and_jump_are_gated(
     wallbox.charger.replace_meter(real + 600 * 11_040 / 3600)
     await _poll(hass, clock)
     energy_states.append(hass.states.get("sensor.vestel_evc04_energy").state)
-    end = _register(wallbox)
+    end = vestel_register(wallbox)
     wallbox.charger.unplug()
     await _poll(hass, clock, 5)
 
