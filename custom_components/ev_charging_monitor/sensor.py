@@ -164,10 +164,10 @@ class SessionView:
     @classmethod
     def of(cls, sessions: ChargerSessions) -> SessionView:
         """Take the view from the charger's session manager."""
-        price = sessions.pricing.current_price(dt_util.utcnow())
+        price = sessions.current_price
         if (active := sessions.active) is not None:
             duration = (dt_util.utcnow() - active.started_at).total_seconds()
-            live = sessions.pricing.cost(active)
+            live = sessions.live_cost
             return cls(
                 active.energy_wh,
                 active.started_at,

@@ -20,7 +20,7 @@ from ..energy_source import (
     async_read_energy_wh,
     billing_energy_source,
 )
-from .cost import PRICE_MISSING
+from .cost import PRICE_MISSING, SessionCost
 from .history import SessionHistory
 from .pricing import SessionPricing
 from .record import decimal_text, session_record
@@ -61,6 +61,8 @@ class ChargerSessions:
         self.pricing = pricing
         self.identity_fn = identity_fn
         self.last_record: dict[str, Any] | None = None
+        self.live_cost: SessionCost | None = None
+        self.current_price: Decimal | None = None
         # Set by authorization: who the ending session is attributed to.
         self.authorization_fn: Callable[[], dict[str, Any]] | None = None
         self._saved_at = 0.0
@@ -135,6 +137,10 @@ class ChargerSessions:
         due = self.hass.loop.time() - self._saved_at >= CHECKPOINT_DELAY_S
         if started is not None or ended is not None or (self.tracker.active and due):
             await self._save(clean=False)
+        # Priced once per poll here, not by each entity that shows it.
+        active = self.tracker.active
+        self.live_cost = None if active is None else self.pricing.cost(active)
+        self.current_price = self.pricing.current_price(now)
 
     async def _record(self, ended: CompletedSession, identity: Identity) -> None:
         cost = self.pricing.cost(ended.session)
