@@ -24,7 +24,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import MockUser, async_mock_service
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -489,6 +489,57 @@ async def test_allow_once_from_the_notification(
     await scenario.poll()
     assert scenario.wallbox.charger.offered_current() == 0
     assert scenario.events[-1]["result"] == "invalid"
+
+
+async def test_phone_notification_buttons(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+) -> None:
+    """The companion app gets allow / add / ignore buttons; pressing one resolves the card.
+
+    The companion app cannot run here: its notify action is a recorded stand-in, and a
+    button press is the event the app fires.
+    """
+    calls = async_mock_service(hass, "notify", "mobile_app_phone")
+    scenario.manager.data.settings.notify_service = "notify.mobile_app_phone"
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    card_id = scenario.events[-1]["unknown_card_id"]
+    assert len(calls) == 1
+    actions = calls[0].data["data"]["actions"]
+    assert [a["action"] for a in actions] == [
+        f"EVCM_CARD_allow_once:{card_id}",
+        f"EVCM_CARD_add_to_person:{card_id}",
+        f"EVCM_CARD_ignore:{card_id}",
+    ]
+    assert actions[1]["behavior"] == "textInput"
+    assert CARD not in json.dumps(calls[0].data)
+
+    # A non-administrator's press changes nothing.
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": actions[1]["action"], "reply_text": "Mallory"},
+        context=Context(user_id=hass_read_only_user.id),
+    )
+    await hass.async_block_till_done()
+    assert scenario.wallbox.charger.offered_current() == 0
+
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": actions[1]["action"], "reply_text": "Sam"},
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await hass.async_block_till_done()
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    (person,) = [p for p in scenario.manager.data.people.values() if p.name == "Sam"]
+    assert any(c.person_id == person.id for c in scenario.manager.data.credentials.values())
+    assert scenario.manager.data.unknown == []
 
 
 async def test_add_to_person_from_the_options_flow(

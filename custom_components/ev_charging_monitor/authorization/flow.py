@@ -68,6 +68,7 @@ F_REQUIRED = "required_chargers"
 F_DEFAULT_MODE = "default_mode"
 F_RAW = "store_raw_uids"
 F_NOTIFY = "notify_unknown"
+F_NOTIFY_SERVICE = "notify_service"
 
 
 def _select(
@@ -507,6 +508,7 @@ class AuthorizationOptionsFlow(OptionsFlow):
         if user_input is not None:
             data.settings.store_raw_uids = bool(user_input[F_RAW])
             data.settings.notify_unknown = bool(user_input[F_NOTIFY])
+            data.settings.notify_service = (user_input.get(F_NOTIFY_SERVICE) or "").strip() or None
             if not data.settings.store_raw_uids:
                 data.forget_raw_uids()
             return await self._done()
@@ -514,12 +516,17 @@ class AuthorizationOptionsFlow(OptionsFlow):
             {
                 vol.Required(F_RAW): BooleanSelector(),
                 vol.Required(F_NOTIFY): BooleanSelector(),
+                vol.Optional(F_NOTIFY_SERVICE): TextSelector(),
             }
         )
         return self.async_show_form(
             step_id="settings",
             data_schema=self.add_suggested_values_to_schema(
                 schema,
-                {F_RAW: data.settings.store_raw_uids, F_NOTIFY: data.settings.notify_unknown},
+                {
+                    F_RAW: data.settings.store_raw_uids,
+                    F_NOTIFY: data.settings.notify_unknown,
+                    F_NOTIFY_SERVICE: data.settings.notify_service,
+                },
             ),
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -32,6 +32,9 @@ from .store import AuthorizationData, AuthorizationStore
 AUTHORIZATION: HassKey[AuthorizationManager] = HassKey(f"{DOMAIN}_authorization")
 EVENT_AUTHORIZATION = f"{DOMAIN}_authorization"
 EVENT_TAG_SCANNED = "tag_scanned"
+# Fired by the companion app when a notification's button is pressed.
+EVENT_NOTIFICATION_ACTION = "mobile_app_notification_action"
+ACTION_PREFIX = "EVCM_CARD_"
 NOTIFICATION_PREFIX = f"{DOMAIN}_unknown_card_"
 
 
@@ -66,6 +69,7 @@ class AuthorizationManager:
         store = AuthorizationStore(hass)
         manager = cls(hass, store, await store.async_load())
         hass.bus.async_listen(EVENT_TAG_SCANNED, manager._tag_scanned)
+        hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, manager._notification_action)
         return manager
 
     async def async_save(self) -> None:
@@ -223,6 +227,64 @@ class AuthorizationManager:
             title=title.format(**placeholders),
             notification_id=f"{NOTIFICATION_PREFIX}{card.id}",
         )
+        service = self.data.settings.notify_service
+        if service and "." in service:
+            domain, name = service.split(".", 1)
+            labels = {
+                action: texts.get(f"{prefix}.unknown_card_{action}.message", action)
+                for action in ResolveAction.ALL
+            }
+            await self.hass.services.async_call(
+                domain,
+                name,
+                {
+                    "title": title.format(**placeholders),
+                    "message": message.format(**placeholders),
+                    "data": {
+                        "tag": f"{NOTIFICATION_PREFIX}{card.id}",
+                        "actions": [
+                            {
+                                "action": f"{ACTION_PREFIX}{action}:{card.id}",
+                                "title": labels[action],
+                                # The person's name is typed into the notification.
+                                **(
+                                    {"behavior": "textInput"}
+                                    if action == ResolveAction.ADD_TO_PERSON
+                                    else {}
+                                ),
+                            }
+                            for action in ResolveAction.ALL
+                        ],
+                    },
+                },
+                blocking=False,
+            )
+
+    @callback
+    def _notification_action(self, event: Event[dict[str, Any]]) -> None:
+        """A button of the unknown-card notification was pressed on a phone."""
+        action = str(event.data.get("action", ""))
+        if not action.startswith(ACTION_PREFIX):
+            return
+        what, _, card_id = action.removeprefix(ACTION_PREFIX).partition(":")
+        self.hass.async_create_task(
+            self._async_notification_action(
+                what, card_id, event.data.get("reply_text"), event.context.user_id
+            ),
+            eager_start=True,
+        )
+
+    async def _async_notification_action(
+        self, what: str, card_id: str, reply: Any, user_id: str | None
+    ) -> None:
+        user = None if user_id is None else await self.hass.auth.async_get_user(user_id)
+        if user is None or not user.is_admin:
+            LOGGER.warning("An unknown-card action from a non-administrator was ignored")
+            return
+        try:
+            await self.async_resolve(card_id, what, person_name=str(reply) if reply else None)
+        except HomeAssistantError as err:
+            LOGGER.warning("The unknown-card action could not be carried out: %s", err)
 
     async def async_resolve(
         self,

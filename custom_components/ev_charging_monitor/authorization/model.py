@@ -207,6 +207,9 @@ class Settings:
     modes: dict[str, AuthorizationMode] = field(default_factory=dict)
     store_raw_uids: bool = False
     notify_unknown: bool = True
+    # A notify action (e.g. notify.mobile_app_phone) that also gets the unknown-card
+    # notification, with allow once / add to person / ignore as actionable buttons.
+    notify_service: str | None = None
 
     def mode_for(self, charger_id: str) -> AuthorizationMode:
         """The charger's mode; every charger is free while authorization is not set up."""
@@ -222,6 +225,7 @@ class Settings:
             "modes": {key: mode.value for key, mode in self.modes.items()},
             "store_raw_uids": self.store_raw_uids,
             "notify_unknown": self.notify_unknown,
+            "notify_service": self.notify_service,
         }
 
     @classmethod
@@ -233,6 +237,7 @@ class Settings:
             modes={key: AuthorizationMode(mode) for key, mode in data.get("modes", {}).items()},
             store_raw_uids=bool(data.get("store_raw_uids", False)),
             notify_unknown=bool(data.get("notify_unknown", True)),
+            notify_service=data.get("notify_service"),
         )
 
 
