@@ -90,7 +90,6 @@ async def test_meters_refuse_commands() -> None:
         with pytest.raises(UnsupportedDeviceError, match=r"cannot be enabled remotely"):
             await meter.set_enabled(False)
         await meter.keep_alive()
-        meter.start_watchdog()
         await meter.close()
 
 

@@ -64,10 +64,6 @@ class GuardedDevice:
         """The driver's."""
         await self.inner.keep_alive()
 
-    def start_watchdog(self, interval: float | None = None) -> None:
-        """The driver's."""
-        self.inner.start_watchdog(interval)
-
     async def close(self) -> None:
         """The driver's."""
         await self.inner.close()

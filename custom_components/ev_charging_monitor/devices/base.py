@@ -39,8 +39,5 @@ class Device(Protocol):
     async def keep_alive(self) -> None:
         """One watchdog action (no-op for devices without a watchdog)."""
 
-    def start_watchdog(self, interval: float | None = None) -> None:
-        """Run keep_alive() periodically until close()."""
-
     async def close(self) -> None:
         """Release connections and background tasks."""

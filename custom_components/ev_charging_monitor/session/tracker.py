@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -261,8 +261,3 @@ class SessionTracker:
             )
         session.samples = readings
         return CompletedSession(session=session, ended_at=now, end_reason=reason)
-
-
-def utcnow() -> datetime:
-    """Aware UTC now (the tracker's time base)."""
-    return datetime.now(UTC)

@@ -257,9 +257,6 @@ class HttpDevice:
     async def keep_alive(self) -> None:
         """None of the HTTP devices has a watchdog that needs feeding."""
 
-    def start_watchdog(self, interval: float | None = None) -> None:
-        """Nothing to run: see keep_alive()."""
-
     async def close(self) -> None:
         """Close the session the driver opened itself."""
         await self.client.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 from typing import Any
@@ -87,7 +85,6 @@ class ModbusDevice:
         self._located = profile.sunspec is None
         self._plan = self._make_plan() if self._located else []
         self._setpoint_a: float | None = None
-        self._watchdog_task: asyncio.Task[None] | None = None
 
     def _make_plan(self) -> list[ReadBlock]:
         profile = self.profile
@@ -127,8 +124,7 @@ class ModbusDevice:
         return list(self._plan)
 
     async def close(self) -> None:
-        """Stop the watchdog and close the connection."""
-        await self.stop_watchdog()
+        """Close the connection."""
         await self.transport.close()
 
     async def _read_spec(self, spec: RegisterSpec) -> Any:
@@ -281,33 +277,6 @@ class ModbusDevice:
                 if self._plan:
                     block = self._plan[0]
                     await self.transport.read(block.table, block.unit, block.address, 1)
-
-    def start_watchdog(self, interval: float | None = None) -> None:
-        """Run keep_alive() periodically in the background until close()."""
-        watchdog = self.profile.watchdog
-        if watchdog is None or self._watchdog_task is not None:
-            return
-        period = interval or watchdog.interval
-
-        async def loop() -> None:
-            while True:
-                try:
-                    await self.keep_alive()
-                except DeviceError as err:
-                    _LOGGER.debug("watchdog of %s failed: %s", self.host, err)
-                await asyncio.sleep(period)
-
-        self._watchdog_task = asyncio.get_running_loop().create_task(
-            loop(), name=f"ev_charging_monitor watchdog {self.host}"
-        )
-
-    async def stop_watchdog(self) -> None:
-        """Stop the background watchdog."""
-        task, self._watchdog_task = self._watchdog_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def _times_ten_to(value: float, exponent: int) -> float:
