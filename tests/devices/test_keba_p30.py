@@ -167,10 +167,6 @@ async def test_reads_never_cross_value_boundaries(
     assert len(wallbox.requests) - before == 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="codecs: a hex value drops trailing zero bytes, so UID 04A2B300 reads 04A2B3",
-)
 async def test_uid_ending_in_zero_byte(
     wallbox: KebaP30, connect: Callable[..., ModbusDevice]
 ) -> None:

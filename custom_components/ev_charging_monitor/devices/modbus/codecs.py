@@ -103,7 +103,10 @@ def decode_string(registers: list[int], data_type: DataType) -> str | None:
     if data_type is DataType.UTF16:
         text = "".join(chr(r) for r in registers if 0 < r < 0xD800 or 0xE000 <= r < 0xFFFF)
     elif data_type is DataType.HEX:
-        text = b"".join(r.to_bytes(2, "big") for r in registers).rstrip(b"\x00").hex().upper()
+        # A binary identifier fills its registers: a trailing 00 is part of it (a card UID
+        # may end in one); only all zeros means "none".
+        data = b"".join(r.to_bytes(2, "big") for r in registers)
+        text = "" if not any(data) else data.hex().upper()
     else:
         order = "little" if data_type is DataType.ASCII_SWAPPED else "big"
         data = b"".join(r.to_bytes(2, order) for r in registers)  # type: ignore[arg-type]
