@@ -8,7 +8,8 @@
 # requirements change.
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TOOLCHAIN="$REPO/.toolchain"
+# EVCM_TOOLCHAIN_DIR lets several checkouts (git worktrees) share one provisioned toolchain.
+TOOLCHAIN="${EVCM_TOOLCHAIN_DIR:-$REPO/.toolchain}"
 SID_ROOT="$TOOLCHAIN/sid"
 HOST_VENV="$TOOLCHAIN/venv"
 REQUIREMENTS=("$REPO/requirements/test.txt")
