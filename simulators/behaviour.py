@@ -105,11 +105,16 @@ class ChargerModel:
                 end = handshake_end
             power = self._phase_values_at(t).total_power
             vehicle = self.vehicle
+            fills = False
             if power > 0 and vehicle is not None and vehicle.energy_wanted is not None:
                 remaining = vehicle.energy_wanted - vehicle.delivered
                 full_at = t + remaining * 3600.0 / power
-                if t < full_at < end:
-                    end = full_at
+                if full_at <= t:
+                    # Rounding left a few femtowatt-hours to go: the car is full.
+                    vehicle.delivered = vehicle.energy_wanted
+                    continue
+                if full_at < end:
+                    end, fills = full_at, True
             # Counted in watt-seconds, which stay exact for whole seconds and watts.
             energy_ws = power * (end - t)
             self._energy_ws += energy_ws
@@ -117,6 +122,9 @@ class ChargerModel:
                 self._charging_seconds += end - t
                 if vehicle is not None:
                     vehicle.delivered += energy_ws / 3600.0
+                    if fills:
+                        assert vehicle.energy_wanted is not None
+                        vehicle.delivered = vehicle.energy_wanted
             t = end
         self._updated_at = now
 

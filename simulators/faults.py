@@ -55,7 +55,7 @@ class RegisterFaults:
             return self.override_wh
         value = true_wh + self.offset_wh
         if self.resolution_wh is not None and math.isfinite(value):
-            value = math.floor(value / self.resolution_wh) * self.resolution_wh
+            value = math.floor(round(value, 6) / self.resolution_wh) * self.resolution_wh
         return value
 
 

@@ -61,7 +61,8 @@ class VestelEVC04(ModbusSimulator):
             return self.register_faults.raw & 0xFFFFFFFF
         if not shown_wh >= 0:  # NaN or negative: what a 32-bit unsigned register can carry
             return 0xFFFFFFFF
-        return int(shown_wh // 100) & 0xFFFFFFFF
+        # The meter counts whole pulses; float sums of watt-seconds must not lose a step.
+        return int(round(shown_wh, 6) // 100) & 0xFFFFFFFF
 
     def render(self, image: RegisterImage) -> None:
         """Present values in the EVC04 layout."""

@@ -40,11 +40,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _integration_env(enable_custom_integrations: None, socket_enabled: None) -> None:
-    """Load custom integrations, and allow loopback sockets to the simulators."""
-
-
-@pytest.fixture(autouse=True)
 async def enable_event_loop_debug() -> None:
     """Run the event loop as Home Assistant runs it in production, without debug mode.
 

@@ -51,6 +51,7 @@ REGISTER_TOLERANCE_WH: dict[Billing, float] = {"charger": 0.0, "meter": 1.0, "se
 # The car negotiates this long after plug-in before it draws current (0: at once).
 HANDSHAKE_S = 20.0
 POLL_S = 5.0  # the integration's default scan interval
+MIN_POLL_STEP_S = 6.0  # a step this long surely makes the next poll due
 CAR_EVENT_WINDOW_S = 30.0
 
 
@@ -191,6 +192,15 @@ class Rig:
         car.handshake_s = handshake_s
         self.wallbox.charger.plug(car)
         self.car_moved_at = self.clock.now()
+
+    async def plug_between_polls(self, vehicle: Vehicle) -> None:
+        """A car that draws at once plugs in at a random moment between two polls."""
+        await self.poll(MIN_POLL_STEP_S)
+        early = self.rng.uniform(0, MIN_POLL_STEP_S - 1)
+        self.clock.advance(early)  # too soon for the next poll: nothing runs
+        self.freezer.tick(timedelta(seconds=early))
+        self.plug(vehicle, handshake_s=0)
+        await self.poll(MIN_POLL_STEP_S - early)
 
     def unplug(self) -> None:
         """The car leaves."""
