@@ -40,9 +40,10 @@ class PhysicalSession:
 
     @property
     def span(self) -> tuple[datetime, datetime]:
-        """The cycle on the wall clock (a clock set back during it can invert it)."""
-        a, b = self.plugged_wall, self.unplugged_wall
-        return (a, b) if a <= b else (b, a)
+        """The cycle on the wall clock: from plug-in to unplug, or for as long as it lasted
+        when the clock was set back meanwhile (so it never reaches back over earlier ones)."""
+        lasted = self.plugged_wall + timedelta(seconds=self.duration_s)
+        return (self.plugged_wall, max(self.unplugged_wall, lasted))
 
 
 @dataclass
@@ -107,10 +108,11 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _span(record: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    """A record on the wall clock; one that ends before it starts is paired by its start."""
     start, end = _time(record.get("started_at")), _time(record.get("ended_at"))
     if start is None or end is None:
         return None
-    return (start, end) if start <= end else (end, start)
+    return (start, max(start, end))
 
 
 def _overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
