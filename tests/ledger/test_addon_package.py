@@ -381,6 +381,45 @@ async def test_addon_mode_announces_itself_and_answers_the_health_check(
     ]
 
 
+async def test_addon_mode_runs_on_when_the_supervisor_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No Supervisor answering the discovery (a closed port stands in for it): the ledger
+    logs one clear line and keeps serving; nothing stops."""
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"monthly_delivery": False}))
+    monkeypatch.setenv("SUPERVISOR_TOKEN", "supervisor-token")
+    port = free_port()
+    run_settings = dataclasses.replace(
+        settings.addon(options),
+        host="127.0.0.1",
+        port=port,
+        ws_url=f"ws://127.0.0.1:{free_port()}/api/websocket",
+    )
+    monkeypatch.setattr(
+        supervisor,
+        "announce",
+        functools.partial(supervisor.announce, supervisor_url=f"http://127.0.0.1:{free_port()}"),
+    )
+    task = asyncio.create_task(service.serve(run_settings))
+    try:
+        async with asyncio.timeout(30):
+            while "could not announce the ledger to the Supervisor" not in caplog.text:
+                assert not task.done(), task.exception()
+                await asyncio.sleep(0.05)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/health") as health,
+        ):
+            assert health.status == 200
+        assert not task.done()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert (tmp_path / "ledger.sqlite3").is_file()
+
+
 def test_docs_describe_the_discovery_payload_and_python(config: dict[str, Any]) -> None:
     docs = (ADDON / "DOCS.md").read_text()
     assert '{"host": "<hostname of the add-on>", "port": 8099}' in docs
