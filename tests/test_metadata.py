@@ -96,16 +96,6 @@ def test_hacs_minimum_is_not_newer_than_the_tested_home_assistant() -> None:
     assert AwesomeVersion(hacs["homeassistant"]) <= AwesomeVersion(HA_VERSION)
 
 
-def test_requirements_pinned_and_installed() -> None:
-    """Requirements are pinned with == and equal what the tests run with."""
-    from importlib.metadata import version
-
-    for requirement in _manifest()["requirements"]:  # type: ignore[attr-defined]
-        name, _, pinned = str(requirement).partition("==")
-        assert pinned, f"{requirement} is not pinned with =="
-        assert version(name) == pinned
-
-
 def test_hacs_json() -> None:
     """hacs.json has a name and a minimum Home Assistant version we test against."""
     hacs = json.loads((REPO / "hacs.json").read_text())

@@ -30,7 +30,7 @@ def pip(*args: str) -> None:
 
 def installed_constraints() -> Path:
     """The package constraints of the Home Assistant installed here."""
-    import homeassistant  # noqa: PLC0415 - installed by the first step
+    import homeassistant  # installed by the first step, so imported only now
 
     return Path(homeassistant.__file__).parent / "package_constraints.txt"
 
