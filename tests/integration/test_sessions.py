@@ -508,23 +508,32 @@ async def _demo_sessions(
 
 
 async def test_demo_sessions_on_the_coarse_register_add_up(
-    hass: HomeAssistant,
-    wallbox: VestelEVC04,
-    clock: SimClock,
-    freezer: FrozenDateTimeFactory,
-    add_device: AddDevice,
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
 ) -> None:
-    """Billed from the charger's 0.1 kWh register: three sessions sum to its change."""
-    ended = _events(hass, EVENT_SESSION_ENDED)
-    entry = await _charger(hass, add_device, wallbox)
-    before = vestel_register(wallbox)
-    await _demo_sessions(hass, entry, wallbox, clock, freezer, 3)
-    after = vestel_register(wallbox)
+    """Billed from the charger's 0.1 kWh register: three sessions sum to its change.
+
+    The register holds 90 Wh in its invisible remainder (1 234.59 kWh shows 1 234.5): the
+    first poll after a plug-in already shows the next step, which main put into no
+    session (0.900 kWh each).
+    """
+    wallbox = VestelEVC04(clock, energy_wh=1_234_590.0)
+    wallbox.charger.watchdog_timeout = None
+    await wallbox.start()
+    try:
+        ended = _events(hass, EVENT_SESSION_ENDED)
+        entry = await _charger(hass, add_device, wallbox)
+        before = vestel_register(wallbox)
+        await _demo_sessions(hass, entry, wallbox, clock, freezer, 3)
+        after = vestel_register(wallbox)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await wallbox.stop()
 
     assert len(ended) == 3
     energies = [Decimal(r["energy_wh"]) for r in ended]
-    # 3 kWh delivered; the register shows whole steps: 3 000 or 2 900 Wh of change.
-    assert after - before in (Decimal(2_900), Decimal(3_000))
+    # 3 kWh delivered from 1 234 590 Wh: the register goes from 1 234 500 to 1 237 500.
+    assert (before, after) == (Decimal(1_234_500), Decimal(1_237_500))
+    assert energies == [Decimal(1_000)] * 3
     assert sum(energies) == after - before
     assert [r["meter_start_wh"] for r in ended[1:]] == [r["meter_end_wh"] for r in ended[:-1]]
     assert {r["meter_resolution_wh"] for r in ended} == {"100"}
