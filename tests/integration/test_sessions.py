@@ -364,6 +364,45 @@ async def test_car_swapped_while_home_assistant_is_down(
     assert second["started_at"] >= first["ended_at"]
 
 
+async def test_car_swapped_while_the_charger_is_offline(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+) -> None:
+    """The charger stops answering while car A leaves and car B arrives: two records."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await _charger(hass, add_device, wallbox)
+    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer)
+    start_a = vestel_register(wallbox)
+    for _ in range(5):
+        await _refresh(hass, entry, clock, freezer, 60)
+    last_seen_a = vestel_register(wallbox)
+    wallbox.faults.exception = 4  # server device failure on every request
+    await _refresh(hass, entry, clock, freezer, 60)
+    assert hass.states.get("sensor.vestel_evc04_power").state == "unavailable"
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer, 60)
+    car_b = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer, 300)
+    wallbox.faults.exception = None
+    await _refresh(hass, entry, clock, freezer, 60)
+    for _ in range(5):
+        await _refresh(hass, entry, clock, freezer, 60)
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer)
+
+    assert len(ended) == 2
+    first, second = ended
+    assert Decimal(first["energy_wh"]) == last_seen_a - start_a == Decimal(900)
+    assert "plug_cycle_unseen" in first["flags"]
+    # B: 11 minutes at 11 040 W = 2 024 Wh, exact to the register's 0.1 kWh step.
+    assert car_b.delivered == pytest.approx(2_024)
+    assert abs(Decimal(second["energy_wh"]) - Decimal(2_024)) < 100
+
+
 async def test_register_jump_is_never_billed(
     hass: HomeAssistant,
     wallbox: VestelEVC04,
