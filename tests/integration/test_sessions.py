@@ -643,3 +643,48 @@ async def test_nan_and_negative_from_an_energy_sensor(
     (record,) = ended
     assert Decimal(record["energy_wh"]) == Decimal(552)
     assert "meter_reset" not in record["flags"]
+
+
+async def test_a_failing_step_neither_loses_the_session_nor_the_device(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A processor that raises and a price that cannot be had, injected on purpose.
+
+    On main any exception in the poll made the charger unavailable, and a session whose
+    price failed at unplug was closed but never recorded.
+    """
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await _charger(hass, add_device, wallbox)
+    sessions = entry.runtime_data.sessions
+    assert sessions is not None
+
+    async def broken(_reading: Any, _now: datetime) -> None:
+        raise RuntimeError("injected fault")
+
+    def no_price(_session: Any) -> Any:
+        raise ValueError("price points overlap")
+
+    entry.async_on_unload(entry.runtime_data.live.add_processor("broken", broken))
+    sessions.pricing.cost = no_price  # type: ignore[method-assign]
+    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer)
+    start = vestel_register(wallbox)
+    for _ in range(10):
+        await _refresh(hass, entry, clock, freezer, 60)
+        assert hass.states.get("sensor.vestel_evc04_power").state == "11040"
+    end = vestel_register(wallbox)
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer)
+
+    (record,) = ended
+    assert Decimal(record["energy_wh"]) == end - start == Decimal(1_800)
+    assert record["cost"] is None
+    assert "price_missing" in record["flags"]
+    assert entry.runtime_data.live.last_update_success
+    assert entry.runtime_data.live.processor_failures["broken"] == 12
+    assert "the broken step failed" in caplog.text
