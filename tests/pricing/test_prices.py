@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.ev_charging_monitor.session.prices import (
+from custom_components.ev_charging_monitor.pricing.prices import (
     current_price_point,
     entsoe_points,
     epex_spot_points,
@@ -21,7 +21,7 @@ from custom_components.ev_charging_monitor.session.prices import (
     tibber_points,
     to_decimal,
 )
-from custom_components.ev_charging_monitor.session.tariff import DynamicTariff, PricePoint
+from custom_components.ev_charging_monitor.pricing.tariff import DynamicTariff, PricePoint
 
 D = Decimal
 BERLIN = ZoneInfo("Europe/Berlin")
