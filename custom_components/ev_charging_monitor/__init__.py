@@ -110,11 +110,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
                 dict(entry.options),
                 currency=hass.config.currency,
                 time_zone=str(hass.config.time_zone),
+                entry_id=entry.entry_id,
+                name=entry.title,
             ),
             identity_fn=lambda: identity.data,
         )
-        if (collector := sessions.pricing.collector) is not None:
-            entry.async_on_unload(collector.async_start())
+        entry.async_on_unload(sessions.pricing.async_start(live.async_request_refresh))
         await sessions.async_restore()
         live.sessions = sessions
     if authorization is not None:
