@@ -21,7 +21,7 @@ def point(start: datetime, length: timedelta, price: str | None) -> PricePoint:
     return PricePoint(start, start + length, None if price is None else Decimal(price))
 
 
-def price_at(book: PriceBook, moment: datetime) -> Decimal | None | str:
+def price_at(book: PriceBook, moment: datetime) -> Decimal | str | None:
     """The price at a moment, found by a plain scan (no code of the tariff module)."""
     for one in book.points:
         if one.start <= moment < one.end:
