@@ -50,8 +50,8 @@ PRICES_SAVE_DELAY_S = 10
 PRICES_KEEP = timedelta(days=1)
 # A session's claim on old prices lapses if it is not renewed (at every poll) for this long.
 HOLD_LAPSES = timedelta(hours=1)
-# A poll this soon after a price boundary stands for the register at the boundary.
-BOUNDARY_TOLERANCE = timedelta(seconds=2)
+# Price sensors may load after this integration: no price "now" is a problem only after this.
+STARTUP_GRACE = timedelta(minutes=5)
 ISSUE_PRICE_MISSING = "price_missing"
 _COLLECTORS = f"{DOMAIN}_price_collectors"
 
@@ -202,6 +202,7 @@ class SessionPricing:
         self._config_problem: str | None = None
         self._poll_problem: str | None = None
         self._raised: str | None = None
+        self._started_at = dt_util.utcnow()
         config = options.get(CONF_TARIFF) or {}
         try:
             if config.get("type") == "dynamic":
@@ -245,11 +246,7 @@ class SessionPricing:
             if refresh is None:
                 return
             now = dt_util.utcnow()
-            try:
-                boundary = next_boundary(self.tariff, now)
-            except (ValueError, ArithmeticError) as err:
-                LOGGER.warning("No price boundary of %s: %s", self.name, err)
-                boundary = None
+            boundary = self.next_boundary(now)
             timer.append(
                 async_track_point_in_utc_time(hass, fire, boundary or now + timedelta(days=1))
             )
@@ -289,14 +286,18 @@ class SessionPricing:
         except (ValueError, ArithmeticError, TypeError, IndexError) as err:
             return self._problem(SessionPrice(None, f"session {session.id}: {err}"))
         if PRICE_MISSING in cost.flags:
-            missing = next(line for line in cost.intervals if line.price_per_kwh is None)
-            return self._problem(
-                SessionPrice(
-                    cost,
-                    f"no price from {missing.start.isoformat()} to {missing.end.isoformat()} "
-                    f"({cost.unpriced_energy_wh} Wh unpriced)",
-                )
+            missing = next(
+                line for line in cost.intervals if line.price_per_kwh is None and line.energy_wh
             )
+            problem = (
+                f"no price from {missing.start.isoformat()} to {missing.end.isoformat()} "
+                f"({cost.unpriced_energy_wh} Wh of session {session.id} unpriced)"
+            )
+            priced = any(
+                line.energy_wh and line.price_per_kwh is not None for line in cost.intervals
+            )
+            # A session without a single priced Wh has no cost at all, not a cost of 0.
+            return self._problem(SessionPrice(cost if priced else None, problem))
         return SessionPrice(cost, None)
 
     def cost(self, session: ActiveSession) -> SessionCost | None:
@@ -315,22 +316,23 @@ class SessionPricing:
             problem = problem or f"no current price: {err}"
         if problem is None and self.collector is not None:
             problem = self.collector.problem
+            if problem is None and price is None and now - self._started_at > STARTUP_GRACE:
+                problem = f"{self.collector.entity_id} has no price for {now.isoformat()}"
         self._poll_problem = None
         self._report(problem)
         return price
 
-    def boundary_at(self, now: datetime, last_sample_at: datetime) -> datetime | None:
-        """The price boundary a reading taken `now` stands for, if it was taken right there.
+    def next_boundary(self, after: datetime) -> datetime | None:
+        """The first price boundary after `after` (None: none known); never raises.
 
-        That is the first boundary after the last stored sample, when it lies at most
-        BOUNDARY_TOLERANCE before `now`; the tracker stores this poll's register at it.
+        The session tracker stores a register reading at the first poll at or after it, and
+        `async_start` makes a poll happen right there.
         """
         try:
-            boundary = next_boundary(self.tariff, max(last_sample_at, now - BOUNDARY_TOLERANCE))
+            return next_boundary(self.tariff, after)
         except (ValueError, ArithmeticError) as err:
-            LOGGER.debug("No price boundary: %s", err)
+            LOGGER.debug("No price boundary after %s: %s", after.isoformat(), err)
             return None
-        return boundary if boundary is not None and boundary <= now else None
 
     def _problem(self, result: SessionPrice) -> SessionPrice:
         self._poll_problem = result.problem
