@@ -233,7 +233,7 @@ async def test_prices_missing_for_part_of_the_session(
 
 
 def _garbage_times(shape: Shape) -> dict[str, Any]:
-    return shape([("yesterday at noon", "later", 0.3), (START, START + HOUR, 0.3)])
+    return shape([("yesterday at noon", "later", 0.3), ("2026-11-18T13:00", "14:00", 0.3)])
 
 
 def _nan_prices(shape: Shape) -> dict[str, Any]:
@@ -274,6 +274,35 @@ async def test_unusable_feed_records_the_session_unpriced_with_a_repair(
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["reason"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_one_garbled_row_costs_only_itself(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+    shape: Shape,
+) -> None:
+    """A row with an unreadable time is left out and reported; the rest still prices."""
+    rows = [*_quarters(START, ["0.30", "0.20"]), ("half past twelve", "later", 0.9)]
+    hass.states.async_set(PRICE_SENSOR, "0.30", shape(rows))
+    charge = Charge(hass, wallbox, clock, freezer)
+    await charge.setup(add_device)
+    await charge.plug()
+    await charge.until(START + 2 * QUARTER)
+    record = await charge.unplug()
+
+    q1 = charge.registers[START + QUARTER] - charge.first
+    q2 = charge.registers[START + 2 * QUARTER] - charge.registers[START + QUARTER]
+    expected = _cents(q1 / 1000 * Decimal("0.30") + q2 / 1000 * Decimal("0.20"))
+    assert Decimal(record["cost"]["total"]) == expected
+    assert "price_missing" not in record["flags"]
+    issue = _issue(hass, charge.entry)
+    assert issue is not None  # the feed published something unusable
+    assert issue.translation_placeholders is not None
+    assert "half past twelve" in issue.translation_placeholders["reason"]
 
 
 async def test_feed_going_unavailable_keeps_the_prices_it_published(

@@ -38,7 +38,7 @@ from .boundaries import next_boundary
 from .cost import PRICE_MISSING, SessionCost, session_cost
 from .options import CONF_TARIFF, static_tariff
 from .points import PriceBook
-from .prices import current_price_point, price_points
+from .prices import current_price_point, readable_price_points
 from .tariff import Tariff
 
 # A generic price sensor's current price is assumed to hold until its next change, at most
@@ -127,8 +127,8 @@ class PriceCollector:
         if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN) and not state.attributes:
             return  # the source is down: what it published before still holds
         try:
-            points = price_points(state.attributes)
-            if not points:
+            points, unreadable = readable_price_points(state.attributes)
+            if not points and not unreadable:
                 if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
                     return
                 # A sensor without a price list: its state is the price from now on.
@@ -143,7 +143,7 @@ class PriceCollector:
             LOGGER.warning("%s; the prices known before are kept", self.problem)
             self._notify()
             return
-        problems = self.book.publish(points)
+        problems = [*unreadable, *self.book.publish(points)]
         self.problem = None
         if problems:
             self.problem = f"{self.entity_id} published unusable prices: {problems[0]}"
