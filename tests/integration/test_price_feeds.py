@@ -107,7 +107,7 @@ class Charge:
         self.registers: dict[datetime, Decimal] = {}
         self.entry: ConfigEntry
 
-    async def setup(self, add_device: AddDevice) -> None:
+    async def setup(self, add_device: AddDevice, tariff: dict[str, Any] | None = None) -> None:
         await self.hass.config.async_set_time_zone("Europe/Berlin")
         self.freezer.move_to(START - timedelta(seconds=30))
         self.entry = await add_device(self.wallbox)
@@ -115,7 +115,7 @@ class Charge:
             self.entry,
             options={
                 **self.entry.options,
-                "tariff": {"type": "dynamic", "entity_id": PRICE_SENSOR},
+                "tariff": tariff or {"type": "dynamic", "entity_id": PRICE_SENSOR},
             },
         )
         assert await self.hass.config_entries.async_reload(self.entry.entry_id)
@@ -141,10 +141,10 @@ class Charge:
         self.wallbox.charger.plug(Vehicle(max_current=16, phases=3))
         await self.step(0)
 
-    async def until(self, moment: datetime) -> None:
-        """Poll every 60 s up to `moment`, stopping at each quarter hour on the way."""
+    async def until(self, moment: datetime, late: timedelta = timedelta(0)) -> None:
+        """Poll every 60 s up to `moment`, stopping at each quarter hour (+ late) on the way."""
         while self.now < moment:
-            quarter = START + QUARTER * ((self.now - START) // QUARTER + 1)
+            quarter = START + late + QUARTER * ((self.now - START - late) // QUARTER + 1)
             mark = min(quarter, moment)
             await self.step(min(60.0, (mark - self.now).total_seconds()))
         assert self.now == moment
@@ -393,4 +393,77 @@ async def test_a_poll_is_requested_at_every_price_boundary(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert polls == [START, START + QUARTER, START + 2 * QUARTER, START + 3 * QUARTER]
+    stop()
+
+
+@pytest.mark.parametrize(
+    "tariff",
+    [
+        {"type": "flat", "price": "a lot"},
+        {"type": "flat", "price": "NaN"},
+        {"type": "time_of_use", "periods": [{"start": "01:00", "end": "03:00", "price": "x"}]},
+        {"type": "dynamic"},
+    ],
+)
+async def test_a_broken_tariff_in_the_options_records_unpriced_with_a_repair(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+    tariff: dict[str, Any],
+) -> None:
+    """Options written by an older version or by hand: the charger works, sessions are
+    recorded unpriced and flagged, and a repair names the problem."""
+    charge = Charge(hass, wallbox, clock, freezer)
+    await charge.setup(add_device, tariff)
+    await charge.plug()
+    await charge.until(START + QUARTER)
+    record = await charge.unplug()
+    assert Decimal(record["energy_wh"]) == charge.registers[charge.now] - charge.first > 0
+    assert record["cost"] is None
+    assert "price_missing" in record["flags"]
+    issue = _issue(hass, charge.entry)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "tariff" in issue.translation_placeholders["reason"]
+
+
+async def test_stored_prices_keep_what_a_running_session_needs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Prices older than a day are dropped when stored, unless a session still needs them."""
+    now = START + timedelta(days=3)
+    freezer.move_to(now)
+    hours = [(START + i * HOUR, START + (i + 1) * HOUR, 0.3) for i in range(72)]
+    hass.states.async_set(PRICE_SENSOR, "0.30", nordpool(hours))
+    session_start = START + timedelta(hours=30)  # a session that began 42 hours ago
+    pricing = SessionPricing(
+        hass,
+        {"tariff": {"type": "dynamic", "entity_id": PRICE_SENSOR}},
+        currency="EUR",
+        time_zone="UTC",
+    )
+    stop = pricing.async_start()
+    assert pricing.collector is not None
+    pricing.collector.hold(pricing, session_start)
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.prices.{PRICE_SENSOR}"]["data"]["points"]
+    assert len(stored) == 72 - 30  # hours 30..71: from the session's start on
+    assert stored[0][0] == session_start.isoformat()
+
+    # Once the session is over and its claim has lapsed, only the last day is kept.
+    freezer.tick(timedelta(hours=2))
+    hass.states.async_set(PRICE_SENSOR, "0.31", nordpool(hours))
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.prices.{PRICE_SENSOR}"]["data"]["points"]
+    # Now is START + 3 days 2 h 22 s; a day earlier is START + 50 h 22 s, so hours 0-49
+    # (ending by START + 50 h) go and hours 50-71 stay.
+    cutoff = now + timedelta(hours=2, seconds=22) - timedelta(days=1)
+    assert all(datetime.fromisoformat(end) > cutoff for _start, end, _price in stored)
+    assert len(stored) == 72 - 50
     stop()

@@ -90,9 +90,11 @@ class PriceCollector:
         self._listeners[key] = listener
         if self._stop is None:
             self._stop = async_track_state_change_event(self.hass, self.entity_id, self._changed)
+            # Loading starts before anything is published: a load that found a write
+            # pending would take (and prune) that data instead of the file.
+            self.hass.async_create_task(self._async_load(), eager_start=True)
             if (state := self.hass.states.get(self.entity_id)) is not None:
                 self._take(state)
-            self.hass.async_create_task(self._async_load(), eager_start=True)
 
         @callback
         def release() -> None:
