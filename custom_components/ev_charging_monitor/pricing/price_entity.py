@@ -76,6 +76,7 @@ class PriceCollector:
         self.entity_id = entity_id
         self.book = PriceBook()
         self.problem: str | None = None  # why the last publication was (partly) not used
+        self.version = 0  # counts changes of the book
         self._store: Store[dict[str, Any]] = Store(
             hass, PRICES_STORE_VERSION, f"{DOMAIN}.prices.{entity_id}"
         )
@@ -154,6 +155,7 @@ class PriceCollector:
         self._notify()
 
     def _notify(self) -> None:
+        self.version += 1
         for listener in list(self._listeners.values()):
             listener()
 
@@ -205,6 +207,7 @@ class SessionPricing:
         self._poll_problem: str | None = None
         self._raised: str | None = None
         self._started_at = dt_util.utcnow()
+        self._boundary_cache: tuple[int | None, datetime, datetime | None] | None = None
         config = options.get(CONF_TARIFF) or {}
         try:
             if config.get("type") == "dynamic":
@@ -330,11 +333,22 @@ class SessionPricing:
         The session tracker stores a register reading at the first poll at or after it, and
         `async_start` makes a poll happen right there.
         """
+        version = None if self.collector is None else self.collector.version
+        cached = self._boundary_cache
+        # Asked at every poll: the answer holds until the boundary passes or prices change.
+        if (
+            cached is not None
+            and cached[0] == version
+            and cached[1] <= after < (cached[2] or after)
+        ):
+            return cached[2]
         try:
-            return next_boundary(self.tariff, after)
+            boundary = next_boundary(self.tariff, after)
         except (ValueError, ArithmeticError) as err:
             LOGGER.debug("No price boundary after %s: %s", after.isoformat(), err)
             return None
+        self._boundary_cache = (version, after, boundary)
+        return boundary
 
     def _problem(self, result: SessionPrice) -> SessionPrice:
         self._poll_problem = result.problem
@@ -345,14 +359,16 @@ class SessionPricing:
         """Raise the repair issue while prices are missing; clear it once they flow."""
         if problem == self._raised:
             return
-        self._raised = problem
+        before, self._raised = self._raised, problem
         issue = f"{ISSUE_PRICE_MISSING}_{self.entry_id}"
         if problem is None:
             LOGGER.info("Prices for %s flow again", self.name)
             if self.entry_id is not None:
                 ir.async_delete_issue(self.hass, DOMAIN, issue)
             return
-        LOGGER.warning("Sessions of %s are priced incompletely: %s", self.name, problem)
+        # Logged once when prices go missing; the repair keeps the latest reason.
+        log = LOGGER.debug if before is not None else LOGGER.warning
+        log("Sessions of %s are priced incompletely: %s", self.name, problem)
         if self.entry_id is None:
             return
         ir.async_create_issue(
