@@ -216,7 +216,7 @@ class SessionPricing:
                 self.collector = async_get_collector(hass, entity_id)
             else:
                 self._static = static_tariff(options, currency=currency, time_zone=time_zone)
-        except (KeyError, ValueError, ArithmeticError) as err:
+        except (KeyError, ValueError, ArithmeticError, TypeError, AttributeError) as err:
             self._config_problem = f"the tariff in the options cannot be used: {err}"
             LOGGER.warning("%s; sessions stay unpriced", self._config_problem)
 
@@ -278,10 +278,10 @@ class SessionPricing:
         """The cost of a session (so far), or why there is none."""
         if self._config_problem is not None:
             return self._problem(SessionPrice(None, self._config_problem))
-        tariff = self.tariff
-        if tariff is None:
-            return SessionPrice(None, None)
         try:
+            tariff = self.tariff
+            if tariff is None:
+                return SessionPrice(None, None)
             readings = session.readings()
             if self.collector is not None:
                 self.collector.hold(self, session.started_at)
