@@ -35,6 +35,9 @@ CLOCK_TOLERANCE_S = 5.0
 # A reading taken while no energy flowed is the start of the next session only if it is
 # this recent: otherwise another car may have charged in between unseen.
 IDLE_MAX_AGE_S = 300.0
+# Without a reading for this long (the charger offline), a car swap may have gone unseen:
+# the plug-cycle evidence is checked as after a restart.
+UNSEEN_GAP_S = 60.0
 
 FLAG_RECOVERED = "recovered_after_restart"
 FLAG_CLOCK = "clock_corrected"
@@ -42,6 +45,7 @@ FLAG_DROPPED = "meter_register_dropped"
 FLAG_RESET = "meter_reset"
 FLAG_JUMP = "meter_register_jump"
 FLAG_INVALID = "meter_value_invalid"  # NaN, negative, a sentinel: taken as no reading
+FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened between two polls
 
 # Given the time of the previous sample, the next price-interval boundary after it (or
 # None): the tracker then stores a sample at the first reading at or after it.
@@ -268,38 +272,31 @@ class SessionTracker:
         session = self.active
         if session is not None and register is None and energy_wh is not None:
             session.flag(FLAG_INVALID)
-        if session is not None and self._restored:
-            self._restored = False
-            if state is not None and not state.vehicle_connected:
-                # The car left while Home Assistant was down: close at the last reading
-                # seen, with the register as it is now (no energy flows without a car).
-                last_seen = session.last_reading_at
-                self._take(session, now, mono, register, power_w, state)
-                session.flag(FLAG_RECOVERED)
-                ended = self.close(last_seen, "recovered")
-                self._note_idle(now, mono, register, state)
-                return None, ended
-            if state is not None and self._new_plug_cycle(
-                session, rfid, device_session, device_energy
-            ):
-                # Another plug-in while Home Assistant was down: the old session ends at
-                # its last plausible register, the new one counts from its own plug-in.
-                session.flag(FLAG_RECOVERED)
-                ended = self.close(session.last_reading_at, "recovered")
-                start = register
-                if register is not None and device_session is not None:
-                    start = max(register - device_session, session.meter_end_wh)
-                    start = min(start, register)
-                if start is None or register is None:
-                    return None, ended
-                started = self._start(session.last_reading_at, mono, start)
-                started.flag(FLAG_RECOVERED)
-                # Only the wall clock spans the downtime (see _advance_clock).
-                started.mono_at = started.track = None
-                session = started
-                self._take(session, now, mono, register, power_w, state)
-                self._after(session, rfid, device_session, device_energy)
-                return started, ended
+        restored, self._restored = self._restored, False
+        unseen = restored or (
+            session is not None
+            and session.mono_at is not None
+            and mono - session.mono_at > UNSEEN_GAP_S
+        )
+        if session is not None and restored and state is not None and not state.vehicle_connected:
+            # The car left while Home Assistant was down: close at the last reading seen,
+            # with the register as it is now (no energy flows without a car).
+            last_seen = session.last_reading_at
+            self._take(session, now, mono, register, power_w, state)
+            session.flag(FLAG_RECOVERED)
+            ended = self.close(last_seen, "recovered")
+            self._note_idle(now, mono, register, state)
+            return None, ended
+        if (
+            session is not None
+            and unseen
+            and state is not None
+            and state.vehicle_connected
+            and self._new_plug_cycle(session, rfid, device_session, device_energy)
+        ):
+            return self._swap(
+                session, now, mono, register, power_w, state, rfid, device_session, device_energy
+            )
         if session is not None and state is ChargerState.A:
             self._take(session, now, mono, register, power_w, state)
             ended = self.close(now, "unplugged")
@@ -318,6 +315,44 @@ class SessionTracker:
         return started, ended
 
     # -- plug cycles ------------------------------------------------------------------------
+
+    def _swap(
+        self,
+        session: ActiveSession,
+        now: datetime,
+        mono: float,
+        register: Decimal | None,
+        power_w: float | None,
+        state: ChargerState,
+        rfid: str | None,
+        device_session: Decimal | None,
+        device_energy: Decimal | None,
+    ) -> tuple[ActiveSession | None, CompletedSession | None]:
+        """Another plug-in happened unseen (Home Assistant down, or the charger offline).
+
+        The old session ends at its last plausible register and when it was last seen;
+        the new one counts from its own plug-in where the charger's per-session counter
+        tells it, else from now.
+        """
+        restored = session.mono_at is None
+        if restored:
+            session.flag(FLAG_RECOVERED)
+        session.flag(FLAG_UNSEEN)
+        ended = self.close(session.last_reading_at, "recovered")
+        if register is None:
+            return None, ended
+        start = register
+        if device_session is not None:
+            start = min(max(register - device_session, session.meter_end_wh), register)
+        started = self._start(session.last_reading_at, mono, start)
+        started.flag(FLAG_UNSEEN)
+        if restored:
+            started.flag(FLAG_RECOVERED)
+        # Only the wall clock spans the time unseen (see _advance_clock).
+        started.mono_at = started.track = None
+        self._take(started, now, mono, register, power_w, state)
+        self._after(started, rfid, device_session, device_energy)
+        return started, ended
 
     def _new_plug_cycle(
         self,
