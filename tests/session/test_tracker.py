@@ -298,6 +298,25 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     assert done.session.energy_wh == Decimal(92 + 184)
 
 
+def test_meter_reset_while_offline_is_no_plug_cycle() -> None:
+    """The total register restarted too: a lower session counter proves no plug-in."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
+    for minutes, total, counter in [(2, 40, 40), (3, 224, 224), (4, 408, 408)]:
+        started, ended = tracker.update(
+            now=T0 + timedelta(minutes=minutes),
+            mono=60 * minutes,
+            state=C,
+            energy_wh=total,
+            power_w=11_040,
+            device_session_wh=counter,
+        )
+        assert (started, ended) == (None, None)
+    assert tracker.active is not None
+    # Counting on from the first low reading: 40 -> 408.
+    assert tracker.active.energy_wh == Decimal(368)
+
+
 def test_other_card_after_restart_is_another_plug_cycle() -> None:
     """A different card on the reader after a restart: the old session ends there."""
     tracker = SessionTracker(max_power_w=22_080)

@@ -292,7 +292,9 @@ class SessionTracker:
             and unseen
             and state is not None
             and state.vehicle_connected
-            and self._new_plug_cycle(session, rfid, device_session, device_energy)
+            and self._new_plug_cycle(
+                session, rfid, device_session, device_energy, self._unseen_s(session, now, mono)
+            )
         ):
             return self._swap(
                 session, now, mono, register, power_w, state, rfid, device_session, device_energy
@@ -354,25 +356,42 @@ class SessionTracker:
         self._after(started, rfid, device_session, device_energy)
         return started, ended
 
+    @staticmethod
+    def _unseen_s(session: ActiveSession, now: datetime, mono: float) -> float:
+        if session.mono_at is None:  # restored: only the wall clock spans the downtime
+            return max((now - session.last_reading_at).total_seconds(), 0.0)
+        return max(mono - session.mono_at, 0.0)
+
     def _new_plug_cycle(
         self,
         session: ActiveSession,
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        seconds: float,
     ) -> bool:
-        """Whether the connected car is from a plug-in after the checkpointed one."""
+        """Whether the connected car is from a plug-in after the last one seen.
+
+        `seconds` is how long the session went unseen.
+        """
         if rfid and session.rfid and card_digest(rfid) != session.rfid:
             return True
         if device_session is None or session.device_session is None or device_energy is None:
             return False
         last_session, last_energy = session.device_session
         tolerance = slack_wh(self.device_resolution_wh) + slack_wh(None)
+        grown = device_energy - last_energy
+        if (
+            not -tolerance
+            <= grown
+            <= max_growth_wh(self.max_power_w, seconds, self.device_resolution_wh)
+        ):
+            # The total register itself was reset or jumped: the counters prove nothing.
+            return False
         if device_session + tolerance < last_session:
             return True  # the per-session counter restarted: a plug-in
         # In one plug cycle both counters grow alike; a total that grew more than the
         # session counter means the counter restarted (and counted again) in between.
-        grown = device_energy - last_energy
         return grown - (device_session - last_session) > tolerance + grown / 50
 
     def _after(
