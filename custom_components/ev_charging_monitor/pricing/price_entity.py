@@ -105,6 +105,8 @@ class PriceCollector:
                 self._stop()
                 self._stop = None
                 self.hass.data.get(_COLLECTORS, {}).pop(self.entity_id, None)
+                # Written now, so a collector set up again (a reload) reads the latest.
+                self.hass.async_create_task(self._store.async_save(self._data()), eager_start=True)
 
         return release
 
