@@ -6,6 +6,7 @@ Expected prices are written out by hand for each quarter hour.
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -127,3 +128,35 @@ def test_storage_round_trip_is_exact_and_survives_garbage() -> None:
     empty, problems = PriceBook.from_dict(["not", "a", "book"])
     assert empty.points == []
     assert problems
+
+
+def test_a_list_overlapping_itself_is_read_in_published_order() -> None:
+    book = PriceBook()
+    book.publish([point(T0, H, "0.30"), point(T0 + Q, Q, "0.10"), point(T0, Q, "0.20")])
+    assert [price_at(book, T0 + i * Q) for i in range(4)] == [
+        Decimal("0.20"),
+        Decimal("0.10"),
+        Decimal("0.30"),
+        Decimal("0.30"),
+    ]
+
+
+def test_a_year_of_quarter_hours_published_twice_stays_fast() -> None:
+    year = [point(T0 + i * Q, Q, str(i % 97)) for i in range(35_040)]
+    started = time.perf_counter()
+    book = PriceBook()
+    book.publish(year)
+    book.publish(year[::-1])  # the same prices in reverse order
+    book.publish([point(T0 + Q, 1000 * H, "1")])  # one point over six weeks of them
+    elapsed = time.perf_counter() - started
+    assert len(book.points) == 35_040 - 4000 + 1
+    assert price_at(book, T0) == Decimal(0)
+    assert price_at(book, T0 + 4001 * Q) == Decimal(4001 % 97)
+    assert elapsed < 5  # seconds (about 0.3 here): the poll must never wait on a price list
+
+
+def test_a_huge_list_is_cut_and_says_so() -> None:
+    book = PriceBook()
+    problems = book.publish(point(T0 + i * Q, Q, "0.1") for i in range(100_001))
+    assert len(book.points) == 100_000
+    assert problems == ["more than 100000 prices in one list; the rest is left out"]

@@ -16,9 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from .tariff import DynamicTariff, PricePoint
+
+# A year of quarter hours is 35 040; a list far longer than any source publishes is cut.
+MAX_POINTS = 100_000
 
 
 @dataclass
@@ -33,36 +37,52 @@ class PriceBook:
         Within one publication, a later point also replaces an earlier one it overlaps.
         """
         problems: list[str] = []
+        fresh: list[PricePoint] = []
         for point in points:
+            if len(fresh) >= MAX_POINTS:
+                problems.append(f"more than {MAX_POINTS} prices in one list; the rest is left out")
+                break
             problem = _problem(point)
             if problem is not None:
                 problems.append(problem)
                 continue
-            self._put(
+            fresh.append(
                 PricePoint(
                     point.start.astimezone(UTC), point.end.astimezone(UTC), point.price_per_kwh
                 )
             )
+        layer = sorted(fresh, key=lambda point: point.start)
+        if any(after.start < before.end for before, after in pairwise(layer)):
+            # Rare: the list overlaps itself. Applied point by point, in published order.
+            own = PriceBook()
+            for point in fresh:
+                own._put(point)
+            layer = own.points
+        self._overlay(layer)
         return problems
 
-    def _put(self, new: PricePoint) -> None:
-        starts = [point.start for point in self.points]
-        # Every point that may overlap [new.start, new.end): the one before new.start and
-        # all starting before new.end.
-        first = max(bisect.bisect_right(starts, new.start) - 1, 0)
-        last = bisect.bisect_left(starts, new.end)
+    def _overlay(self, layer: list[PricePoint]) -> None:
+        """Lay sorted, non-overlapping points over the book: they win where they reach."""
+        if not layer:
+            return
+        starts = [point.start for point in layer]
         kept: list[PricePoint] = []
-        for old in self.points[first:last]:
-            if old.end <= new.start or old.start >= new.end:
-                kept.append(old)
-                continue
-            if old.start < new.start:
-                kept.append(PricePoint(old.start, new.start, old.price_per_kwh))
-            if old.end > new.end:
-                kept.append(PricePoint(new.end, old.end, old.price_per_kwh))
-        kept.append(new)
-        kept.sort(key=lambda point: point.start)
-        self.points[first:last] = kept
+        for old in self.points:
+            cursor = old.start
+            index = max(bisect.bisect_right(starts, old.start) - 1, 0)
+            while index < len(layer) and layer[index].start < old.end and cursor < old.end:
+                new = layer[index]
+                if new.end > cursor:
+                    if new.start > cursor:
+                        kept.append(PricePoint(cursor, new.start, old.price_per_kwh))
+                    cursor = new.end
+                index += 1
+            if cursor < old.end:
+                kept.append(PricePoint(cursor, old.end, old.price_per_kwh))
+        self.points = sorted([*kept, *layer], key=lambda point: point.start)
+
+    def _put(self, new: PricePoint) -> None:
+        self._overlay([new])
 
     def prune(self, before: datetime) -> int:
         """Forget points that ended at or before `before`; return how many."""
