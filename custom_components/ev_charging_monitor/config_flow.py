@@ -64,7 +64,7 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
-from .session.pricing import (
+from .pricing.options import (
     CONF_FLAT_PRICE,
     CONF_PRICE_ENTITY,
     CONF_TARIFF,
