@@ -40,10 +40,13 @@ class PhysicalSession:
 
     @property
     def span(self) -> tuple[datetime, datetime]:
-        """The cycle on the wall clock: from plug-in to unplug, or for as long as it lasted
-        when the clock was set back meanwhile (so it never reaches back over earlier ones)."""
-        lasted = self.plugged_wall + timedelta(seconds=self.duration_s)
-        return (self.plugged_wall, max(self.unplugged_wall, lasted))
+        """The cycle on the wall clock, in the time frame before and after any correction
+        of the clock during it (a record may state its times in either)."""
+        lasted = timedelta(seconds=self.duration_s)
+        return (
+            min(self.plugged_wall, self.unplugged_wall - lasted),
+            max(self.unplugged_wall, self.plugged_wall + lasted),
+        )
 
 
 @dataclass

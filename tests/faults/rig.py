@@ -6,8 +6,9 @@ simulators run on a manual `SimClock`. `run()` moves both by the same step and l
 integration poll, so a 40-minute session takes a few hundred milliseconds. `set_wall_clock()`
 moves only Home Assistant's wall clock (a clock correction): the simulators' clock, the
 physical time, runs on. Home Assistant's event loop time follows the frozen clock here, so
-a "monotonic" reading inside Home Assistant jumps with it in the clock scenarios; the
-restarts of a real process are in test_process.py.
+the integration's monotonic clock is pointed at the simulators' clock (physical time, which a
+wall-clock correction does not move; under freezegun `time.monotonic` would jump with the
+wall clock). The restarts of a real process are in test_process.py.
 
 The session records are read the way the ledger reads them: over Home Assistant's
 websocket API (`ev_charging_monitor/sessions`).
@@ -52,7 +53,8 @@ REGISTER_TOLERANCE_WH: dict[Billing, float] = {"charger": 0.0, "meter": 1.0, "se
 HANDSHAKE_S = 20.0
 POLL_S = 5.0  # the integration's default scan interval
 MIN_POLL_STEP_S = 6.0  # a step this long surely makes the next poll due
-CAR_EVENT_WINDOW_S = 30.0
+MONOTONIC_ORIGIN = 1_000_000.0
+EVENT_WINDOW_S = 30.0
 
 
 @dataclass
@@ -75,7 +77,7 @@ class Rig:
     # Published instead of the meter's register on the sensor (NaN, negative, ...).
     sensor_override: str | None = None
     faulted_cycles: set[int] = field(default_factory=set)
-    car_moved_at: float = -1e9
+    event_at: float = -1e9
 
     def __post_init__(self) -> None:
         """Create the simulators (not yet listening)."""
@@ -113,6 +115,7 @@ class Rig:
             )
             assert await self.hass.config_entries.async_reload(self.entry.entry_id)
             await self.hass.async_block_till_done()
+        self._physical_monotonic()
 
     async def _add(self, simulator: ModbusSimulator) -> ConfigEntry:
         flow = self.hass.config_entries.flow
@@ -136,6 +139,17 @@ class Rig:
         await self.hass.async_block_till_done()
         await self.wallbox.stop()
         await self.meter.stop()
+
+    def _physical_monotonic(self) -> None:
+        """Point the charger's session tracking at a monotonic clock that only physical time
+        moves (freezegun would move `time.monotonic` with every wall-clock correction)."""
+        assert self.entry is not None
+        if self.entry.state is not ConfigEntryState.LOADED:
+            return
+        sessions = self.entry.runtime_data.sessions
+        if sessions is not None:
+            clock = self.clock
+            sessions.monotonic = lambda: MONOTONIC_ORIGIN + clock.now()
 
     # -- the billing register --------------------------------------------------------------
 
@@ -171,11 +185,11 @@ class Rig:
     async def run(self, seconds: float, tick: float = 60.0) -> None:
         """Let `seconds` pass with a poll at least every `tick` seconds.
 
-        Around a plug-in or unplug the integration polls at its real cadence (5 s), so it
-        sees the car as it would; in between, one poll a tick keeps the runs fast.
+        Around a plug-in, an unplug or a fault the integration polls at its real cadence
+        (5 s), so it sees them as it would; in between, one poll a tick keeps runs fast.
         """
         while seconds > 1e-9:
-            recent = self.clock.now() - self.car_moved_at < CAR_EVENT_WINDOW_S
+            recent = self.clock.now() - self.event_at < EVENT_WINDOW_S
             step = min(POLL_S if recent else tick, seconds)
             await self.poll(step)
             seconds -= step
@@ -183,6 +197,7 @@ class Rig:
     def set_wall_clock(self, shift: timedelta) -> None:
         """Correct Home Assistant's wall clock by `shift`; physical time does not move."""
         self.freezer.tick(shift)
+        self.event()
 
     # -- the car ---------------------------------------------------------------------------
 
@@ -191,7 +206,7 @@ class Rig:
         car = vehicle or Vehicle(max_current=16, phases=3)
         car.handshake_s = handshake_s
         self.wallbox.charger.plug(car)
-        self.car_moved_at = self.clock.now()
+        self.event_at = self.clock.now()
 
     async def plug_between_polls(self, vehicle: Vehicle) -> None:
         """A car that draws at once plugs in at a random moment between two polls."""
@@ -205,11 +220,16 @@ class Rig:
     def unplug(self) -> None:
         """The car leaves."""
         self.wallbox.charger.unplug()
-        self.car_moved_at = self.clock.now()
+        self.event_at = self.clock.now()
 
     def mark_register_fault(self) -> None:
         """The present plug cycle saw a register fault: its register change is no reference."""
         self.faulted_cycles.add(len(self.truth.cycles) - 1)
+        self.event()
+
+    def event(self) -> None:
+        """Something happened (a fault struck or cleared): poll at the real cadence a while."""
+        self.event_at = self.clock.now()
 
     async def session(self, minutes: float, *, then_idle: float = 120.0) -> None:
         """An ordinary session: plug in at a random second, charge, unplug, wait."""
@@ -251,6 +271,7 @@ class Rig:
         self.freezer.tick(timedelta(seconds=down_s - half))
         self.publish_sensor()
         assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        self._physical_monotonic()
         await self.hass.async_block_till_done(wait_background_tasks=True)
 
     # -- the verdict -----------------------------------------------------------------------

@@ -136,8 +136,10 @@ async def _register_garbage(rig: Rig) -> None:
     faults = rig.wallbox.register_faults
     for _ in range(rig.rng.randint(1, 3)):
         faults.raw = rig.rng.randrange(0, 0xFFFFFFFF)
+        rig.event()
         await rig.run(rig.rng.uniform(6, 60))
     faults.raw = None
+    rig.event()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
@@ -146,8 +148,10 @@ async def _register_garbage(rig: Rig) -> None:
 async def _ffff_idle(rig: Rig) -> None:
     # The charger answers 0xFFFF in every register with no car (after a reboot, say).
     rig.wallbox.faults.garbage = True
+    rig.event()
     await rig.run(rig.rng.uniform(6, 300))
     rig.wallbox.faults.garbage = False
+    rig.event()
     await rig.run(60)
 
 
@@ -155,8 +159,10 @@ async def _ffff_mid_session(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
     rig.wallbox.faults.garbage = True
+    rig.event()
     await rig.run(rig.rng.uniform(6, 180))
     rig.wallbox.faults.garbage = False
+    rig.event()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
@@ -187,12 +193,14 @@ async def _coarse_register(rig: Rig) -> None:
 
 
 async def _go_offline(rig: Rig) -> None:
+    rig.event()
     rig.wallbox.faults.exception = rig.rng.choice(
         [ExcCodes.GATEWAY_PATH_UNAVIABLE, ExcCodes.GATEWAY_NO_RESPONSE]
     )
 
 
 async def _back_online(rig: Rig) -> None:
+    rig.event()
     rig.wallbox.faults.exception = None
 
 
@@ -230,6 +238,9 @@ async def _offline_across_unplug(rig: Rig) -> None:
 def _clock_correction(sign: int) -> Steps:
     async def steps(rig: Rig) -> None:
         shift = timedelta(seconds=sign * rig.rng.choice([3600, rig.rng.uniform(120, 7200)]))
+        # Sessions before and after lie further apart than the correction, so a record in
+        # either time frame can only be paired with this plug cycle.
+        await rig.run(abs(shift.total_seconds()) + 600, tick=300)
         rig.plug()
         await rig.run(_minutes(rig, 3, 20))
         rig.set_wall_clock(shift)
@@ -356,8 +367,10 @@ async def _sensor_readings(rig: Rig, values: list[str]) -> None:
     await rig.run(_minutes(rig, 3, 20))
     for value in values:
         rig.sensor_override = value
+        rig.event()
         await rig.run(rig.rng.uniform(6, 60))
     rig.sensor_override = None
+    rig.event()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
@@ -372,10 +385,12 @@ async def _nan_sensor(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
     rig.sensor_override = nan
+    rig.event()
     await rig.run(_minutes(rig, 1, 5))
     rig.unplug()
     await rig.run(rig.rng.uniform(30, 300))
     rig.sensor_override = None
+    rig.event()
     await rig.run(120)
 
 
@@ -387,8 +402,10 @@ async def _nan_meter(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
     rig.meter.faults.nan = True
+    rig.event()
     await rig.run(rig.rng.uniform(6, 180))
     rig.meter.faults.nan = False
+    rig.event()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
