@@ -47,7 +47,8 @@ STOP_TIMEOUT_S = 120.0
 
 def _demo_helpers() -> Any:
     spec = importlib.util.spec_from_file_location("_evcm_demo", REPO / "scripts/lib/demo.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,9 +68,7 @@ class HomeAssistantProcess:
         self.config = root / "config"
         (self.config / "custom_components").mkdir(parents=True)
         (self.config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
-        (self.config / "custom_components" / DOMAIN).symlink_to(
-            REPO / "custom_components" / DOMAIN
-        )
+        (self.config / "custom_components" / DOMAIN).symlink_to(REPO / "custom_components" / DOMAIN)
         self.process: asyncio.subprocess.Process | None = None
         self.token = ""
         self.starts = 0
@@ -152,9 +151,7 @@ class HomeAssistantProcess:
                 if response.status != 200:
                     return False
                 entries = await response.json()
-                return any(
-                    e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries
-                )
+                return any(e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries)
         return False
 
     async def state(self, session: aiohttp.ClientSession, entity_id: str) -> str | None:

@@ -105,7 +105,10 @@ class Rig:
         extra: dict[str, Any] = {}
         if self.billing == "meter":
             self.meter_entry = await self._add(self.meter)
-            extra = {"energy_source": "meter_entry", "energy_meter_entry": self.meter_entry.entry_id}
+            extra = {
+                "energy_source": "meter_entry",
+                "energy_meter_entry": self.meter_entry.entry_id,
+            }
         elif self.billing == "sensor":
             self.publish_sensor()
             extra = {"energy_source": "sensor", "energy_sensor": SENSOR}
@@ -300,7 +303,8 @@ class Rig:
 
     def _physical(self, cycle: PlugCycle) -> PhysicalSession:
         assert cycle.unplugged_at is not None
-        assert cycle.plugged_wall is not None and cycle.unplugged_wall is not None
+        assert cycle.plugged_wall is not None
+        assert cycle.unplugged_wall is not None
         assert cycle.delivered_wh is not None
         change = None
         if (

@@ -49,7 +49,8 @@ def _free_port() -> int:
 async def _until(what: str, condition: Callable[[], Awaitable[bool]]) -> None:
     """Wait for a condition (polled twice a second), generously for a busy CI machine."""
     async with asyncio.timeout(WAIT_S):
-        while not await condition():
+        # Another process's state over HTTP: there is no event to wait on, only polling.
+        while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(0.5)
     del what
 
@@ -86,7 +87,8 @@ class Bench:
         await self.meter.start()
         await self.ha.start(self.session)
         await self.ha.onboard(self.session)
-        assert self.wallbox.port is not None and self.meter.port is not None
+        assert self.wallbox.port is not None
+        assert self.meter.port is not None
         self.charger_entry = await self.ha.add_device(self.session, self.wallbox.port)
         meter_entry = await self.ha.add_device(self.session, self.meter.port)
         await self.ha.set_options(
@@ -112,7 +114,9 @@ class Bench:
 
     async def ready(self) -> None:
         """Home Assistant has the charger loaded again."""
-        await _until("charger loaded", lambda: self.ha.entry_loaded(self.session, self.charger_entry))
+        await _until(
+            "charger loaded", lambda: self.ha.entry_loaded(self.session, self.charger_entry)
+        )
 
     async def sees_car(self, connected: bool) -> None:
         """Home Assistant shows the car (dis)connected: it polled since the car moved."""
@@ -153,9 +157,12 @@ class Bench:
         """The invariant's view of these plug cycles."""
         result = []
         for cycle in cycles:
-            assert cycle.unplugged_at is not None and cycle.delivered_wh is not None
-            assert cycle.plugged_wall is not None and cycle.unplugged_wall is not None
-            assert cycle.shown_at_plug_wh is not None and cycle.shown_at_unplug_wh is not None
+            assert cycle.unplugged_at is not None
+            assert cycle.delivered_wh is not None
+            assert cycle.plugged_wall is not None
+            assert cycle.unplugged_wall is not None
+            assert cycle.shown_at_plug_wh is not None
+            assert cycle.shown_at_unplug_wh is not None
             result.append(
                 PhysicalSession(
                     plugged_wall=cycle.plugged_wall,
