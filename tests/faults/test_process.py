@@ -149,6 +149,20 @@ class Bench:
             await asyncio.sleep(7)
         charger.unplug()
 
+    async def just_polled(self) -> None:
+        """Return right after Home Assistant read the charger: its next poll is seconds away."""
+
+        def reads() -> int:  # input-register reads: polls, not keep-alive writes
+            return sum(1 for request in self.wallbox.requests if request[0] == 4)
+
+        seen = reads()
+
+        async def polled() -> bool:
+            return reads() > seen
+
+        await _until("a poll", polled)
+        await asyncio.sleep(0.5)  # the rest of that poll's batch
+
     async def charge(self, low: float, high: float) -> None:
         """Let the car charge for a random while (real seconds)."""
         await asyncio.sleep(self.rng.uniform(low, high))
@@ -191,8 +205,15 @@ async def _mid_session(bench: Bench, stop: Callable[[], Awaitable[None]]) -> Non
 async def _after_unplug(bench: Bench, stop: Callable[[], Awaitable[None]]) -> None:
     await bench.plug()
     await bench.charge(4, 15)
-    await bench.leave()
-    await asyncio.sleep(bench.rng.uniform(0, 6))  # before or after the poll that sees it
+    charger = bench.wallbox.charger
+    charger.update()
+    assert charger.vehicle is not None
+    charger.vehicle.energy_wanted = charger.vehicle.delivered  # full: it stops drawing
+    await asyncio.sleep(7)
+    # The car leaves right after a poll and Home Assistant stops before the next one sees
+    # it (in-process runs cover the stop after that poll).
+    await bench.just_polled()
+    charger.unplug()
     await stop()
     await bench.ha.start(bench.session)
     await bench.ready()
@@ -235,7 +256,19 @@ STEPS: list[tuple[str, Step, bool]] = [
     ("process_unplug_while_charging_meter_entry", _unplug_while_charging, False),
 ]
 # Sub-scenarios that still break the invariant: name -> (row of issue 12, what was recorded).
-BROKEN: dict[str, str] = {}
+# Checked strictly below: one that passes fails the test until it is taken out.
+BROKEN: dict[str, str] = {
+    "process_kill_after_unplug": (
+        "not in the table: kill -9 right after the car left, before any poll saw it and "
+        "before the next periodic checkpoint: the session is recovered from the checkpoint "
+        "written at its start and recorded with 0 Wh and ended_at = started_at (28.6 Wh "
+        "delivered)"
+    ),
+    "process_kill_car_swap_while_down": (
+        "row 1 (car A unplugged and car B plugged while Home Assistant was down): one record "
+        "covers both plug cycles (74 Wh, recovered_after_restart)"
+    ),
+}
 
 
 def _started_in(record: dict[str, Any], window: tuple[datetime, datetime]) -> bool:
@@ -279,3 +312,5 @@ async def test_restarts_of_a_real_process(tmp_path: Path, socket_enabled: None) 
         if verdict.ok and name in BROKEN:
             failures.append(f"{name} passes now: remove it from BROKEN ({BROKEN[name]})")
     assert not failures, f"seed {TALLY.seed}:\n" + "\n".join(failures)
+    if BROKEN:
+        pytest.xfail("; ".join(f"{name}: {reason}" for name, reason in BROKEN.items()))
