@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from pymodbus.constants import ExcCodes
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from simulators.faults import RegisterFaults
 from simulators.vehicle import Vehicle
 
 from .rig import Billing, Rig
@@ -110,10 +111,14 @@ async def _car_swap_while_down(rig: Rig) -> None:
 # -- register faults -----------------------------------------------------------------------
 
 
+def _billing_register(rig: Rig) -> RegisterFaults:
+    return rig.meter.register_faults if rig.billing == "meter" else rig.wallbox.register_faults
+
+
 async def _register_jump(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
-    rig.wallbox.register_faults.jump(rig.clock.now(), rig.rng.choice([1_000, 10_000, 1_000_000]))
+    _billing_register(rig).jump(rig.clock.now(), rig.rng.choice([1_000, 10_000, 1_000_000]))
     rig.mark_register_fault()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
@@ -123,7 +128,11 @@ async def _register_jump(rig: Rig) -> None:
 async def _register_reset(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
-    rig.wallbox.register_faults.reset(rig.clock.now(), rig.wallbox.charger.energy_wh())
+    faults = _billing_register(rig)
+    true_wh = (
+        rig.meter.meter.import_wh() if rig.billing == "meter" else rig.wallbox.charger.energy_wh()
+    )
+    faults.reset(rig.clock.now(), true_wh)
     rig.mark_register_fault()
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
@@ -425,6 +434,9 @@ SCENARIOS: dict[str, Scenario] = {
     "car_swap_while_down": Scenario(_car_swap_while_down),
     "register_jump": Scenario(_register_jump),
     "register_reset": Scenario(_register_reset),
+    # The same on the SDM630 (1 Wh): what the 0.1 kWh register's step hides shows here.
+    "register_jump_meter": Scenario(_register_jump, billing="meter"),
+    "register_reset_meter": Scenario(_register_reset, billing="meter"),
     "register_garbage": Scenario(_register_garbage),
     "register_ffff_idle": Scenario(_ffff_idle),
     "register_ffff_mid_session": Scenario(_ffff_mid_session),
