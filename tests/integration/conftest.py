@@ -58,10 +58,11 @@ def _from_tests(report: str) -> bool:
 
     Home Assistant reports such a call with the stack that made it; the innermost frame
     outside the standard library says whose code it was (a test copying blueprints, syrupy
-    reading a snapshot), or Home Assistant's or a library's (then it counts).
+    reading a snapshot), or Home Assistant's or a library's (then it counts). The frames of
+    the detection's own wrappers (homeassistant/util/loop.py) are skipped.
     """
     for filename in reversed(_FRAME.findall(report)):
-        if not filename.startswith(_STDLIB):
+        if not filename.startswith(_STDLIB) and filename != loop_util.__file__:
             return filename.startswith(_TEST_SIDE)
     return False
 

@@ -28,6 +28,9 @@ PROFILES_DIR = Path(__file__).parent / "profiles"
 # shipped profile is a few kilobytes, and parsing grows with the size (25 000 values took
 # seconds), so a limit keeps a pasted document from stalling its caller.
 MAX_PROFILE_BYTES = 256 * 1024
+# libyaml's safe loader reads the same documents as PyYAML's pure-Python one, ~30 times
+# faster (a 250 KB profile: 8 s in pure Python on a busy machine).
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ProfileTooLargeError(InvalidProfileError):
@@ -598,7 +601,7 @@ def load_profile_text(text: str, origin: str = "profile", *, limit: bool = True)
     if limit:
         check_profile_size(text)
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as err:
         raise InvalidProfileError(f"{origin} is not valid YAML: {err}") from err
     if not isinstance(document, dict):
