@@ -604,6 +604,8 @@ def load_profile_text(text: str, origin: str = "profile", *, limit: bool = True)
         document = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as err:
         raise InvalidProfileError(f"{origin} is not valid YAML: {err}") from err
+    except RecursionError as err:
+        raise InvalidProfileError(f"{origin} is nested too deeply") from err
     if not isinstance(document, dict):
         raise InvalidProfileError(f"{origin}: a profile must be a mapping of fields")
     return parse_profile(document)
