@@ -528,8 +528,7 @@ async def test_large_profile_is_parsed_off_the_loop(
     executor thread, and the event loop never stalls meanwhile.
 
     A spy wraps the parser to record the thread it runs in (nothing is replaced); a probe
-    task measures the longest gap between its 10 ms sleeps. Parsed on the loop, this
-    profile stalls it for about a second.
+    task measures the longest gap between its 10 ms sleeps.
     """
     text = _vestel_profile(6_000)
     assert 200 * 1024 < len(text.encode()) <= 256 * 1024
@@ -561,7 +560,9 @@ async def test_large_profile_is_parsed_off_the_loop(
     done.set()
     await task
     loop_thread = threading.get_ident()
-    assert longest < 0.25, f"the event loop stalled for {longest:.3f} s"
+    # Parsed on the loop this profile stalls it for 0.8 s here; Home Assistant's own setup
+    # of the entry's platforms takes up to 0.15 s on this shared machine.
+    assert longest < 0.4, f"the event loop stalled for {longest:.3f} s"
     assert len(threads) == 2  # once to validate in the flow, once to set up
     assert loop_thread not in threads
     assert hass.states.get("sensor.vestel_evc04_energy").state == "1234.5"
