@@ -7,6 +7,7 @@ from typing import Any
 import probatio as vol
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -142,9 +143,13 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         return not is_ledger_entry(config_entry)
 
     async def _user_profile(self, text: str) -> ModbusProfile:
-        """The user's profile, parsed off the event loop once per text."""
+        """The user's profile, parsed off the event loop once per text.
+
+        The size limit is for new profiles: one stored before it existed still reconfigures.
+        """
         if self._profile is None or self._profile[0] != text:
-            self._profile = (text, await async_parse_user_profile(self.hass, text))
+            limit = self.source != SOURCE_RECONFIGURE
+            self._profile = (text, await async_parse_user_profile(self.hass, text, limit=limit))
         return self._profile[1]
 
     async def _identify(self, data: dict[str, Any]) -> tuple[str, Identity, int | None]:
@@ -415,6 +420,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the address of the same device."""
         entry = self._get_reconfigure_entry()
+        if is_ledger_entry(entry):
+            return self.async_abort(reason="ledger_not_reconfigurable")
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **_clean(user_input)}

@@ -30,6 +30,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from homeassistant.helpers.translation import async_get_translations
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_charging_monitor.config_flow import EVChargingConfigFlow
 from custom_components.ev_charging_monitor.const import (
@@ -602,8 +603,13 @@ async def test_hassio_discovery_links_the_ledger_once(hass: HomeAssistant) -> No
         "homeassistant://hassio/ingress/a0d7b954_ev_charging_ledger"
     ]
     assert not hass.config_entries.flow.async_progress()  # no charger form was offered
-    # The ledger has no options.
+    # The ledger has no options and no address to change by hand.
     assert not EVChargingConfigFlow.async_supports_options_flow(entry)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "ledger_not_reconfigurable"
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
@@ -633,3 +639,38 @@ async def test_hassio_discovery_without_address(
     translations = await async_get_translations(hass, "de", "config", [DOMAIN])
     assert translations[f"component.{DOMAIN}.config.abort.invalid_discovery_info"]
     assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_stored_profile_over_the_limit_keeps_working(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """An entry saved before the limit existed, with a larger profile, still sets up and
+    reconfigures: the limit guards new profiles, and nothing a user has is lost."""
+    text = _vestel_profile(8_000)
+    assert len(text.encode()) > 256 * 1024
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Vestel EVC04",
+        unique_id="VES2024000123",
+        data={
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: wallbox.port,
+            CONF_DRIVER: "my_vestel",
+            CONF_PROFILE_YAML: text,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.vestel_evc04_energy").state == "1234.5"
+
+    result = await _reconfigure(hass, entry)
+    result = await _configure(
+        hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PROFILE_YAML] == text
+    assert entry.state is ConfigEntryState.LOADED
+    await _unload_all(hass)
