@@ -67,7 +67,7 @@ def _from_tests(report: str) -> bool:
     return False
 
 
-class _Collect(logging.Handler):
+class Reports(logging.Handler):
     """Keeps every record that reports a blocking call or an API misuse (not the tests')."""
 
     def __init__(self) -> None:
@@ -96,7 +96,7 @@ def _in_loop(check: Callable[[dict[str, Any]], bool] | None) -> Callable[[dict[s
 
 
 @pytest.fixture(autouse=True)
-def _no_blocking_calls() -> Iterator[None]:
+def no_blocking_calls() -> Iterator[Reports]:
     """Fail the test if Home Assistant reports a blocking call or a misuse of its API.
 
     pytest-homeassistant-custom-component never switches Home Assistant's blocking-call
@@ -109,7 +109,7 @@ def _no_blocking_calls() -> Iterator[None]:
     """
     loop_util._PREVIOUSLY_REPORTED.clear()
     frame._REPORTED_INTEGRATIONS.clear()
-    collect = _Collect()
+    collect = Reports()
     root = logging.getLogger()
     root.addHandler(collect)
     # The loggers that report must pass their warnings on, whatever level a test sets.
@@ -131,7 +131,7 @@ def _no_blocking_calls() -> Iterator[None]:
             ),
         )
     try:
-        yield
+        yield collect
     finally:
         for call in block_async_io._BLOCKING_CALLS:
             setattr(call.object, call.function, call.original_func)
