@@ -55,6 +55,12 @@ class GuardedDevice:
             )
         await self.inner.set_enabled(enabled)
 
+    async def set_failsafe(
+        self, *, current_a: float | None = None, timeout_s: float | None = None
+    ) -> None:
+        """Only authorization sets the failsafe (through the driver itself)."""
+        await self.inner.set_failsafe(current_a=current_a, timeout_s=timeout_s)
+
     @property
     def watchdog_interval(self) -> float | None:
         """The driver's."""

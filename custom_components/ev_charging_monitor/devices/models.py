@@ -58,6 +58,10 @@ class Capabilities:
     has_session_energy: bool = False
     has_rfid: bool = False
     has_export_energy: bool = False
+    # The current a charger falls back to when its energy manager falls silent can be
+    # written (0 keeps a held charger shut during an outage), and so can the timeout.
+    can_set_failsafe_current: bool = False
+    can_set_failsafe_timeout: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,6 +119,19 @@ class CurrentControl:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FailsafeControl:
+    """What a charger does when its energy manager falls silent, and where it is set.
+
+    `current` is the failsafe current register (same layout as the setpoint: `amps_per_unit`
+    is A per raw unit), `timeout` the failsafe timeout register (`amps_per_unit` there is
+    seconds per raw unit). Either may be missing on a device that documents only one.
+    """
+
+    current: CurrentControl | None = None
+    timeout: CurrentControl | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnableControl:
     """How charging is enabled and disabled."""
 
@@ -203,6 +216,7 @@ class ModbusProfile:
     current: CurrentControl | None = None
     enable: EnableControl | None = None
     watchdog: Watchdog | None = None
+    failsafe: FailsafeControl = field(default_factory=FailsafeControl)
     detect: tuple[Probe, ...] = ()
     sunspec: SunSpecLayout | None = None
     capabilities: Capabilities = field(default_factory=lambda: Capabilities(kind=DeviceKind.METER))
@@ -265,6 +279,17 @@ _CONDITION = vol.Schema(
     }
 )
 _STATES = [s.value for s in ChargerState]
+# A register a control writes: the setpoint, the failsafe current or the failsafe timeout.
+_CONTROL_REGISTER = vol.Schema(
+    {
+        vol.Required("address"): _address,
+        vol.Optional("unit"): _UNIT,
+        vol.Required("type"): vol.In([t.value for t in NUMERIC_WIDTH]),
+        vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
+        vol.Optional("amps_per_unit", default=1.0): vol.Coerce(float),
+        vol.Optional("multiple", default=False): bool,
+    }
+)
 _SCHEMA = vol.Schema(
     {
         vol.Required("id"): vol.Match(r"^[a-z0-9_]+$", msg="use lower-case letters, digits, _"),
@@ -304,14 +329,10 @@ _SCHEMA = vol.Schema(
             },
         ),
         vol.Optional("controls", default={}): {
-            vol.Optional("current_limit"): {
-                vol.Required("address"): _address,
-                vol.Optional("unit"): _UNIT,
-                vol.Required("type"): vol.In([t.value for t in NUMERIC_WIDTH]),
-                vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
-                vol.Optional("amps_per_unit", default=1.0): vol.Coerce(float),
-                vol.Optional("multiple", default=False): bool,
-            },
+            vol.Optional("current_limit"): _CONTROL_REGISTER,
+            # Written while a charger is held, so an outage of the manager never opens it.
+            vol.Optional("failsafe_current"): _CONTROL_REGISTER,
+            vol.Optional("failsafe_timeout"): _CONTROL_REGISTER,
             vol.Optional("enable"): vol.Any(
                 "zero_current",
                 {
@@ -437,16 +458,23 @@ def parse_profile(document: Any) -> ModbusProfile:
         raise InvalidProfileError("state: a charger profile must say how to read its state")
 
     controls = data["controls"]
-    current = None
-    if (raw_current := controls.get("current_limit")) is not None:
-        current = CurrentControl(
-            address=raw_current["address"],
-            unit=raw_current.get("unit", conn["unit"]),
-            type=DataType(raw_current["type"]),
-            word_order=WordOrder(raw_current.get("word_order", conn["word_order"])),
-            amps_per_unit=raw_current["amps_per_unit"],
-            multiple=raw_current["multiple"],
+
+    def control(key: str) -> CurrentControl | None:
+        if (raw := controls.get(key)) is None:
+            return None
+        return CurrentControl(
+            address=raw["address"],
+            unit=raw.get("unit", conn["unit"]),
+            type=DataType(raw["type"]),
+            word_order=WordOrder(raw.get("word_order", conn["word_order"])),
+            amps_per_unit=raw["amps_per_unit"],
+            multiple=raw["multiple"],
         )
+
+    current = control("current_limit")
+    failsafe = FailsafeControl(
+        current=control("failsafe_current"), timeout=control("failsafe_timeout")
+    )
     enable = None
     if (raw_enable := controls.get("enable")) is not None:
         if raw_enable == "zero_current":
@@ -509,6 +537,8 @@ def parse_profile(document: Any) -> ModbusProfile:
         has_session_energy="session_energy" in names,
         has_rfid="rfid" in names,
         has_export_energy="energy_export" in names,
+        can_set_failsafe_current=failsafe.current is not None,
+        can_set_failsafe_timeout=failsafe.timeout is not None,
     )
     _check_blocks(sunspec, values, identity, probes)
     return ModbusProfile(
@@ -530,6 +560,7 @@ def parse_profile(document: Any) -> ModbusProfile:
         current=current,
         enable=enable,
         watchdog=watchdog,
+        failsafe=failsafe,
         detect=tuple(probes),
         sunspec=sunspec,
         capabilities=capabilities,
