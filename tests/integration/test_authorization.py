@@ -361,7 +361,7 @@ async def test_user_button_authorises_and_is_attributed(
     await scenario.poll()
     with pytest.raises(ServiceValidationError) as denied:
         await _press(hass, AUTHORIZE, guest)
-    assert denied.value.translation_key == "authorization_denied"
+    assert denied.value.translation_key == "denied_unknown"
     assert scenario.wallbox.charger.offered_current() == 0
     # The charging switch cannot open the lock either.
     with pytest.raises(ServiceValidationError) as locked:
