@@ -11,6 +11,8 @@ state is a locked one, so a restart never opens a locked charger.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,8 @@ from .plug_cycle import cycle_mark, restarted
 if TYPE_CHECKING:
     from .manager import AuthorizationManager
 
+# How often the plug-cycle counters are written while they only grow.
+MARK_SAVE_INTERVAL_S = 60
 NO_ATTRIBUTION: dict[str, Any] = {
     "method": "none",
     "tag_hash": None,
@@ -59,6 +63,7 @@ class ChargerAuthorization:
         self.reading: Reading | None = None
         self.on_change: Callable[[], None] | None = None
         self._cannot_hold_logged = False
+        self._mark_saved_at = -math.inf
 
     # -- state ----------------------------------------------------------------------------
 
@@ -158,9 +163,7 @@ class ChargerAuthorization:
         elif (session_id := self.session_id) is not None and state.session_id != session_id:
             new_cycle = state.session_id is not None  # another plug-in than the authorised one
             state.session_id = session_id
-        changed = state.connected != connected
-        if state.cycle != mark:
-            self.manager.store.save_later(self.manager.data)
+        changed = state.connected != connected or self._mark_due(state.cycle, mark)
         state.connected, state.cycle = connected, mark
         if new_cycle or (not connected and (state.authorized or state.attribution)):
             LOGGER.debug("%s: plug cycle ended, locking", self.name)
@@ -170,6 +173,21 @@ class ChargerAuthorization:
             state.limit_a = None  # a limit belongs to its plug cycle, never to the next person
             changed = True
         return changed
+
+    def _mark_due(self, saved: dict[str, float] | None, mark: dict[str, float] | None) -> bool:
+        """Whether the counters should be written now: they change at every poll.
+
+        The first counts above 0 of a plug cycle at once (a swap is recognised from them),
+        later ones every MARK_SAVE_INTERVAL_S (a crash loses at most that much growth).
+        """
+        if saved == mark:
+            return False
+        now = time.monotonic()
+        first = any(mark.values()) and not any(saved.values()) if mark and saved else True
+        if first or now - self._mark_saved_at >= MARK_SAVE_INTERVAL_S:
+            self._mark_saved_at = now
+            return True
+        return False
 
     def _pending_card(self) -> str | None:
         """The card presented before the plug-in, while it is within the card window."""

@@ -29,8 +29,6 @@ from .model import (
 
 STORAGE_VERSION = 1
 STORAGE_KEY = f"{DOMAIN}.authorization"
-# Plug-cycle counters lost with the last few seconds before a crash are only a little lower.
-SAVE_DELAY_S = 10
 # How many unknown cards are kept for approval (the oldest is dropped first).
 MAX_UNKNOWN = 10
 
@@ -169,7 +167,3 @@ class AuthorizationStore:
     async def async_save(self, data: AuthorizationData) -> None:
         """Write everything now."""
         await self._store.async_save(data.to_dict())
-
-    def save_later(self, data: AuthorizationData) -> None:
-        """Write soon: for the plug-cycle counters, which change at every poll."""
-        self._store.async_delay_save(data.to_dict, SAVE_DELAY_S)
