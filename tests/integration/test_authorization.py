@@ -659,9 +659,13 @@ async def test_manage_people_and_cards_in_the_options(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"required_chargers": [], "default_mode": "required"}
     )
+    await hass.async_block_till_done()  # the charger reloads for its new mode
     await scenario.poll()
     assert scenario.wallbox.charger.offered_current() == 32
-    assert hass.states.get(STATUS).state == "free"
+    # Free again: no authorization entities, and the factory failsafe current is back.
+    assert hass.states.get(STATUS) is None
+    assert hass.states.get(AUTHORIZE) is None
+    assert scenario.wallbox.charger.safe_current == 6
     # Remove the person: cards and vehicles go too.
     result = await _options(hass, entry, "edit_person")
     result = await hass.config_entries.options.async_configure(

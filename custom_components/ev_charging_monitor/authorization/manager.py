@@ -47,6 +47,13 @@ class ResolveAction:
     ALL = (ALLOW_ONCE, ADD_TO_PERSON, IGNORE)
 
 
+async def async_get_manager(hass: HomeAssistant) -> AuthorizationManager:
+    """The installation's manager, loaded on first use (a config flow may come first)."""
+    if (manager := hass.data.get(AUTHORIZATION)) is None:
+        manager = hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    return manager
+
+
 def _error(key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
@@ -492,5 +499,22 @@ class AuthorizationManager:
     async def async_set_enabled(self, enabled: bool) -> None:
         """The Authorization entry was set up (or removed)."""
         if self.data.settings.enabled != enabled:
+            before = self.modes()
             self.data.settings.enabled = enabled
             await self.async_save()
+            self.async_modes_changed(before)
+
+    def modes(self) -> dict[str, AuthorizationMode]:
+        """Each loaded charger's mode now."""
+        return {charger_id: charger.mode for charger_id, charger in self.chargers.items()}
+
+    @callback
+    def async_modes_changed(self, before: dict[str, AuthorizationMode]) -> None:
+        """Reload the chargers whose mode changed.
+
+        Their entities follow the mode, and the first poll holds or releases them and
+        sets or gives back their failsafe current.
+        """
+        for charger_id, mode in self.modes().items():
+            if before.get(charger_id) is not mode:
+                self.hass.config_entries.async_schedule_reload(charger_id)

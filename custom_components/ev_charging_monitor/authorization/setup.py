@@ -12,7 +12,7 @@ from ..devices.base import Device
 from ..session.manager import ChargerSessions
 from .charger import ChargerAuthorization
 from .guard import GuardedDevice
-from .manager import AUTHORIZATION, AuthorizationManager
+from .manager import AUTHORIZATION, async_get_manager
 from .services import async_setup_services
 
 # The Authorization config entry: data {"role": "authorization"}, one per installation.
@@ -27,7 +27,7 @@ def is_authorization_entry(entry: ConfigEntry[Any]) -> bool:
 
 async def async_setup_authorization(hass: HomeAssistant) -> None:
     """Load people, credentials and lock states; register the actions."""
-    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    await async_get_manager(hass)
     async_setup_services(hass)
 
 
