@@ -421,7 +421,8 @@ class AuthorizationManager:
             "user_id": user_id,
             "user_name": None if user is None else user.name,
             "vehicle": None,
-            "person": None if person is None else person.name,
+            # Without a person of their own the administrator's user name stands for one.
+            "person": person.name if person else (user.name if user else None),
             "person_id": None if person is None else person.id,
             "credential_id": None,
             "status": AuthorizationResult.ACCEPTED.value,
