@@ -785,8 +785,11 @@ async def test_failsafe_is_zero_while_held_and_given_back(
 async def test_repair_where_the_failsafe_cannot_be_set(
     hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
 ) -> None:
-    """A Webasto Next documents no failsafe current register: required raises the repair."""
-    webasto = WebastoNext(clock, failsafe_current=6)
+    """A Webasto Next documents no failsafe current register: required raises the repair.
+
+    Its communication timeout, found at 0 (never fall back), is set to 20 s.
+    """
+    webasto = WebastoNext(clock, failsafe_current=6, communication_timeout=0)
     await webasto.start()
     try:
         auth_entry = await _set_up_authorization(hass)
@@ -796,6 +799,7 @@ async def test_repair_where_the_failsafe_cannot_be_set(
         assert issue is not None
         assert issue.translation_key == "authorization_failsafe_open"
         assert issue.translation_placeholders == {"name": entry.title, "current": "?"}
+        assert webasto.communication_timeout == 20
         # Free: nothing is held, so nothing to warn about.
         result = await _options(hass, auth_entry, "chargers")
         await hass.config_entries.options.async_configure(

@@ -226,31 +226,34 @@ class ChargerAuthorization:
         """
         state = self.state
         caps = self.device.capabilities
-        if reading is None or not caps.can_set_failsafe_current:
+        if reading is None:
             return False
+        required = self.mode is AuthorizationMode.REQUIRED
         current = failsafe.reported(reading, failsafe.FAILSAFE_CURRENT_KEYS)
         timeout = failsafe.reported(reading, failsafe.FAILSAFE_TIMEOUT_KEYS)
-        try:
-            if self.mode is AuthorizationMode.REQUIRED:
-                if current == 0 and (timeout or not caps.can_set_failsafe_timeout):
-                    return False
+        current_a = timeout_s = None
+        if caps.can_set_failsafe_current:
+            if required and current != 0:
+                current_a = 0.0
                 if current and state.failsafe_restore_a is None:
                     state.failsafe_restore_a = current
-                await self.device.set_failsafe(
-                    current_a=0,
-                    timeout_s=(
-                        failsafe.DEFAULT_FAILSAFE_TIMEOUT_S
-                        if caps.can_set_failsafe_timeout and not timeout
-                        else None
-                    ),
-                )
-                LOGGER.info("%s: failsafe current set to 0 A for authorization", self.name)
-            elif state.failsafe_restore_a is not None:
-                await self.device.set_failsafe(current_a=state.failsafe_restore_a)
-                state.failsafe_restore_a = None
-        except DeviceError as err:
-            LOGGER.warning("Could not set the failsafe current of %s: %s", self.name, err)
+            elif not required and state.failsafe_restore_a is not None:
+                current_a = state.failsafe_restore_a
+        if required and caps.can_set_failsafe_timeout and timeout == 0:
+            # Without a timeout the device never falls back to the failsafe current.
+            timeout_s = failsafe.DEFAULT_FAILSAFE_TIMEOUT_S
+        if current_a is None and timeout_s is None:
             return False
+        try:
+            await self.device.set_failsafe(current_a=current_a, timeout_s=timeout_s)
+        except DeviceError as err:
+            LOGGER.warning("Could not set the failsafe of %s: %s", self.name, err)
+            return False
+        LOGGER.info(
+            "%s: failsafe current %s A, timeout %s s", self.name, current_a, timeout_s or timeout
+        )
+        if not required:
+            state.failsafe_restore_a = None
         return True
 
     async def _hold(self, reading: Reading | None, *, force: bool) -> bool:
