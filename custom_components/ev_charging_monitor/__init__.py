@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
@@ -28,14 +29,20 @@ from .coordinator import (
     IdentityCoordinator,
     LiveCoordinator,
 )
-from .devices import DeviceError, DeviceKind, InvalidProfileError, UnsupportedDeviceError
+from .devices import (
+    DeviceError,
+    DeviceKind,
+    InvalidProfileError,
+    Reading,
+    UnsupportedDeviceError,
+)
 from .devices.base import Device
 from .devices.factory import create_device
 from .repairs import async_watch_problems
 from .services import async_setup_services
-from .session.gate import EnergyGate
 from .session.history import SessionHistory
 from .session.manager import ChargerSessions
+from .session.plausibility import ReadingPlausibility
 from .session.pricing import SessionPricing
 from .websocket_api import HISTORY, async_register
 
@@ -95,9 +102,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
     if device.capabilities.kind is DeviceKind.CHARGER:
         # Every command to a charger passes its authorization's guard.
         device, authorization = async_guard_charger(hass, entry, device)
-    live = LiveCoordinator(hass, entry, device)
+    resolution = device.capabilities.energy_resolution_wh
+    resolution_wh = None if resolution is None else Decimal(str(resolution))
+    live = LiveCoordinator(
+        hass,
+        entry,
+        device,
+        plausibility=ReadingPlausibility(
+            max_power_w=_max_power_w(device), resolution_wh=resolution_wh
+        ),
+    )
     identity = IdentityCoordinator(hass, entry, device)
-    live.energy_gate = EnergyGate(max_power_w=_max_power_w(device))
     sessions = None
     if device.capabilities.kind is DeviceKind.CHARGER:
         sessions = ChargerSessions(
@@ -112,14 +127,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
                 time_zone=str(hass.config.time_zone),
             ),
             identity_fn=lambda: identity.data,
+            resolution_wh=resolution_wh,
         )
         if (collector := sessions.pricing.collector) is not None:
             entry.async_on_unload(collector.async_start())
         await sessions.async_restore()
-        live.sessions = sessions
+        live.add_processor("sessions", sessions.async_process)
     if authorization is not None:
         async_attach_charger(hass, entry, authorization, sessions, live.async_update_listeners)
-        live.authorization = authorization
+        charger = authorization
+
+        async def authorize(reading: Reading, _now: datetime) -> None:
+            # After the sessions: a session that ends now is recorded with its attribution.
+            await charger.async_process(reading)
+
+        live.add_processor("authorization", authorize)
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),

@@ -226,6 +226,14 @@ class ModbusProfile:
         return next((spec for spec in self.values if spec.name == name), None)
 
 
+def _resolution_wh(spec: RegisterSpec | None) -> float | None:
+    """The step of an integer energy register in Wh (None for floats and SunSpec scales)."""
+    integers = (DataType.U16, DataType.I16, DataType.U32, DataType.I32, DataType.U64, DataType.I64)
+    if spec is None or spec.type not in integers or spec.scale_factor is not None:
+        return None
+    return spec.scale
+
+
 def _address(value: Any) -> int:
     """Accept 0-based ints, hex strings ("0x4000") and decimal strings."""
     if isinstance(value, bool):
@@ -539,6 +547,7 @@ def parse_profile(document: Any) -> ModbusProfile:
         has_export_energy="energy_export" in names,
         can_set_failsafe_current=failsafe.current is not None,
         can_set_failsafe_timeout=failsafe.timeout is not None,
+        energy_resolution_wh=_resolution_wh(next((v for v in values if v.name == "energy"), None)),
     )
     _check_blocks(sunspec, values, identity, probes)
     return ModbusProfile(
