@@ -17,11 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
 from ..devices import DeviceError, Reading
 from ..devices.base import Device
+from ..session.manager import PlugCycle
 from ..session.tracker import ActiveSession
 from . import failsafe
 from .model import AuthorizationMode, ChargerState, CredentialKind
@@ -64,6 +66,7 @@ class ChargerAuthorization:
         self.on_change: Callable[[], None] | None = None
         self._cannot_hold_logged = False
         self._mark_saved_at = -math.inf
+        self._plug_cycle: PlugCycle | None = None
 
     # -- state ----------------------------------------------------------------------------
 
@@ -150,6 +153,7 @@ class ChargerAuthorization:
         tracker starts a new session.
         """
         state = self.state
+        signal, self._plug_cycle = self._plug_cycle, None
         if reading.state is None:
             return False
         connected = reading.state.vehicle_connected
@@ -157,12 +161,17 @@ class ChargerAuthorization:
         new_cycle = False
         if not connected:
             new_cycle = bool(state.connected)
+        elif signal is not None and signal.session_id != state.session_id:
+            LOGGER.debug("%s: new plug cycle %s", self.name, signal.session_id)
+            new_cycle = state.session_id is not None or bool(state.authorized)
+            state.session_id = signal.session_id
         elif restarted(state.cycle, mark or {}):
             LOGGER.info("%s: a new plug-in since the last poll", self.name)
             new_cycle = True
         elif (session_id := self.session_id) is not None and state.session_id != session_id:
             new_cycle = state.session_id is not None  # another plug-in than the authorised one
             state.session_id = session_id
+        swapped = connected and bool(state.connected)
         changed = state.connected != connected or self._mark_due(state.cycle, mark)
         state.connected, state.cycle = connected, mark
         if new_cycle or (not connected and (state.authorized or state.attribution)):
@@ -170,9 +179,17 @@ class ChargerAuthorization:
             state.authorized = False
             state.attribution = None
             state.session_id = self.session_id if connected else None
-            state.limit_a = None  # a limit belongs to its plug cycle, never to the next person
+            if swapped or not connected:
+                # A limit belongs to its plug cycle (or, set with no car there, to the
+                # next plug-in), never to the next person's.
+                state.limit_a = None
             changed = True
         return changed
+
+    @callback
+    def async_plug_cycle(self, cycle: PlugCycle) -> None:
+        """The session tracker saw a new plug cycle (also one that began during an outage)."""
+        self._plug_cycle = cycle
 
     def _mark_due(self, saved: dict[str, float] | None, mark: dict[str, float] | None) -> bool:
         """Whether the counters should be written now: they change at every poll.

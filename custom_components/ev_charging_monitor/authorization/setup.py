@@ -57,6 +57,7 @@ def async_attach_charger(
     if sessions is not None:
         charger.session_fn = lambda: sessions.active
         sessions.authorization_fn = charger.attribution
+        entry.async_on_unload(sessions.async_listen_plug_cycle(charger.async_plug_cycle))
     charger.on_change = on_change
     manager.async_register(charger)
     entry.async_on_unload(lambda: manager.async_unregister(charger))
