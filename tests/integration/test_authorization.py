@@ -873,3 +873,25 @@ async def test_set_up_keeps_a_running_session_and_chooses_chargers(
         assert second.charger.offered_current() == 32
     finally:
         await second.stop()
+
+
+async def test_vestel_without_failsafe_timeout(
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
+) -> None:
+    """The Vestel's HR 2002 is read now: at 0 the watchdog repair fires (no authorization);
+    under authorization the timeout is set to 20 s and the repair goes away."""
+    wallbox = VestelEVC04(clock, failsafe_timeout=0)
+    await wallbox.start()
+    try:
+        entry = await add_device(wallbox)
+        key = (DOMAIN, f"watchdog_not_configured_{entry.entry_id}")
+        assert ir.async_get(hass).issues.get(key) is not None
+        assert hass.states.get(STATUS) is None  # no authorization: no authorization entities
+        await _set_up_authorization(hass)
+        await hass.async_block_till_done()  # the charger reloads, now under authorization
+        await poll(hass, clock, 6, freezer)
+        assert (wallbox.failsafe_timeout, wallbox.charger.safe_current) == (20, 0)
+        assert ir.async_get(hass).issues.get(key) is None
+        assert hass.states.get(STATUS).state == "locked"
+    finally:
+        await wallbox.stop()
