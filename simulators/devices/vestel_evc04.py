@@ -38,14 +38,20 @@ class VestelEVC04(ModbusSimulator):
         failsafe_timeout: int = FACTORY_FAILSAFE_TIMEOUT_S,
         failsafe_current: float = FACTORY_FAILSAFE_A,
         energy_wh: float = 1_234_500.0,
+        has_failsafe_current_register: bool = True,
     ) -> None:
-        """A wallbox with `energy_wh` on its meter and the failsafe timeout in seconds."""
+        """A wallbox with `energy_wh` on its meter and the failsafe timeout in seconds.
+
+        Without `has_failsafe_current_register` (firmware that lacks HR 2000) the failsafe
+        current stays at its factory value and HR 2000 answers "illegal data address".
+        """
         super().__init__(clock)
         self.serial = serial
         self.brand = "Vestel"
         self.model_name = "EVC04"
         self.firmware = "v3.187.0-240419"
         self.failsafe_timeout = failsafe_timeout
+        self.has_failsafe_current_register = has_failsafe_current_register
         self.charger = ChargerModel(
             self.clock,
             min_current=6,
@@ -81,7 +87,8 @@ class VestelEVC04(ModbusSimulator):
         image.put_u32(UNIT, INPUT, 1502, int(session_wh))
         image.put_u32(UNIT, INPUT, 1508, int(charger.charging_seconds()))
         image.put_utf16(UNIT, INPUT, 1516, charger.rfid or "", 15)
-        image.put_u16(UNIT, HOLDING, 2000, round(charger.safe_current))
+        if self.has_failsafe_current_register:
+            image.put_u16(UNIT, HOLDING, 2000, round(charger.safe_current))
         image.put_u16(UNIT, HOLDING, 2002, self.failsafe_timeout)
         image.put_u16(UNIT, HOLDING, 5004, round(charger.current_limit))
         image.put_u16(UNIT, HOLDING, 6000, 0 if charger.watchdog_expired() else 1)
@@ -98,7 +105,7 @@ class VestelEVC04(ModbusSimulator):
                 self.charger.set_current_limit(value)
             case 6000:
                 self.charger.alive()
-            case 2000:
+            case 2000 if self.has_failsafe_current_register:
                 if value != 0 and not 6 <= value <= 32:
                     return ExcCodes.ILLEGAL_VALUE
                 self.charger.update()

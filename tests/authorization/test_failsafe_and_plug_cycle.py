@@ -54,6 +54,8 @@ def test_failsafe_problem() -> None:
     assert problem(_caps(), True, None) == (ISSUE_CANNOT_HOLD, {})
     assert problem(_caps(), False, None) == (ISSUE_CANNOT_HOLD, {})
     assert problem(settable, True, _reading(failsafe_current=6)) is None  # we write 0
+    refused = problem(settable, True, _reading(failsafe_current=6), written=False)
+    assert refused == (ISSUE_FAILSAFE, {"current": "6"})  # older firmware: no HR 2000
     assert problem(fixed, False, _reading()) is None  # no heartbeat: the held setpoint stays
     assert problem(fixed, True, _reading(safe_current=0)) is None  # set to 0 by the installer
     assert problem(fixed, True, _reading(safe_current=6)) == (ISSUE_FAILSAFE, {"current": "6"})

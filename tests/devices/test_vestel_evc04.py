@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from custom_components.ev_charging_monitor.devices import ChargerState, Identity
+from custom_components.ev_charging_monitor.devices import (
+    ChargerState,
+    DeviceExceptionResponse,
+    Identity,
+)
 from custom_components.ev_charging_monitor.devices.modbus.device import ModbusDevice
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
@@ -139,3 +143,19 @@ async def test_failsafe_current_and_timeout_are_written(
     await device.keep_alive()
     clock.advance(3600)
     assert (await device.read()).current_l1 == 16
+
+
+async def test_firmware_without_failsafe_current_register(
+    clock: SimClock, start_simulator: StartSimulator, connect: Callable[..., ModbusDevice]
+) -> None:
+    """HR 2000 refused: the poll still succeeds, the value is None, the write raises."""
+    wallbox = VestelEVC04(clock, has_failsafe_current_register=False)
+    await start_simulator(wallbox)
+    device = connect("vestel_evc04", wallbox)
+    reading = await device.read()
+    assert reading.state is ChargerState.A
+    assert reading.extra["failsafe_current"] is None
+    assert reading.extra["failsafe_timeout"] == 20
+    with pytest.raises(DeviceExceptionResponse):
+        await device.set_failsafe(current_a=0)
+    assert wallbox.charger.safe_current == 6

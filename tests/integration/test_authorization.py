@@ -895,3 +895,26 @@ async def test_vestel_without_failsafe_timeout(
         assert hass.states.get(STATUS).state == "locked"
     finally:
         await wallbox.stop()
+
+
+async def test_vestel_firmware_without_failsafe_current_register(
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
+) -> None:
+    """A box that refuses HR 2000 still polls; under authorization the repair says what an
+    outage could let happen (its own failsafe current, unknown to us)."""
+    wallbox = VestelEVC04(clock, has_failsafe_current_register=False)
+    wallbox.charger.watchdog_timeout = None
+    await wallbox.start()
+    try:
+        await _set_up_authorization(hass)
+        entry = await add_device(wallbox)
+        await poll(hass, clock, 6, freezer)
+        assert hass.states.get("binary_sensor.vestel_evc04_vehicle_connected").state == "off"
+        issue = ir.async_get(hass).issues.get(
+            (DOMAIN, f"authorization_failsafe_open_{entry.entry_id}")
+        )
+        assert issue is not None
+        assert issue.translation_placeholders == {"name": entry.title, "current": "?"}
+        assert wallbox.charger.safe_current == 6  # untouched: the box does not let us
+    finally:
+        await wallbox.stop()

@@ -67,6 +67,8 @@ class ChargerAuthorization:
         self._cannot_hold_logged = False
         self._mark_saved_at = -math.inf
         self._plug_cycle: PlugCycle | None = None
+        self._failsafe_failed = False  # the device refused the failsafe write
+        self._failsafe_written = False
 
     # -- state ----------------------------------------------------------------------------
 
@@ -221,7 +223,10 @@ class ChargerAuthorization:
         found = None
         if self.mode is AuthorizationMode.REQUIRED:
             found = failsafe.problem(
-                self.device.capabilities, self.device.watchdog_interval is not None, self.reading
+                self.device.capabilities,
+                self.device.watchdog_interval is not None,
+                self.reading,
+                written=not self._failsafe_failed,
             )
         failsafe.async_update_issue(self.manager.hass, self.entry_id, self.name, found)
 
@@ -250,7 +255,9 @@ class ChargerAuthorization:
         timeout = failsafe.reported(reading, failsafe.FAILSAFE_TIMEOUT_KEYS)
         current_a = timeout_s = None
         if caps.can_set_failsafe_current:
-            if required and current != 0:
+            # A device that does not report its failsafe current is written once a run.
+            unknown_done = current is None and self._failsafe_written
+            if required and current != 0 and not unknown_done:
                 current_a = 0.0
                 if current and state.failsafe_restore_a is None:
                     state.failsafe_restore_a = current
@@ -265,7 +272,10 @@ class ChargerAuthorization:
             await self.device.set_failsafe(current_a=current_a, timeout_s=timeout_s)
         except DeviceError as err:
             LOGGER.warning("Could not set the failsafe of %s: %s", self.name, err)
+            self._failsafe_failed = True
             return False
+        self._failsafe_failed = False
+        self._failsafe_written = current_a == 0
         LOGGER.info(
             "%s: failsafe current %s A, timeout %s s", self.name, current_a, timeout_s or timeout
         )

@@ -39,15 +39,16 @@ def reported(reading: Reading | None, keys: tuple[str, ...]) -> float | None:
 
 
 def problem(
-    caps: Capabilities, watchdog: bool, reading: Reading | None
+    caps: Capabilities, watchdog: bool, reading: Reading | None, *, written: bool = True
 ) -> tuple[str, dict[str, str]] | None:
     """Why this charger, held, could charge while Home Assistant is down; None if it cannot.
 
-    A device without a heartbeat keeps the held setpoint (0 A or disabled) on its own.
+    A device without a heartbeat keeps the held setpoint (0 A or disabled) on its own; one
+    whose failsafe current we write is safe unless the write was refused (`written`).
     """
     if not (caps.can_enable or caps.can_set_current):
         return ISSUE_CANNOT_HOLD, {}
-    if not watchdog or caps.can_set_failsafe_current:
+    if not watchdog or (caps.can_set_failsafe_current and written):
         return None
     current = reported(reading, FAILSAFE_CURRENT_KEYS)
     if current == 0:

@@ -6,7 +6,7 @@ import logging
 import math
 from typing import Any
 
-from ..errors import DeviceError, UnsupportedDeviceError
+from ..errors import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
 from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
 from .client import ModbusTransport
 from .codecs import (
@@ -155,9 +155,15 @@ class ModbusDevice:
         await self._ensure_located()
         values: dict[str, Any] = {}
         for block in self._plan:
-            registers = await self.transport.read(
-                block.table, block.unit, block.address, block.count
-            )
+            try:
+                registers = await self.transport.read(
+                    block.table, block.unit, block.address, block.count
+                )
+            except DeviceExceptionResponse:
+                if not all(spec.optional for spec in block.specs):
+                    raise
+                values.update(dict.fromkeys((spec.name for spec in block.specs), None))
+                continue
             for spec in block.specs:
                 offset = spec.address - block.address
                 values[spec.name] = decode_value(spec, registers[offset : offset + spec.count])

@@ -56,6 +56,9 @@ class RegisterSpec:
     sentinels: frozenset[int] = frozenset()
     enum: Mapping[int | str, str] | None = None
     block: str | None = None  # SunSpec: `address` is an offset from this block's model start
+    # A register some firmware lacks (e.g. the Vestel's failsafe current): a read it refuses
+    # gives None instead of failing the poll, where its block holds optional values only.
+    optional: bool = False
 
     @property
     def end(self) -> int:
@@ -267,6 +270,7 @@ _SPEC_KEYS: dict[Any, Any] = {
     vol.Optional("sentinels"): [vol.All(int, vol.Range(min=0))],
     vol.Optional("enum"): {vol.Any(int, str): str},
     vol.Optional("block"): str,
+    vol.Optional("optional"): bool,
 }
 _SPEC = vol.Schema(_SPEC_KEYS)
 _PROBE = vol.Schema(
@@ -403,6 +407,7 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
         sentinels=frozenset(raw.get("sentinels", ())),
         enum=raw.get("enum"),
         block=raw.get("block"),
+        optional=raw.get("optional", False),
     )
 
 
