@@ -165,7 +165,7 @@ class ChargerAuthorization:
             new_cycle = bool(state.connected)
         elif signal is not None and signal.session_id != state.session_id:
             LOGGER.debug("%s: new plug cycle %s", self.name, signal.session_id)
-            new_cycle = state.session_id is not None or bool(state.authorized)
+            new_cycle = True
             state.session_id = signal.session_id
         elif restarted(state.cycle, mark or {}):
             LOGGER.info("%s: a new plug-in since the last poll", self.name)
