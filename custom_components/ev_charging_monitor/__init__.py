@@ -109,7 +109,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         entry,
         device,
         plausibility=ReadingPlausibility(
-            max_power_w=_max_power_w(device), resolution_wh=resolution_wh
+            max_power_w=_max_power_w(device),
+            resolution_wh=resolution_wh,
+            max_current_a=device.capabilities.max_current_a,
         ),
     )
     identity = IdentityCoordinator(hass, entry, device)

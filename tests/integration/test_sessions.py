@@ -364,6 +364,45 @@ async def test_car_swapped_while_home_assistant_is_down(
     assert second["started_at"] >= first["ended_at"]
 
 
+async def test_car_swapped_while_the_charger_is_offline(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+) -> None:
+    """The charger stops answering while car A leaves and car B arrives: two records."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await _charger(hass, add_device, wallbox)
+    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer)
+    start_a = vestel_register(wallbox)
+    for _ in range(5):
+        await _refresh(hass, entry, clock, freezer, 60)
+    last_seen_a = vestel_register(wallbox)
+    wallbox.faults.exception = 4  # server device failure on every request
+    await _refresh(hass, entry, clock, freezer, 60)
+    assert hass.states.get("sensor.vestel_evc04_power").state == "unavailable"
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer, 60)
+    car_b = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer, 300)
+    wallbox.faults.exception = None
+    await _refresh(hass, entry, clock, freezer, 60)
+    for _ in range(5):
+        await _refresh(hass, entry, clock, freezer, 60)
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer)
+
+    assert len(ended) == 2
+    first, second = ended
+    assert Decimal(first["energy_wh"]) == last_seen_a - start_a == Decimal(900)
+    assert "plug_cycle_unseen" in first["flags"]
+    # B: 11 minutes at 11 040 W = 2 024 Wh, exact to the register's 0.1 kWh step.
+    assert car_b.delivered == pytest.approx(2_024)
+    assert abs(Decimal(second["energy_wh"]) - Decimal(2_024)) < 100
+
+
 async def test_register_jump_is_never_billed(
     hass: HomeAssistant,
     wallbox: VestelEVC04,
@@ -604,3 +643,48 @@ async def test_nan_and_negative_from_an_energy_sensor(
     (record,) = ended
     assert Decimal(record["energy_wh"]) == Decimal(552)
     assert "meter_reset" not in record["flags"]
+
+
+async def test_a_failing_step_neither_loses_the_session_nor_the_device(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A processor that raises and a price that cannot be had, injected on purpose.
+
+    On main any exception in the poll made the charger unavailable, and a session whose
+    price failed at unplug was closed but never recorded.
+    """
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await _charger(hass, add_device, wallbox)
+    sessions = entry.runtime_data.sessions
+    assert sessions is not None
+
+    async def broken(_reading: Any, _now: datetime) -> None:
+        raise RuntimeError("injected fault")
+
+    def no_price(_session: Any) -> Any:
+        raise ValueError("price points overlap")
+
+    entry.async_on_unload(entry.runtime_data.live.add_processor("broken", broken))
+    sessions.pricing.cost = no_price  # type: ignore[method-assign]
+    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    await _refresh(hass, entry, clock, freezer)
+    start = vestel_register(wallbox)
+    for _ in range(10):
+        await _refresh(hass, entry, clock, freezer, 60)
+        assert hass.states.get("sensor.vestel_evc04_power").state == "11040"
+    end = vestel_register(wallbox)
+    wallbox.charger.unplug()
+    await _refresh(hass, entry, clock, freezer)
+
+    (record,) = ended
+    assert Decimal(record["energy_wh"]) == end - start == Decimal(1_800)
+    assert record["cost"] is None
+    assert "price_missing" in record["flags"]
+    assert entry.runtime_data.live.last_update_success
+    assert entry.runtime_data.live.processor_failures["broken"] == 12
+    assert "the broken step failed" in caplog.text

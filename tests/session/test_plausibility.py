@@ -53,7 +53,9 @@ def test_power() -> None:
 
 def test_reading_of_a_charger_answering_ffff() -> None:
     """Issue 12: the power sensor showed 4.29 GW; now power and energy are unknown."""
-    plausibility = ReadingPlausibility(max_power_w=22_080, resolution_wh=Decimal(100))
+    plausibility = ReadingPlausibility(
+        max_power_w=22_080, resolution_wh=Decimal(100), max_current_a=32
+    )
     raw = Reading(
         state=ChargerState.B,
         power=4_294_967_295.0,
@@ -65,7 +67,11 @@ def test_reading_of_a_charger_answering_ffff() -> None:
     assert clean.power is None
     assert clean.energy is None
     assert clean.session_energy is None
+    assert clean.current_l1 is None  # 65.535 A: 0xFFFF mA, beyond 1.5 x 32 A
     assert clean.state is ChargerState.B
+    normal = plausibility.clean(Reading(current_l1=16.0, voltage_l1=231.0, power=11_040.0))
+    assert (normal.current_l1, normal.voltage_l1, normal.power) == (16.0, 231.0, 11_040.0)
+    assert plausibility.clean(Reading(voltage_l1=6_553.5)).voltage_l1 is None
 
 
 def test_track_reset_from_first_low_reading() -> None:

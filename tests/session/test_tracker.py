@@ -259,6 +259,92 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     assert done.ended_at >= done.session.started_at
 
 
+def test_car_swapped_while_the_charger_was_offline() -> None:
+    """No readings for 20 minutes (charger offline), then the per-session counter is
+    lower than before: a plug cycle went unseen, so two sessions, not one.
+
+    A: 10 000 -> 10 184 (seen). B: 92 Wh on its counter when the charger answers again
+    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828).
+    """
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
+    tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=60,
+        state=C,
+        energy_wh=10_184,
+        power_w=11_040,
+        device_session_wh=184,
+    )
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=1_260),
+        mono=1_260,
+        state=C,
+        energy_wh=10_644,
+        power_w=11_040,
+        device_session_wh=92,
+    )
+    assert ended is not None
+    assert started is not None
+    assert ended.session.energy_wh == Decimal(184)
+    assert ended.ended_at == T0 + timedelta(seconds=60)
+    assert "plug_cycle_unseen" in ended.session.flags
+    assert "recovered_after_restart" not in ended.session.flags
+    assert started.meter_start_wh == Decimal(10_644 - 92)
+    _, done = tracker.update(
+        now=T0 + timedelta(seconds=1_320), mono=1_320, state=A, energy_wh=10_828, power_w=0
+    )
+    assert done is not None
+    assert done.session.energy_wh == Decimal(92 + 184)
+
+
+def test_meter_reset_while_offline_is_no_plug_cycle() -> None:
+    """The total register restarted too: a lower session counter proves no plug-in."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
+    for minutes, total, counter in [(2, 40, 40), (3, 224, 224), (4, 408, 408)]:
+        started, ended = tracker.update(
+            now=T0 + timedelta(minutes=minutes),
+            mono=60 * minutes,
+            state=C,
+            energy_wh=total,
+            power_w=11_040,
+            device_session_wh=counter,
+        )
+        assert (started, ended) == (None, None)
+    assert tracker.active is not None
+    # Counting on from the first low reading: 40 -> 408.
+    assert tracker.active.energy_wh == Decimal(368)
+
+
+def test_charging_time_across_a_restart_from_the_chargers_counter() -> None:
+    """Home Assistant is down 10 minutes, 7 of them charging by the charger's counter."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds in (0, 60):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=10_000 + 184 * seconds // 60,
+            power_w=11_040,
+            device_session_wh=184 * seconds // 60,
+            device_charging_s=seconds,
+        )
+    tracker = _restored(tracker)
+    tracker.update(
+        now=T0 + timedelta(seconds=660),
+        mono=2,
+        state=C,
+        energy_wh=10_184 + 7 * 184,
+        power_w=11_040,
+        device_session_wh=184 + 7 * 184,
+        device_charging_s=60 + 420,
+    )
+    assert tracker.active is not None
+    assert tracker.active.charging_seconds == 60 + 420
+    assert tracker.active.duration_s == 660
+
+
 def test_other_card_after_restart_is_another_plug_cycle() -> None:
     """A different card on the reader after a restart: the old session ends there."""
     tracker = SessionTracker(max_power_w=22_080)

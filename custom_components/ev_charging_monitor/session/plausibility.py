@@ -39,6 +39,9 @@ SCALES: tuple[Decimal, ...] = tuple(Decimal(10) ** exponent for exponent in rang
 MAX_REGISTER_WH = Decimal(10) ** 11
 # Power may exceed the nominal maximum a little (voltage above 230 V, measurement).
 POWER_FACTOR = 1.5
+# Household phase voltages; a sentinel (6 553.5 V, 65 535 V) is far above.
+MAX_VOLTAGE_V = 1_000.0
+NOMINAL_VOLTAGE_V = 230.0
 # Growth beyond maximum power x elapsed x this factor is a jump.
 JUMP_FACTOR = Decimal("1.5")
 # A float register may wobble by this much without going backwards.
@@ -93,6 +96,13 @@ def power_w(value: float | None, *, max_power_w: float) -> float | None:
     if abs(value) > max_power_w * POWER_FACTOR:
         return None
     if number != 0 and is_sentinel(number):
+        return None
+    return value
+
+
+def bounded(value: float | None, *, limit: float) -> float | None:
+    """A current or voltage: None when it is no number or its size is beyond `limit`."""
+    if value is None or not math.isfinite(value) or abs(value) > limit:
         return None
     return value
 
@@ -223,10 +233,17 @@ class BackwardsWatch:
 class ReadingPlausibility:
     """Cleans every poll of one device before anything else sees it."""
 
-    def __init__(self, *, max_power_w: float, resolution_wh: Decimal | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_power_w: float,
+        resolution_wh: Decimal | None = None,
+        max_current_a: float | None = None,
+    ) -> None:
         """Bounds from the device's capabilities."""
         self.max_power_w = max_power_w
         self.resolution_wh = resolution_wh
+        self.max_current_a = max_current_a
         self.energy_gate = RegisterGate(max_power_w=max_power_w, resolution_wh=resolution_wh)
         self.export_gate = RegisterGate(max_power_w=max_power_w, resolution_wh=resolution_wh)
 
@@ -240,8 +257,22 @@ class ReadingPlausibility:
         def energy(value: float | None, resolution: Decimal | None) -> float | None:
             return None if energy_register(value, resolution_wh=resolution) is None else value
 
+        # A charger's phase current stays near its maximum; without one (a meter), no phase
+        # carries more than maximum power would on its own.
+        amps = (
+            self.max_current_a * POWER_FACTOR
+            if self.max_current_a is not None
+            else limit * POWER_FACTOR / NOMINAL_VOLTAGE_V
+        )
+
         return replace(
             reading,
+            current_l1=bounded(reading.current_l1, limit=amps),
+            current_l2=bounded(reading.current_l2, limit=amps),
+            current_l3=bounded(reading.current_l3, limit=amps),
+            voltage_l1=bounded(reading.voltage_l1, limit=MAX_VOLTAGE_V),
+            voltage_l2=bounded(reading.voltage_l2, limit=MAX_VOLTAGE_V),
+            voltage_l3=bounded(reading.voltage_l3, limit=MAX_VOLTAGE_V),
             power=power(reading.power),
             power_l1=power(reading.power_l1),
             power_l2=power(reading.power_l2),

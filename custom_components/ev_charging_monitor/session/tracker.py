@@ -16,6 +16,7 @@ is flagged `clock_corrected`, so `ended_at >= started_at` and the samples stay i
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ CLOCK_TOLERANCE_S = 5.0
 # A reading taken while no energy flowed is the start of the next session only if it is
 # this recent: otherwise another car may have charged in between unseen.
 IDLE_MAX_AGE_S = 300.0
+# Without a reading for this long (the charger offline), a car swap may have gone unseen:
+# the plug-cycle evidence is checked as after a restart.
+UNSEEN_GAP_S = 60.0
 
 FLAG_RECOVERED = "recovered_after_restart"
 FLAG_CLOCK = "clock_corrected"
@@ -42,6 +46,7 @@ FLAG_DROPPED = "meter_register_dropped"
 FLAG_RESET = "meter_reset"
 FLAG_JUMP = "meter_register_jump"
 FLAG_INVALID = "meter_value_invalid"  # NaN, negative, a sentinel: taken as no reading
+FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened between two polls
 
 # Given the time of the previous sample, the next price-interval boundary after it (or
 # None): the tracker then stores a sample at the first reading at or after it.
@@ -82,6 +87,9 @@ class ActiveSession:
     # The charger's per-session energy counter and its own total register, read together
     # at the last poll: after a restart they tell whether the car is still the same one.
     device_session: tuple[Decimal, Decimal] | None = None
+    # The charger's own charging-time counter at the last poll, in seconds: it spans the
+    # time Home Assistant did not see (a restart, the charger offline).
+    device_charging_s: float | None = None
     # Wh per count of the billing register (None: unknown or fine-grained).
     resolution_wh: Decimal | None = None
     # Monotonic seconds of the last reading; None after a restore (monotonic clocks
@@ -149,6 +157,7 @@ class ActiveSession:
                 None if self.device_session is None else [str(v) for v in self.device_session]
             ),
             "resolution_wh": None if self.resolution_wh is None else str(self.resolution_wh),
+            "device_charging_s": self.device_charging_s,
         }
 
     @classmethod
@@ -183,6 +192,7 @@ class ActiveSession:
                 else (Decimal(device_session[0]), Decimal(device_session[1]))
             ),
             resolution_wh=None if resolution is None else Decimal(resolution),
+            device_charging_s=data.get("device_charging_s"),
         )
 
 
@@ -229,6 +239,7 @@ class SessionTracker:
         self.active: ActiveSession | None = None
         self._restored = False
         self._idle: _Idle | None = None
+        self._counter: float | None = None  # the charger's charging-time counter now
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -250,17 +261,26 @@ class SessionTracker:
         rfid: str | None = None,
         device_session_wh: float | Decimal | None = None,
         device_energy_wh: float | Decimal | None = None,
+        device_charging_s: float | None = None,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Take one poll; return (a session that just started, a session that just ended).
 
         `now` is the wall clock, `mono` a monotonic clock in seconds. `energy_wh` is the
         billing register; `device_session_wh` and `device_energy_wh` are the charger's own
         per-session counter and total register (for telling plug cycles apart after a
-        restart). Both results are set when a restart hid an unplug and a new plug-in.
+        restart); `device_charging_s` its charging-time counter of the present plug-in.
+        Both results are set when a restart hid an unplug and a new plug-in.
         """
         if now.tzinfo is None:
             raise ValueError("times must be timezone-aware")
         register = energy_register(energy_wh, resolution_wh=self.resolution_wh)
+        self._counter = (
+            device_charging_s
+            if device_charging_s is not None
+            and math.isfinite(device_charging_s)
+            and device_charging_s >= 0
+            else None
+        )
         device_session = energy_register(device_session_wh)
         device_energy = register if device_energy_wh is None else energy_register(device_energy_wh)
         started: ActiveSession | None = None
@@ -268,38 +288,33 @@ class SessionTracker:
         session = self.active
         if session is not None and register is None and energy_wh is not None:
             session.flag(FLAG_INVALID)
-        if session is not None and self._restored:
-            self._restored = False
-            if state is not None and not state.vehicle_connected:
-                # The car left while Home Assistant was down: close at the last reading
-                # seen, with the register as it is now (no energy flows without a car).
-                last_seen = session.last_reading_at
-                self._take(session, now, mono, register, power_w, state)
-                session.flag(FLAG_RECOVERED)
-                ended = self.close(last_seen, "recovered")
-                self._note_idle(now, mono, register, state)
-                return None, ended
-            if state is not None and self._new_plug_cycle(
-                session, rfid, device_session, device_energy
-            ):
-                # Another plug-in while Home Assistant was down: the old session ends at
-                # its last plausible register, the new one counts from its own plug-in.
-                session.flag(FLAG_RECOVERED)
-                ended = self.close(session.last_reading_at, "recovered")
-                start = register
-                if register is not None and device_session is not None:
-                    start = max(register - device_session, session.meter_end_wh)
-                    start = min(start, register)
-                if start is None or register is None:
-                    return None, ended
-                started = self._start(session.last_reading_at, mono, start)
-                started.flag(FLAG_RECOVERED)
-                # Only the wall clock spans the downtime (see _advance_clock).
-                started.mono_at = started.track = None
-                session = started
-                self._take(session, now, mono, register, power_w, state)
-                self._after(session, rfid, device_session, device_energy)
-                return started, ended
+        restored, self._restored = self._restored, False
+        unseen = restored or (
+            session is not None
+            and session.mono_at is not None
+            and mono - session.mono_at > UNSEEN_GAP_S
+        )
+        if session is not None and restored and state is not None and not state.vehicle_connected:
+            # The car left while Home Assistant was down: close at the last reading seen,
+            # with the register as it is now (no energy flows without a car).
+            last_seen = session.last_reading_at
+            self._take(session, now, mono, register, power_w, state)
+            session.flag(FLAG_RECOVERED)
+            ended = self.close(last_seen, "recovered")
+            self._note_idle(now, mono, register, state)
+            return None, ended
+        if (
+            session is not None
+            and unseen
+            and state is not None
+            and state.vehicle_connected
+            and self._new_plug_cycle(
+                session, rfid, device_session, device_energy, self._unseen_s(session, now, mono)
+            )
+        ):
+            return self._swap(
+                session, now, mono, register, power_w, state, rfid, device_session, device_energy
+            )
         if session is not None and state is ChargerState.A:
             self._take(session, now, mono, register, power_w, state)
             ended = self.close(now, "unplugged")
@@ -319,25 +334,84 @@ class SessionTracker:
 
     # -- plug cycles ------------------------------------------------------------------------
 
+    def _swap(
+        self,
+        session: ActiveSession,
+        now: datetime,
+        mono: float,
+        register: Decimal | None,
+        power_w: float | None,
+        state: ChargerState,
+        rfid: str | None,
+        device_session: Decimal | None,
+        device_energy: Decimal | None,
+    ) -> tuple[ActiveSession | None, CompletedSession | None]:
+        """Another plug-in happened unseen (Home Assistant down, or the charger offline).
+
+        The old session ends at its last plausible register and when it was last seen;
+        the new one counts from its own plug-in where the charger's per-session counter
+        tells it, else from now.
+        """
+        restored = session.mono_at is None
+        if restored:
+            session.flag(FLAG_RECOVERED)
+        session.flag(FLAG_UNSEEN)
+        ended = self.close(session.last_reading_at, "recovered")
+        if register is None:
+            return None, ended
+        start = register
+        if device_session is not None:
+            start = min(max(register - device_session, session.meter_end_wh), register)
+        unseen_s = self._unseen_s(session, now, mono)
+        started = self._start(session.last_reading_at, mono, start)
+        started.flag(FLAG_UNSEEN)
+        if self._counter is not None and self._counter <= unseen_s + CLOCK_TOLERANCE_S:
+            # The counter restarted at the unseen plug-in: it is this session's own.
+            started.charging_seconds = self._counter
+        if restored:
+            started.flag(FLAG_RECOVERED)
+        # Only the wall clock spans the time unseen (see _advance_clock).
+        started.mono_at = started.track = None
+        self._take(started, now, mono, register, power_w, state)
+        self._after(started, rfid, device_session, device_energy)
+        return started, ended
+
+    @staticmethod
+    def _unseen_s(session: ActiveSession, now: datetime, mono: float) -> float:
+        if session.mono_at is None:  # restored: only the wall clock spans the downtime
+            return max((now - session.last_reading_at).total_seconds(), 0.0)
+        return max(mono - session.mono_at, 0.0)
+
     def _new_plug_cycle(
         self,
         session: ActiveSession,
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        seconds: float,
     ) -> bool:
-        """Whether the connected car is from a plug-in after the checkpointed one."""
+        """Whether the connected car is from a plug-in after the last one seen.
+
+        `seconds` is how long the session went unseen.
+        """
         if rfid and session.rfid and card_digest(rfid) != session.rfid:
             return True
         if device_session is None or session.device_session is None or device_energy is None:
             return False
         last_session, last_energy = session.device_session
         tolerance = slack_wh(self.device_resolution_wh) + slack_wh(None)
+        grown = device_energy - last_energy
+        if (
+            not -tolerance
+            <= grown
+            <= max_growth_wh(self.max_power_w, seconds, self.device_resolution_wh)
+        ):
+            # The total register itself was reset or jumped: the counters prove nothing.
+            return False
         if device_session + tolerance < last_session:
             return True  # the per-session counter restarted: a plug-in
         # In one plug cycle both counters grow alike; a total that grew more than the
         # session counter means the counter restarted (and counted again) in between.
-        grown = device_energy - last_energy
         return grown - (device_session - last_session) > tolerance + grown / 50
 
     def _after(
@@ -447,9 +521,15 @@ class SessionTracker:
         power_w: float | None,
         state: ChargerState | None,
     ) -> None:
+        span = self._unseen_s(session, now, mono)
         elapsed = self._advance_clock(session, now, mono)
-        if state is not None and state.charging:
+        counter, last = self._counter, session.device_charging_s
+        if counter is not None and last is not None and 0 <= counter - last <= span + 1:
+            # The charger's own counter knows also what Home Assistant did not see.
+            session.charging_seconds += counter - last
+        elif state is not None and state.charging:
             session.charging_seconds += elapsed
+        session.device_charging_s = counter
         if power_w is not None and power_w > 0:
             session.max_power_w = max(session.max_power_w, power_w)
         if register is None:
