@@ -317,6 +317,34 @@ def test_meter_reset_while_offline_is_no_plug_cycle() -> None:
     assert tracker.active.energy_wh == Decimal(368)
 
 
+def test_charging_time_across_a_restart_from_the_chargers_counter() -> None:
+    """Home Assistant is down 10 minutes, 7 of them charging by the charger's counter."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds in (0, 60):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=10_000 + 184 * seconds // 60,
+            power_w=11_040,
+            device_session_wh=184 * seconds // 60,
+            device_charging_s=seconds,
+        )
+    tracker = _restored(tracker)
+    tracker.update(
+        now=T0 + timedelta(seconds=660),
+        mono=2,
+        state=C,
+        energy_wh=10_184 + 7 * 184,
+        power_w=11_040,
+        device_session_wh=184 + 7 * 184,
+        device_charging_s=60 + 420,
+    )
+    assert tracker.active is not None
+    assert tracker.active.charging_seconds == 60 + 420
+    assert tracker.active.duration_s == 660
+
+
 def test_other_card_after_restart_is_another_plug_cycle() -> None:
     """A different card on the reader after a restart: the old session ends there."""
     tracker = SessionTracker(max_power_w=22_080)

@@ -43,6 +43,13 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _seconds(value: object) -> float | None:
+    """A counter from a reading's extras, if it is a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlugCycle:
     """A new plug cycle began: a car was plugged in (seen, or found after a restart).
@@ -158,6 +165,7 @@ class ChargerSessions:
             rfid=reading.rfid,
             device_session_wh=reading.session_energy,
             device_energy_wh=reading.energy,
+            device_charging_s=_seconds(reading.extra.get("charging_time")),
         )
         if source.external:
             reference = _decimal(reading.energy)

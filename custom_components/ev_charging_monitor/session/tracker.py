@@ -16,6 +16,7 @@ is flagged `clock_corrected`, so `ended_at >= started_at` and the samples stay i
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class ActiveSession:
     # The charger's per-session energy counter and its own total register, read together
     # at the last poll: after a restart they tell whether the car is still the same one.
     device_session: tuple[Decimal, Decimal] | None = None
+    # The charger's own charging-time counter at the last poll, in seconds: it spans the
+    # time Home Assistant did not see (a restart, the charger offline).
+    device_charging_s: float | None = None
     # Wh per count of the billing register (None: unknown or fine-grained).
     resolution_wh: Decimal | None = None
     # Monotonic seconds of the last reading; None after a restore (monotonic clocks
@@ -156,6 +160,7 @@ class ActiveSession:
                 None if self.device_session is None else [str(v) for v in self.device_session]
             ),
             "resolution_wh": None if self.resolution_wh is None else str(self.resolution_wh),
+            "device_charging_s": self.device_charging_s,
         }
 
     @classmethod
@@ -190,6 +195,7 @@ class ActiveSession:
                 else (Decimal(device_session[0]), Decimal(device_session[1]))
             ),
             resolution_wh=None if resolution is None else Decimal(resolution),
+            device_charging_s=data.get("device_charging_s"),
         )
 
 
@@ -236,6 +242,7 @@ class SessionTracker:
         self.active: ActiveSession | None = None
         self._restored = False
         self._idle: _Idle | None = None
+        self._counter: float | None = None  # the charger's charging-time counter now
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -257,17 +264,26 @@ class SessionTracker:
         rfid: str | None = None,
         device_session_wh: float | Decimal | None = None,
         device_energy_wh: float | Decimal | None = None,
+        device_charging_s: float | None = None,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Take one poll; return (a session that just started, a session that just ended).
 
         `now` is the wall clock, `mono` a monotonic clock in seconds. `energy_wh` is the
         billing register; `device_session_wh` and `device_energy_wh` are the charger's own
         per-session counter and total register (for telling plug cycles apart after a
-        restart). Both results are set when a restart hid an unplug and a new plug-in.
+        restart); `device_charging_s` its charging-time counter of the present plug-in.
+        Both results are set when a restart hid an unplug and a new plug-in.
         """
         if now.tzinfo is None:
             raise ValueError("times must be timezone-aware")
         register = energy_register(energy_wh, resolution_wh=self.resolution_wh)
+        self._counter = (
+            device_charging_s
+            if device_charging_s is not None
+            and math.isfinite(device_charging_s)
+            and device_charging_s >= 0
+            else None
+        )
         device_session = energy_register(device_session_wh)
         device_energy = register if device_energy_wh is None else energy_register(device_energy_wh)
         started: ActiveSession | None = None
@@ -349,8 +365,12 @@ class SessionTracker:
         start = register
         if device_session is not None:
             start = min(max(register - device_session, session.meter_end_wh), register)
+        unseen_s = self._unseen_s(session, now, mono)
         started = self._start(session.last_reading_at, mono, start)
         started.flag(FLAG_UNSEEN)
+        if self._counter is not None and self._counter <= unseen_s + CLOCK_TOLERANCE_S:
+            # The counter restarted at the unseen plug-in: it is this session's own.
+            started.charging_seconds = self._counter
         if restored:
             started.flag(FLAG_RECOVERED)
         # Only the wall clock spans the time unseen (see _advance_clock).
@@ -504,9 +524,15 @@ class SessionTracker:
         power_w: float | None,
         state: ChargerState | None,
     ) -> None:
+        span = self._unseen_s(session, now, mono)
         elapsed = self._advance_clock(session, now, mono)
-        if state is not None and state.charging:
+        counter, last = self._counter, session.device_charging_s
+        if counter is not None and last is not None and 0 <= counter - last <= span + 1:
+            # The charger's own counter knows also what Home Assistant did not see.
+            session.charging_seconds += counter - last
+        elif state is not None and state.charging:
             session.charging_seconds += elapsed
+        session.device_charging_s = counter
         if power_w is not None and power_w > 0:
             session.max_power_w = max(session.max_power_w, power_w)
         if register is None:
