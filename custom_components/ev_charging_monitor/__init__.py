@@ -38,7 +38,9 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
+from .ledger_link import async_setup_ledger_entry, is_ledger_entry
 from .pricing.price_entity import SessionPricing
+from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
 from .services import async_setup_services
 from .session.history import SessionHistory
@@ -82,13 +84,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
     """Connect to the device, read its identity once, then start polling."""
     if is_authorization_entry(entry):
         return await async_setup_authorization_entry(hass, entry)
+    if is_ledger_entry(entry):
+        return await async_setup_ledger_entry(hass, entry)
     try:
+        # A user profile is parsed once per setup, off the event loop.
+        profile = None
+        if (profile_yaml := entry.data.get(CONF_PROFILE_YAML)) is not None:
+            profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
+        await async_load_shipped_profiles(hass)
         device = create_device(
             entry.data[CONF_DRIVER],
             entry.data[CONF_HOST],
             port=entry.data.get(CONF_PORT),
             unit=entry.data.get(CONF_UNIT),
-            profile_yaml=entry.data.get(CONF_PROFILE_YAML),
+            profile=profile,
             session=async_get_clientsession(hass),
         )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
@@ -186,7 +195,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
-    if is_authorization_entry(entry):
+    if is_authorization_entry(entry) or is_ledger_entry(entry):
         return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:

@@ -10,9 +10,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
+from .authorization.guard import acting_as
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .helpers import async_run_command
+from .ledger_link import is_ledger_entry
 
 ATTR_CURRENT = "current"
 SERVICE_SET_CURRENT_LIMIT = "set_current_limit"
@@ -30,9 +32,10 @@ def _entry_for(hass: HomeAssistant, device_id: str) -> EVChargingConfigEntry:
     device = dr.async_get(hass).async_get(device_id)
     ours = [
         candidate
-        for entry_id in (device.config_entries if device else ())
+        for entry_id in ((device.config_entry_id,) if device else ())
         if (candidate := hass.config_entries.async_get_entry(entry_id)) is not None
         and candidate.domain == DOMAIN
+        and not is_ledger_entry(candidate)
     ]
     if not ours:
         raise ServiceValidationError(
@@ -68,7 +71,8 @@ async def _set_current_limit(call: ServiceCall) -> None:
                     "max": f"{high:g}",
                 },
             )
-    await async_run_command(entry, device.set_current_limit(amps))
+    with acting_as(call.context.user_id):  # a held charger refuses some users
+        await async_run_command(entry, device.set_current_limit(amps))
 
 
 async def _start_charging(call: ServiceCall) -> None:

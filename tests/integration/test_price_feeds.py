@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -394,6 +395,44 @@ async def test_a_poll_is_requested_at_every_price_boundary(
     await hass.async_block_till_done()
     assert polls == [START, START + QUARTER, START + 2 * QUARTER, START + 3 * QUARTER]
     stop()
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(seconds=1)])
+async def test_each_price_line_is_measured_at_its_boundaries(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+    late: timedelta,
+) -> None:
+    """Polls every 60 s off the quarter-hour grid, plus the boundary poll (on time or 1 s
+    late): every line's energy is a register difference, none is interpolated."""
+    prices = ["0.3012", "0.2875", "0.3333", "0.1250"]
+    hass.states.async_set(PRICE_SENSOR, prices[0], nordpool(_quarters(START, prices)))
+    charge = Charge(hass, wallbox, clock, freezer)
+    await charge.setup(add_device)
+    await charge.plug()
+    end = START + HOUR + timedelta(seconds=30)
+    await charge.until(end, late)
+    record = await charge.unplug()
+
+    r = charge.registers
+    marks = [
+        min(r),
+        *(START + i * QUARTER + late for i in range(1, 5)),
+        max(r),
+    ]  # the last: the unplug poll
+    energies = [r[b] - r[a] for a, b in pairwise(marks)]
+    lines = record["cost"]["intervals"]
+    assert [Decimal(line["energy_wh"]) for line in lines] == energies
+    assert [line["start"] for line in lines[1:4]] == [
+        f"2026-11-18T12:{m}:00Z" for m in ("15", "30", "45")
+    ]
+    assert not any(line["interpolated"] for line in lines)
+    priced = sum((e / 1000 * Decimal(p) for e, p in zip(energies[:4], prices, strict=True)))
+    assert Decimal(record["cost"]["total"]) == _cents(priced)
+    assert "price_missing" in record["flags"]  # 13:00-13:00:30 has no published price
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,7 @@ class ChargerSessions:
             max_power_w=max_power_w,
             resolution_wh=resolution_wh,
             device_resolution_wh=resolution_wh,
+            boundary_fn=pricing.next_boundary,
         )
         self.device_resolution_wh = resolution_wh
         # The clock durations are measured with; a test may drive it.
