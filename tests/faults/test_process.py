@@ -264,6 +264,12 @@ BROKEN: dict[str, str] = {
         "written at its start and recorded with 0 Wh and ended_at = started_at (28.6 Wh "
         "delivered)"
     ),
+    "process_unplug_while_charging_meter_entry": (
+        "not in the table: billed from a meter entry, the session's end (and the next one's "
+        "start) is the meter entry's last poll, up to one scan interval old, so energy moves "
+        "between consecutive sessions (30.8 Wh recorded for 33.2 Wh delivered, then 33.7 Wh "
+        "for 32.2 Wh)"
+    ),
     "process_kill_car_swap_while_down": (
         "row 1 (car A unplugged and car B plugged while Home Assistant was down): one record "
         "covers both plug cycles (74 Wh, recovered_after_restart)"
