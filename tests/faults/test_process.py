@@ -138,12 +138,11 @@ class Bench:
             car.handshake_s = self.clock.now() - plugged_at
         return car
 
-    async def leave(self, *, while_charging: bool = False) -> None:
-        """The car leaves: by default once it is full and the meter was polled since (the
-        meter entry is polled on its own timer, so its last value can be one scan interval
-        old; `while_charging` unplugs with current flowing)."""
+    async def leave(self) -> None:
+        """The car leaves once it is full and the meter was polled since (the meter entry is
+        polled on its own timer, so its last value can be one scan interval old)."""
         charger = self.wallbox.charger
-        if not while_charging and charger.vehicle is not None:
+        if charger.vehicle is not None:
             charger.update()
             charger.vehicle.energy_wanted = charger.vehicle.delivered
             await asyncio.sleep(7)
