@@ -17,7 +17,7 @@ from ev_charging_ledger.records import (
     parse_decimal,
 )
 
-from . import directory
+from . import checkpoints, directory
 from .chain import entry_hash
 from .db import Database, LedgerError, NotFoundError, chunks, now, placeholders
 from .models import Adjustment
@@ -93,6 +93,7 @@ def add_adjustment(
             "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (entry_no, session_id, kind, created, author, reason, body, prev_hash, digest),
         )
+        checkpoints.add(db, "adjustment", {"entry_no": entry_no})
     return Adjustment(entry_no, session_id, kind, created, author, reason, payload)
 
 

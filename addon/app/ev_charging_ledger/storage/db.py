@@ -63,7 +63,8 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        schema.migrate(self.conn)
+        # The schema version the file had when opened (0: a new file).
+        self.opened_at_version = schema.migrate(self.conn)
 
     def close(self) -> None:
         with self.lock:

@@ -27,7 +27,17 @@ from typing import Any
 
 from ev_charging_ledger.rates import FlatPrice, Rate
 
-from . import activity, adjustments, directory, integrity, rates, retention, schema, sessions
+from . import (
+    activity,
+    adjustments,
+    checkpoints,
+    directory,
+    integrity,
+    rates,
+    retention,
+    schema,
+    sessions,
+)
 from . import statements as statement_store
 from .chain import ChainReport
 from .db import Database, LedgerError, NotFoundError
@@ -55,6 +65,7 @@ class Ledger:
     def __init__(self, path: Path | str) -> None:
         self.db = Database(path)
         self.path = self.db.path
+        checkpoints.ensure_started(self.db)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -333,11 +344,13 @@ class Ledger:
                 "retention_years": self.retention_years(),
                 "legal_hold": self.legal_hold(),
                 "last_verified_ok": self.db.meta("verify.last_ok"),
+                "gaps": [gap.as_json() for gap in checkpoints.gaps(self.db)],
+                "restores": checkpoints.restores(self.db),
                 # Noting the tips elsewhere now and then makes cutting off the newest
                 # entries detectable too, which a chain alone cannot show.
                 "chain_tips": {
                     table: {"entry_no": tip[0], "hash": tip[1]}
-                    for table in ("sessions", "adjustments")
+                    for table in ("sessions", "adjustments", "checkpoints")
                     for tip in [self.db.tip(table)]
                 },
             }

@@ -8,6 +8,7 @@ from typing import Any
 
 from ev_charging_ledger.records import iso_utc
 
+from . import checkpoints
 from .db import Database, LedgerError, now
 
 DEFAULT_RETENTION_YEARS = 10
@@ -65,4 +66,5 @@ def purge_expired(db: Database, today: date) -> int:
             return 0
         deleted = conn.execute("DELETE FROM sessions WHERE entry_no <= ?", (limit_row[0],)).rowcount
         db.set_meta("anchor.sessions", json.dumps({"entry_no": limit_row[0], "hash": limit_row[1]}))
+        checkpoints.add(db, "purge", {"deleted": deleted, "cutoff": cutoff})
     return int(deleted)

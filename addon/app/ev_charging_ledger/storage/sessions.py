@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from ev_charging_ledger.records import (
     session_facts,
 )
 
-from . import directory
+from . import checkpoints, directory
 from .chain import entry_hash
 from .db import Database, LedgerError, chunks, now, placeholders, text
 from .models import AppendResult, SessionFilter, SessionPage, SessionSummary
@@ -46,6 +47,9 @@ _INSERT = (
     f"INSERT INTO sessions (entry_no, {', '.join(COLUMNS)}, body, prev_hash, hash) "
     f"VALUES ({placeholders(len(COLUMNS) + 4)})"
 )
+# A quarantined body larger than this is kept truncated with its size and hash; Home
+# Assistant still holds the original.
+QUARANTINE_LIMIT = 1024 * 1024
 SUMMARY_SELECT = (
     "SELECT entry_no, session_id, source, started_at, ended_at, time_zone, person_id, "
     "vehicle_id, charger_serial, energy_wh, cost_total, currency, evidence_class "
@@ -96,6 +100,7 @@ def append(
     """
     received = iso_utc(received_at or now())
     batch = list(records)
+    ha = source == "ha"
     with db.transaction() as conn:
         seq_high = int(db.meta("ingest.last_seq") or 0)
         ids = [record.get("id") for record in batch if isinstance(record, dict)]
@@ -105,52 +110,65 @@ def append(
         rows: list[tuple[Any, ...]] = []
         rejected: list[tuple[str, str]] = []
         quarantined: list[tuple[str, str, bytes]] = []
+        gaps: list[dict[str, Any]] = []
+        previous_end: str | None = None
+        previous_known = False
         duplicates = 0
         for record in batch:
+            seq = record.get("seq") if isinstance(record, dict) else None
+            if ha and type(seq) is int and seq > seq_high + 1:
+                # Home Assistant sends everything it still has after the seq asked for,
+                # so a jump means it no longer has the sessions in between.
+                if not previous_known:
+                    previous_end, previous_known = _last_ha_end(db), True
+                gaps.append(_gap(seq_high + 1, seq - 1, previous_end, record))
+            if ha and type(seq) is int:
+                seq_high = max(seq_high, seq)
             try:
-                facts = session_facts(record, require_seq=source == "ha")
-            except RecordError as err:
+                facts = session_facts(record, require_seq=ha)
+                if facts.id in existing:
+                    duplicates += 1
+                    continue
+                if source in ("manual", "import"):
+                    manual = record.get("manual") or {}
+                    person_id, vehicle_id = manual.get("person_id"), manual.get("vehicle_id")
+                else:
+                    person_id, vehicle_id = attribution.resolve(facts)
+                envelope = {
+                    "n": entry_no + 1,
+                    "entry": "session",
+                    "source": source,
+                    "received_at": received,
+                    "record": record,
+                    "person_id": person_id,
+                    "vehicle_id": vehicle_id,
+                    "evidence": evidence.classify(facts).as_json(),
+                }
+                body = canonical_json(envelope)
+            except (RecordError, ValueError, TypeError, RecursionError) as err:
+                reason = _reason(err)
                 ref = record.get("id") if isinstance(record, dict) else None
-                rejected.append((str(ref), str(err)))
-                seq = record.get("seq") if isinstance(record, dict) else None
-                if source == "ha" and type(seq) is int:
-                    seq_high = max(seq_high, seq)
-                quarantined.append((received, str(err), _raw_json(record)))
-                continue
-            if facts.seq is not None and source == "ha":
-                seq_high = max(seq_high, facts.seq)
-            if facts.id in existing:
-                duplicates += 1
+                rejected.append((str(ref)[:200], reason))
+                quarantined.append((received, reason, _raw_json(record)))
                 continue
             existing.add(facts.id)
-            if source in ("manual", "import"):
-                manual = record.get("manual") or {}
-                person_id, vehicle_id = manual.get("person_id"), manual.get("vehicle_id")
-            else:
-                person_id, vehicle_id = attribution.resolve(facts)
             entry_no += 1
-            envelope = {
-                "n": entry_no,
-                "entry": "session",
-                "source": source,
-                "received_at": received,
-                "record": record,
-                "person_id": person_id,
-                "vehicle_id": vehicle_id,
-                "evidence": evidence.classify(facts).as_json(),
-            }
-            body = canonical_json(envelope)
             digest = entry_hash(prev_hash, body)
             rows.append((entry_no, *_columns_from_facts(facts, envelope), body, prev_hash, digest))
             prev_hash = digest
+            if ha:
+                previous_end, previous_known = facts.ended_text, True
         conn.executemany(_INSERT, rows)
-        if source == "ha" and quarantined:
+        if ha and quarantined:
             conn.executemany(
                 "INSERT INTO quarantine (received_at, reason, body) VALUES (?, ?, ?)",
                 quarantined,
             )
-        if source == "ha":
+        if ha:
             db.set_meta("ingest.last_seq", str(seq_high))
+        for gap in gaps:
+            checkpoints.add(db, "gap", gap)
+        checkpoints.add(db, "append", {"source": source, "stored": len(rows)})
     return AppendResult(len(rows), duplicates, rejected, seq_high)
 
 
@@ -162,11 +180,44 @@ def _existing_ids(db: Database, ids: list[str]) -> set[str]:
     return found
 
 
+def _reason(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "record is nested too deeply"
+    return (str(err) or type(err).__name__)[:500]
+
+
 def _raw_json(value: Any) -> bytes:
+    """The record as received, for the quarantine; bounded, so garbage cannot fill it."""
     try:
-        return json.dumps(value, default=str).encode("utf-8")
+        raw = json.dumps(value, default=str).encode("utf-8")
     except (TypeError, ValueError, RecursionError):
-        return repr(value).encode("utf-8")
+        raw = b'"<not serialisable: nested too deeply or not JSON>"'
+    if len(raw) > QUARANTINE_LIMIT:
+        digest = hashlib.sha256(raw).hexdigest()
+        raw = raw[:QUARANTINE_LIMIT] + f"... <{len(raw)} bytes, sha256 {digest}>".encode()
+    return raw
+
+
+def _last_ha_end(db: Database) -> str | None:
+    row = db.conn.execute(
+        "SELECT ended_at FROM sessions WHERE source = 'ha' ORDER BY ha_seq DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _gap(from_seq: int, to_seq: int, after: str | None, record: Any) -> dict[str, Any]:
+    before: str | None = None
+    try:
+        before = session_facts(record).ended_text
+    except (RecordError, ValueError, TypeError, RecursionError):
+        before = None
+    return {
+        "from_seq": from_seq,
+        "to_seq": to_seq,
+        "after": after,
+        "before": before,
+        "reason": "Home Assistant no longer has these sessions",
+    }
 
 
 def manual_record(
