@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from homeassistant.core import HomeAssistant
 
-from custom_components.ev_charging_monitor.session.history import SessionHistory
-from custom_components.ev_charging_monitor.websocket_api import HISTORY
+from custom_components.ev_charging_monitor.ledger_link.history import SessionHistory
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.vehicle import Vehicle

@@ -140,7 +140,7 @@ IMAGE_ENVIRONMENT = {
 def test_requirements_cover_the_runtime_dependency_tree() -> None:
     pins = {canonicalize_name(name) for name in _requirements()}
     needed: set[str] = set()
-    todo = ["aiohttp", "cryptography", "yarl", "jinja2", "xlsxwriter", "fpdf2"]
+    todo = ["aiohttp", "cryptography", "yarl", "jinja2", "xlsxwriter", "fpdf2", "jsonschema-rs"]
     while todo:
         name = canonicalize_name(todo.pop())
         if name in needed:

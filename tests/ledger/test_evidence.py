@@ -13,7 +13,7 @@ from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.ocmf import verify_session
 from ev_charging_ledger.records import session_facts
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 # Session of make_record(1): meter 1,000,000 Wh -> 1,007,400 Wh, i.e. 1000.00 -> 1007.40 kWh.
 PAYLOAD = (
@@ -88,7 +88,8 @@ def test_tampered_payload_fails_and_falls_back_to_the_meter_class() -> None:
     tampered = ocmf.replace('"RV":1007.40', '"RV":1007.90')
     assert tampered != ocmf
     evidence = classify(session_facts(_record(tampered, key)))
-    assert evidence.evidence_class == "mid_meter"
+    # The integration sends mid: null, so without the signature it is a plain register.
+    assert evidence.evidence_class == "non_mid_meter"
     assert evidence.ocmf is not None
     assert evidence.ocmf["signature_valid"] is False
     assert "signature does not match the payload" in evidence.ocmf["problems"][0]
@@ -114,7 +115,7 @@ def test_meter_status_other_than_g_fails_the_transaction_check() -> None:
 def test_signed_energy_must_match_the_session() -> None:
     # A valid signature over 1000.00 -> 1005.00 kWh (5000 Wh) on a 7400 Wh session.
     ocmf, key = _sign(_payload(rv_end="1005.00"), ec.SECP256R1())
-    evidence = classify(session_facts(_record(ocmf, key)))
+    evidence = classify(session_facts(_record(ocmf, key, mid=True)))
     assert evidence.evidence_class == "mid_meter"
     assert evidence.ocmf is not None
     assert evidence.ocmf["problems"] == [
