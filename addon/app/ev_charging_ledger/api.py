@@ -19,9 +19,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from ev_charging_ledger import i18n
+from ev_charging_ledger import i18n, params
 from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy, Identity
 from ev_charging_ledger.ingest import IngestStatus
+from ev_charging_ledger.params import BadRequestError
 from ev_charging_ledger.records import RecordError, parse_utc
 from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.reports import evcc
@@ -44,10 +45,6 @@ PUBLIC_PATHS = frozenset({"/health", "/api/openapi.json"})
 MAX_BODY = 64 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class BadRequestError(Exception):
-    """The request's parameters or body are not acceptable."""
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -132,26 +129,12 @@ def _query_int(request: web.Request, name: str, *, low: int, high: int) -> int |
     return value
 
 
-def _query_time(request: web.Request, name: str) -> datetime | None:
-    text = request.query.get(name)
-    if text is None:
-        return None
-    try:
-        return parse_utc(text, name)
-    except RecordError as err:
-        raise BadRequestError(str(err)) from err
-    except OverflowError as err:
-        raise BadRequestError(f"{name} is out of range") from err
+def _query_time(request: web.Request, name: params.Bound) -> datetime | None:
+    return params.time_bound(request.query.get(name), name)
 
 
 def _path_int(request: web.Request, name: str) -> int:
-    try:
-        value = int(request.match_info[name])
-    except ValueError as err:
-        raise BadRequestError(f"{name} must be an integer") from err
-    if not 1 <= value <= 2**62:
-        raise BadRequestError(f"{name} is out of range")
-    return value
+    return params.positive_id(request.match_info[name], name)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -228,13 +211,7 @@ def _time(body: dict[str, Any], name: str) -> datetime:
 
 
 def _month(text: str) -> str:
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError as err:
-        raise BadRequestError("month must be YYYY-MM") from err
-    if not 2000 <= parsed.year <= 2200:
-        raise BadRequestError("month is out of range")
-    return text
+    return params.month(text)
 
 
 # ------------------------------------------------------------------------ handlers
@@ -295,7 +272,10 @@ async def list_sessions(request: web.Request) -> web.Response:
     )
     limit = _query_int(request, "limit", low=1, high=1000) or 50
     page = await asyncio.to_thread(
-        request.app[LEDGER_KEY].sessions, where, limit=limit, cursor=request.query.get("cursor")
+        request.app[LEDGER_KEY].sessions,
+        where,
+        limit=limit,
+        cursor=params.cursor(request.query.get("cursor")),
     )
     return web.json_response(
         {"items": [item.as_json() for item in page.items], "next_cursor": page.next_cursor}
@@ -320,6 +300,9 @@ async def add_adjustment(request: web.Request) -> web.Response:
     data = body.get("data")
     if data is not None and not isinstance(data, dict):
         raise BadRequestError("data must be an object")
+    if data is not None:
+        for name in ("person_id", "vehicle_id"):
+            _int(data, name)  # a reassignment names people and vehicles by their ids
     adjustment = await asyncio.to_thread(
         request.app[LEDGER_KEY].add_adjustment,
         request.match_info["session_id"],
