@@ -34,12 +34,12 @@ from ev_charging_ledger.api import (
     LEDGER_KEY,
     REPORTS_KEY,
     STATUS_KEY,
-    BadRequestError,
     _forbidden,
     _identity,
     _month,
     _own_person_id,
 )
+from ev_charging_ledger.params import BadRequestError
 from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.storage import Ledger, NotFoundError, SessionFilter
 from ev_charging_ledger.ui import charts
