@@ -54,15 +54,17 @@ async def _still_serving(client: TestClient[web.Request, web.Application]) -> No
 
 @pytest.mark.parametrize(
     "cursor",
-    [f"2026-03-01T20:00:00.000000Z~{HUGE}", "2026-03-01T20:00:00.000000Z~0", "garbage", "~1"],
+    [f"2026-03-01T20:00:00.000000Z~{HUGE}", "garbage", "~1", "2026-03-01~"],
 )
 async def test_cursor_out_of_range_is_400(
     client: TestClient[web.Request, web.Application], cursor: str
 ) -> None:
-    for path in (f"/api/sessions?cursor={cursor}", f"/sessions?cursor={cursor}"):
-        status, body = await _call(client, "GET", path)
-        assert status == 400, path
-        assert body == {"error": "invalid cursor: pass next_cursor of the previous page unchanged"}
+    status, body = await _call(client, "GET", f"/api/sessions?cursor={cursor}")
+    assert status == 400
+    assert body == {"error": "cursor must be the next_cursor of the previous page, unchanged"}
+    status, body = await _call(client, "GET", f"/sessions?cursor={cursor}")
+    assert status == 400
+    assert body == {"error": "invalid cursor: pass next_cursor of the previous page unchanged"}
     await _still_serving(client)
 
 
@@ -86,7 +88,8 @@ async def test_twenty_digit_person_in_reassignment_is_400(
             f"/api/sessions/{session_id}/adjustments",
             {"kind": "reassign", "reason": "wrong car", "data": {field: int(HUGE)}},
         )
-        assert (status, body) == (400, {"error": f"{field} must be a positive integer"})
+        assert status == 400
+        assert body == {"error": f"{field} must be an integer between 1 and {2**62}"}
     assert ledger.adjustments([session_id]).get(session_id, []) == []
     await _still_serving(client)
 

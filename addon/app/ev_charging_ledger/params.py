@@ -18,7 +18,7 @@ MAX_ID = 2**62
 FIRST_YEAR, LAST_YEAR = 2000, 2200
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_CURSOR = re.compile(r"([0-9T:.\-]{1,40}Z?)~([0-9]{1,19})")
+_CURSOR = re.compile(r"([0-9TZ:.\-]{1,40})~([0-9]{1,19})")
 # The earliest and latest instants any stored session can have, with room for offsets.
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
@@ -28,6 +28,14 @@ Bound = Literal["from", "to"]
 
 class BadRequestError(Exception):
     """The request's parameters or body are not acceptable."""
+
+    status = 400
+
+
+class UnprocessableError(BadRequestError):
+    """Well-formed (the schema allows it), but the values cannot be used together."""
+
+    status = 422
 
 
 def positive_id(text: str, name: str) -> int:
@@ -55,9 +63,10 @@ def cursor(text: str | None) -> str | None:
     if not text:
         return None
     match = _CURSOR.fullmatch(text)
-    if match is None or not 1 <= int(match[2]) <= MAX_ID:
+    if match is None:
         raise BadRequestError("invalid cursor: pass next_cursor of the previous page unchanged")
-    return text
+    # No entry is numbered that high, so the page is the same, and SQLite can bind it.
+    return f"{match[1]}~{min(int(match[2]), MAX_ID)}"
 
 
 def time_bound(text: str | None, name: Bound) -> datetime | None:
@@ -72,7 +81,7 @@ def time_bound(text: str | None, name: Bound) -> datetime | None:
     try:
         return parse_utc(text, name)
     except RecordError as err:
-        raise BadRequestError(str(err)) from err
+        raise UnprocessableError(str(err)) from err
     except OverflowError:
         return _EARLIEST if text.lstrip().startswith("0001") else _LATEST
 
