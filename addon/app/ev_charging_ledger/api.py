@@ -21,7 +21,15 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from ev_charging_ledger import i18n, params, spec
-from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy, Identity
+from ev_charging_ledger import web as ledger_web
+from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy
+from ev_charging_ledger.http_context import LEDGER_KEY, REPORTS_KEY, STATUS_KEY
+from ev_charging_ledger.http_context import check_person_access as _check_person_access
+from ev_charging_ledger.http_context import forbidden as _forbidden
+from ev_charging_ledger.http_context import identity as _identity
+from ev_charging_ledger.http_context import own_person_id as _own_person_id
+from ev_charging_ledger.http_context import parse_month as _month
+from ev_charging_ledger.http_context import require_admin as _require_admin
 from ev_charging_ledger.ingest import IngestStatus
 from ev_charging_ledger.params import BadRequestError, UnprocessableError
 from ev_charging_ledger.records import RecordError, parse_utc
@@ -39,9 +47,6 @@ from ev_charging_ledger.reports.xlsx import statement_xlsx
 from ev_charging_ledger.storage import Ledger, LedgerError, NotFoundError, SessionFilter
 
 LOGGER = logging.getLogger(__name__)
-LEDGER_KEY = web.AppKey("ledger", Ledger)
-STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
-REPORTS_KEY = web.AppKey("report_settings", ReportSettings)
 PUBLIC_PATHS = frozenset({"/health", "/api/openapi.json"})
 MAX_BODY = 64 * 1024
 
@@ -150,42 +155,6 @@ def access_middleware(policy: AccessPolicy) -> Middleware:
     return middleware
 
 
-def _identity(request: web.Request) -> Identity:
-    identity = request[IDENTITY_KEY]
-    assert isinstance(identity, Identity)
-    return identity
-
-
-def _require_admin(request: web.Request) -> Identity:
-    identity = _identity(request)
-    if not identity.is_admin:
-        raise web.HTTPForbidden(
-            text='{"error": "administrators only"}', content_type="application/json"
-        )
-    return identity
-
-
-def _forbidden(message: str) -> web.HTTPForbidden:
-    return web.HTTPForbidden(text=json.dumps({"error": message}), content_type="application/json")
-
-
-async def _own_person_id(request: web.Request) -> int | None:
-    """The person the (non-admin) caller is linked to."""
-    identity = _identity(request)
-    if identity.user_id is None:
-        return None
-    person = await asyncio.to_thread(request.app[LEDGER_KEY].person_for_user, identity.user_id)
-    return None if person is None else person.id
-
-
-async def _check_person_access(request: web.Request, person_id: int | None) -> None:
-    if _identity(request).is_admin:
-        return
-    own = await _own_person_id(request)
-    if own is None or person_id != own:
-        raise _forbidden("you may only see your own sessions and statements")
-
-
 # ------------------------------------------------------------------ parsing helpers
 
 
@@ -278,10 +247,6 @@ def _time(body: dict[str, Any], name: str) -> datetime:
         raise UnprocessableError(str(err)) from err
     except OverflowError as err:
         raise UnprocessableError(f"{name} is out of range") from err
-
-
-def _month(text: str) -> str:
-    return params.month(text)
 
 
 # ------------------------------------------------------------------------ handlers
@@ -797,7 +762,5 @@ def create_app(
     app[REPORTS_KEY] = reports or ReportSettings()
     app.add_routes(routes)
     if ui:
-        from ev_charging_ledger import web as ledger_web
-
         ledger_web.setup(app)
     return app
