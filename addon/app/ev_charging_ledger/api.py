@@ -353,19 +353,26 @@ async def add_adjustment(request: web.Request) -> web.Response:
 async def add_manual_session(request: web.Request) -> web.Response:
     identity = _identity(request)
     body = await _body(request)
+    ledger = request.app[LEDGER_KEY]
     person_id = _int(body, "person_id")
+    vehicle_id = _int(body, "vehicle_id")
     if not identity.is_admin:
         own = await _own_person_id(request)
         if own is None or person_id not in (None, own):
             raise _forbidden("you may only enter sessions for yourself")
         person_id = own
+        if vehicle_id is not None:
+            vehicle = await asyncio.to_thread(ledger.vehicle, vehicle_id)
+            if vehicle is None or vehicle.person_id != own:
+                raise _forbidden("you may only enter sessions on your own vehicle")
     started, ended = _time(body, "started_at"), _time(body, "ended_at")
     if ended < started:
         raise UnprocessableError("ended_at is before started_at")
     energy = _decimal(body, "energy_wh")
     assert energy is not None
+    pending = not identity.is_admin
     session_id = await asyncio.to_thread(
-        request.app[LEDGER_KEY].add_manual_session,
+        ledger.add_manual_session,
         author=identity.name,
         started_at=started,
         ended_at=ended,
@@ -374,11 +381,15 @@ async def add_manual_session(request: web.Request) -> web.Response:
         currency=_str(body, "currency", max_len=3),
         time_zone=_str(body, "time_zone", max_len=60),
         person_id=person_id,
-        vehicle_id=_int(body, "vehicle_id"),
+        vehicle_id=vehicle_id,
         location=_str(body, "location", max_len=200),
         note=_str(body, "note", required=False, max_len=2000),
+        pending_approval=pending,
     )
-    return web.json_response({"session_id": session_id}, status=201)
+    return web.json_response(
+        {"session_id": session_id, "approval": "pending" if pending else "not needed"},
+        status=201,
+    )
 
 
 @routes.get("/api/people")
