@@ -101,10 +101,24 @@ class Connection:
         await self._socket.send_json({"type": "auth", "access_token": token})
         reply = await self._socket.receive_json()
         if reply.get("type") == "auth_invalid":
+            await self._await_close()
             raise AuthenticationError(reply.get("message") or "invalid access token")
         if reply.get("type") != "auth_ok":
             raise HomeAssistantError(f"unexpected auth reply {reply.get('type')!r}")
         self.ha_version = reply.get("ha_version")
+
+    async def _await_close(self) -> None:
+        """Wait until Home Assistant closes a refused connection.
+
+        It counts the failed login (towards an IP ban) before it closes the socket, so
+        a login that starts after this returns is counted after the failure, and its
+        success resets the counter.
+        """
+        closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+        with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+            async with asyncio.timeout(10):
+                while (await self._socket.receive()).type not in closing:
+                    pass
 
     async def _read_loop(self) -> None:
         try:
@@ -201,3 +215,9 @@ async def list_users(session: aiohttp.ClientSession, url: str, token: str) -> li
     if not isinstance(result, list):
         raise HomeAssistantError("config/auth/list returned no list")
     return [user for user in result if isinstance(user, dict)]
+
+
+async def check_login(session: aiohttp.ClientSession, url: str, token: str) -> None:
+    """Log in and out again; raises if Home Assistant refuses ``token``."""
+    connection = await Connection.open(session, url, token)
+    await connection.close()

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 
 from aiohttp import web
 
+from ev_charging_ledger import params
 from ev_charging_ledger.access import IDENTITY_KEY, Identity
 from ev_charging_ledger.ingest import IngestStatus
+from ev_charging_ledger.params import BadRequestError
 from ev_charging_ledger.reports.settings import ReportSettings
 from ev_charging_ledger.storage import Ledger
+
+__all__ = ["BadRequestError"]  # raised by both api and web; defined with the parsers
 
 LEDGER_KEY = web.AppKey("ledger", Ledger)
 STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
 REPORTS_KEY = web.AppKey("report_settings", ReportSettings)
-
-
-class BadRequestError(Exception):
-    """The request's parameters or body are not acceptable."""
 
 
 def identity(request: web.Request) -> Identity:
@@ -63,10 +62,4 @@ async def check_person_access(request: web.Request, person_id: int | None) -> No
 
 
 def parse_month(text: str) -> str:
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError as err:
-        raise BadRequestError("month must be YYYY-MM") from err
-    if not 2000 <= parsed.year <= 2200:
-        raise BadRequestError("month is out of range")
-    return text
+    return params.month(text)

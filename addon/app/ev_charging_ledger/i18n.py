@@ -110,6 +110,8 @@ TEXT: dict[str, dict[str, str]] = {
         "flat_prices": "Official flat prices",
         "year": "Year",
         "manual_title": "Enter an external session (public charging)",
+        "manual_pending_hint": "Your entry counts in statements once an administrator has "
+        "approved it.",
         "location": "Location",
         "energy_wh": "Energy (Wh)",
         "cost_total": "Cost",
@@ -262,6 +264,8 @@ TEXT: dict[str, dict[str, str]] = {
         "flat_prices": "Amtliche Pauschalen",
         "year": "Jahr",
         "manual_title": "Externen Ladevorgang erfassen (öffentliches Laden)",
+        "manual_pending_hint": "Ihr Eintrag zählt in Abrechnungen, sobald eine Administratorin "
+        "oder ein Administrator ihn freigegeben hat.",
         "location": "Ort",
         "energy_wh": "Energie (Wh)",
         "cost_total": "Kosten",

@@ -28,7 +28,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from ev_charging_ledger import evidence, i18n
+from ev_charging_ledger import evidence, i18n, params
 from ev_charging_ledger.access import Identity
 from ev_charging_ledger.http_context import (
     LEDGER_KEY,
@@ -144,11 +144,7 @@ def _local(text: str, zone: str | ZoneInfo) -> datetime:
 
 def _query_id(request: web.Request, name: str) -> int | None:
     text = request.query.get(name, "")
-    if not text:
-        return None
-    if not text.isdigit() or not 1 <= int(text) <= 2**62:
-        raise BadRequestError(f"{name} must be a positive integer")
-    return int(text)
+    return params.positive_id(text, name) if text else None
 
 
 def _query_date(request: web.Request, name: str) -> date | None:
@@ -316,14 +312,10 @@ async def sessions_page(request: web.Request) -> web.Response:
         person_id=person_id,
         vehicle_id=vehicle_id,
         charger_serial=charger,
-        started_from=None
-        if day_from is None
-        else datetime.combine(day_from, datetime.min.time(), zone),
-        started_before=None
-        if day_to is None
-        else datetime.combine(day_to + timedelta(days=1), datetime.min.time(), zone),
+        started_from=params.day_bound(day_from, "from", zone),
+        started_before=params.day_bound(day_to, "to", zone),
     )
-    cursor = request.query.get("cursor") or None
+    cursor = params.cursor(request.query.get("cursor"))
 
     def load() -> dict[str, Any]:
         if not page.identity.is_admin and person_id is None:
@@ -433,10 +425,7 @@ async def statements_page(request: web.Request) -> web.Response:
 async def statement_page(request: web.Request) -> web.Response:
     page = await _page(request)
     ledger = request.app[LEDGER_KEY]
-    try:
-        person_id = int(request.match_info["person_id"])
-    except ValueError as err:
-        raise BadRequestError("person_id must be an integer") from err
+    person_id = params.positive_id(request.match_info["person_id"], "person_id")
     month = _month(request.match_info["month"])
     _check_person(page, person_id)
     vehicle_id = _query_id(request, "vehicle_id")

@@ -1,7 +1,7 @@
 """Aggregates for the dashboard and filters: what happened when and where.
 
-They read the stored attribution (as the dashboard always has); statements use the
-effective one.
+A person's figures follow the current attribution (after reassignments), as their
+statements do.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from datetime import datetime
 
 from ev_charging_ledger.records import iso_utc
 
+from .current import MOVED_CTE, effective, effective_is
 from .db import Database
+
+_WITH = f"WITH {MOVED_CTE} "
 
 _CHARGERS = (
     # A skip scan over the charger index: one probe per distinct serial.
@@ -28,7 +31,11 @@ def _since(moment: datetime) -> str:
 
 
 def _person_clause(person_id: int | None, scoped: bool) -> tuple[str, tuple[int | None, ...]]:
-    return (" AND person_id = ?", (person_id,)) if scoped else ("", ())
+    if not scoped:
+        return "", ()
+    if person_id is None:
+        return " AND 0", ()  # a user without a person has no sessions
+    return f" AND {effective_is('person_id')}", (person_id, person_id)
 
 
 def chargers(db: Database) -> list[str]:
@@ -43,8 +50,8 @@ def people_with_sessions(db: Database, month: str, since: datetime) -> list[int]
         return [
             row[0]
             for row in db.conn.execute(
-                "SELECT DISTINCT person_id FROM sessions WHERE started_at >= ? "
-                "AND local_month = ? AND person_id IS NOT NULL",
+                f"{_WITH}SELECT DISTINCT {effective('person_id')} AS current FROM sessions "
+                "WHERE started_at >= ? AND local_month = ? AND current IS NOT NULL",
                 (_since(since), month),
             )
         ]
@@ -57,7 +64,8 @@ def month_totals(
     clause, params = _person_clause(person_id, scoped)
     with db.lock:
         found = db.conn.execute(
-            "SELECT local_month, count(*), total(energy_wh), total(cost_total) FROM sessions "
+            f"{_WITH}SELECT local_month, count(*), total(energy_wh), total(cost_total) "
+            "FROM sessions "
             f"WHERE started_at >= ?{clause} GROUP BY local_month",
             (_since(since), *params),
         ).fetchall()
@@ -73,7 +81,7 @@ def start_times(
         return [
             (str(row[0]), str(row[1]))
             for row in db.conn.execute(
-                f"SELECT started_at, time_zone FROM sessions WHERE started_at >= ?{clause}",
+                f"{_WITH}SELECT started_at, time_zone FROM sessions WHERE started_at >= ?{clause}",
                 (_since(since), *params),
             )
         ]
@@ -86,7 +94,7 @@ def charger_usage(
     clause, params = _person_clause(person_id, scoped)
     with db.lock:
         found = db.conn.execute(
-            "SELECT charger_serial, count(*), "
+            f"{_WITH}SELECT charger_serial, count(*), "
             "total((julianday(ended_at) - julianday(started_at)) * 86400), total(energy_wh), "
             "total(json_extract(CAST(body AS TEXT), '$.record.end_reason') = 'fault') "
             f"FROM sessions WHERE started_at >= ?{clause} "

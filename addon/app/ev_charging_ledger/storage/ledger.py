@@ -115,8 +115,13 @@ class Ledger:
         vehicle_id: int | None,
         location: str,
         note: str | None = None,
+        pending_approval: bool = False,
     ) -> str:
-        """Record an external session (public charging) entered by a user."""
+        """Record an external session (public charging) entered by a user.
+
+        ``pending_approval``: entered by a non-admin, so it reaches no statement (and no
+        payroll) until an administrator approves it with an ``include`` adjustment.
+        """
         record = sessions.manual_record(
             author=author,
             started_at=started_at,
@@ -130,6 +135,8 @@ class Ledger:
             location=location,
             note=note,
         )
+        if pending_approval:
+            record["manual"]["approval"] = "pending"  # chained with the record itself
         directory.check_people(self.db, person_id, vehicle_id)
         result = self.append_sessions([record], source="manual")
         if result.rejected:

@@ -132,15 +132,31 @@ class Adjustment:
         }
 
 
+AWAITING_APPROVAL = "entered by the driver, awaiting an administrator's approval"
+
+
 @dataclass(slots=True)
 class EffectiveState:
-    """A session after its adjustments, in entry order."""
+    """A session after its adjustments, in entry order.
+
+    A manual session entered by a non-admin starts excluded (:data:`AWAITING_APPROVAL`)
+    until an administrator's ``include`` adjustment approves it.
+    """
 
     person_id: int | None
     vehicle_id: int | None
     energy_wh: Decimal
     excluded: bool = False
     exclusion_reason: str | None = None
+
+    @classmethod
+    def initial(
+        cls, person_id: int | None, vehicle_id: int | None, energy_wh: Decimal, approval: Any
+    ) -> EffectiveState:
+        """The state as stored; ``approval`` is the manual record's (None for others)."""
+        if approval == "pending":
+            return cls(person_id, vehicle_id, energy_wh, True, AWAITING_APPROVAL)
+        return cls(person_id, vehicle_id, energy_wh)
 
     def apply(self, adjustment: Adjustment) -> None:
         data = adjustment.data

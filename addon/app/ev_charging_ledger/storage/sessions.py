@@ -20,7 +20,7 @@ from ev_charging_ledger.records import (
     session_facts,
 )
 
-from . import checkpoints, directory
+from . import checkpoints, current, directory
 from .chain import entry_hash
 from .db import Database, LedgerError, chunks, now, placeholders, text
 from .models import AppendResult, SessionFilter, SessionPage, SessionSummary
@@ -302,11 +302,11 @@ def _filter_clauses(where: SessionFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if where.person_id is not None:
-        clauses.append("person_id = ?")
-        params.append(where.person_id)
+        clauses.append(current.effective_is("person_id"))
+        params.extend((where.person_id, where.person_id))
     if where.vehicle_id is not None:
-        clauses.append("vehicle_id = ?")
-        params.append(where.vehicle_id)
+        clauses.append(current.effective_is("vehicle_id"))
+        params.extend((where.vehicle_id, where.vehicle_id))
     if where.charger_serial is not None:
         clauses.append("charger_serial = ?")
         params.append(where.charger_serial)
@@ -322,8 +322,8 @@ def _filter_clauses(where: SessionFilter) -> tuple[list[str], list[Any]]:
 def page(db: Database, where: SessionFilter, *, limit: int, cursor: str | None) -> SessionPage:
     """Sessions newest first. ``cursor`` is the previous page's ``next_cursor``.
 
-    Filters use the stored attribution; the detail shows the effective one after
-    reassignments.
+    Person and vehicle, as shown and as filtered, are the current ones (after
+    reassignments), as in statements.
     """
     if not 1 <= limit <= 1000:
         raise LedgerError("limit must be between 1 and 1000")
@@ -334,7 +334,7 @@ def page(db: Database, where: SessionFilter, *, limit: int, cursor: str | None) 
             raise LedgerError("invalid cursor")
         clauses.append("(started_at, entry_no) < (?, ?)")
         params.extend((started, int(entry_text)))
-    query = SUMMARY_SELECT
+    query = current.SUMMARY_SELECT
     if clauses:
         query += " WHERE " + " AND ".join(clauses)
     query += " ORDER BY started_at DESC, entry_no DESC LIMIT ?"
@@ -362,7 +362,12 @@ def rows(
     if not columns or not set(columns) <= allowed:
         raise LedgerError("unknown session column")
     clauses, params = _filter_clauses(where)
-    select = f"SELECT {', '.join(columns)}, started_at, entry_no FROM sessions"
+    shown = [
+        current.effective(name) if name in ("person_id", "vehicle_id") else name for name in columns
+    ]
+    select = (
+        f"WITH {current.MOVED_CTE} SELECT {', '.join(shown)}, started_at, entry_no FROM sessions"
+    )
     after: tuple[str, int] | None = None
     while True:
         page_clauses = list(clauses)

@@ -29,7 +29,10 @@ from .models import (
 _STATEMENT_COLUMNS = (
     "session_id, started_at, ended_at, time_zone, person_id, vehicle_id, "
     "charger_serial, meter_start_wh, meter_end_wh, energy_wh, cost_total, currency, "
-    "evidence_class"
+    "evidence_class, "
+    # Whether a manual session still waits for an administrator (EffectiveState.initial).
+    "CASE WHEN source = 'manual' "
+    "THEN json_extract(CAST(body AS TEXT), '$.record.manual.approval') END"
 )
 
 
@@ -70,7 +73,13 @@ def session_detail(db: Database, session_id: str) -> SessionDetail | None:
         summary = session_store.summary(row[:13])
         envelope = json.loads(row[13])
         adjustments = adjustment_store.adjustments(db, [session_id]).get(session_id, [])
-        state = EffectiveState(summary.person_id, summary.vehicle_id, summary.energy_wh)
+        manual = envelope["record"].get("manual") if envelope["source"] == "manual" else None
+        state = EffectiveState.initial(
+            summary.person_id,
+            summary.vehicle_id,
+            summary.energy_wh,
+            manual.get("approval") if isinstance(manual, dict) else None,
+        )
         for adjustment in adjustments:
             state.apply(adjustment)
         pricing = _pricing_for(db, summary, state)
@@ -117,7 +126,7 @@ def statement(db: Database, person_id: int, month: str) -> Statement:
         flat = rate_store.flat_price(db, year, person.country)
         result_rows: list[StatementRow] = []
         for row in sorted(unique_rows, key=lambda r: (r[1], r[0])):
-            state = EffectiveState(row[4], row[5], Decimal(row[9]))
+            state = EffectiveState.initial(row[4], row[5], Decimal(row[9]), row[13])
             for adjustment in adjustments.get(row[0], []):
                 state.apply(adjustment)
             if state.person_id != person_id:
