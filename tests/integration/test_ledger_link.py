@@ -133,6 +133,14 @@ async def test_pages_stay_under_the_message_budget_and_an_oversized_record_is_a_
         "seq": 300,
         "oversized_bytes": len(json.dumps({**huge, "seq": 300}, separators=(",", ":"))),
     }
+    # Nested deeper than Home Assistant's encoder writes: a stand-in too, never a message
+    # that cannot be sent.
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    nested = {**make_record(301), "charger": {"serial": "WB", "name": deep}}
+    [[stand_in]] = pages([nested])
+    assert stand_in["oversized_bytes"] == MESSAGE_BUDGET + 1
 
 
 async def test_emitted_records_match_the_contract(

@@ -269,19 +269,21 @@ async def test_hostile_signed_values_never_stall_the_stream(
     ]
     records[1]["signed_meter_values"] = signed(huge)
     records[4]["signed_meter_values"] = signed(large)
+    records.append(make_record(7, signed_meter_values=signed("OCMF|{}|{}")))
+    records.append(make_record(8))
     ledger = await start_ledger(*ledger_args(ha, data_dir), log=log)
     for record in records:
         await ha.complete(record)
-    await ha.acknowledged(6)
+    await ha.acknowledged(8)
     # A record with a 100,000-deep OCMF string straight into the ledger's parser.
     with Ledger(tmp_path / "direct.sqlite3") as direct:
-        deep_record = make_record(7)
+        deep_record = make_record(9)
         deep_record["signed_meter_values"] = signed(deep)
         result = direct.append_sessions([deep_record])
     assert await stop(ledger) == 0
 
     ids = stored_ids(data_dir)
-    assert {make_record(seq)["id"] for seq in (1, 3, 4, 6)} == set(ids)
+    assert {make_record(seq)["id"] for seq in (1, 3, 4, 6, 7, 8)} == set(ids)
     reasons = quarantine_reasons(data_dir)
     assert len(reasons) == 2
     assert reasons[0].startswith("record of ")

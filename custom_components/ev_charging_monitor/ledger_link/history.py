@@ -10,13 +10,13 @@ of showing a gap.
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -43,8 +43,10 @@ def _ended(record: dict[str, Any]) -> datetime | None:
 
 
 def _size(record: dict[str, Any]) -> int:
+    """The record's size as Home Assistant's encoder writes it; a record it cannot write
+    (nested too deeply, not JSON) counts as oversized, so it travels as a stand-in."""
     try:
-        return len(json.dumps(record, separators=(",", ":"), default=str))
+        return len(json_bytes(record))
     except (TypeError, ValueError, RecursionError):
         return MESSAGE_BUDGET + 1
 
