@@ -52,7 +52,7 @@ class HomeAssistantEndpoint:
         """A session ends: the integration records it (assigning its seq) and announces it."""
         return await self.history.async_add(record)
 
-    async def preload(self, records: list[dict[str, Any]]) -> None:
+    async def preload(self, records: list[dict[str, Any]], *, acked: int | None = None) -> None:
         """Sessions that completed while no ledger was connected, as Home Assistant's store
         holds them after a restart (faster than completing thousands one by one)."""
         self.storage[HISTORY_STORE_KEY] = {
@@ -61,7 +61,7 @@ class HomeAssistantEndpoint:
             "key": HISTORY_STORE_KEY,
             "data": {
                 "last_seq": records[-1]["seq"],
-                "acked_seq": self.history.acked_seq,
+                "acked_seq": self.history.acked_seq if acked is None else acked,
                 "sessions": records,
             },
         }

@@ -298,3 +298,35 @@ async def test_hostile_signed_values_never_stall_the_stream(
     # Over 64 KB: quarantined by the schema's limit with the path in the reason.
     assert result.stored == 0
     assert "signed_meter_values/0/data" in result.rejected[0][1]
+
+
+async def test_home_assistant_restored_from_an_older_backup_loses_no_new_session(
+    home_assistant: HomeAssistantEndpoint, tmp_path: Path
+) -> None:
+    ha = home_assistant
+    data_dir = tmp_path / "data"
+    log = tmp_path / "ledger.log"
+    for record in numbered(1, 5):
+        await ha.complete(record)
+    ledger = await start_ledger(*ledger_args(ha, data_dir), log=log)
+    await ha.acknowledged(5)
+    assert await stop(ledger) == 0
+
+    # Home Assistant comes back from a backup taken after session 3.
+    await ha.preload(numbered(1, 3), acked=3)
+    assert ha.history.last_seq == 3
+    ledger = await start_ledger(*ledger_args(ha, data_dir), log=log)
+    # Its next session is numbered 4 again, with a new id.
+    new = await ha.complete(make_record(4, session_id="after-the-restore"))
+    assert new["seq"] == 4
+    await ha.acknowledged(4)
+    assert await stop(ledger) == 0
+
+    ids = stored_ids(data_dir)
+    assert sorted(ids) == sorted([*(r["id"] for r in numbered(1, 5)), "after-the-restore"])
+    code, out, _ = await run_ledger("verify", "--data-dir", str(data_dir))
+    assert code == 0
+    assert out.splitlines()[0] == "ok: 6 sessions and 0 adjustments verified"
+    assert "Home Assistant restore detected" in out
+    assert "(acknowledged 3), the ledger was at seq 5" in out
+    assert "Home Assistant was restored from an older backup" in log.read_text()

@@ -204,6 +204,24 @@ class Ingestor:
         newest rows): say so loudly and chain it; the catch-up then refills what Home
         Assistant still has, and whatever it lacks becomes an explicit gap."""
         acknowledged = reply.get("acknowledged_seq")
+        last = reply.get("last_seq")
+        if type(last) is int and type(acknowledged) is int and last < ledger_seq:
+            # Home Assistant was restored from an older backup: it will number its next
+            # sessions from last + 1 again, which the ledger must not skip as seen.
+            await asyncio.to_thread(self._ledger.record_rebase, ledger_seq, last, acknowledged)
+            self.status.restore = {
+                "ledger_seq": ledger_seq,
+                "ha_last_seq": last,
+                "home_assistant_behind": True,
+            }
+            LOGGER.warning(
+                "Home Assistant numbers sessions only up to seq %s but the ledger is at seq "
+                "%s: Home Assistant was restored from an older backup; continuing from its "
+                "position (sessions already stored are recognised by id)",
+                last,
+                ledger_seq,
+            )
+            return
         if type(acknowledged) is not int or acknowledged <= ledger_seq:
             return
         await asyncio.to_thread(self._ledger.record_restore, ledger_seq, acknowledged)

@@ -19,7 +19,6 @@ from ev_charging_ledger.records import canonical_json, iso_utc
 
 from .chain import entry_hash
 from .db import Database, now
-from .schema import GENESIS_HASH
 
 KINDS = ("start", "append", "adjustment", "purge", "gap", "restore")
 COLUMNS = ("kind", "created_at")
@@ -121,6 +120,40 @@ def record_restore(db: Database, ledger_seq: int, acknowledged_seq: int) -> None
         add(db, "restore", {"ledger_seq": ledger_seq, "ha_acknowledged_seq": acknowledged_seq})
 
 
+def record_rebase(db: Database, ledger_seq: int, ha_last_seq: int, acknowledged_seq: int) -> None:
+    """Home Assistant's sequence is behind the ledger's (Home Assistant was restored from
+    an older backup and numbers new sessions again from an older seq): continue from what
+    it has seen acknowledged, and chain that it happened. What it sends again that the
+    ledger already stored is recognised by id."""
+    with db.transaction():
+        db.set_meta("ingest.last_seq", str(acknowledged_seq))
+        add(
+            db,
+            "restore",
+            {
+                "ledger_seq": ledger_seq,
+                "ha_acknowledged_seq": acknowledged_seq,
+                "ha_last_seq": ha_last_seq,
+                "home_assistant_behind": True,
+            },
+        )
+
+
+def describe_restore(item: dict[str, Any]) -> str:
+    if item.get("home_assistant_behind"):
+        return (
+            f"Home Assistant restore detected at {item['recorded_at']}: it had numbered "
+            f"sessions up to seq {item.get('ha_last_seq')} (acknowledged "
+            f"{item.get('ha_acknowledged_seq')}), the ledger was at seq "
+            f"{item.get('ledger_seq')}; ingest continues from Home Assistant's position"
+        )
+    return (
+        f"restore detected at {item['recorded_at']}: the ledger was at seq "
+        f"{item.get('ledger_seq')}, Home Assistant had {item.get('ha_acknowledged_seq')} "
+        "acknowledged"
+    )
+
+
 def latest(db: Database) -> dict[str, Any] | None:
     with db.lock:
         row = db.conn.execute(
@@ -166,7 +199,3 @@ def restores(db: Database) -> list[dict[str, Any]]:
         envelope = json.loads(bytes(row[0]))
         result.append({**envelope["data"], "recorded_at": envelope["created_at"]})
     return result
-
-
-def genesis() -> tuple[int, str]:
-    return 0, GENESIS_HASH

@@ -55,9 +55,7 @@ def _verify(db: Database) -> ChainReport:
         first = ChainProblem("checkpoints", 1, "-", "the chain does not begin with its start")
     gaps = tuple(gap.describe() for gap in checkpoints.gaps(db)) if first is None else ()
     restores = tuple(
-        f"restore detected at {item['recorded_at']}: the ledger was at seq "
-        f"{item.get('ledger_seq')}, Home Assistant had {item.get('ha_acknowledged_seq')} "
-        "acknowledged"
+        checkpoints.describe_restore(item)
         for item in (checkpoints.restores(db) if first is None else [])
     )
     for table, columns, expected in (

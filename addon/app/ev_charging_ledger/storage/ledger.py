@@ -92,6 +92,10 @@ class Ledger:
         """Chain a detected restore: Home Assistant saw more acknowledged than is here."""
         checkpoints.record_restore(self.db, ledger_seq, acknowledged_seq)
 
+    def record_rebase(self, ledger_seq: int, ha_last_seq: int, acknowledged_seq: int) -> None:
+        """Continue from Home Assistant's (older) position after it was restored; chained."""
+        checkpoints.record_rebase(self.db, ledger_seq, ha_last_seq, acknowledged_seq)
+
     def gaps(self) -> list[checkpoints.Gap]:
         """Recorded gaps in Home Assistant's sequence, oldest first."""
         return checkpoints.gaps(self.db)
