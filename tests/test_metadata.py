@@ -7,8 +7,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
+from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
+from homeassistant import components
 from homeassistant.const import Platform
+from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.loader import Manifest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,14 +62,38 @@ def test_manifest_keys() -> None:
     assert keys[2:] == sorted(keys[2:])
 
 
-def test_requirements_pinned_and_installed() -> None:
-    """Requirements are pinned with == and equal what the tests run with."""
-    from importlib.metadata import version
+def test_manifest_values_follow_hassfest() -> None:
+    """hassfest's custom integration manifest schema: https documentation and issue
+    tracker, a version AwesomeVersion can read, lowercase zeroconf matchers, no domain of a
+    core integration."""
+    manifest = _manifest()
+    for key in ("documentation", "issue_tracker"):
+        assert urlparse(str(manifest[key])).scheme == "https", key
+        assert urlparse(str(manifest[key])).netloc, key
+    version = AwesomeVersion(
+        str(manifest["version"]),
+        ensure_strategy=[
+            AwesomeVersionStrategy.CALVER,
+            AwesomeVersionStrategy.SEMVER,
+            AwesomeVersionStrategy.SIMPLEVER,
+            AwesomeVersionStrategy.BUILDVER,
+            AwesomeVersionStrategy.PEP440,
+        ],
+    )
+    assert version.valid
+    for matcher in manifest.get("zeroconf", []):  # type: ignore[attr-defined]
+        if isinstance(matcher, dict):
+            assert set(matcher) <= {"type", "name", "macaddress", "manufacturer", "properties"}
+            assert str(matcher.get("name", "")).lower() == matcher.get("name", "")
+        else:
+            assert str(matcher).endswith(".local.")
+    assert not (Path(components.__file__).parent / str(manifest["domain"])).exists()
 
-    for requirement in _manifest()["requirements"]:  # type: ignore[attr-defined]
-        name, _, pinned = str(requirement).partition("==")
-        assert pinned, f"{requirement} is not pinned with =="
-        assert version(name) == pinned
+
+def test_hacs_minimum_is_not_newer_than_the_tested_home_assistant() -> None:
+    """HACS refuses to install on an older Home Assistant; the tests run the installed one."""
+    hacs = json.loads((REPO / "hacs.json").read_text())
+    assert AwesomeVersion(hacs["homeassistant"]) <= AwesomeVersion(HA_VERSION)
 
 
 def test_hacs_json() -> None:

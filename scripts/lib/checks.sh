@@ -9,7 +9,7 @@ ruff check . || status=1
 ruff format --check . || status=1
 
 step "mypy --strict"
-targets=(custom_components simulators scripts/lib/demo.py scripts/translations.py)
+targets=(custom_components simulators scripts/lib/demo.py scripts/lib/lock.py scripts/translations.py)
 [ -d addon/app/ev_charging_ledger ] && targets+=(addon/app/ev_charging_ledger)
 compgen -G "benchmarks/*.py" >/dev/null && targets+=(benchmarks)
 mypy "${targets[@]}" || status=1

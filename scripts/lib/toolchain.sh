@@ -11,12 +11,11 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # EVCM_TOOLCHAIN_DIR lets several checkouts (git worktrees) share one provisioned toolchain.
 TOOLCHAIN="${EVCM_TOOLCHAIN_DIR:-$REPO/.toolchain}"
 SID_ROOT="$TOOLCHAIN/sid"
-HOST_VENV="$TOOLCHAIN/venv"
 REQUIREMENTS=("$REPO/requirements/test.txt")
 SID_BASE_PACKAGES="python3.14,python3.14-venv,python3.14-dev,ca-certificates,gcc,libc6-dev,procps"
 # Installed with apt inside the root after debootstrap: chromium's desktop dependencies
 # do not configure during debootstrap's second stage.
-SID_EXTRA_PACKAGES="chromium fonts-dejavu-core poppler-utils"
+SID_EXTRA_PACKAGES="chromium fonts-dejavu-core poppler-utils g++"
 MIN_PY="3.14.2"
 
 die() { echo "error: $*" >&2; exit 2; }
@@ -38,14 +37,23 @@ toolchain_mode() {
   if [ -n "$py" ] && python_is_new_enough "$py"; then echo host; else echo sid; fi
 }
 
+# One virtual environment per lock: a checkout on another lock (a branch, a git worktree
+# sharing EVCM_TOOLCHAIN_DIR) gets its own instead of reinstalling the shared one.
+venv_name() {
+  echo "venv-$(requirements_digest | cut -c1-12)"
+}
+
 provision_host() {
-  local py
+  local py venv
   py="$(command -v python3.14)"
-  if [ ! -x "$HOST_VENV/bin/python" ]; then
-    note "creating virtual environment with $py"
-    "$py" -m venv "$HOST_VENV" || die "could not create a venv with $py (install python3.14-venv)"
+  venv="$TOOLCHAIN/$(venv_name)"
+  if [ ! -f "$venv/.installed" ]; then
+    note "creating virtual environment $venv with $py"
+    rm -rf "$venv"
+    "$py" -m venv "$venv" || die "could not create a venv with $py (install python3.14-venv)"
+    install_requirements "$venv/bin/python" "$venv/bin/python"
+    touch "$venv/.installed"
   fi
-  install_requirements_if_changed "$HOST_VENV/bin/python"
 }
 
 provision_sid() {
@@ -71,36 +79,40 @@ provision_sid() {
   cp /etc/ssl/certs/ca-certificates.crt "$SID_ROOT/etc/ssl/certs/ca-certificates.crt"
   # The package mirror may serve a frozen snapshot whose Release file has expired.
   echo 'Acquire::Check-Valid-Until "false";' >"$SID_ROOT/etc/apt/apt.conf.d/99snapshot"
-  local extra_stamp="$TOOLCHAIN/sid-extra-packages"
-  if [ ! -f "$extra_stamp" ] || [ "$(cat "$extra_stamp")" != "$SID_EXTRA_PACKAGES" ]; then
-    note "installing $SID_EXTRA_PACKAGES inside the sid root"
-    in_sid sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $SID_EXTRA_PACKAGES" \
+  # Packages are only ever added, so checkouts on older and newer lists can share a root.
+  local extra_stamp="$TOOLCHAIN/sid-packages.installed" package missing=()
+  for package in $SID_EXTRA_PACKAGES; do
+    grep -qx "$package" "$extra_stamp" 2>/dev/null || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    note "installing ${missing[*]} inside the sid root"
+    in_sid sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}" \
       >"$TOOLCHAIN/apt-extra.log" 2>&1 || die "apt-get install inside the sid root failed, see $TOOLCHAIN/apt-extra.log"
-    echo "$SID_EXTRA_PACKAGES" >"$extra_stamp"
+    printf '%s\n' "${missing[@]}" >>"$extra_stamp"
   fi
-  if [ ! -f "$SID_ROOT/opt/venv/pyvenv.cfg" ]; then
-    note "creating virtual environment inside the sid root"
-    in_sid /usr/bin/python3.14 -m venv /opt/venv || die "could not create the venv inside $SID_ROOT"
+  local venv
+  venv="/opt/$(venv_name)"
+  if [ ! -f "$SID_ROOT$venv/.installed" ]; then
+    note "creating virtual environment $venv inside the sid root"
+    rm -rf "$SID_ROOT$venv"
+    in_sid /usr/bin/python3.14 -m venv "$venv" || die "could not create the venv inside $SID_ROOT"
+    install_requirements "$SID_ROOT$venv/bin/python" "$venv/bin/python"
+    touch "$SID_ROOT$venv/.installed"
   fi
-  install_requirements_if_changed /opt/venv/bin/python
 }
 
-install_requirements_if_changed() {
-  local python="$1" stamp want
-  stamp="$TOOLCHAIN/requirements.$(toolchain_mode).sha256"
-  want="$(requirements_digest)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  note "installing pinned Python packages"
+# install_requirements HOST_PATH_OF_PYTHON PYTHON_AS_THE_TOOLCHAIN_SEES_IT
+install_requirements() {
+  note "installing pinned Python packages (requirements/test.txt)"
   local r args=(-m pip install --quiet --disable-pip-version-check --no-input)
   if [ "$(toolchain_mode)" = host ]; then
     for r in "${REQUIREMENTS[@]}"; do args+=(-r "$r"); done
-    "$python" "${args[@]}" >&2 || die "pip install failed"
+    "$1" "${args[@]}" >&2 || die "pip install failed"
   else
     for r in "${REQUIREMENTS[@]}"; do args+=(-r "/src/${r#"$REPO"/}"); done
-    in_sid env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt "$python" "${args[@]}" >&2 \
+    in_sid env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt "$2" "${args[@]}" >&2 \
       || die "pip install failed inside the sid root"
   fi
-  echo "$want" >"$stamp"
 }
 
 provision() {
@@ -132,10 +144,10 @@ in_toolchain() {
   local env_vars=(PYTHONPATH="" PYTHONDONTWRITEBYTECODE=1)
   case "$(toolchain_mode)" in
     host)
-      (cd "$REPO" && env "${env_vars[@]}" PATH="$HOST_VENV/bin:$PATH" "$@") ;;
+      (cd "$REPO" && env "${env_vars[@]}" PATH="$TOOLCHAIN/$(venv_name)/bin:$PATH" "$@") ;;
     sid)
       in_sid env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
-        EVCM_IN_TOOLCHAIN=sid "${env_vars[@]}" PATH=/opt/venv/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        EVCM_IN_TOOLCHAIN=sid "${env_vars[@]}" PATH="/opt/$(venv_name)/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         "$@" ;;
   esac
 }

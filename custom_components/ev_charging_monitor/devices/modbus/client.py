@@ -22,6 +22,20 @@ from .profile import Table
 _LOGGER = logging.getLogger(__name__)
 
 
+class _TcpClient(AsyncModbusTcpClient):
+    """pymodbus's TCP client, connecting without the library's settling pause.
+
+    pymodbus 3.13 (the version Home Assistant pins) sleeps 0.1 s after every connect, which
+    later releases dropped; the transport has its own connect timeout and retry policy, so
+    the pause only delays detection and reconnects.
+    """
+
+    async def connect(self) -> bool:
+        """Open the TCP connection; False when it cannot be opened."""
+        self.ctx.reset_delay()
+        return await self.ctx.connect()
+
+
 class ModbusTransport:
     """One TCP connection to a device, shared by all its unit ids.
 
@@ -49,7 +63,7 @@ class ModbusTransport:
         await self._drop()
         # pymodbus retries and reconnects on its own; we do both ourselves so that a
         # failure surfaces at once as one library error instead of a silent stall.
-        client = AsyncModbusTcpClient(
+        client = _TcpClient(
             self.host, port=self.port, timeout=self.timeout, retries=0, reconnect_delay=0
         )
         try:
