@@ -31,13 +31,13 @@ from .coordinator import (
 from .devices import DeviceError, DeviceKind, InvalidProfileError, UnsupportedDeviceError
 from .devices.base import Device
 from .devices.factory import create_device
+from .ledger_link.history import SessionHistory
+from .ledger_link.websocket_api import HISTORY, async_register
 from .repairs import async_watch_problems
 from .services import async_setup_services
 from .session.gate import EnergyGate
-from .session.history import SessionHistory
 from .session.manager import ChargerSessions
 from .session.pricing import SessionPricing
-from .websocket_api import HISTORY, async_register
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 NOMINAL_VOLTAGE = 230

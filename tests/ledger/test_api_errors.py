@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from ev_charging_ledger.access import TokenAccess
 from ev_charging_ledger.api import create_app
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 TOKEN = {"Authorization": "Bearer api-secret"}
 HUGE = "12345678901234567890"  # 20 digits: more than SQLite's 64-bit INTEGER holds

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 from tests.ledger.ledger_process import APP_DIR, REPO, free_port, ledger_env
 
 OPENAPI = APP_DIR / "ev_charging_ledger" / "openapi.json"

@@ -31,6 +31,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockUser
 
+from custom_components.ev_charging_monitor.const import DOMAIN
+from custom_components.ev_charging_monitor.ledger_link.history import SessionHistory
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from ev_charging_ledger.access import TokenAccess, UserChanges
 from ev_charging_ledger.api import create_app
 from ev_charging_ledger.homeassistant import (
@@ -42,8 +45,7 @@ from ev_charging_ledger.homeassistant import (
 )
 from ev_charging_ledger.ingest import Ingestor
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
-from tests.ledger.ha_contract import SessionSource, register
+from tests.ledger.integration_records import make_record
 
 THRESHOLD = 5
 LOCALHOST = ip_address("127.0.0.1")
@@ -54,7 +56,7 @@ class BanningHomeAssistant:
     hass: HomeAssistant
     url: str
     admin_token: str
-    source: SessionSource
+    source: SessionHistory
     config_dir: Path
     highest_count: list[int]
 
@@ -75,6 +77,7 @@ async def banning_home_assistant(
     hass_access_token: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    enable_custom_integrations: None,
 ) -> BanningHomeAssistant:
     # Bans are written to <config>/ip_bans.yaml: keep them out of the shared test config.
     hass.config.config_dir = str(tmp_path)
@@ -91,8 +94,9 @@ async def banning_home_assistant(
         highest[0] = max(highest[0], attempts[ip_address(request.remote or "")])
 
     monkeypatch.setattr(websocket_auth, "process_wrong_login", counted)
-    source = SessionSource()
-    register(hass, source)
+    # The real integration: its session history and websocket API.
+    assert await async_setup_component(hass, DOMAIN, {})
+    source = hass.data[HISTORY]
     client = await aiohttp_client(hass.http.app)
     url = websocket_url(f"http://127.0.0.1:{client.server.port}")
     return BanningHomeAssistant(hass, url, hass_access_token, source, tmp_path, highest)
@@ -165,7 +169,7 @@ async def test_a_thousand_bad_tokens_in_a_minute_never_ban_the_ledger(
 ) -> None:
     home = banning_home_assistant
     ledger.add_person("Reader", ha_user_id=hass_read_only_user.id)
-    home.source.complete(make_record(1, user_id=hass_read_only_user.id))
+    await home.source.async_add(make_record(1, user_id=hass_read_only_user.id))
     ingestor = Ingestor(ledger, http_session, home.url, home.admin_token, min_backoff=0.1)
     ingest = asyncio.create_task(ingestor.run_forever())
     client = await _serve(create_app(ledger, _token_access(home, http_session, UserChanges())))
@@ -227,7 +231,7 @@ async def test_a_thousand_bad_tokens_in_a_minute_never_ban_the_ledger(
         assert home.highest_count[0] == failures_before
 
         # Ingest keeps working: the next session arrives.
-        home.source.complete(make_record(2, user_id=hass_read_only_user.id))
+        await home.source.async_add(make_record(2, user_id=hass_read_only_user.id))
         async with asyncio.timeout(30):
             while True:  # polled: the ingestor signals nothing per session
                 if ledger.last_seq() >= 2:

@@ -257,7 +257,8 @@ routes = web.RouteTableDef()
 
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    # 200 either way: a restart would not free the disk, and ingest resumes on its own.
+    return web.json_response(request.app[STATUS_KEY].health())
 
 
 @routes.get("/api/openapi.json")

@@ -18,6 +18,12 @@ from yarl import URL
 COMMAND_TIMEOUT = 30.0
 
 
+# The integration keeps each message under 1 MB (an oversized record is sent as a
+# stand-in); the margin lets an older integration's large record through to be
+# quarantined instead of closing the connection on every retry.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
 class HomeAssistantError(Exception):
     """Home Assistant answered with an error or the connection broke."""
 
@@ -73,7 +79,10 @@ class Connection:
     ) -> Self:
         """Connect and authenticate; ``heartbeat`` pings keep long-lived connections honest."""
         socket = await session.ws_connect(
-            url, heartbeat=heartbeat, timeout=aiohttp.ClientWSTimeout(ws_close=wait)
+            url,
+            heartbeat=heartbeat,
+            timeout=aiohttp.ClientWSTimeout(ws_close=wait),
+            max_msg_size=MAX_MESSAGE_BYTES,
         )
         connection = cls(socket)
         try:

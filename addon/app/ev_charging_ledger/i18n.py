@@ -130,6 +130,16 @@ TEXT: dict[str, dict[str, str]] = {
         "never": "never",
         "verify_now": "Verify now",
         "chain_tip": "Chain tip",
+        "gaps": "Missing sessions (recorded gaps)",
+        "gap_seq": (
+            "Home Assistant seq {from_seq}-{to_seq}, between {after} and {before}: {reason}"
+        ),
+        "restores": "Restores",
+        "restore_line": (
+            "{recorded_at}: the ledger was at seq {ledger_seq}, "
+            "Home Assistant had acknowledged {ha_acknowledged_seq}"
+        ),
+        "ingest_state": "Ingest",
         "entries": "Entries",
         "legal_hold": "Legal hold",
         "retention": "Retention (years)",
@@ -274,6 +284,16 @@ TEXT: dict[str, dict[str, str]] = {
         "never": "nie",
         "verify_now": "Jetzt prüfen",
         "chain_tip": "Kettenende",
+        "gaps": "Fehlende Ladevorgänge (erfasste Lücken)",
+        "gap_seq": (
+            "Home-Assistant-Seq {from_seq}-{to_seq}, zwischen {after} und {before}: {reason}"
+        ),
+        "restores": "Wiederherstellungen",
+        "restore_line": (
+            "{recorded_at}: das Fahrtenbuch stand bei Seq {ledger_seq}, "
+            "Home Assistant hatte {ha_acknowledged_seq} bestätigt"
+        ),
+        "ingest_state": "Übernahme",
         "entries": "Einträge",
         "legal_hold": "Aufbewahrungssperre",
         "retention": "Aufbewahrung (Jahre)",

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -103,6 +104,8 @@ class Verification:
 
 def _check_depth(text: str) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH before the recursive decoder sees it."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return  # cannot nest deeper than it has openers (the usual OCMF: a handful)
     depth = 0
     in_string = escaped = False
     for char in text:
@@ -156,6 +159,7 @@ def _decode_bytes(text: str, encoding: str) -> bytes:
         raise OcmfError(f"cannot decode {encoding} data") from err
 
 
+@lru_cache(maxsize=256)
 def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
     """A DER SubjectPublicKeyInfo key, hex (the OCMF default) or base64."""
     cleaned = text.strip()

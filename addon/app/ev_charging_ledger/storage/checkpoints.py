@@ -115,6 +115,12 @@ def ensure_started(db: Database) -> None:
             add(db, "start", {"schema_from": db.opened_at_version})
 
 
+def record_restore(db: Database, ledger_seq: int, acknowledged_seq: int) -> None:
+    """Chain the fact that Home Assistant had acknowledged more than the ledger holds."""
+    with db.transaction():
+        add(db, "restore", {"ledger_seq": ledger_seq, "ha_acknowledged_seq": acknowledged_seq})
+
+
 def latest(db: Database) -> dict[str, Any] | None:
     with db.lock:
         row = db.conn.execute(

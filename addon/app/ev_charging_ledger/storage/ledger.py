@@ -87,6 +87,14 @@ class Ledger:
         """The highest Home Assistant ``seq`` the ledger has durably processed."""
         return sessions.last_seq(self.db)
 
+    def record_restore(self, ledger_seq: int, acknowledged_seq: int) -> None:
+        """Chain a detected restore: Home Assistant saw more acknowledged than is here."""
+        checkpoints.record_restore(self.db, ledger_seq, acknowledged_seq)
+
+    def gaps(self) -> list[checkpoints.Gap]:
+        """Recorded gaps in Home Assistant's sequence, oldest first."""
+        return checkpoints.gaps(self.db)
+
     def append_sessions(
         self, records: Iterable[Any], *, source: str = "ha", received_at: datetime | None = None
     ) -> AppendResult:

@@ -250,6 +250,9 @@ class Statement:
     bases: list[str]
     unpriced: int
     warnings: list[str] = field(default_factory=list)
+    # Recorded gaps in Home Assistant's sequence whose window overlaps the month: the
+    # statement may be missing sessions, and says so.
+    gaps: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -262,6 +265,7 @@ class Statement:
             "price_bases": self.bases,
             "unpriced_sessions": self.unpriced,
             "warnings": self.warnings,
+            "gaps": self.gaps,
             "rows": [row.as_json() for row in self.rows],
         }
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ev_charging_ledger import evidence
+from ev_charging_ledger import contract, evidence
 from ev_charging_ledger.records import (
     RecordError,
     SessionFacts,
@@ -125,6 +125,8 @@ def append(
             if ha and type(seq) is int:
                 seq_high = max(seq_high, seq)
             try:
+                if ha and (problem := contract.record_problem(record)) is not None:
+                    raise RecordError(problem)
                 facts = session_facts(record, require_seq=ha)
                 if facts.id in existing:
                     duplicates += 1

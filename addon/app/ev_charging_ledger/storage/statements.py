@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ev_charging_ledger.rates import Pricing, applicable_rate, basis_warnings, price_session
+from ev_charging_ledger.records import iso_utc
 
 from . import adjustments as adjustment_store
-from . import directory
+from . import checkpoints, directory
 from . import rates as rate_store
 from . import sessions as session_store
 from .db import Database, LedgerError, NotFoundError, chunks, placeholders
@@ -167,6 +168,8 @@ def statement(db: Database, person_id: int, month: str) -> Statement:
     warnings = basis_warnings(rates, person_id, year)
     if len(currencies) > 1:
         warnings.append("sessions are priced in more than one currency")
+    gaps = gaps_in_month(db, month)
+    warnings.extend(gap.describe() for gap in gaps)
     return Statement(
         person=person,
         month=month,
@@ -178,7 +181,16 @@ def statement(db: Database, person_id: int, month: str) -> Statement:
         bases=bases,
         unpriced=sum(1 for line in counted if line.pricing.amount is None),
         warnings=warnings,
+        gaps=[gap.as_json() for gap in gaps],
     )
+
+
+def gaps_in_month(db: Database, month: str) -> list[checkpoints.Gap]:
+    """Recorded gaps whose window overlaps the month (widened by a day for time zones)."""
+    year, number = month_bounds(month)
+    start = datetime(year, number, 1, tzinfo=UTC) - timedelta(days=1)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC) + timedelta(days=1)
+    return [gap for gap in checkpoints.gaps(db) if gap.covers(iso_utc(start), iso_utc(end))]
 
 
 def monthly_totals(db: Database, person_id: int, year: int) -> list[MonthTotal]:

@@ -1,0 +1,1 @@
+"""The link to the EV Charging Ledger: the session outbox (seq) and its websocket API."""
