@@ -85,7 +85,8 @@ async def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             "--header", f"Authorization: Bearer {API_TOKEN}",
             "--checks", "all", "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", SEED,
             "--workers", "1", "--max-failures", "50",
-            env=env, cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            # Its working directory takes its cache (.schemathesis/), so not the repository.
+            env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         async with asyncio.timeout(600):
             output = (await runner.communicate())[0].decode(errors="replace")
