@@ -256,3 +256,16 @@ async def test_schema_valid_inputs_are_accepted(
     )
     assert status == 200
     assert body["legal_hold"]["reason"] == "tax audit"
+
+
+async def test_statement_workbook_of_a_person_named_in_emoji(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    """Found by schemathesis: Excel counts a sheet name's length in UTF-16 units."""
+    status, person = await _call(client, "POST", "/api/people", {"name": "\U0001f697" * 30})
+    assert status == 201
+    response = await client.get(
+        f"/api/statements/{person['id']}/2026-03/export?format=xlsx", headers=TOKEN
+    )
+    assert response.status == 200
+    assert (await response.read()).startswith(b"PK")  # a zip, as every .xlsx

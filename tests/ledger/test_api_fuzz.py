@@ -95,7 +95,8 @@ async def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         async with asyncio.timeout(30):
             await ledger.wait()
     log = (await drain).decode(errors="replace")
-    assert runner.returncode == 0, output[-20000:]
+    tracebacks = _tracebacks(log)
+    assert runner.returncode == 0, output[-20000:] + "\n".join(tracebacks[:3])
     cases = re.search(r"(\d+) generated, (\d+) passed", output)
     assert cases is not None, output[-5000:]
     assert int(cases[1]) == int(cases[2]) >= MINIMUM_CASES, cases[0]
@@ -103,4 +104,4 @@ async def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
         assert re.search(rf"✅ {phase}", output), output[-5000:]
     assert "error_is_json_with_a_message" not in output
     print(f"schemathesis: {cases[0]}")  # the figure line for the test log
-    assert not _tracebacks(log), _tracebacks(log)[:3]
+    assert not tracebacks, tracebacks[:3]
