@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -162,3 +163,41 @@ async def test_emitted_records_match_the_contract(
     assert contract.problems(record) == []
     assert isinstance(record["energy_wh"], str)
     assert record["meter"]["mid"] is None
+
+
+async def test_websocket_messages_match_the_contract(
+    hass: HomeAssistant,
+    hass_ws_client: Callable[..., Awaitable[Any]],
+) -> None:
+    """Replies and events of the three commands, as a client receives them."""
+    from homeassistant.setup import async_setup_component
+
+    from custom_components.ev_charging_monitor.const import DOMAIN
+    from custom_components.ev_charging_monitor.ledger_link import contract
+    from tests.ledger.integration_records import make_record
+
+    assert await async_setup_component(hass, DOMAIN, {})
+    history = hass.data[HISTORY]
+    for seq in (1, 2):
+        await history.async_add(make_record(seq))
+    client = await hass_ws_client(hass)
+
+    await client.send_json({"id": 1, "type": "ev_charging_monitor/sessions", "after_seq": 0})
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    assert contract.problems(reply["result"], "sessions_reply") == []
+    assert [r["seq"] for r in reply["result"]["sessions"]] == [1, 2]
+    assert (reply["result"]["last_seq"], reply["result"]["acknowledged_seq"]) == (2, 0)
+
+    await client.send_json(
+        {"id": 2, "type": "ev_charging_monitor/subscribe_sessions", "after_seq": 1}
+    )
+    assert (await client.receive_json())["success"]
+    event = await client.receive_json()
+    assert contract.problems(event["event"], "sessions_event") == []
+    assert [r["seq"] for r in event["event"]["sessions"]] == [2]
+
+    await client.send_json({"id": 3, "type": "ev_charging_monitor/ack_sessions", "up_to_seq": 2})
+    ack = await client.receive_json()
+    assert contract.problems(ack["result"], "ack_reply") == []
+    assert ack["result"] == {"acknowledged_seq": 2}

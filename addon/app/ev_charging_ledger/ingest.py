@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from ev_charging_ledger import contract
 from ev_charging_ledger.homeassistant import (
     AuthenticationError,
     Connection,
@@ -185,6 +186,9 @@ class Ingestor:
             sessions = result.get("sessions") if isinstance(result, dict) else None
             if not isinstance(sessions, list):
                 raise HomeAssistantError(f"{CMD_SESSIONS} returned no session list")
+            # The envelope is checked here; each record when it is stored.
+            if problem := contract.first_problem({**result, "sessions": []}, "sessions_reply"):
+                raise HomeAssistantError(f"{CMD_SESSIONS} reply {problem}")
             if first:
                 first = False
                 await self._check_position(after, result)

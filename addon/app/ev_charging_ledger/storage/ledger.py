@@ -33,6 +33,7 @@ from . import (
     checkpoints,
     directory,
     integrity,
+    manual,
     rates,
     retention,
     schema,
@@ -122,7 +123,7 @@ class Ledger:
         ``pending_approval``: entered by a non-admin, so it reaches no statement (and no
         payroll) until an administrator approves it with an ``include`` adjustment.
         """
-        record = sessions.manual_record(
+        record = manual.manual_record(
             author=author,
             started_at=started_at,
             ended_at=ended_at,
