@@ -160,3 +160,112 @@ async def test_impossible_month_is_400(
     status, body = await _call(client, "GET", f"/api/statements/1/{month}")
     assert status == 400
     assert body["error"].startswith("month must be")
+
+
+async def test_conflict_is_409_and_large_body_413(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    centre = {"code": "CC-1", "name": "Sales"}
+    assert (await _call(client, "POST", "/api/cost_centres", centre))[0] == 201
+    assert await _call(client, "POST", "/api/cost_centres", centre) == (
+        409,
+        {"error": "cost centre 'CC-1' exists"},
+    )
+    status, body = await _call(
+        client, "POST", "/api/people", {"name": "Twin", "ha_user_id": "user-1"}
+    )
+    assert status == 409
+    assert body["error"]
+    status, body = await _call(client, "POST", "/api/people", {"name": "x" * 100_000})
+    assert status == 413
+    assert body["error"]
+    await _still_serving(client)
+
+
+async def test_405_names_the_allowed_methods(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    response = await client.delete("/api/people", headers=TOKEN)
+    assert response.status == 405
+    assert set(response.headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}
+    assert await response.json() == {"error": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "error"),
+    [
+        ("PUT", "/api/retention", {"legal_hold": None}, "legal_hold must be true or false"),
+        ("PUT", "/api/retention", {"years": None}, "years must be an integer"),
+        (
+            "POST",
+            "/api/manual_sessions",
+            {
+                "started_at": "2026-03-20T10:00:00Z",
+                "ended_at": "2026-03-20T11:00:00Z",
+                "energy_wh": 5000,
+                "currency": "EUR",
+                "time_zone": "Europe/Berlin",
+                "location": "Motorway",
+            },
+            "energy_wh must be a string",
+        ),
+        (
+            "GET",
+            "/api/reports/2026-03/statements.xlsx?lang=AAA",
+            None,
+            "lang must be one of en, de",
+        ),
+        (
+            "GET",
+            "/api/statements/1/0000-00",
+            None,
+            "month must be a month YYYY-MM from 2000-01 to 2200-12",
+        ),
+    ],
+)
+async def test_schema_violations_are_400_and_change_nothing(
+    client: TestClient[web.Request, web.Application],
+    ledger: Ledger,
+    method: str,
+    path: str,
+    body: Any,
+    error: str,
+) -> None:
+    before = ledger.counts()
+    assert await _call(client, method, path, body) == (400, {"error": error})
+    assert ledger.counts() == before
+    assert ledger.legal_hold() is None
+
+
+async def test_schema_valid_inputs_are_accepted(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    price = {
+        "year": 2066.0,  # a JSON number without a fraction is an integer
+        "country": "DE",
+        "price_per_kwh": "0.30",
+        "currency": "EUR",
+        "source": "BMF letter",
+    }
+    status, body = await _call(client, "POST", "/api/flat_prices", price)
+    assert (status, body["year"]) == (201, 2066)
+    status, page = await _call(client, "GET", "/api/sessions?cursor=")
+    assert (status, len(page["items"])) == (200, 3)
+    status, body = await _call(
+        client, "PUT", "/api/retention", {"legal_hold": True, "reason": "tax audit"}
+    )
+    assert status == 200
+    assert body["legal_hold"]["reason"] == "tax audit"
+
+
+async def test_statement_workbook_of_a_person_named_in_emoji(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    """Found by schemathesis: Excel counts a sheet name's length in UTF-16 units."""
+    status, person = await _call(client, "POST", "/api/people", {"name": "\U0001f697" * 30})
+    assert status == 201
+    response = await client.get(
+        f"/api/statements/{person['id']}/2026-03/export?format=xlsx", headers=TOKEN
+    )
+    assert response.status == 200
+    assert (await response.read()).startswith(b"PK")  # a zip, as every .xlsx

@@ -1,0 +1,70 @@
+"""The rate limits for unknown tokens, on a clock the test moves (no waiting).
+
+Per client: 5 lookups at once, then one every 600 / 5 = 120 s. Overall: 10 at once, then
+one every 60 / 10 = 6 s. A lookup that finds a valid user is given back.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ev_charging_ledger.access import LookupLimiter, looks_like_access_token
+from tests.ledger.test_auth_ban import forged_token
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_client_gets_five_lookups_then_one_every_two_minutes() -> None:
+    clock = Clock()
+    limiter = LookupLimiter(clock)
+    for _ in range(5):
+        assert limiter.wait("10.0.0.1") == 0
+        limiter.take("10.0.0.1")
+    assert limiter.wait("10.0.0.1") == pytest.approx(120)
+    clock.now += 60
+    assert limiter.wait("10.0.0.1") == pytest.approx(60)
+    clock.now += 60
+    assert limiter.wait("10.0.0.1") == 0
+
+
+def test_all_clients_together_get_ten_then_one_every_six_seconds() -> None:
+    clock = Clock()
+    limiter = LookupLimiter(clock)
+    for number in range(10):
+        client = f"10.0.0.{number}"
+        assert limiter.wait(client) == 0
+        limiter.take(client)
+    assert limiter.wait("10.0.0.99") == pytest.approx(6)
+    clock.now += 6
+    assert limiter.wait("10.0.0.99") == 0
+
+
+def test_a_valid_user_costs_nothing() -> None:
+    limiter = LookupLimiter(Clock())
+    for _ in range(50):
+        assert limiter.wait("10.0.0.1") == 0
+        limiter.take("10.0.0.1")
+        limiter.give_back("10.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (forged_token(), True),
+        (forged_token(expires_in=-3600), False),  # expired an hour ago
+        (forged_token(expires_in=-60), True),  # within the allowed clock skew
+        ("not-a-jwt", False),
+        ("a.b.c", False),
+        ("", False),
+    ],
+)
+def test_what_may_be_sent_to_home_assistant(token: str, expected: bool) -> None:
+    assert looks_like_access_token(token, time.time()) is expected
