@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 
 from .base import Simulator, SimulatorError
@@ -35,17 +36,35 @@ async def _serve(simulators: list[tuple[Simulator, str, int]]) -> None:
             await simulator.stop()
 
 
-async def _demo(host: str, wallbox_port: int, meter_port: int, plug_after: float) -> None:
-    """A car plugs in after `plug_after` seconds, charges 11 kW until it has 1 kWh (about
-    five and a half minutes), stays a minute and leaves; then the next one comes."""
+async def _demo(
+    host: str,
+    wallbox_port: int,
+    meter_port: int,
+    plug_after: float,
+    car_wh: int,
+    *,
+    wait_for_signal: bool,
+) -> None:
+    """A car plugs in after `plug_after` seconds, charges 11 kW until it has `car_wh` (1 kWh:
+    about five and a half minutes), stays a minute and leaves; then the next one comes.
+
+    With `wait_for_signal`, the first car waits for SIGUSR1 (sent once the devices are set
+    up), so its whole session is seen as configured.
+    """
     clock = SimClock()
     wallbox = VestelEVC04(clock)
     meter = EastronSDM630(clock, load=wallbox.charger)
+    ready = asyncio.Event()
+    if wait_for_signal:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, ready.set)
+    else:
+        ready.set()
 
     async def scenario() -> None:
+        await ready.wait()
         while True:
             await asyncio.sleep(plug_after)
-            wallbox.charger.plug(Vehicle(max_current=16, phases=3, energy_wanted=1_000))
+            wallbox.charger.plug(Vehicle(max_current=16, phases=3, energy_wanted=car_wh))
             print("demo: a car plugged in", flush=True)
             # The behaviour model computes "full" from the clock; it raises no event.
             while not wallbox.charger.vehicle or not wallbox.charger.vehicle.full:  # noqa: ASYNC110
@@ -74,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wallbox-port", type=int, default=1502)
     parser.add_argument("--meter-port", type=int, default=1503)
     parser.add_argument("--plug-after", type=float, default=10.0)
+    parser.add_argument("--car-wh", type=int, default=1_000, help="energy each demo car wants")
+    parser.add_argument(
+        "--wait-for-signal", action="store_true", help="the first demo car waits for SIGUSR1"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -82,7 +105,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {known[name].description}")
         return 0
     if args.device == "demo":
-        coroutine = _demo(args.host, args.wallbox_port, args.meter_port, args.plug_after)
+        coroutine = _demo(
+            args.host,
+            args.wallbox_port,
+            args.meter_port,
+            args.plug_after,
+            args.car_wh,
+            wait_for_signal=args.wait_for_signal,
+        )
     elif args.device in known:
         simulator = known[args.device]()
         coroutine = _serve([(simulator, args.host, args.port)])

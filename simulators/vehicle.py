@@ -20,5 +20,9 @@ class Vehicle:
 
     @property
     def full(self) -> bool:
-        """Whether the car has all the energy it wanted."""
-        return self.energy_wanted is not None and self.delivered >= self.energy_wanted
+        """Whether the car has all the energy it wanted.
+
+        Within a microwatt-hour: energy is integrated in floats, and a car left a rounding
+        error short would draw full power for another whole step.
+        """
+        return self.energy_wanted is not None and self.delivered >= self.energy_wanted - 1e-6

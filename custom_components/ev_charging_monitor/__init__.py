@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
@@ -28,15 +29,23 @@ from .coordinator import (
     IdentityCoordinator,
     LiveCoordinator,
 )
-from .devices import DeviceError, DeviceKind, InvalidProfileError, UnsupportedDeviceError
+from .devices import (
+    DeviceError,
+    DeviceKind,
+    InvalidProfileError,
+    Reading,
+    UnsupportedDeviceError,
+)
 from .devices.base import Device
 from .devices.factory import create_device
+from .ledger_link import async_setup_ledger_entry, is_ledger_entry
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
+from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
 from .services import async_setup_services
-from .session.gate import EnergyGate
 from .session.manager import ChargerSessions
+from .session.plausibility import ReadingPlausibility
 from .session.pricing import SessionPricing
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -75,13 +84,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
     """Connect to the device, read its identity once, then start polling."""
     if is_authorization_entry(entry):
         return await async_setup_authorization_entry(hass, entry)
+    if is_ledger_entry(entry):
+        return await async_setup_ledger_entry(hass, entry)
     try:
+        # A user profile is parsed once per setup, off the event loop.
+        profile = None
+        if (profile_yaml := entry.data.get(CONF_PROFILE_YAML)) is not None:
+            profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
+        await async_load_shipped_profiles(hass)
         device = create_device(
             entry.data[CONF_DRIVER],
             entry.data[CONF_HOST],
             port=entry.data.get(CONF_PORT),
             unit=entry.data.get(CONF_UNIT),
-            profile_yaml=entry.data.get(CONF_PROFILE_YAML),
+            profile=profile,
             session=async_get_clientsession(hass),
         )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
@@ -95,9 +111,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
     if device.capabilities.kind is DeviceKind.CHARGER:
         # Every command to a charger passes its authorization's guard.
         device, authorization = async_guard_charger(hass, entry, device)
-    live = LiveCoordinator(hass, entry, device)
+    resolution = device.capabilities.energy_resolution_wh
+    resolution_wh = None if resolution is None else Decimal(str(resolution))
+    live = LiveCoordinator(
+        hass,
+        entry,
+        device,
+        plausibility=ReadingPlausibility(
+            max_power_w=_max_power_w(device),
+            resolution_wh=resolution_wh,
+            max_current_a=device.capabilities.max_current_a,
+        ),
+    )
     identity = IdentityCoordinator(hass, entry, device)
-    live.energy_gate = EnergyGate(max_power_w=_max_power_w(device))
     sessions = None
     if device.capabilities.kind is DeviceKind.CHARGER:
         sessions = ChargerSessions(
@@ -112,14 +138,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
                 time_zone=str(hass.config.time_zone),
             ),
             identity_fn=lambda: identity.data,
+            resolution_wh=resolution_wh,
         )
         if (collector := sessions.pricing.collector) is not None:
             entry.async_on_unload(collector.async_start())
         await sessions.async_restore()
-        live.sessions = sessions
+        live.add_processor("sessions", sessions.async_process)
     if authorization is not None:
         async_attach_charger(hass, entry, authorization, sessions, live.async_update_listeners)
-        live.authorization = authorization
+        charger = authorization
+
+        async def authorize(reading: Reading, _now: datetime) -> None:
+            # After the sessions: a session that ends now is recorded with its attribution.
+            await charger.async_process(reading)
+
+        live.add_processor("authorization", authorize)
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),
@@ -161,7 +194,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
-    if is_authorization_entry(entry):
+    if is_authorization_entry(entry) or is_ledger_entry(entry):
         return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:

@@ -7,6 +7,7 @@ from typing import Any
 import probatio as vol
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -31,6 +32,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
 )
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 from .authorization.flow import AuthorizationOptionsFlow
@@ -57,13 +59,15 @@ from .devices import (
 )
 from .devices.discovery import DetectedDevice, detect, scan_subnet
 from .devices.factory import create_device, driver_ids
-from .devices.modbus.profile import load_profile_text
+from .devices.modbus.profile import MAX_PROFILE_BYTES, ModbusProfile, ProfileTooLargeError
 from .energy_source import (
     CONF_ENERGY_METER_ENTRY,
     CONF_ENERGY_SENSOR,
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
+from .ledger_link import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .session.pricing import (
     CONF_FLAT_PRICE,
     CONF_PRICE_ENTITY,
@@ -121,6 +125,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         self._discovered: DetectedDevice | None = None
         self._pending: dict[str, Any] = {}
         self._found: list[DetectedDevice] = []
+        self._profile: tuple[str, ModbusProfile] | None = None  # the user's text, parsed
+        self._ledger: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -130,8 +136,25 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             return AuthorizationOptionsFlow()
         return EVChargingOptionsFlow()
 
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: EVChargingConfigEntry) -> bool:
+        """The ledger's entry has nothing to set."""
+        return not is_ledger_entry(config_entry)
+
+    async def _user_profile(self, text: str) -> ModbusProfile:
+        """The user's profile, parsed off the event loop once per text.
+
+        The size limit is for new profiles: one stored before it existed still reconfigures.
+        """
+        if self._profile is None or self._profile[0] != text:
+            limit = self.source != SOURCE_RECONFIGURE
+            self._profile = (text, await async_parse_user_profile(self.hass, text, limit=limit))
+        return self._profile[1]
+
     async def _identify(self, data: dict[str, Any]) -> tuple[str, Identity, int | None]:
         """Return driver, identity and port of the device described by `data`."""
+        await async_load_shipped_profiles(self.hass)
         driver = data[CONF_DRIVER]
         if driver == DRIVER_AUTO:
             found = await detect(
@@ -141,12 +164,15 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
                 unit=data.get(CONF_UNIT),
             )
             return found.driver, found.identity, found.port
+        profile = None
+        if (text := data.get(CONF_PROFILE_YAML)) is not None:
+            profile = await self._user_profile(text)
         device = create_device(
             driver,
             data[CONF_HOST],
             port=data.get(CONF_PORT),
             unit=data.get(CONF_UNIT),
-            profile_yaml=data.get(CONF_PROFILE_YAML),
+            profile=profile,
             session=async_get_clientsession(self.hass),
         )
         try:
@@ -160,6 +186,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         try:
             return errors, await self._identify(data)
+        except ProfileTooLargeError:
+            errors[CONF_PROFILE_YAML] = "profile_too_large"
         except InvalidProfileError:
             errors[CONF_PROFILE_YAML] = "invalid_profile"
         except UnsupportedDeviceError:
@@ -205,6 +233,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Enter the device's address."""
+        await async_load_shipped_profiles(self.hass)  # the device types to choose from
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**_clean(user_input), CONF_DRIVER: user_input[CONF_DRIVER]}
@@ -237,11 +266,14 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Paste a profile for a device that is not shipped."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders = {"error": "", "max_kb": str(MAX_PROFILE_BYTES // 1024), "size_kb": ""}
         if user_input is not None:
             data = {**self._pending, CONF_PROFILE_YAML: user_input[CONF_PROFILE_YAML]}
             try:
-                profile = load_profile_text(user_input[CONF_PROFILE_YAML], "the profile")
+                profile = await self._user_profile(user_input[CONF_PROFILE_YAML])
+            except ProfileTooLargeError as err:
+                errors[CONF_PROFILE_YAML] = "profile_too_large"
+                placeholders["size_kb"] = str(-(-err.size // 1024))
             except InvalidProfileError as err:
                 errors[CONF_PROFILE_YAML] = "invalid_profile"
                 placeholders["error"] = str(err)
@@ -263,6 +295,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Search one /24 network for supported Modbus devices."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            await async_load_shipped_profiles(self.hass)
             try:
                 found = await scan_subnet(user_input[CONF_NETWORK])
             except ValueError:
@@ -321,6 +354,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             if "_http." in discovery_info.type or "_shelly." in (discovery_info.type)
             else None
         )
+        await async_load_shipped_profiles(self.hass)
         try:
             found = await detect(host, async_get_clientsession(self.hass), port=port)
         except DeviceError:
@@ -353,11 +387,41 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
 
+    async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
+        """The ledger add-on announced itself through the Supervisor: offer to link it."""
+        host = discovery_info.config.get(CONF_HOST)
+        port = discovery_info.config.get(CONF_PORT)
+        if (
+            not isinstance(host, str)
+            or not host
+            or not isinstance(port, int)
+            or isinstance(port, bool)
+            or not 0 < port < 65536
+        ):
+            return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(discovery_info.slug)
+        # The add-on may come back under another host name (reinstalled, renamed).
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host, CONF_PORT: port})
+        self._ledger = ledger_entry_data(discovery_info.slug, host, port)
+        self.context["title_placeholders"] = {"name": LEDGER_NAME}
+        return await self.async_step_hassio_confirm()
+
+    async def async_step_hassio_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before linking the ledger."""
+        if user_input is not None:
+            return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
+        self._set_confirm_only()
+        return self.async_show_form(step_id="hassio_confirm")
+
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the address of the same device."""
         entry = self._get_reconfigure_entry()
+        if is_ledger_entry(entry):
+            return self.async_abort(reason="ledger_not_reconfigurable")
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **_clean(user_input)}
@@ -403,6 +467,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
         if (
             meter.domain != DOMAIN
             or is_authorization_entry(meter)
+            or is_ledger_entry(meter)
             or meter.entry_id == self.config_entry.entry_id
             or meter.state is not ConfigEntryState.LOADED
             or meter.runtime_data.device.capabilities.kind is not DeviceKind.METER

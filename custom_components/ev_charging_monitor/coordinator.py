@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import timedelta
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .authorization.charger import ChargerAuthorization
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN, IDENTITY_INTERVAL, LOGGER
 from .devices import DeviceError, Identity, Reading
 from .devices.base import Device
-from .session.gate import EnergyGate
 from .session.manager import ChargerSessions, now_utc
+from .session.plausibility import ReadingPlausibility
+
+# One step that consumes each reading (sessions, authorization): it gets the reading
+# with impossible values already removed, and the wall-clock time of the poll.
+type ReadingProcessor = Callable[[Reading, datetime], Awaitable[None]]
 
 
 @dataclass(kw_only=True)
@@ -30,12 +35,31 @@ class EVChargingRuntimeData:
 type EVChargingConfigEntry = ConfigEntry[EVChargingRuntimeData]
 
 
+def monotonic() -> float:
+    """Seconds of a clock that never jumps (looked up per call, so tests can drive it)."""
+    return time.monotonic()
+
+
 class LiveCoordinator(DataUpdateCoordinator[Reading]):
-    """Power, energy and state: polled every few seconds."""
+    """Power, energy and state: polled every few seconds.
+
+    The coordinator only fetches: a failed fetch is the only thing that makes the device
+    unavailable. Each reading then passes the plausibility rules and the registered
+    processors, in order and before any entity updates (so no entity shows a reading
+    without its session); a processor that fails is logged and skipped for this reading,
+    and the others and the entities still get it.
+    """
 
     config_entry: EVChargingConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: EVChargingConfigEntry, device: Device) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EVChargingConfigEntry,
+        device: Device,
+        *,
+        plausibility: ReadingPlausibility,
+    ) -> None:
         """Poll `device` at the entry's scan interval."""
         seconds = entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
         super().__init__(
@@ -46,13 +70,19 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
             update_interval=timedelta(seconds=seconds),
         )
         self.device = device
-        self.sessions: ChargerSessions | None = None
-        self.authorization: ChargerAuthorization | None = None
-        self.energy_gate: EnergyGate | None = None
+        self.plausibility = plausibility
+        self._processors: list[tuple[str, ReadingProcessor]] = []
+        self.processor_failures: dict[str, int] = {}
+
+    def add_processor(self, name: str, processor: ReadingProcessor) -> Callable[[], None]:
+        """Run `processor` on every reading from now on; return the removal."""
+        step = (name, processor)
+        self._processors.append(step)
+        return lambda: self._processors.remove(step)
 
     async def _async_update_data(self) -> Reading:
         try:
-            reading = await self.device.read()
+            raw = await self.device.read()
         except DeviceError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -60,15 +90,18 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
                 translation_placeholders={"error": str(err)},
             ) from err
         now = now_utc()
-        if self.sessions is not None:
-            # In the same update, so entities never show a reading without its session.
-            await self.sessions.async_process(reading, now)
-        if self.authorization is not None:
-            # After the sessions: a session that ends now is recorded with its attribution.
-            await self.authorization.async_process(reading)
-        if self.energy_gate is not None:
-            reading = replace(reading, energy=self.energy_gate.filter(reading.energy, now))
-        return reading
+        reading = self.plausibility.clean(raw)
+        for name, processor in list(self._processors):
+            try:
+                await processor(reading, now)
+            except Exception:  # a processor's bug is not a device outage
+                self.processor_failures[name] = self.processor_failures.get(name, 0) + 1
+                LOGGER.exception(
+                    "%s: the %s step failed on this reading; the device stays available",
+                    self.config_entry.title,
+                    name,
+                )
+        return self.plausibility.gate(reading, monotonic())
 
 
 class IdentityCoordinator(DataUpdateCoordinator[Identity]):

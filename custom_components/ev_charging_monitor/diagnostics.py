@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from .authorization.diagnostics import authorization_diagnostics
 from .authorization.setup import is_authorization_entry
 from .coordinator import EVChargingConfigEntry
+from .ledger_link import is_ledger_entry
 
 # Addresses, serials (also inside ids), RFID tags and any credential a later option adds.
 TO_REDACT = {
@@ -35,6 +36,8 @@ async def async_get_config_entry_diagnostics(
     """Everything needed to understand a report, without identifying the user."""
     if is_authorization_entry(entry):
         return authorization_diagnostics(hass)
+    if is_ledger_entry(entry):
+        return {"entry": {"title": entry.title, "data": dict(entry.data)}}
     runtime = entry.runtime_data
     live = runtime.live
     return async_redact_data(

@@ -7,6 +7,7 @@ to learn the source and `async_read_energy_wh` for the register value at a momen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
@@ -17,6 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
+from .session.plausibility import energy_register
 
 if TYPE_CHECKING:
     # The coordinator imports the session manager, which imports this module.
@@ -78,7 +80,9 @@ def async_read_energy_wh(hass: HomeAssistant, source: EnergySource) -> float | N
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
         if unit not in EnergyConverter.VALID_UNITS:
             return None
-        return EnergyConverter.convert(value, unit, UnitOfEnergy.WATT_HOUR)
+        # "nan", "inf" and negative values parse as floats but are no register.
+        register = energy_register(EnergyConverter.convert(value, unit, UnitOfEnergy.WATT_HOUR))
+        return None if register is None else float(register)
     entry: EVChargingConfigEntry | None = hass.config_entries.async_get_entry(source.entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         return None
@@ -86,3 +90,15 @@ def async_read_energy_wh(hass: HomeAssistant, source: EnergySource) -> float | N
     if not live.last_update_success or live.data is None:
         return None
     return live.data.energy
+
+
+@callback
+def async_energy_resolution_wh(hass: HomeAssistant, source: EnergySource) -> Decimal | None:
+    """The step of an external source's register in Wh (None: fine-grained or unknown)."""
+    if source.kind is not EnergySourceKind.METER_ENTRY:
+        return None
+    entry: EVChargingConfigEntry | None = hass.config_entries.async_get_entry(source.entry_id)
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+        return None
+    step = entry.runtime_data.device.capabilities.energy_resolution_wh
+    return None if step is None else Decimal(str(step))

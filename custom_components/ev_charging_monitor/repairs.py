@@ -22,13 +22,12 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .devices import DeviceExceptionResponse
+from .session.plausibility import BackwardsWatch
 
 # Modbus exception codes with which chargers refuse writes while remote control is off.
 REMOTE_CONTROL_OFF_CODES = frozenset({1, 2})
 # Timeouts (Reading.extra) after which a charger falls back to its safe current; 0 = never.
 WATCHDOG_TIMEOUT_KEYS = ("failsafe_timeout", "communication_timeout")
-# A drop smaller than this (Wh) is rounding of a float register, not a reset.
-REGISTER_TOLERANCE_WH = 1.0
 
 ISSUE_REMOTE_CONTROL = "remote_control_disabled"
 ISSUE_WATCHDOG = "watchdog_not_configured"
@@ -69,11 +68,10 @@ def async_watch_problems(hass: HomeAssistant, entry: EVChargingConfigEntry) -> C
     """Check every poll for the watchdog and register problems; return the unsubscribe."""
     live = entry.runtime_data.live
     device = entry.runtime_data.device
-    highest: float | None = None
+    backwards = BackwardsWatch(resolution_wh=live.plausibility.resolution_wh)
 
     @callback
     def check() -> None:
-        nonlocal highest
         if not live.last_update_success or live.data is None:
             return
         reading = live.data
@@ -87,12 +85,11 @@ def async_watch_problems(hass: HomeAssistant, entry: EVChargingConfigEntry) -> C
                 severity=ir.IssueSeverity.WARNING,
                 placeholders={"name": entry.title},
             )
-        if (energy := reading.energy) is None:
-            return
-        if highest is None or energy >= highest:
-            highest = energy
+        backwards.observe(reading.energy)
+        if (below := backwards.below) is None:
             ir.async_delete_issue(hass, DOMAIN, issue_id(ISSUE_REGISTER, entry))
-        elif energy < highest - REGISTER_TOLERANCE_WH:
+        else:
+            highest, energy = below
             _set_issue(
                 hass,
                 entry,

@@ -13,6 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .helpers import async_run_command
+from .ledger_link import is_ledger_entry
 
 ATTR_CURRENT = "current"
 SERVICE_SET_CURRENT_LIMIT = "set_current_limit"
@@ -30,9 +31,10 @@ def _entry_for(hass: HomeAssistant, device_id: str) -> EVChargingConfigEntry:
     device = dr.async_get(hass).async_get(device_id)
     ours = [
         candidate
-        for entry_id in (device.config_entries if device else ())
+        for entry_id in ((device.config_entry_id,) if device else ())
         if (candidate := hass.config_entries.async_get_entry(entry_id)) is not None
         and candidate.domain == DOMAIN
+        and not is_ledger_entry(candidate)
     ]
     if not ours:
         raise ServiceValidationError(

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import sysconfig
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+import _pytest
 import pytest
+import pytest_homeassistant_custom_component as phcc
+import syrupy
+from homeassistant import block_async_io
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import frame
+from homeassistant.util import loop as loop_util
 
 # Import the repository's package before Home Assistant's loader looks for custom
 # components in its test config dir, so ours is the one that is loaded.
@@ -26,6 +38,107 @@ from simulators.modbus import ModbusSimulator
 @pytest.fixture(autouse=True)
 def _integration_env(enable_custom_integrations: None, socket_enabled: None) -> None:
     """Load custom integrations, and allow loopback sockets to the simulators."""
+
+
+# What Home Assistant logs when code blocks its event loop or misuses its API.
+_PROBLEMS = ("Detected blocking call", "Detected that custom integration")
+_STDLIB = sysconfig.get_paths()["stdlib"]
+_REPOSITORY = Path(__file__).resolve().parents[2]
+# Code that only runs in the tests: the test modules, the simulators, the test libraries.
+_TEST_SIDE = (
+    str(_REPOSITORY / "tests"),
+    str(_REPOSITORY / "simulators"),
+    *(str(Path(module.__file__).parent) for module in (_pytest, syrupy, phcc) if module.__file__),
+)
+_FRAME = re.compile(r'File "([^"]+)", line \d+')
+
+
+def _from_tests(report: str) -> bool:
+    """Whether a blocking call outside any integration was made by the tests themselves.
+
+    Home Assistant reports such a call with the stack that made it; the innermost frame
+    outside the standard library says whose code it was (a test copying blueprints, syrupy
+    reading a snapshot), or Home Assistant's or a library's (then it counts). The frames of
+    the detection's own wrappers (homeassistant/util/loop.py) are skipped.
+    """
+    for filename in reversed(_FRAME.findall(report)):
+        if not filename.startswith(_STDLIB) and filename != loop_util.__file__:
+            return filename.startswith(_TEST_SIDE)
+    return False
+
+
+class Reports(logging.Handler):
+    """Keeps every record that reports a blocking call or an API misuse (not the tests')."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(_PROBLEMS):
+            return
+        by_integration = " inside the event loop by " in message.split("\n", 1)[0]
+        if message.startswith(_PROBLEMS[0]) and not by_integration and _from_tests(message):
+            return
+        self.found.append(message.split("\n", 1)[0])
+
+
+def _in_loop(check: Callable[[dict[str, Any]], bool] | None) -> Callable[[dict[str, Any]], bool]:
+    """A call is allowed outside a running event loop (sync fixtures run on the same thread)."""
+
+    def allowed(mapped_args: dict[str, Any]) -> bool:
+        if asyncio._get_running_loop() is None:
+            return True
+        return check is not None and check(mapped_args)
+
+    return allowed
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_calls() -> Iterator[Reports]:
+    """Fail the test if Home Assistant reports a blocking call or a misuse of its API.
+
+    pytest-homeassistant-custom-component never switches Home Assistant's blocking-call
+    detection on (only bootstrap does), and Home Assistant skips its file-system checks
+    (open, scandir, read_text, import_module, ...) when it runs under a test runner. So this
+    fixture installs every check of block_async_io, the skipped ones included, for the
+    thread that runs the event loop, with Home Assistant's own strictness for integrations
+    (some calls raise, the others log), and reads the log at teardown. The report caches
+    are cleared first, so a call already reported in an earlier test is reported again.
+    """
+    loop_util._PREVIOUSLY_REPORTED.clear()
+    frame._REPORTED_INTEGRATIONS.clear()
+    collect = Reports()
+    root = logging.getLogger()
+    root.addHandler(collect)
+    # The loggers that report must pass their warnings on, whatever level a test sets.
+    loggers = [logging.getLogger(name) for name in (loop_util.__name__, frame.__name__)]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    loop_thread = threading.get_ident()
+    for call in block_async_io._BLOCKING_CALLS:
+        setattr(
+            call.object,
+            call.function,
+            loop_util.protect_loop(
+                call.original_func,
+                loop_thread_id=loop_thread,
+                strict=call.strict,
+                strict_core=False,
+                check_allowed=_in_loop(call.check_allowed),
+            ),
+        )
+    try:
+        yield collect
+    finally:
+        for call in block_async_io._BLOCKING_CALLS:
+            setattr(call.object, call.function, call.original_func)
+        root.removeHandler(collect)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    assert not collect.found, "Home Assistant reported:\n" + "\n".join(collect.found)
 
 
 @pytest.fixture

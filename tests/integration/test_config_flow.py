@@ -5,30 +5,41 @@ The peers are the simulators on loopback; nothing is mocked.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 from collections.abc import AsyncIterator
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import (
+    SOURCE_HASSIO,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     SOURCE_ZEROCONF,
     ConfigEntry,
+    ConfigEntryState,
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.helpers.translation import async_get_translations
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ev_charging_monitor.config_flow import EVChargingConfigFlow
 from custom_components.ev_charging_monitor.const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
     CONF_SCAN_INTERVAL,
     DOMAIN,
 )
+from custom_components.ev_charging_monitor.devices.modbus import profile as profile_module
 from custom_components.ev_charging_monitor.energy_source import (
     CONF_ENERGY_METER_ENTRY,
     CONF_ENERGY_SENSOR,
@@ -461,3 +472,205 @@ async def test_options_interval_and_energy_sources(
         flow["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
     )
     assert charger.options == {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
+
+
+def _vestel_profile(extra_values: int) -> str:
+    """The shipped EVC04 profile as a user's own, with `extra_values` more values.
+
+    The extra values all read the charging-state register, which the device answers, so
+    a profile of any size still identifies the simulated wallbox.
+    """
+    text = (PROFILES / "profiles" / "vestel_evc04.yaml").read_text()
+    text = text.replace("id: vestel_evc04", "id: my_vestel")
+    extra = "".join(f"  extra_{i}: {{address: 1001, type: u16}}\n" for i in range(extra_values))
+    return text.replace("values:\n", "values:\n" + extra, 1)
+
+
+async def _custom_profile_step(hass: HomeAssistant, port: int) -> dict[str, Any]:
+    result = await _manual(hass)
+    result = await _configure(
+        hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_DRIVER: "custom"}
+    )
+    assert result["step_id"] == "custom_profile"
+    return result
+
+
+async def test_custom_profile_too_large_then_valid(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """A 25 000-value profile is refused by its size, with a translated error; then one fits."""
+    huge = _vestel_profile(25_000)
+    size = len(huge.encode())
+    assert size > 256 * 1024
+    result = await _custom_profile_step(hass, wallbox.port)
+    result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: huge})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PROFILE_YAML: "profile_too_large"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["max_kb"] == "256"
+    assert placeholders["size_kb"] == str(-(-size // 1024))
+    for language, expected in (("en", "at most 256 KB"), ("de", "höchstens 256 KB")):
+        translations = await async_get_translations(hass, language, "config", [DOMAIN])
+        text = translations[f"component.{DOMAIN}.config.error.profile_too_large"]
+        assert expected in text.format(**placeholders), text
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    small = _vestel_profile(0)
+    result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: small})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].state is ConfigEntryState.LOADED
+    await _unload_all(hass)
+
+
+async def test_large_profile_is_parsed_off_the_loop(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """A profile just under the limit: parsed once in the flow and once at setup, each in an
+    executor thread, and the event loop never stalls meanwhile.
+
+    A spy wraps the parser to record the thread it runs in (nothing is replaced); a probe
+    task measures the longest gap between its 10 ms sleeps.
+    """
+    text = _vestel_profile(6_000)
+    assert 200 * 1024 < len(text.encode()) <= 256 * 1024
+    threads: list[int] = []
+    real_parse = profile_module.parse_profile
+
+    def spy(document: Any) -> Any:
+        threads.append(threading.get_ident())
+        return real_parse(document)
+
+    longest = 0.0
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        nonlocal longest
+        loop = asyncio.get_running_loop()
+        while not done.is_set():
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            longest = max(longest, loop.time() - before - 0.01)
+
+    result = await _custom_profile_step(hass, wallbox.port)
+    task = asyncio.create_task(probe())
+    with patch.object(profile_module, "parse_profile", spy):
+        result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: text})
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        entry: ConfigEntry = result["result"]
+        assert entry.state is ConfigEntryState.LOADED
+    done.set()
+    await task
+    loop_thread = threading.get_ident()
+    # Parsed on the loop this profile stalls it for 0.8 s here; Home Assistant's own setup
+    # of the entry's platforms takes up to 0.15 s on this shared machine.
+    assert longest < 0.4, f"the event loop stalled for {longest:.3f} s"
+    assert len(threads) == 2  # once to validate in the flow, once to set up
+    assert loop_thread not in threads
+    assert hass.states.get("sensor.vestel_evc04_energy").state == "1234.5"
+    await _unload_all(hass)
+
+
+def _ledger(config: dict[str, Any], slug: str = "a0d7b954_ev_charging_ledger") -> Any:
+    return HassioServiceInfo(config=config, name="EV Charging Ledger", slug=slug, uuid="1234")
+
+
+async def test_hassio_discovery_links_the_ledger_once(hass: HomeAssistant) -> None:
+    """The add-on's announcement offers to link the ledger; linking makes one entry whose
+    device opens the ledger's panel; announcing again only updates the address."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_HASSIO},
+        data=_ledger({"host": "a0d7b954-ev-charging-ledger", "port": 8099}),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "hassio_confirm"
+    translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    assert translations[f"component.{DOMAIN}.config.step.hassio_confirm.description"]
+    result = await _configure(hass, result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry: ConfigEntry = result["result"]
+    assert entry.title == "EV Charging Ledger"
+    assert entry.unique_id == "a0d7b954_ev_charging_ledger"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data == {
+        "role": "ledger",
+        "addon": "a0d7b954_ev_charging_ledger",
+        CONF_HOST: "a0d7b954-ev-charging-ledger",
+        CONF_PORT: 8099,
+    }
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [device.configuration_url for device in devices] == [
+        "homeassistant://hassio/ingress/a0d7b954_ev_charging_ledger"
+    ]
+    assert not hass.config_entries.flow.async_progress()  # no charger form was offered
+    # The ledger has no options and no address to change by hand.
+    assert not EVChargingConfigFlow.async_supports_options_flow(entry)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "ledger_not_reconfigurable"
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_HASSIO},
+        data=_ledger({"host": "ev-charging-ledger-2", "port": 8099}),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == "ev-charging-ledger-2"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{}, {"host": "ledger"}, {"host": "", "port": 8099}, {"host": "ledger", "port": "x"}],
+)
+async def test_hassio_discovery_without_address(
+    hass: HomeAssistant, config: dict[str, Any]
+) -> None:
+    """An announcement without a usable host and port is refused with a translated reason."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=_ledger(config)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+    translations = await async_get_translations(hass, "de", "config", [DOMAIN])
+    assert translations[f"component.{DOMAIN}.config.abort.invalid_discovery_info"]
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_stored_profile_over_the_limit_keeps_working(
+    hass: HomeAssistant, wallbox: VestelEVC04
+) -> None:
+    """An entry saved before the limit existed, with a larger profile, still sets up and
+    reconfigures: the limit guards new profiles, and nothing a user has is lost."""
+    text = _vestel_profile(8_000)
+    assert len(text.encode()) > 256 * 1024
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Vestel EVC04",
+        unique_id="VES2024000123",
+        data={
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: wallbox.port,
+            CONF_DRIVER: "my_vestel",
+            CONF_PROFILE_YAML: text,
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.vestel_evc04_energy").state == "1234.5"
+
+    result = await _reconfigure(hass, entry)
+    result = await _configure(
+        hass, result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: wallbox.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PROFILE_YAML] == text
+    assert entry.state is ConfigEntryState.LOADED
+    await _unload_all(hass)

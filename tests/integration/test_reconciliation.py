@@ -76,9 +76,11 @@ async def _session_billed_from_meter(
             ended.append(dict(event.data))
 
         hass.bus.async_listen(EVENT_SESSION_ENDED, listener)
+        # The session starts at the last reading before energy flowed: the energy between
+        # the plug-in and the first poll that sees the car is the car's too.
+        start = _sdm_register_wh(meter)
         wallbox.charger.plug(Vehicle(max_current=16, phases=3))
         await poll(hass, clock, 0, freezer)
-        start = _sdm_register_wh(meter)
         for _ in range(60):
             await poll(hass, clock, 60, freezer)
         end = _sdm_register_wh(meter)

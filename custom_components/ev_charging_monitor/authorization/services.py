@@ -43,7 +43,7 @@ def charger_for_device(hass: HomeAssistant, device_id: str) -> ChargerAuthorizat
     """The loaded charger behind a device of ours; a translated error otherwise."""
     device = dr.async_get(hass).async_get(device_id)
     chargers = hass.data[AUTHORIZATION].chargers
-    for entry_id in device.config_entries if device else ():
+    for entry_id in (device.config_entry_id,) if device else ():
         if (charger := chargers.get(entry_id)) is not None:
             return charger
     raise ServiceValidationError(

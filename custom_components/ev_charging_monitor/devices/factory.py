@@ -8,7 +8,7 @@ from .base import Device
 from .errors import UnsupportedDeviceError
 from .http import HTTP_DRIVERS
 from .modbus.device import ModbusDevice
-from .modbus.profile import ModbusProfile, load_profile_text, shipped_profiles
+from .modbus.profile import ModbusProfile, shipped_profiles
 
 
 def driver_ids() -> dict[str, str]:
@@ -24,18 +24,19 @@ def create_device(
     *,
     port: int | None = None,
     unit: int | None = None,
-    profile_yaml: str | None = None,
+    profile: ModbusProfile | None = None,
     session: aiohttp.ClientSession | None = None,
     timeout: float = 3.0,
 ) -> Device:
-    """Return the driver for `driver` (a shipped id, or a user profile in `profile_yaml`)."""
-    for http_driver in HTTP_DRIVERS:
-        if http_driver.id == driver and profile_yaml is None:
-            return http_driver(host, port=port, session=session, timeout=timeout)
-    profile: ModbusProfile | None
-    if profile_yaml is not None:
-        profile = load_profile_text(profile_yaml, origin="the profile file")
-    else:
+    """Return the driver for `driver`: a shipped id, or the user's own `profile`.
+
+    A user profile comes parsed (`load_profile_text`), so the caller decides where the
+    parsing runs; an event loop runs it in an executor.
+    """
+    if profile is None:
+        for http_driver in HTTP_DRIVERS:
+            if http_driver.id == driver:
+                return http_driver(host, port=port, session=session, timeout=timeout)
         profile = shipped_profiles().get(driver)
     if profile is None:
         raise UnsupportedDeviceError(f"no driver named {driver!r}")

@@ -58,6 +58,9 @@ class Capabilities:
     has_session_energy: bool = False
     has_rfid: bool = False
     has_export_energy: bool = False
+    # Wh per count of the energy register (a 0.1 kWh register: 100); None where it is
+    # fine-grained or not known (floating-point registers).
+    energy_resolution_wh: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

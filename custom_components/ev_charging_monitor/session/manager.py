@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +19,7 @@ from ..devices import Identity, Reading
 from ..energy_source import (
     EnergySource,
     EnergySourceKind,
+    async_energy_resolution_wh,
     async_read_energy_wh,
     billing_energy_source,
 )
@@ -24,7 +27,7 @@ from ..ledger_link.history import SessionHistory
 from .cost import PRICE_MISSING, SessionCost
 from .pricing import SessionPricing
 from .record import decimal_text, session_record
-from .tracker import ActiveSession, CompletedSession, SessionTracker
+from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
 
 EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
@@ -40,6 +43,31 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _seconds(value: object) -> float | None:
+    """A counter from a reading's extras, if it is a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlugCycle:
+    """A new plug cycle began: a car was plugged in (seen, or found after a restart).
+
+    `previous_session_id` is the session it ended, if one was still open (a car swapped
+    while Home Assistant was down). Whatever belonged to the previous plug cycle (an
+    authorization, a card) must end here.
+    """
+
+    session_id: str
+    previous_session_id: str | None
+    started_at: datetime
+    recovered: bool
+
+
+type PlugCycleListener = Callable[[PlugCycle], None]
+
+
 class ChargerSessions:
     """Feeds a charger's readings to its tracker and persists what comes out."""
 
@@ -52,12 +80,21 @@ class ChargerSessions:
         max_power_w: float,
         pricing: SessionPricing,
         identity_fn: Callable[[], Identity],
+        resolution_wh: Decimal | None = None,
     ) -> None:
-        """One per charger config entry."""
+        """One per charger config entry; `resolution_wh`: the charger register's step."""
         self.hass = hass
         self.entry = entry
         self.history = history
-        self.tracker = SessionTracker(max_power_w=max_power_w)
+        self.tracker = SessionTracker(
+            max_power_w=max_power_w,
+            resolution_wh=resolution_wh,
+            device_resolution_wh=resolution_wh,
+        )
+        self.device_resolution_wh = resolution_wh
+        # The clock durations are measured with; a test may drive it.
+        self.monotonic: Callable[[], float] = lambda: time.monotonic()
+        self._plug_listeners: list[PlugCycleListener] = []
         self.pricing = pricing
         self.identity_fn = identity_fn
         self.last_record: dict[str, Any] | None = None
@@ -74,6 +111,11 @@ class ChargerSessions:
     def active(self) -> ActiveSession | None:
         """The session in progress, if any."""
         return self.tracker.active
+
+    def async_listen_plug_cycle(self, listener: PlugCycleListener) -> Callable[[], None]:
+        """Call `listener` at every new plug cycle (also one found after a restart)."""
+        self._plug_listeners.append(listener)
+        return lambda: self._plug_listeners.remove(listener)
 
     async def async_restore(self) -> None:
         """Resume the checkpointed session after a restart or crash."""
@@ -107,11 +149,22 @@ class ChargerSessions:
         identity = self.identity_fn()
         source = billing_energy_source(self.hass, self.entry)
         energy = async_read_energy_wh(self.hass, source) if source.external else reading.energy
+        self.tracker.resolution_wh = (
+            async_energy_resolution_wh(self.hass, source)
+            if source.external
+            else self.device_resolution_wh
+        )
+        previous = self.tracker.active
         started, ended = self.tracker.update(
             now=now,
+            mono=self.monotonic(),
             state=reading.state,
             energy_wh=energy,
             power_w=reading.power,
+            rfid=reading.rfid,
+            device_session_wh=reading.session_energy,
+            device_energy_wh=reading.energy,
+            device_charging_s=_seconds(reading.extra.get("charging_time")),
         )
         if source.external:
             reference = _decimal(reading.energy)
@@ -122,6 +175,7 @@ class ChargerSessions:
         if ended is not None:
             await self._record(ended, identity)
         if started is not None:
+            self._announce_plug_cycle(started, None if previous is None else previous.id)
             self.hass.bus.async_fire(
                 EVENT_SESSION_STARTED,
                 {
@@ -137,13 +191,53 @@ class ChargerSessions:
         due = self.hass.loop.time() - self._saved_at >= CHECKPOINT_DELAY_S
         if started is not None or ended is not None or (self.tracker.active and due):
             await self._save(clean=False)
-        # Priced once per poll here, not by each entity that shows it.
+        # Priced once per poll here, not by each entity that shows it; a price that
+        # cannot be had leaves the live cost unknown and touches nothing else.
         active = self.tracker.active
-        self.live_cost = None if active is None else self.pricing.cost(active)
-        self.current_price = self.pricing.current_price(now)
+        self.live_cost = None if active is None else self._cost(active)
+        try:
+            self.current_price = self.pricing.current_price(now)
+        except Exception:  # pricing must never stop a poll
+            LOGGER.exception("The current price of %s could not be had", self.entry.title)
+            self.current_price = None
+
+    def _announce_plug_cycle(self, started: ActiveSession, previous_id: str | None) -> None:
+        cycle = PlugCycle(
+            session_id=started.id,
+            previous_session_id=previous_id,
+            started_at=started.started_at,
+            recovered=FLAG_RECOVERED in started.flags,
+        )
+        for listener in list(self._plug_listeners):
+            try:
+                listener(cycle)
+            except Exception:  # one listener must not stop the others
+                LOGGER.exception("A plug-cycle listener of %s failed", self.entry.title)
+
+    def _cost(self, session: ActiveSession) -> SessionCost | None:
+        try:
+            return self.pricing.cost(session)
+        except Exception:  # an unpriced session is recorded, flagged
+            LOGGER.exception("Session %s could not be priced", session.id)
+            return None
 
     async def _record(self, ended: CompletedSession, identity: Identity) -> None:
-        cost = self.pricing.cost(ended.session)
+        # Nothing but the history store may stop a finished session from being recorded:
+        # a price or an attribution that fails leaves the record without it, flagged.
+        cost = self._cost(ended.session)
+        cost_record: dict[str, Any] | None = None
+        cost_flags = [PRICE_MISSING]
+        if cost is not None:
+            try:
+                cost_record, cost_flags = cost.to_record(), list(cost.flags)
+            except Exception:  # see above
+                LOGGER.exception("The cost of session %s could not be written", ended.session.id)
+        authorization: dict[str, Any] = {"method": "none"}
+        if self.authorization_fn is not None:
+            try:
+                authorization = self.authorization_fn()
+            except Exception:  # see above
+                LOGGER.exception("Session %s could not be attributed", ended.session.id)
         source = billing_energy_source(self.hass, self.entry)
         reconciliation, flags = self._reconcile(ended)
         record = session_record(
@@ -153,11 +247,9 @@ class ChargerSessions:
             meter=self._meter_identity(source, identity),
             meter_source="external" if source.external else "charger",
             time_zone=str(self.hass.config.time_zone),
-            cost=None if cost is None else cost.to_record(),
-            authorization=(
-                {"method": "none"} if self.authorization_fn is None else self.authorization_fn()
-            ),
-            extra_flags=[*flags, *([PRICE_MISSING] if cost is None else cost.flags)],
+            cost=cost_record,
+            authorization=authorization,
+            extra_flags=[*flags, *cost_flags],
             reconciliation=reconciliation,
         )
         stored = await self.history.async_add(record)

@@ -1,4 +1,9 @@
-"""Build the integration-ledger contract record (DESIGN.md section 6) of a session."""
+"""Build the integration-ledger contract record (DESIGN.md section 6) of a session.
+
+`meter_resolution_wh` (decimal string or null) is the billing register's step in Wh: a
+0.1 kWh register gives "100". A single session's energy is exact only to this step; over
+consecutive sessions the energies add up to the register's change across them.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,9 @@ def session_record(
         "meter_start_wh": decimal_text(session.meter_start_wh),
         "meter_end_wh": decimal_text(session.meter_end_wh),
         "energy_wh": decimal_text(session.energy_wh),
+        "meter_resolution_wh": (
+            None if session.resolution_wh is None else decimal_text(session.resolution_wh)
+        ),
         "max_power_w": round(session.max_power_w, 1),
         "charging_seconds": round(session.charging_seconds),
         "authorization": authorization,

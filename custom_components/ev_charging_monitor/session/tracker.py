@@ -1,32 +1,61 @@
 """Follow one charger's sessions from plug-in to unplug, from its meter register.
 
 Home Assistant-free: the integration feeds readings in and stores the checkpoints this
-module produces. Energy of a session is register at end minus register at start; a
-register that drops, rolls over or jumps further than the charger's maximum power allows is
-never taken: the session is flagged and continues from the next plausible reading.
+module produces. Energy of a session is register at end minus register at start, summed
+over the stretches (segments) where the register was believed (plausibility.py): a
+register that drops, rolls over or jumps starts a new segment once confirmed, and the
+step itself is never counted.
+
+Time: durations and charging seconds are summed from the caller's monotonic clock; the
+wall clock only places the session in the calendar. When the wall clock moves differently
+from the monotonic one (an NTP correction, a clock set by hand), the newer wall clock is
+taken as right: the session's earlier times are shifted by the correction and the session
+is flagged `clock_corrected`, so `ended_at >= started_at` and the samples stay in order.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..devices import ChargerState
+from .plausibility import RegisterTrack, Verdict, energy_register, max_growth_wh, slack_wh
 
-# A reading whose register grew by more than this factor of what maximum power could
-# deliver in the elapsed time is implausible (small slack for poll timing jitter).
-# The slack also covers registers that count in coarse steps (0.1 kWh on some chargers).
-JUMP_FACTOR = Decimal("1.5")
-JUMP_SLACK_WH = Decimal(250)
-# Consecutive consistent readings below the last plausible one that mean the meter was
-# really reset or replaced, so counting continues from the new register.
-RESET_CONFIRMATIONS = 3
 # At most one stored sample per this many seconds; boundaries between them are
 # interpolated (and marked so) when the cost is computed.
 SAMPLE_SPACING_S = 60
+# The wall clock may drift this far from the monotonic one between two polls before it
+# counts as corrected (poll timing and NTP slewing stay well below).
+CLOCK_TOLERANCE_S = 5.0
+# A reading taken while no energy flowed is the start of the next session only if it is
+# this recent: otherwise another car may have charged in between unseen.
+IDLE_MAX_AGE_S = 300.0
+# Without a reading for this long (the charger offline), a car swap may have gone unseen:
+# the plug-cycle evidence is checked as after a restart.
+UNSEEN_GAP_S = 60.0
+
+FLAG_RECOVERED = "recovered_after_restart"
+FLAG_CLOCK = "clock_corrected"
+FLAG_DROPPED = "meter_register_dropped"
+FLAG_RESET = "meter_reset"
+FLAG_JUMP = "meter_register_jump"
+FLAG_INVALID = "meter_value_invalid"  # NaN, negative, a sentinel: taken as no reading
+FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened between two polls
+
+# Given the time of the previous sample, the next price-interval boundary after it (or
+# None): the tracker then stores a sample at the first reading at or after it.
+type BoundaryFn = Callable[[datetime], datetime | None]
+
+
+def card_digest(rfid: str) -> str:
+    """What a checkpoint keeps of a card: enough to tell cards apart, not the UID."""
+    return hashlib.sha256(rfid.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -49,12 +78,24 @@ class ActiveSession:
     register_at: datetime  # when the last plausible register was read
     max_power_w: float = 0.0
     charging_seconds: float = 0.0
+    duration_s: float = 0.0
     flags: list[str] = field(default_factory=list)
-    suspect: list[Decimal] = field(default_factory=list)
-    rfid: str | None = None
+    rfid: str | None = None  # card_digest() of the first card seen
     # A second meter read alongside the billing meter (the charger's own when billing from
     # an external one): its first and last register, for reconciliation.
     reference: tuple[Decimal, Decimal] | None = None
+    # The charger's per-session energy counter and its own total register, read together
+    # at the last poll: after a restart they tell whether the car is still the same one.
+    device_session: tuple[Decimal, Decimal] | None = None
+    # The charger's own charging-time counter at the last poll, in seconds: it spans the
+    # time Home Assistant did not see (a restart, the charger offline).
+    device_charging_s: float | None = None
+    # Wh per count of the billing register (None: unknown or fine-grained).
+    resolution_wh: Decimal | None = None
+    # Monotonic seconds of the last reading; None after a restore (monotonic clocks
+    # restart with the machine, so a checkpoint keeps only wall times and sums).
+    mono_at: float | None = field(default=None, compare=False)
+    track: RegisterTrack | None = field(default=None, compare=False)
 
     def note_reference(self, register: Decimal | None) -> None:
         """Take the second meter's register (ignored when missing or going backwards)."""
@@ -90,6 +131,13 @@ class ActiveSession:
         latest = (self.register_at, self.energy_wh)
         return self.samples if self.samples[-1] == latest else [*self.samples, latest]
 
+    def shift(self, delta: timedelta) -> None:
+        """Move every wall time of the session (the wall clock was corrected by `delta`)."""
+        self.started_at += delta
+        self.last_reading_at += delta
+        self.register_at += delta
+        self.samples = [(t + delta, e) for t, e in self.samples]
+
     def to_dict(self) -> dict[str, Any]:
         """Checkpoint form (JSON-compatible)."""
         return {
@@ -101,32 +149,50 @@ class ActiveSession:
             "register_at": self.register_at.isoformat(),
             "max_power_w": self.max_power_w,
             "charging_seconds": self.charging_seconds,
+            "duration_s": self.duration_s,
             "flags": list(self.flags),
-            "suspect": [str(v) for v in self.suspect],
             "rfid": self.rfid,
             "reference": None if self.reference is None else [str(v) for v in self.reference],
+            "device_session": (
+                None if self.device_session is None else [str(v) for v in self.device_session]
+            ),
+            "resolution_wh": None if self.resolution_wh is None else str(self.resolution_wh),
+            "device_charging_s": self.device_charging_s,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ActiveSession:
-        """Restore a checkpoint."""
+        """Restore a checkpoint (also one written before durations were kept)."""
+        started_at = datetime.fromisoformat(data["started_at"])
+        last_reading_at = datetime.fromisoformat(data["last_reading_at"])
+        device_session = data.get("device_session")
+        resolution = data.get("resolution_wh")
         return cls(
             id=data["id"],
-            started_at=datetime.fromisoformat(data["started_at"]),
+            started_at=started_at,
             segments=[Segment(Decimal(a), Decimal(b)) for a, b in data["segments"]],
             samples=[(datetime.fromisoformat(t), Decimal(e)) for t, e in data["samples"]],
-            last_reading_at=datetime.fromisoformat(data["last_reading_at"]),
+            last_reading_at=last_reading_at,
             register_at=datetime.fromisoformat(data["register_at"]),
             max_power_w=data["max_power_w"],
             charging_seconds=data["charging_seconds"],
+            duration_s=data.get(
+                "duration_s", max((last_reading_at - started_at).total_seconds(), 0.0)
+            ),
             flags=list(data["flags"]),
-            suspect=[Decimal(v) for v in data["suspect"]],
             rfid=data.get("rfid"),
             reference=(
                 None
                 if data.get("reference") is None
                 else (Decimal(data["reference"][0]), Decimal(data["reference"][1]))
             ),
+            device_session=(
+                None
+                if device_session is None
+                else (Decimal(device_session[0]), Decimal(device_session[1]))
+            ),
+            resolution_wh=None if resolution is None else Decimal(resolution),
+            device_charging_s=data.get("device_charging_s"),
         )
 
 
@@ -139,19 +205,48 @@ class CompletedSession:
     end_reason: str
 
 
-class SessionTracker:
-    """Turns a charger's readings into sessions."""
+@dataclass
+class _Idle:
+    """The last believed register read while no energy flowed and no session ran."""
 
-    def __init__(self, *, max_power_w: float) -> None:
-        """`max_power_w` bounds how fast the register may plausibly grow."""
+    at: datetime
+    mono: float
+    register: Decimal
+
+
+class SessionTracker:
+    """Turns a charger's readings into sessions, one per plug cycle."""
+
+    def __init__(
+        self,
+        *,
+        max_power_w: float,
+        resolution_wh: Decimal | None = None,
+        device_resolution_wh: Decimal | None = None,
+        boundary_fn: BoundaryFn | None = None,
+    ) -> None:
+        """`max_power_w` bounds how fast the register may plausibly grow.
+
+        `resolution_wh` is the billing register's step (0.1 kWh registers: 100); it goes
+        into each session; `device_resolution_wh` is the step of the charger's own register
+        when the billing one is another meter. `boundary_fn` (pricing) names the next
+        price-interval boundary.
+        """
         self.max_power_w = max_power_w
+        self.resolution_wh = resolution_wh
+        self.device_resolution_wh = device_resolution_wh
+        self.boundary_fn = boundary_fn
         self.active: ActiveSession | None = None
         self._restored = False
+        self._idle: _Idle | None = None
+        self._counter: float | None = None  # the charger's charging-time counter now
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
         if not clean:
-            session.flag("recovered_after_restart")
+            session.flag(FLAG_RECOVERED)
+        session.mono_at = None
+        session.track = None
         self.active = session
         self._restored = True
 
@@ -159,105 +254,328 @@ class SessionTracker:
         self,
         *,
         now: datetime,
+        mono: float,
         state: ChargerState | None,
         energy_wh: float | Decimal | None,
         power_w: float | None,
         rfid: str | None = None,
+        device_session_wh: float | Decimal | None = None,
+        device_energy_wh: float | Decimal | None = None,
+        device_charging_s: float | None = None,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
-        """Take one poll; return (a session that just started, a session that just ended)."""
+        """Take one poll; return (a session that just started, a session that just ended).
+
+        `now` is the wall clock, `mono` a monotonic clock in seconds. `energy_wh` is the
+        billing register; `device_session_wh` and `device_energy_wh` are the charger's own
+        per-session counter and total register (for telling plug cycles apart after a
+        restart); `device_charging_s` its charging-time counter of the present plug-in.
+        Both results are set when a restart hid an unplug and a new plug-in.
+        """
         if now.tzinfo is None:
             raise ValueError("times must be timezone-aware")
-        register = None if energy_wh is None else Decimal(str(energy_wh))
+        register = energy_register(energy_wh, resolution_wh=self.resolution_wh)
+        self._counter = (
+            device_charging_s
+            if device_charging_s is not None
+            and math.isfinite(device_charging_s)
+            and device_charging_s >= 0
+            else None
+        )
+        device_session = energy_register(device_session_wh)
+        device_energy = register if device_energy_wh is None else energy_register(device_energy_wh)
         started: ActiveSession | None = None
         ended: CompletedSession | None = None
         session = self.active
-        if session is not None and self._restored:
-            self._restored = False
-            if state is not None and not state.vehicle_connected:
-                # The car left while Home Assistant was down: close at the last reading we
-                # saw, with the register as it is now (no energy flows without a car).
-                last_seen = session.last_reading_at
-                self._take(session, now, register, power_w, charging=False)
-                session.flag("recovered_after_restart")
-                return None, self.close(last_seen, "recovered")
-            # Downtime is not counted as charging time.
-            session.last_reading_at = now
+        if session is not None and register is None and energy_wh is not None:
+            session.flag(FLAG_INVALID)
+        restored, self._restored = self._restored, False
+        unseen = restored or (
+            session is not None
+            and session.mono_at is not None
+            and mono - session.mono_at > UNSEEN_GAP_S
+        )
+        if session is not None and restored and state is not None and not state.vehicle_connected:
+            # The car left while Home Assistant was down: close at the last reading seen,
+            # with the register as it is now (no energy flows without a car).
+            last_seen = session.last_reading_at
+            self._take(session, now, mono, register, power_w, state)
+            session.flag(FLAG_RECOVERED)
+            ended = self.close(last_seen, "recovered")
+            self._note_idle(now, mono, register, state)
+            return None, ended
+        if (
+            session is not None
+            and unseen
+            and state is not None
+            and state.vehicle_connected
+            and self._new_plug_cycle(
+                session, rfid, device_session, device_energy, self._unseen_s(session, now, mono)
+            )
+        ):
+            return self._swap(
+                session, now, mono, register, power_w, state, rfid, device_session, device_energy
+            )
         if session is not None and state is ChargerState.A:
-            self._take(session, now, register, power_w, charging=False)
+            self._take(session, now, mono, register, power_w, state)
             ended = self.close(now, "unplugged")
+            session = None
         elif session is None and state is not None and state.vehicle_connected:
             if register is None:
-                return None, None  # no register, no exact session: wait for one
-            session = started = self.active = ActiveSession(
-                id=str(uuid.uuid4()),
-                started_at=now,
-                segments=[Segment(register, register)],
-                samples=[(now, Decimal(0))],
-                last_reading_at=now,
-                register_at=now,
-            )
+                return None, None  # no believable register, no exact session: wait for one
+            session = started = self._begin(now, mono, register, state)
+            self._take(session, now, mono, register, power_w, state)
         elif session is not None:
-            self._take(session, now, register, power_w, charging=bool(state and state.charging))
-        if session is not None and rfid and session.rfid is None:
-            session.rfid = rfid
+            self._take(session, now, mono, register, power_w, state)
+        if session is None:
+            self._note_idle(now, mono, register, state)
+        else:
+            self._after(session, rfid, device_session, device_energy)
         return started, ended
+
+    # -- plug cycles ------------------------------------------------------------------------
+
+    def _swap(
+        self,
+        session: ActiveSession,
+        now: datetime,
+        mono: float,
+        register: Decimal | None,
+        power_w: float | None,
+        state: ChargerState,
+        rfid: str | None,
+        device_session: Decimal | None,
+        device_energy: Decimal | None,
+    ) -> tuple[ActiveSession | None, CompletedSession | None]:
+        """Another plug-in happened unseen (Home Assistant down, or the charger offline).
+
+        The old session ends at its last plausible register and when it was last seen;
+        the new one counts from its own plug-in where the charger's per-session counter
+        tells it, else from now.
+        """
+        restored = session.mono_at is None
+        if restored:
+            session.flag(FLAG_RECOVERED)
+        session.flag(FLAG_UNSEEN)
+        ended = self.close(session.last_reading_at, "recovered")
+        if register is None:
+            return None, ended
+        start = register
+        if device_session is not None:
+            start = min(max(register - device_session, session.meter_end_wh), register)
+        unseen_s = self._unseen_s(session, now, mono)
+        started = self._start(session.last_reading_at, mono, start)
+        started.flag(FLAG_UNSEEN)
+        if self._counter is not None and self._counter <= unseen_s + CLOCK_TOLERANCE_S:
+            # The counter restarted at the unseen plug-in: it is this session's own.
+            started.charging_seconds = self._counter
+        if restored:
+            started.flag(FLAG_RECOVERED)
+        # Only the wall clock spans the time unseen (see _advance_clock).
+        started.mono_at = started.track = None
+        self._take(started, now, mono, register, power_w, state)
+        self._after(started, rfid, device_session, device_energy)
+        return started, ended
+
+    @staticmethod
+    def _unseen_s(session: ActiveSession, now: datetime, mono: float) -> float:
+        if session.mono_at is None:  # restored: only the wall clock spans the downtime
+            return max((now - session.last_reading_at).total_seconds(), 0.0)
+        return max(mono - session.mono_at, 0.0)
+
+    def _new_plug_cycle(
+        self,
+        session: ActiveSession,
+        rfid: str | None,
+        device_session: Decimal | None,
+        device_energy: Decimal | None,
+        seconds: float,
+    ) -> bool:
+        """Whether the connected car is from a plug-in after the last one seen.
+
+        `seconds` is how long the session went unseen.
+        """
+        if rfid and session.rfid and card_digest(rfid) != session.rfid:
+            return True
+        if device_session is None or session.device_session is None or device_energy is None:
+            return False
+        last_session, last_energy = session.device_session
+        tolerance = slack_wh(self.device_resolution_wh) + slack_wh(None)
+        grown = device_energy - last_energy
+        if (
+            not -tolerance
+            <= grown
+            <= max_growth_wh(self.max_power_w, seconds, self.device_resolution_wh)
+        ):
+            # The total register itself was reset or jumped: the counters prove nothing.
+            return False
+        if device_session + tolerance < last_session:
+            return True  # the per-session counter restarted: a plug-in
+        # In one plug cycle both counters grow alike; a total that grew more than the
+        # session counter means the counter restarted (and counted again) in between.
+        return grown - (device_session - last_session) > tolerance + grown / 50
+
+    def _after(
+        self,
+        session: ActiveSession,
+        rfid: str | None,
+        device_session: Decimal | None,
+        device_energy: Decimal | None,
+    ) -> None:
+        if rfid and session.rfid is None:
+            session.rfid = card_digest(rfid)
+        if device_session is not None and device_energy is not None:
+            session.device_session = (device_session, device_energy)
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def _note_idle(
+        self, now: datetime, mono: float, register: Decimal | None, state: ChargerState | None
+    ) -> None:
+        """Remember a register read with no session and no energy flowing."""
+        if state is not None and state.charging:
+            self._idle = None
+        elif register is not None:
+            self._idle = _Idle(now, mono, register)
+
+    def _begin(
+        self, now: datetime, mono: float, register: Decimal, state: ChargerState
+    ) -> ActiveSession:
+        """A plug-in: the session starts at the last register read before energy flowed.
+
+        Energy may flow before the first poll sees the car; when the register has already
+        moved (with a 0.1 kWh register: a step was crossed), that energy belongs to this
+        session, and the last reading without a car is its start. Each session then starts
+        where the previous one ended, so consecutive sessions add up to the register's
+        change across them. When the register has not moved, the start is the same value
+        and the session starts now.
+        """
+        idle, self._idle = self._idle, None
+        if (
+            idle is not None
+            and register > idle.register
+            and 0 <= mono - idle.mono <= IDLE_MAX_AGE_S
+            and idle.register
+            <= register
+            <= idle.register + max_growth_wh(self.max_power_w, mono - idle.mono, self.resolution_wh)
+        ):
+            return self._start(idle.at, idle.mono, idle.register)
+        return self._start(now, mono, register)
+
+    def _start(self, at: datetime, mono: float, register: Decimal) -> ActiveSession:
+        session = self.active = ActiveSession(
+            id=str(uuid.uuid4()),
+            started_at=at,
+            segments=[Segment(register, register)],
+            samples=[(at, Decimal(0))],
+            last_reading_at=at,
+            register_at=at,
+            resolution_wh=self.resolution_wh,
+            mono_at=mono,
+        )
+        session.track = RegisterTrack(
+            max_power_w=self.max_power_w,
+            resolution_wh=self.resolution_wh,
+            last=register,
+            last_at=mono,
+        )
+        return session
+
+    # -- each reading -----------------------------------------------------------------------
+
+    def _advance_clock(self, session: ActiveSession, now: datetime, mono: float) -> float:
+        """Seconds since the session's last reading, by the monotonic clock."""
+        wall = (now - session.last_reading_at).total_seconds()
+        if session.mono_at is None:
+            # First reading after a restart: only the wall clock spans the downtime.
+            if wall < 0:
+                session.shift(timedelta(seconds=wall))
+                session.flag(FLAG_CLOCK)
+                wall = 0.0
+            session.mono_at = mono - wall
+            if session.track is None:
+                session.track = RegisterTrack(
+                    max_power_w=self.max_power_w,
+                    resolution_wh=session.resolution_wh,
+                    last=session.meter_end_wh,
+                    last_at=session.mono_at,
+                )
+            session.duration_s += wall
+            session.last_reading_at = now
+            session.mono_at = mono
+            return 0.0  # downtime is not known to be charging time
+        elapsed = max(mono - session.mono_at, 0.0)
+        if abs(wall - elapsed) > CLOCK_TOLERANCE_S:
+            session.shift(timedelta(seconds=wall - elapsed))
+            session.flag(FLAG_CLOCK)
+        session.duration_s += elapsed
+        session.last_reading_at = now
+        session.mono_at = mono
+        return elapsed
 
     def _take(
         self,
         session: ActiveSession,
         now: datetime,
+        mono: float,
         register: Decimal | None,
         power_w: float | None,
-        *,
-        charging: bool,
+        state: ChargerState | None,
     ) -> None:
-        elapsed = (now - session.last_reading_at).total_seconds()
-        if elapsed < 0:
-            # The wall clock jumped back: keep the readings, count no time.
-            session.flag("clock_jump")
-            elapsed = 0.0
-        if charging:
+        span = self._unseen_s(session, now, mono)
+        elapsed = self._advance_clock(session, now, mono)
+        counter, last = self._counter, session.device_charging_s
+        if counter is not None and last is not None and 0 <= counter - last <= span + 1:
+            # The charger's own counter knows also what Home Assistant did not see.
+            session.charging_seconds += counter - last
+        elif state is not None and state.charging:
             session.charging_seconds += elapsed
-        if power_w is not None:
+        session.device_charging_s = counter
+        if power_w is not None and power_w > 0:
             session.max_power_w = max(session.max_power_w, power_w)
-        session.last_reading_at = now
         if register is None:
             return
-        last = session.meter_end_wh
-        since = max((now - session.register_at).total_seconds(), 0.0)
-        allowed = Decimal(str(self.max_power_w)) * Decimal(str(since)) / 3600 * JUMP_FACTOR
-        if register < last:
-            session.suspect.append(register)
-            session.flag("meter_register_dropped")
-            recent = session.suspect[-RESET_CONFIRMATIONS:]
-            consistent = len(recent) == RESET_CONFIRMATIONS and recent == sorted(recent)
-            if consistent:
-                # The meter really was reset or replaced: count on from its new register.
-                session.flag("meter_reset")
-                session.segments.append(Segment(recent[-1], recent[-1]))
-                session.suspect.clear()
-            return
-        if register - last > allowed + JUMP_SLACK_WH:
-            session.flag("meter_register_jump")
-            session.suspect.clear()
-            return
-        session.suspect.clear()
-        session.segments[-1].end_wh = register
+        track = session.track
+        assert track is not None  # set by _start or _advance_clock
+        judgement = track.judge(register, mono)
+        match judgement.verdict:
+            case Verdict.DROPPED:
+                session.flag(FLAG_DROPPED)
+                return
+            case Verdict.JUMPED:
+                session.flag(FLAG_JUMP)
+                return
+            case Verdict.RESET | Verdict.JUMP:
+                # The register really moved to a new track: count on from its first
+                # reading there; the step itself belongs to no session.
+                session.flag(FLAG_RESET if judgement.verdict is Verdict.RESET else FLAG_JUMP)
+                assert judgement.base is not None
+                session.segments.append(Segment(judgement.base, register))
+            case _:
+                # A float register's wobble below keeps the higher value.
+                session.segments[-1].end_wh = max(register, session.segments[-1].end_wh)
         session.register_at = now
-        if (now - session.samples[-1][0]).total_seconds() >= SAMPLE_SPACING_S:
+        self._sample(session, now)
+
+    def _sample(self, session: ActiveSession, now: datetime) -> None:
+        previous = session.samples[-1][0]
+        boundary = None if self.boundary_fn is None else self.boundary_fn(previous)
+        due = (now - previous).total_seconds() >= SAMPLE_SPACING_S
+        if due or (boundary is not None and previous < boundary <= now):
             session.samples.append((now, session.energy_wh))
 
     def close(self, now: datetime, reason: str) -> CompletedSession | None:
         """End the active session (unplug, stop, recovery)."""
         session, self.active = self.active, None
+        self._restored = False
         if session is None:
             return None
+        ended_at = max(now, session.started_at)
         readings = session.readings()
-        if readings[-1][0] > now:
+        if readings[-1][0] > ended_at:
             # Recovered after a restart: the register was read after the car had left.
             readings[-1] = (
-                max(now, readings[-2][0]) if len(readings) > 1 else now,
+                max(ended_at, readings[-2][0]) if len(readings) > 1 else ended_at,
                 readings[-1][1],
             )
         session.samples = readings
-        return CompletedSession(session=session, ended_at=now, end_reason=reason)
+        return CompletedSession(session=session, ended_at=ended_at, end_reason=reason)

@@ -1,0 +1,229 @@
+"""The demo as a newcomer meets it: `scripts/demo`'s Home Assistant in a real Chromium.
+
+Starts the demo exactly as `scripts/demo` does (the same script, its own ports and state
+directory), logs in, opens the integration's and the wallbox's pages, waits for the first
+simulated car and checks the session it produced in Home Assistant and in the ledger.
+Nothing is mocked: a real Home Assistant, the simulators, the ledger and Chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+import pytest_socket
+from playwright.async_api import Page, async_playwright
+from playwright.async_api import expect as page_expect
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+CAR_WH = 300
+# The demo's tariff (scripts/lib/demo.py), written out here: 0.35 EUR/kWh from 06:00 to
+# 22:00 Berlin time, 0.22 EUR/kWh at night.
+DAY_PRICE, NIGHT_PRICE = Decimal("0.35"), Decimal("0.22")
+UNTRANSLATED = re.compile(r"component\.ev_charging_monitor\.|\[%key:|ev_charging_monitor::")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningDemo:
+    base: str
+    ledger: str
+    token: str
+    root: Path
+
+    def log(self) -> str:
+        return (self.root / "home-assistant.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """`scripts/lib/demo.py` (what `scripts/demo` runs in the toolchain), until it is up."""
+    # Module-scoped fixtures run before the per-test socket switch: open it here too.
+    pytest_socket.enable_socket()
+    root = tmp_path_factory.mktemp("demo")
+    port, ledger_port = _free_port(), _free_port()
+    arguments = {
+        "--port": port,
+        "--wallbox-port": _free_port(),
+        "--meter-port": _free_port(),
+        "--ledger-port": ledger_port,
+        "--state-dir": root,
+        "--plug-after": 5,
+        "--car-wh": CAR_WH,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "lib" / "demo.py"),
+            *(str(part) for pair in arguments.items() for part in pair),
+        ],
+        stdout=(root.parent / "demo.out").open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    out = root.parent / "demo.out"
+    try:
+        for _ in range(600):
+            if "demo is running" in out.read_text():
+                break
+            if process.poll() is not None:
+                pytest.fail(f"the demo exited with {process.returncode}:\n{out.read_text()}")
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"the demo did not come up in 300 s:\n{out.read_text()}")
+        yield RunningDemo(
+            f"http://127.0.0.1:{port}",
+            f"http://127.0.0.1:{ledger_port}",
+            (root / "token").read_text().strip(),
+            root,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _ws(demo: RunningDemo, message: dict[str, Any]) -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{demo.base}/api/websocket") as ws,
+    ):
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": demo.token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json({"id": 1, **message})
+        reply = await ws.receive_json()
+    assert reply["success"], reply
+    return reply["result"]
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        yield await context.new_page()
+        await browser.close()
+
+
+async def _no_untranslated_text(page: Page) -> None:
+    # Text selectors pierce the frontend's shadow roots, innerText does not.
+    assert await page.locator(f"text=/{UNTRANSLATED.pattern}/").count() == 0
+
+
+async def test_ui_loads_and_shows_the_integration_translated(demo: RunningDemo, page: Page) -> None:
+    """Log in as a newcomer would; the integration's and the wallbox's pages load."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.goto(demo.base)
+    await page.get_by_role("textbox", name="Username").fill("demo")
+    await page.get_by_role("textbox", name="Password").fill("demo-charging")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/lovelace|/home"), timeout=60_000)
+
+    await page.goto(f"{demo.base}/config/integrations/integration/ev_charging_monitor")
+    await page_expect(page.get_by_text("Vestel EVC04").first).to_be_visible(timeout=60_000)
+    await page_expect(page.get_by_text("Eastron SDM630").first).to_be_visible()
+    await page_expect(page.get_by_text("Loading data")).to_have_count(0)
+    await _no_untranslated_text(page)
+    await page.screenshot(path=ARTIFACTS / "demo-integration.png")
+
+    devices = await _ws(demo, {"type": "config/device_registry/list"})
+    wallbox = next(d for d in devices if d["model"] == "EVC04")
+    await page.goto(f"{demo.base}/config/devices/device/{wallbox['id']}")
+    await page_expect(page.get_by_text("Session energy").first).to_be_visible(timeout=60_000)
+    await page_expect(page.get_by_text("Loading data")).to_have_count(0)
+    await _no_untranslated_text(page)
+    await page.screenshot(path=ARTIFACTS / "demo-wallbox.png", full_page=True)
+
+    await page.goto(f"{demo.base}/ev-charging/charging")
+    await page_expect(page.get_by_text("Wallbox").first).to_be_visible(timeout=60_000)
+    await page.screenshot(path=ARTIFACTS / "demo-dashboard.png", full_page=True)
+
+
+async def test_first_session_bills_the_meter_with_a_cost(demo: RunningDemo) -> None:
+    """The first car's session is billed from the SDM630 (not the wallbox's 0.1 kWh
+    register), priced at the demo's tariff, and reaches the ledger."""
+    record: dict[str, Any] | None = None
+    for _ in range(180):
+        result = await _ws(demo, {"type": "ev_charging_monitor/sessions"})
+        if result["sessions"]:
+            record = result["sessions"][0]
+            break
+        await asyncio.sleep(2)
+    assert record is not None, "no session within 6 minutes"
+
+    assert record["meter"]["source"] == "external"
+    assert record["meter"]["model"] == "SDM630"
+    energy = Decimal(record["energy_wh"])
+    assert energy == Decimal(record["meter_end_wh"]) - Decimal(record["meter_start_wh"])
+    # The car took exactly CAR_WH; the meter's float32 kWh register resolves about 0.5 Wh.
+    assert abs(energy - CAR_WH) <= 1, record
+    started = datetime.fromisoformat(record["started_at"])
+    local_hour = started.astimezone(ZoneInfo("Europe/Berlin")).hour
+    price = DAY_PRICE if 6 <= local_hour < 22 else NIGHT_PRICE
+    expected = (energy / 1000 * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert Decimal(record["cost"]["total"]) == expected, record["cost"]
+    assert record["cost"]["currency"] == "EUR"
+
+    state = None
+    for _ in range(60):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"{demo.ledger}/api/sessions/{record['id']}",
+                headers={"Authorization": f"Bearer {demo.token}"},
+            ) as response,
+        ):
+            if response.status == 200:
+                state = await response.json()
+                break
+        await asyncio.sleep(1)
+    assert state is not None, "the ledger never received the session"
+    text = json.dumps(state)
+    assert record["id"] in text
+    assert str(expected) in text
+
+
+def test_log_has_no_blocking_call_and_no_error_of_ours(demo: RunningDemo) -> None:
+    """Home Assistant's log: nothing from our integration at ERROR, no blocking call."""
+    log = demo.log()
+    assert "Detected blocking call" not in log
+    assert "Detected that custom integration" not in log
+    ours = [
+        line for line in log.splitlines() if " ERROR " in line and "ev_charging_monitor" in line
+    ]
+    assert ours == []
+    with contextlib.suppress(FileNotFoundError):
+        assert "Traceback" not in (demo.root / "ledger.log").read_text()
