@@ -212,6 +212,15 @@ async def test_non_admin_manual_session_only_on_own_vehicle_and_after_approval(
     assert "6.66" in reader_line.replace(",", ".")
     assert "306.66" not in reader_line.replace(",", ".")
 
+    # Administrators find what waits for them.
+    status, page = await _json(office, "/api/sessions?awaiting_approval=true", office.admin)
+    assert [item["session_id"] for item in page["items"]] == [session_id]
+    html = await (
+        await office.client.get("/sessions?awaiting_approval=true", headers=office.admin)
+    ).text()
+    assert session_id in html
+    assert not any(other in html for other in office.reader_sessions + office.other_sessions)
+
     # The reader cannot approve it; an administrator can.
     approve = {"kind": "include", "reason": "receipt checked"}
     response = await office.client.post(
@@ -229,6 +238,8 @@ async def test_non_admin_manual_session_only_on_own_vehicle_and_after_approval(
     )
     reader_line = next(line for line in (await payroll.text()).splitlines() if "P-17" in line)
     assert "306.66" in reader_line.replace(",", ".")
+    status, page = await _json(office, "/api/sessions?awaiting_approval=true", office.admin)
+    assert page["items"] == []
 
 
 async def test_admin_manual_session_needs_no_approval(office: Office) -> None:

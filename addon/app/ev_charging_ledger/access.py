@@ -400,6 +400,9 @@ class TokenAccess:
                 raise _json_error(web.HTTPUnauthorized, "invalid token") from err
             except UNREACHABLE_ERRORS as err:
                 self._limiter.give_back(client)
+                if isinstance(err, TimeoutError):
+                    # Home Assistant may still count it as a failed login.
+                    await self._reset_failure_count()
                 raise _unreachable(err) from err
             try:
                 identity = Identity(

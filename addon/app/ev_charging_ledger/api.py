@@ -306,6 +306,7 @@ async def list_sessions(request: web.Request) -> web.Response:
         charger_serial=request.query.get("charger"),
         started_from=_query_time(request, "from"),
         started_before=_query_time(request, "to"),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
     limit = _query_int(request, "limit", low=1, high=1000) or 50
     page = await asyncio.to_thread(
@@ -711,6 +712,7 @@ async def export_sessions(request: web.Request) -> web.StreamResponse:
         charger_serial=request.query.get("charger"),
         started_from=_query_time(request, "from"),
         started_before=_query_time(request, "to"),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
     chunks = sessions_csv(request.app[LEDGER_KEY], where, flavour, _lang(request))
     first = await asyncio.to_thread(next, chunks, b"")

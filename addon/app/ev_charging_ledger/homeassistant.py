@@ -88,6 +88,12 @@ class Connection:
         try:
             async with asyncio.timeout(wait):
                 await connection._authenticate(token)
+        except AuthenticationError:
+            # Outside the timeout above: a slow reverse DNS lookup on Home Assistant's
+            # side must not turn a refusal into a timeout.
+            await connection._await_close()
+            await socket.close()
+            raise
         except BaseException:
             await socket.close()
             raise
@@ -101,7 +107,6 @@ class Connection:
         await self._socket.send_json({"type": "auth", "access_token": token})
         reply = await self._socket.receive_json()
         if reply.get("type") == "auth_invalid":
-            await self._await_close()
             raise AuthenticationError(reply.get("message") or "invalid access token")
         if reply.get("type") != "auth_ok":
             raise HomeAssistantError(f"unexpected auth reply {reply.get('type')!r}")

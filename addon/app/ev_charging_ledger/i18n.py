@@ -112,6 +112,7 @@ TEXT: dict[str, dict[str, str]] = {
         "manual_title": "Enter an external session (public charging)",
         "manual_pending_hint": "Your entry counts in statements once an administrator has "
         "approved it.",
+        "awaiting_approval": "awaiting approval",
         "location": "Location",
         "energy_wh": "Energy (Wh)",
         "cost_total": "Cost",
@@ -266,6 +267,7 @@ TEXT: dict[str, dict[str, str]] = {
         "manual_title": "Externen Ladevorgang erfassen (öffentliches Laden)",
         "manual_pending_hint": "Ihr Eintrag zählt in Abrechnungen, sobald eine Administratorin "
         "oder ein Administrator ihn freigegeben hat.",
+        "awaiting_approval": "wartet auf Freigabe",
         "location": "Ort",
         "energy_wh": "Energie (Wh)",
         "cost_total": "Kosten",

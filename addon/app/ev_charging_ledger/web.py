@@ -314,6 +314,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         charger_serial=charger,
         started_from=params.day_bound(day_from, "from", zone),
         started_before=params.day_bound(day_to, "to", zone),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
     cursor = params.cursor(request.query.get("cursor"))
 
@@ -340,7 +341,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         data["vehicles"] = {k: v for k, v in data["vehicles"].items() if k in own_vehicles}
     filters = {
         key: request.query.get(key, "")
-        for key in ("person_id", "vehicle_id", "charger", "from", "to")
+        for key in ("person_id", "vehicle_id", "charger", "from", "to", "awaiting_approval")
     }
     query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
     rows = [

@@ -43,3 +43,11 @@ SUMMARY_SELECT = (
     f"{effective('person_id')}, {effective('vehicle_id')}, "
     "charger_serial, energy_wh, cost_total, currency, evidence_class FROM sessions"
 )
+
+
+# SQL condition: a driver's manual session that no administrator has approved (included).
+AWAITING_APPROVAL = (
+    "(sessions.source = 'manual' AND json_extract(CAST(sessions.body AS TEXT), "
+    "'$.record.manual.approval') = 'pending' AND NOT EXISTS (SELECT 1 FROM adjustments i "
+    "WHERE i.session_id = sessions.session_id AND i.kind = 'include'))"
+)

@@ -69,6 +69,8 @@ class SessionFilter:
     charger_serial: str | None = None
     started_from: datetime | None = None
     started_before: datetime | None = None
+    # Manual sessions entered by a non-admin that no administrator has included yet.
+    awaiting_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)

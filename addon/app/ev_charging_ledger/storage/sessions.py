@@ -251,6 +251,8 @@ def _filter_clauses(where: SessionFilter) -> tuple[list[str], list[Any]]:
     if where.vehicle_id is not None:
         clauses.append(current.effective_is("vehicle_id"))
         params.extend((where.vehicle_id, where.vehicle_id))
+    if where.awaiting_approval:
+        clauses.append(current.AWAITING_APPROVAL)
     if where.charger_serial is not None:
         clauses.append("charger_serial = ?")
         params.append(where.charger_serial)
