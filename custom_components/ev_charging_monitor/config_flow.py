@@ -35,7 +35,8 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-from .authorization.flow import AuthorizationOptionsFlow
+from .authorization.flow import AuthorizationOptionsFlow, async_apply_setup, setup_schema
+from .authorization.manager import async_get_manager
 from .authorization.setup import CONF_ROLE, ROLE_AUTHORIZATION, is_authorization_entry
 from .const import (
     CONF_DRIVER,
@@ -225,11 +226,13 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         """Set up authorization (people and cards), once per installation."""
         await self.async_set_unique_id(ROLE_AUTHORIZATION)
         self._abort_if_unique_id_configured()
+        manager = await async_get_manager(self.hass)
         if user_input is not None:
+            await async_apply_setup(manager, user_input)
             return self.async_create_entry(
                 title="Authorization", data={CONF_ROLE: ROLE_AUTHORIZATION}
             )
-        return self.async_show_form(step_id="authorization")
+        return self.async_show_form(step_id="authorization", data_schema=setup_schema(manager))
 
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Enter the device's address."""

@@ -12,6 +12,7 @@ from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .authorization.guard import acting_as
 from .coordinator import EVChargingConfigEntry
 from .entity import EVChargingEntity
 from .helpers import run_device_command
@@ -56,5 +57,6 @@ class EVChargingCurrentLimit(EVChargingEntity, NumberEntity):
         return self.coordinator.data.current_limit
 
     async def async_set_native_value(self, value: float) -> None:
-        """Set the limit."""
-        await run_device_command(self, self.coordinator.device.set_current_limit(value))
+        """Set the limit, as the user who asked (a held charger refuses some users)."""
+        with acting_as(None if self._context is None else self._context.user_id):
+            await run_device_command(self, self.coordinator.device.set_current_limit(value))

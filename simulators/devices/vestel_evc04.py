@@ -2,7 +2,11 @@
 
 Register map from devices.md section 4 (evcc charger/vestel.go): unit 255, UTF-16 strings
 one character per register, input registers for measurements, HR 5004 setpoint in A
-(0 disables), HR 6000 alive register and HR 2002 failsafe timeout in seconds.
+(0 disables), HR 6000 alive register, HR 2000 failsafe current in A and HR 2002 failsafe
+timeout in seconds. When the alive register is not written within the timeout the box
+offers the failsafe current instead of the setpoint; a timeout of 0 switches this off. The
+factory failsafe current is above 0, so a box nobody configured keeps charging without its
+energy manager. (HR 2000 is not in evcc's map: it is named by a public Vestel Modbus reader.)
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from ..clock import SimClock
 from ..modbus import HOLDING, INPUT, ModbusSimulator, RegisterImage
 
 UNIT = 255
+# Factory settings: the box charges at 6 A on its own 20 s after its manager fell silent.
+FACTORY_FAILSAFE_A = 6
+FACTORY_FAILSAFE_TIMEOUT_S = 20
 
 
 class VestelEVC04(ModbusSimulator):
@@ -28,23 +35,29 @@ class VestelEVC04(ModbusSimulator):
         clock: SimClock | None = None,
         *,
         serial: str = "VES2024000123",
-        failsafe_timeout: int = 20,
-        failsafe_current: float = 0.0,
+        failsafe_timeout: int = FACTORY_FAILSAFE_TIMEOUT_S,
+        failsafe_current: float = FACTORY_FAILSAFE_A,
         energy_wh: float = 1_234_500.0,
+        has_failsafe_current_register: bool = True,
     ) -> None:
-        """A wallbox with `energy_wh` on its meter and the failsafe timeout in seconds."""
+        """A wallbox with `energy_wh` on its meter and the failsafe timeout in seconds.
+
+        Without `has_failsafe_current_register` (firmware that lacks HR 2000) the failsafe
+        current stays at its factory value and HR 2000 answers "illegal data address".
+        """
         super().__init__(clock)
         self.serial = serial
         self.brand = "Vestel"
         self.model_name = "EVC04"
         self.firmware = "v3.187.0-240419"
         self.failsafe_timeout = failsafe_timeout
+        self.has_failsafe_current_register = has_failsafe_current_register
         self.charger = ChargerModel(
             self.clock,
             min_current=6,
             max_current=32,
             safe_current=failsafe_current,
-            watchdog_timeout=failsafe_timeout,
+            watchdog_timeout=failsafe_timeout or None,
             energy_wh=energy_wh,
             setpoint_is_heartbeat=False,
         )
@@ -74,12 +87,14 @@ class VestelEVC04(ModbusSimulator):
         image.put_u32(UNIT, INPUT, 1502, int(session_wh))
         image.put_u32(UNIT, INPUT, 1508, int(charger.charging_seconds()))
         image.put_utf16(UNIT, INPUT, 1516, charger.rfid or "", 15)
+        if self.has_failsafe_current_register:
+            image.put_u16(UNIT, HOLDING, 2000, round(charger.safe_current))
         image.put_u16(UNIT, HOLDING, 2002, self.failsafe_timeout)
         image.put_u16(UNIT, HOLDING, 5004, round(charger.current_limit))
         image.put_u16(UNIT, HOLDING, 6000, 0 if charger.watchdog_expired() else 1)
 
     def write(self, unit: int, table: str, address: int, values: list[int]) -> int | None:
-        """Accept the setpoint, the alive bit and the failsafe timeout."""
+        """Accept the setpoint, the alive bit, the failsafe current and timeout."""
         if table != HOLDING or len(values) != 1:
             return ExcCodes.ILLEGAL_ADDRESS
         value = values[0]
@@ -90,9 +105,15 @@ class VestelEVC04(ModbusSimulator):
                 self.charger.set_current_limit(value)
             case 6000:
                 self.charger.alive()
+            case 2000 if self.has_failsafe_current_register:
+                if value != 0 and not 6 <= value <= 32:
+                    return ExcCodes.ILLEGAL_VALUE
+                self.charger.update()
+                self.charger.safe_current = value
             case 2002:
+                self.charger.update()
                 self.failsafe_timeout = value
-                self.charger.watchdog_timeout = value
+                self.charger.watchdog_timeout = value or None
             case _:
                 return ExcCodes.ILLEGAL_ADDRESS
         return None

@@ -6,7 +6,11 @@ from collections.abc import Callable
 
 import pytest
 
-from custom_components.ev_charging_monitor.devices import ChargerState, Identity
+from custom_components.ev_charging_monitor.devices import (
+    ChargerState,
+    DeviceExceptionResponse,
+    Identity,
+)
 from custom_components.ev_charging_monitor.devices.modbus.device import ModbusDevice
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
@@ -95,7 +99,7 @@ async def test_current_limit_and_enable(
 async def test_watchdog_keeps_control(
     wallbox: VestelEVC04, clock: SimClock, connect: Callable[..., ModbusDevice]
 ) -> None:
-    """Heartbeats keep the setpoint; without them the box falls back to its safe current."""
+    """Heartbeats keep the setpoint; without them the box falls back to its failsafe current."""
     device = connect("vestel_evc04", wallbox)
     wallbox.charger.plug(Vehicle(max_current=32, phases=3))
     await device.set_current_limit(16)
@@ -104,11 +108,54 @@ async def test_watchdog_keeps_control(
         clock.advance(5)
     assert (await device.read()).current_l1 == 16
 
-    clock.advance(wallbox.failsafe_timeout + 1)  # the heartbeat stops
+    clock.advance(21)  # the heartbeat stops for longer than the factory timeout of 20 s
     reading = await device.read()
     assert wallbox.charger.watchdog_expired()
-    assert reading.current_l1 == 0  # failsafe current of this box: 0 A
-    assert reading.state is ChargerState.B
+    assert reading.current_l1 == 6  # the factory failsafe current: the box charges on its own
+    assert reading.extra["failsafe_current"] == 6
+    assert reading.extra["failsafe_timeout"] == 20
 
     await device.keep_alive()
     assert (await device.read()).current_l1 == 16
+
+
+async def test_failsafe_current_and_timeout_are_written(
+    wallbox: VestelEVC04, clock: SimClock, connect: Callable[..., ModbusDevice]
+) -> None:
+    """HR 2000 = 0 A and HR 2002 = 10 s: silence stops the car after 10 s, not before."""
+    device = connect("vestel_evc04", wallbox)
+    assert device.capabilities.can_set_failsafe_current
+    assert device.capabilities.can_set_failsafe_timeout
+    await device.set_failsafe(current_a=0, timeout_s=10)
+    reading = await device.read()
+    assert (reading.extra["failsafe_current"], reading.extra["failsafe_timeout"]) == (0, 10)
+    wallbox.charger.plug(Vehicle(max_current=32, phases=3))
+    await device.set_current_limit(16)
+    await device.keep_alive()
+    clock.advance(9)
+    assert (await device.read()).current_l1 == 16
+    clock.advance(2)
+    reading = await device.read()
+    assert reading.current_l1 == 0
+    assert reading.state is ChargerState.B
+    # A timeout of 0 switches the fallback off: the setpoint stays, however long the silence.
+    await device.set_failsafe(timeout_s=0)
+    await device.keep_alive()
+    clock.advance(3600)
+    assert (await device.read()).current_l1 == 16
+
+
+async def test_firmware_without_failsafe_current_register(
+    clock: SimClock, start_simulator: StartSimulator, connect: Callable[..., ModbusDevice]
+) -> None:
+    """HR 2000 refused: the poll still succeeds, the value is None, the write raises."""
+    wallbox = VestelEVC04(clock, has_failsafe_current_register=False)
+    await start_simulator(wallbox)
+    device = connect("vestel_evc04", wallbox)
+    reading = await device.read()
+    assert reading.state is ChargerState.A
+    assert reading.extra["failsafe_current"] is None
+    assert reading.extra["failsafe_timeout"] == 20
+    with pytest.raises(DeviceExceptionResponse):
+        await device.set_failsafe(current_a=0)
+    assert wallbox.charger.safe_current == 6

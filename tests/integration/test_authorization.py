@@ -22,6 +22,7 @@ from homeassistant.const import MATCH_ALL
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser, async_mock_service
@@ -50,6 +51,7 @@ from custom_components.ev_charging_monitor.ledger_link.websocket_api import HIST
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
+from simulators.devices.webasto_next import WebastoNext
 from simulators.vehicle import Vehicle
 
 from .clocks import poll
@@ -361,7 +363,7 @@ async def test_user_button_authorises_and_is_attributed(
     await scenario.poll()
     with pytest.raises(ServiceValidationError) as denied:
         await _press(hass, AUTHORIZE, guest)
-    assert denied.value.translation_key == "authorization_denied"
+    assert denied.value.translation_key == "denied_unknown"
     assert scenario.wallbox.charger.offered_current() == 0
     # The charging switch cannot open the lock either.
     with pytest.raises(ServiceValidationError) as locked:
@@ -659,9 +661,13 @@ async def test_manage_people_and_cards_in_the_options(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"required_chargers": [], "default_mode": "required"}
     )
+    await hass.async_block_till_done()  # the charger reloads for its new mode
     await scenario.poll()
     assert scenario.wallbox.charger.offered_current() == 32
-    assert hass.states.get(STATUS).state == "free"
+    # Free again: no authorization entities, and the factory failsafe current is back.
+    assert hass.states.get(STATUS) is None
+    assert hass.states.get(AUTHORIZE) is None
+    assert scenario.wallbox.charger.safe_current == 6
     # Remove the person: cards and vehicles go too.
     result = await _options(hass, entry, "edit_person")
     result = await hass.config_entries.options.async_configure(
@@ -736,3 +742,179 @@ async def test_raw_uid_appears_nowhere_without_opt_in(
             assert "records" in found if uid == CARD else "notifications" in found
         else:
             assert found == set(), uid
+
+
+async def test_administrator_authorizes_without_a_credential(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry, hass_admin_user: MockUser
+) -> None:
+    """The administrator's "Authorize" works though they have no card or user credential."""
+    scenario.plug()
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 0
+    await _press(hass, AUTHORIZE, hass_admin_user)
+    assert scenario.wallbox.charger.offered_current() == 32
+    await scenario.poll(60)
+    assert hass.states.get(STATUS).state == "authorized"
+    assert hass.states.get(PERSON).state == hass_admin_user.name
+    assert [(e["result"], e["reason"], e["user_id"]) for e in scenario.events] == [
+        ("accepted", "administrator", hass_admin_user.id)
+    ]
+    scenario.unplug()
+    await scenario.poll()
+    auth = scenario.records[0]["authorization"]
+    assert (auth["method"], auth["user_id"]) == ("ha_user", hass_admin_user.id)
+
+
+async def test_failsafe_is_zero_while_held_and_given_back(
+    hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
+) -> None:
+    """Read back from the simulator: 0 A failsafe under authorization, 6 A again when free."""
+    await scenario.poll()
+    assert scenario.wallbox.charger.safe_current == 0
+    ir_registry = ir.async_get(hass)
+    assert not [i for i in ir_registry.issues.values() if i.domain == DOMAIN]
+    result = await _options(hass, scenario.auth_entry, "chargers")  # type: ignore[arg-type]
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"required_chargers": [], "default_mode": "required"}
+    )
+    await hass.async_block_till_done()
+    await scenario.poll()
+    assert scenario.wallbox.charger.safe_current == 6
+
+
+async def test_repair_where_the_failsafe_cannot_be_set(
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
+) -> None:
+    """A Webasto Next documents no failsafe current register: required raises the repair.
+
+    Its communication timeout, found at 0 (never fall back), is set to 20 s.
+    """
+    webasto = WebastoNext(clock, failsafe_current=6, communication_timeout=0)
+    await webasto.start()
+    try:
+        auth_entry = await _set_up_authorization(hass)
+        entry = await add_device(webasto)
+        key = (DOMAIN, f"authorization_failsafe_open_{entry.entry_id}")
+        issue = ir.async_get(hass).issues.get(key)
+        assert issue is not None
+        assert issue.translation_key == "authorization_failsafe_open"
+        assert issue.translation_placeholders == {"name": entry.title, "current": "?"}
+        assert webasto.communication_timeout == 20
+        # Free: nothing is held, so nothing to warn about.
+        result = await _options(hass, auth_entry, "chargers")
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {"required_chargers": [], "default_mode": "required"}
+        )
+        await hass.async_block_till_done()
+        await poll(hass, clock, 6, freezer)
+        assert ir.async_get(hass).issues.get(key) is None
+    finally:
+        await webasto.stop()
+
+
+async def test_set_up_keeps_a_running_session_and_chooses_chargers(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    clock: SimClock,
+    add_device: AddDevice,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    """Set up over the UI while a car charges: it goes on, as the administrator's session.
+
+    A second charger that is not chosen stays free and gets no authorization entities.
+    """
+    second = VestelEVC04(clock, serial="VES2024000999")
+    second.charger.watchdog_timeout = None
+    await second.start()
+    try:
+        entry = await add_device(scenario.wallbox)
+        other = await add_device(second)
+        assert hass.states.get(STATUS) is None  # no authorization yet: no entities
+        scenario.plug()
+        await scenario.poll()
+        assert scenario.wallbox.charger.offered_current() == 32
+        assert await async_setup_component(hass, "config", {})
+        client = await hass_client()
+        response = await client.post(
+            "/api/config/config_entries/flow",
+            json={"handler": DOMAIN, "show_advanced_options": False},
+        )
+        flow = await response.json()
+        response = await client.post(
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            json={"next_step_id": "authorization"},
+        )
+        form = await response.json()
+        assert form["step_id"] == "authorization"
+        response = await client.post(
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            json={"required_chargers": [entry.entry_id], "default_mode": "required"},
+        )
+        assert (await response.json())["type"] == "create_entry"
+        await hass.async_block_till_done()
+        for _ in range(3):
+            await scenario.poll()
+            assert scenario.wallbox.charger.offered_current() == 32
+        assert hass.states.get(STATUS).state == "authorized"
+        assert hass.states.get(PERSON).state == hass_admin_user.name
+        assert scenario.events[-1]["reason"] == "set_up"
+        assert scenario.events[-1]["user_id"] == hass_admin_user.id
+        manager = scenario.manager
+        assert manager.data.settings.mode_for(other.entry_id).value == "free"
+        assert hass.states.get("sensor.vestel_evc04_2_authorization") is None
+        assert hass.states.get("button.vestel_evc04_2_authorize") is None
+        # The next plug-in at the chosen charger is held.
+        scenario.unplug()
+        await scenario.poll()
+        scenario.plug()
+        await scenario.poll()
+        assert scenario.wallbox.charger.offered_current() == 0
+        assert second.charger.offered_current() == 32
+    finally:
+        await second.stop()
+
+
+async def test_vestel_without_failsafe_timeout(
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
+) -> None:
+    """The Vestel's HR 2002 is read now: at 0 the watchdog repair fires (no authorization);
+    under authorization the timeout is set to 20 s and the repair goes away."""
+    wallbox = VestelEVC04(clock, failsafe_timeout=0)
+    await wallbox.start()
+    try:
+        entry = await add_device(wallbox)
+        key = (DOMAIN, f"watchdog_not_configured_{entry.entry_id}")
+        assert ir.async_get(hass).issues.get(key) is not None
+        assert hass.states.get(STATUS) is None  # no authorization: no authorization entities
+        await _set_up_authorization(hass)
+        await hass.async_block_till_done()  # the charger reloads, now under authorization
+        await poll(hass, clock, 6, freezer)
+        assert (wallbox.failsafe_timeout, wallbox.charger.safe_current) == (20, 0)
+        assert ir.async_get(hass).issues.get(key) is None
+        assert hass.states.get(STATUS).state == "locked"
+    finally:
+        await wallbox.stop()
+
+
+async def test_vestel_firmware_without_failsafe_current_register(
+    hass: HomeAssistant, clock: SimClock, freezer: FrozenDateTimeFactory, add_device: AddDevice
+) -> None:
+    """A box that refuses HR 2000 still polls; under authorization the repair says what an
+    outage could let happen (its own failsafe current, unknown to us)."""
+    wallbox = VestelEVC04(clock, has_failsafe_current_register=False)
+    wallbox.charger.watchdog_timeout = None
+    await wallbox.start()
+    try:
+        await _set_up_authorization(hass)
+        entry = await add_device(wallbox)
+        await poll(hass, clock, 6, freezer)
+        assert hass.states.get("binary_sensor.vestel_evc04_vehicle_connected").state == "off"
+        issue = ir.async_get(hass).issues.get(
+            (DOMAIN, f"authorization_failsafe_open_{entry.entry_id}")
+        )
+        assert issue is not None
+        assert issue.translation_placeholders == {"name": entry.title, "current": "?"}
+        assert wallbox.charger.safe_current == 6  # untouched: the box does not let us
+    finally:
+        await wallbox.stop()

@@ -1,5 +1,8 @@
 """A charger's authorization entities: authorise/deauthorise buttons and who is charging.
 
+They exist only on chargers under authorization ("required"); a change of mode reloads the
+charger, which adds or removes them.
+
 No entity shows a card's UID; the person and vehicle are names the administrator gave.
 """
 
@@ -13,12 +16,16 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 
+from ..const import DOMAIN
 from ..coordinator import EVChargingConfigEntry
 from ..entity import EVChargingEntity
 from .charger import ChargerAuthorization
 from .manager import AUTHORIZATION
+from .model import AuthorizationMode
 
 AUTHORIZE = ButtonEntityDescription(key="authorize", translation_key="authorize")
 DEAUTHORIZE = ButtonEntityDescription(key="deauthorize", translation_key="deauthorize")
@@ -32,14 +39,35 @@ STATUS = SensorEntityDescription(
 )
 PERSON = SensorEntityDescription(key="authorized_person", translation_key="authorized_person")
 VEHICLE = SensorEntityDescription(key="authorized_vehicle", translation_key="authorized_vehicle")
+ENTITIES: tuple[tuple[str, EntityDescription], ...] = (
+    ("button", AUTHORIZE),
+    ("button", DEAUTHORIZE),
+    ("sensor", STATUS),
+    ("sensor", PERSON),
+    ("sensor", VEHICLE),
+)
 
 
 def _charger(hass: HomeAssistant, entry: EVChargingConfigEntry) -> ChargerAuthorization | None:
-    return hass.data[AUTHORIZATION].chargers.get(entry.entry_id)
+    """The charger's authorization, if it is under authorization (held until accepted).
+
+    Elsewhere the entities would mean nothing; ones left from an earlier setup are removed.
+    """
+    charger = hass.data[AUTHORIZATION].chargers.get(entry.entry_id)
+    if charger is not None and charger.mode is AuthorizationMode.REQUIRED:
+        return charger
+    registry = er.async_get(hass)
+    for domain, description in ENTITIES:
+        unique_id = f"{entry.unique_id}_{description.key}"
+        if (entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id)) is not None:
+            registry.async_remove(entity_id)
+            # The unload left an "unavailable, restored" state behind.
+            hass.states.async_remove(entity_id)
+    return None
 
 
 def authorization_buttons(hass: HomeAssistant, entry: EVChargingConfigEntry) -> list[ButtonEntity]:
-    """The buttons of a charger (none for meters)."""
+    """The buttons of a charger under authorization."""
     if (charger := _charger(hass, entry)) is None:
         return []
     return [
@@ -49,7 +77,7 @@ def authorization_buttons(hass: HomeAssistant, entry: EVChargingConfigEntry) -> 
 
 
 def authorization_sensors(hass: HomeAssistant, entry: EVChargingConfigEntry) -> list[SensorEntity]:
-    """The sensors of a charger (none for meters)."""
+    """The sensors of a charger under authorization."""
     if (charger := _charger(hass, entry)) is None:
         return []
     return [

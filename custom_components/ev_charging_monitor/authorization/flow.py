@@ -12,11 +12,16 @@ from datetime import datetime
 from typing import Any
 
 import probatio as vol
+from homeassistant.components.http import KEY_HASS_USER
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.http import current_request
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateTimeSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -28,6 +33,7 @@ from homeassistant.util import dt as dt_util
 from .engine import short_hash
 from .manager import AUTHORIZATION, AuthorizationManager, ResolveAction
 from .model import (
+    DEFAULT_CARD_WINDOW_S,
     AuthorizationMode,
     Credential,
     CredentialKind,
@@ -69,6 +75,7 @@ F_DEFAULT_MODE = "default_mode"
 F_RAW = "store_raw_uids"
 F_NOTIFY = "notify_unknown"
 F_NOTIFY_SERVICE = "notify_service"
+F_CARD_WINDOW = "card_window_s"
 
 
 def _select(
@@ -102,6 +109,46 @@ def _selector_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     return dt_util.as_local(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def setup_schema(manager: AuthorizationManager) -> vol.Schema:
+    """The first form: which chargers are held, and what chargers added later are."""
+    chargers = [SelectOptionDict(value=c.entry_id, label=c.name) for c in manager.chargers.values()]
+    return vol.Schema(
+        {
+            vol.Optional(F_REQUIRED, default=[c["value"] for c in chargers]): _select(
+                chargers, multiple=True
+            ),
+            vol.Required(F_DEFAULT_MODE, default=AuthorizationMode.REQUIRED.value): _enum(
+                [m.value for m in AuthorizationMode], "authorization_mode"
+            ),
+        }
+    )
+
+
+async def async_apply_setup(manager: AuthorizationManager, user_input: dict[str, Any]) -> None:
+    """Modes as chosen; a session running at a chosen charger goes on as the administrator's.
+
+    The administrator is the user of the request that submits the form (none when the flow
+    is not driven over HTTP); the chargers are held only once the entry is set up.
+    """
+    required = set(user_input.get(F_REQUIRED) or [])
+    settings = manager.data.settings
+    settings.default_mode = AuthorizationMode(
+        user_input.get(F_DEFAULT_MODE, AuthorizationMode.REQUIRED)
+    )
+    request = current_request.get()
+    user = None if request is None else request.get(KEY_HASS_USER)
+    for charger_id, charger in manager.chargers.items():
+        if charger_id not in required:
+            settings.modes[charger_id] = AuthorizationMode.FREE
+            continue
+        settings.modes[charger_id] = AuthorizationMode.REQUIRED
+        if charger.vehicle_connected and not charger.state.authorized:
+            await manager.async_accept_administrator(
+                charger, None if user is None else user.id, reason="set_up"
+            )
+    await manager.async_save()
 
 
 class AuthorizationOptionsFlow(OptionsFlow):
@@ -475,11 +522,14 @@ class AuthorizationOptionsFlow(OptionsFlow):
         if user_input is not None:
             required = set(user_input.get(F_REQUIRED) or [])
             settings.default_mode = AuthorizationMode(user_input[F_DEFAULT_MODE])
+            before = self.manager.modes()
             for charger_id in self.manager.chargers:
                 settings.modes[charger_id] = (
                     AuthorizationMode.REQUIRED if charger_id in required else AuthorizationMode.FREE
                 )
-            return await self._done()
+            result = await self._done()
+            self.manager.async_modes_changed(before)
+            return result
         current = [
             charger_id
             for charger_id in self.manager.chargers
@@ -509,6 +559,7 @@ class AuthorizationOptionsFlow(OptionsFlow):
             data.settings.store_raw_uids = bool(user_input[F_RAW])
             data.settings.notify_unknown = bool(user_input[F_NOTIFY])
             data.settings.notify_service = (user_input.get(F_NOTIFY_SERVICE) or "").strip() or None
+            data.settings.card_window_s = int(user_input.get(F_CARD_WINDOW, DEFAULT_CARD_WINDOW_S))
             if not data.settings.store_raw_uids:
                 data.forget_raw_uids()
             return await self._done()
@@ -517,6 +568,15 @@ class AuthorizationOptionsFlow(OptionsFlow):
                 vol.Required(F_RAW): BooleanSelector(),
                 vol.Required(F_NOTIFY): BooleanSelector(),
                 vol.Optional(F_NOTIFY_SERVICE): TextSelector(),
+                vol.Required(F_CARD_WINDOW): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=900,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
         )
         return self.async_show_form(
@@ -527,6 +587,7 @@ class AuthorizationOptionsFlow(OptionsFlow):
                     F_RAW: data.settings.store_raw_uids,
                     F_NOTIFY: data.settings.notify_unknown,
                     F_NOTIFY_SERVICE: data.settings.notify_service,
+                    F_CARD_WINDOW: data.settings.card_window_s,
                 },
             ),
         )

@@ -47,6 +47,13 @@ class ResolveAction:
     ALL = (ALLOW_ONCE, ADD_TO_PERSON, IGNORE)
 
 
+async def async_get_manager(hass: HomeAssistant) -> AuthorizationManager:
+    """The installation's manager, loaded on first use (a config flow may come first)."""
+    if (manager := hass.data.get(AUTHORIZATION)) is None:
+        manager = hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    return manager
+
+
 def _error(key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
@@ -377,16 +384,82 @@ class AuthorizationManager:
     async def async_authorize_user(
         self, charger: ChargerAuthorization, user_id: str | None
     ) -> None:
-        """A Home Assistant user asks to charge (button or action); denied raises."""
+        """A Home Assistant user asks to charge (button or action); denied raises.
+
+        An administrator without a credential of their own is accepted as the
+        administrator; a credential of theirs that is blocked or expired still refuses.
+        """
         if user_id is None:
             raise _error("user_required")
         if not charger.vehicle_connected:
             raise _error("no_vehicle", name=charger.name)
         if charger.state.authorized:
             return
+        user = await self.hass.auth.async_get_user(user_id)
+        if (
+            user is not None
+            and user.is_admin
+            and self.data.find(CredentialKind.HA_USER, user_id) is None
+        ):
+            await self.async_accept_administrator(charger, user_id, reason="administrator")
+            return
         decision = await self.async_attempt(charger, CredentialKind.HA_USER, user_id)
         if not decision.accepted:
-            raise _error("authorization_denied", name=charger.name, result=decision.result)
+            raise _error(f"denied_{decision.reason}", name=charger.name)
+
+    async def async_accept_administrator(
+        self, charger: ChargerAuthorization, user_id: str | None, *, reason: str
+    ) -> None:
+        """Authorise the plug cycle in the name of an administrator."""
+        user = None if user_id is None else await self.hass.auth.async_get_user(user_id)
+        person = next(
+            (p for p in self.data.people.values() if user_id and p.user_id == user_id), None
+        )
+        attribution: dict[str, Any] = {
+            "method": CredentialKind.HA_USER.value,
+            "tag_hash": None,
+            "user_id": user_id,
+            "user_name": None if user is None else user.name,
+            "vehicle": None,
+            # Without a person of their own the administrator's user name stands for one.
+            "person": person.name if person else (user.name if user else None),
+            "person_id": None if person is None else person.id,
+            "credential_id": None,
+            "status": AuthorizationResult.ACCEPTED.value,
+        }
+        self.hass.bus.async_fire(
+            EVENT_AUTHORIZATION,
+            {
+                "entry_id": charger.entry_id,
+                "charger": charger.name,
+                "method": CredentialKind.HA_USER.value,
+                "tag_hash": None,
+                "user_id": user_id,
+                "result": AuthorizationResult.ACCEPTED.value,
+                "reason": reason,
+                "person": attribution["person"],
+                "person_id": attribution["person_id"],
+                "vehicle": None,
+                "mode": charger.mode.value,
+            },
+        )
+        LOGGER.info("%s authorised by an administrator (%s)", charger.name, reason)
+        await charger.async_accept(attribution)
+
+    async def async_may_act(self, charger: ChargerAuthorization, user_id: str) -> bool:
+        """Whether this user could authorise the charger now (administrators always can)."""
+        user = await self.hass.auth.async_get_user(user_id)
+        if user is not None and user.is_admin:
+            return True
+        decision = decide(
+            self.data.directory,
+            CredentialKind.HA_USER,
+            user_id,
+            charger_id=charger.entry_id,
+            now=dt_util.utcnow(),
+            in_use=self.in_use(),
+        )
+        return decision.accepted
 
     @callback
     def _tag_scanned(self, event: Event[dict[str, Any]]) -> None:
@@ -427,5 +500,22 @@ class AuthorizationManager:
     async def async_set_enabled(self, enabled: bool) -> None:
         """The Authorization entry was set up (or removed)."""
         if self.data.settings.enabled != enabled:
+            before = self.modes()
             self.data.settings.enabled = enabled
             await self.async_save()
+            self.async_modes_changed(before)
+
+    def modes(self) -> dict[str, AuthorizationMode]:
+        """Each loaded charger's mode now."""
+        return {charger_id: charger.mode for charger_id, charger in self.chargers.items()}
+
+    @callback
+    def async_modes_changed(self, before: dict[str, AuthorizationMode]) -> None:
+        """Reload the chargers whose mode changed.
+
+        Their entities follow the mode, and the first poll holds or releases them and
+        sets or gives back their failsafe current.
+        """
+        for charger_id, mode in self.modes().items():
+            if before.get(charger_id) is not mode:
+                self.hass.config_entries.async_schedule_reload(charger_id)

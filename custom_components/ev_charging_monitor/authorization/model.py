@@ -46,6 +46,9 @@ class AuthorizationMode(StrEnum):
     FREE = "free"
 
 
+DEFAULT_CARD_WINDOW_S = 120
+
+
 def new_id() -> str:
     """A short random id for people, vehicles, credentials and unknown cards."""
     return uuid.uuid4().hex[:12]
@@ -210,6 +213,8 @@ class Settings:
     # A notify action (e.g. notify.mobile_app_phone) that also gets the unknown-card
     # notification, with allow once / add to person / ignore as actionable buttons.
     notify_service: str | None = None
+    # A card presented while no vehicle is connected applies to a plug-in this soon after.
+    card_window_s: int = DEFAULT_CARD_WINDOW_S
 
     def mode_for(self, charger_id: str) -> AuthorizationMode:
         """The charger's mode; every charger is free while authorization is not set up."""
@@ -226,6 +231,7 @@ class Settings:
             "store_raw_uids": self.store_raw_uids,
             "notify_unknown": self.notify_unknown,
             "notify_service": self.notify_service,
+            "card_window_s": self.card_window_s,
         }
 
     @classmethod
@@ -238,6 +244,7 @@ class Settings:
             store_raw_uids=bool(data.get("store_raw_uids", False)),
             notify_unknown=bool(data.get("notify_unknown", True)),
             notify_service=data.get("notify_service"),
+            card_window_s=int(data.get("card_window_s", DEFAULT_CARD_WINDOW_S)),
         )
 
 
@@ -246,10 +253,15 @@ class ChargerState:
     """What must survive a restart about one charger: is it authorised, and for whom.
 
     A charger in "required" mode without `authorized` is locked; a missing state is locked.
-    `attribution` is what the session record will carry; `session_id` ties both to one
-    plug-in. `seen_tag` is the hash of the value last seen in the RFID register, so a card
-    is evaluated once when it appears, not at every poll. `held` says that we hold the
-    charger (so switching to "free" releases it), `limit_a` the current to restore.
+    `attribution` is what the session record will carry; `session_id` and `cycle` (the
+    charger's per-plug-cycle counters, plug_cycle.py) tie both to one plug-in, `connected`
+    whether the last poll saw a vehicle. `seen_tag` is the hash of the value last seen in
+    the RFID register, so a card is evaluated once when it appears, not at every poll;
+    `pending_tag` a card presented with no vehicle, kept until `pending_at` + the card
+    window for the next plug-in. `held` says that we hold the charger (so switching to
+    "free" releases it), `limit_a` the current to release it with, set within this plug
+    cycle. `failsafe_restore_a` is the failsafe current found on the device before it was
+    set to 0, given back when the charger is free again.
     """
 
     authorized: bool = False
@@ -258,10 +270,18 @@ class ChargerState:
     seen_tag: str | None = None
     held: bool = False
     limit_a: float | None = None
+    connected: bool | None = None
+    cycle: dict[str, float] | None = None
+    pending_tag: str | None = None
+    pending_uid: str | None = None
+    pending_at: datetime | None = None
+    failsafe_restore_a: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return asdict(self)
+        data = asdict(self)
+        data["pending_at"] = _text(self.pending_at)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChargerState:
@@ -273,4 +293,10 @@ class ChargerState:
             seen_tag=data.get("seen_tag"),
             held=bool(data.get("held", False)),
             limit_a=data.get("limit_a"),
+            connected=data.get("connected"),
+            cycle=data.get("cycle"),
+            pending_tag=data.get("pending_tag"),
+            pending_uid=data.get("pending_uid"),
+            pending_at=_time(data.get("pending_at")),
+            failsafe_restore_a=data.get("failsafe_restore_a"),
         )

@@ -12,7 +12,7 @@ from ..devices.base import Device
 from ..session.manager import ChargerSessions
 from .charger import ChargerAuthorization
 from .guard import GuardedDevice
-from .manager import AUTHORIZATION, AuthorizationManager
+from .manager import AUTHORIZATION, async_get_manager
 from .services import async_setup_services
 
 # The Authorization config entry: data {"role": "authorization"}, one per installation.
@@ -27,7 +27,7 @@ def is_authorization_entry(entry: ConfigEntry[Any]) -> bool:
 
 async def async_setup_authorization(hass: HomeAssistant) -> None:
     """Load people, credentials and lock states; register the actions."""
-    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    await async_get_manager(hass)
     async_setup_services(hass)
 
 
@@ -57,6 +57,7 @@ def async_attach_charger(
     if sessions is not None:
         charger.session_fn = lambda: sessions.active
         sessions.authorization_fn = charger.attribution
+        entry.async_on_unload(sessions.async_listen_plug_cycle(charger.async_plug_cycle))
     charger.on_change = on_change
     manager.async_register(charger)
     entry.async_on_unload(lambda: manager.async_unregister(charger))

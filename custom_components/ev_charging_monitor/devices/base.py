@@ -32,6 +32,14 @@ class Device(Protocol):
     async def set_enabled(self, enabled: bool) -> None:
         """Allow or stop charging."""
 
+    async def set_failsafe(
+        self, *, current_a: float | None = None, timeout_s: float | None = None
+    ) -> None:
+        """Set what the charger falls back to when its manager falls silent.
+
+        Only where the capabilities say so (can_set_failsafe_current / _timeout).
+        """
+
     @property
     def watchdog_interval(self) -> float | None:
         """Seconds between keep_alive() calls the device needs; None when it needs none."""

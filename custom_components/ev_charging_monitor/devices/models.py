@@ -58,6 +58,10 @@ class Capabilities:
     has_session_energy: bool = False
     has_rfid: bool = False
     has_export_energy: bool = False
+    # The current a charger falls back to when its energy manager falls silent can be
+    # written (0 keeps a held charger shut during an outage), and so can the timeout.
+    can_set_failsafe_current: bool = False
+    can_set_failsafe_timeout: bool = False
     # Wh per count of the energy register (a 0.1 kWh register: 100); None where it is
     # fine-grained or not known (floating-point registers).
     energy_resolution_wh: float | None = None

@@ -249,6 +249,12 @@ class HttpDevice:
         """Meters cannot stop charging."""
         raise UnsupportedDeviceError(f"{self.name} cannot be enabled remotely")
 
+    async def set_failsafe(
+        self, *, current_a: float | None = None, timeout_s: float | None = None
+    ) -> None:
+        """No HTTP device here documents a failsafe that can be written."""
+        raise UnsupportedDeviceError(f"{self.name} has no writable failsafe")
+
     @property
     def watchdog_interval(self) -> float | None:
         """None: no HTTP device here has a watchdog that needs feeding."""

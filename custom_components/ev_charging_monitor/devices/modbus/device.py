@@ -6,7 +6,7 @@ import logging
 import math
 from typing import Any
 
-from ..errors import DeviceError, UnsupportedDeviceError
+from ..errors import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
 from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
 from .client import ModbusTransport
 from .codecs import (
@@ -19,7 +19,7 @@ from .codecs import (
     raw_integer,
 )
 from .planner import ReadBlock, plan_reads
-from .profile import EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
+from .profile import CurrentControl, EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
 from .sunspec import locate
 
 _LOGGER = logging.getLogger(__name__)
@@ -155,9 +155,15 @@ class ModbusDevice:
         await self._ensure_located()
         values: dict[str, Any] = {}
         for block in self._plan:
-            registers = await self.transport.read(
-                block.table, block.unit, block.address, block.count
-            )
+            try:
+                registers = await self.transport.read(
+                    block.table, block.unit, block.address, block.count
+                )
+            except DeviceExceptionResponse:
+                if not all(spec.optional for spec in block.specs):
+                    raise
+                values.update(dict.fromkeys((spec.name for spec in block.specs), None))
+                continue
             for spec in block.specs:
                 offset = spec.address - block.address
                 values[spec.name] = decode_value(spec, registers[offset : offset + spec.count])
@@ -215,10 +221,29 @@ class ModbusDevice:
         self._setpoint_a = amps
         await self._write_setpoint(amps)
 
+    async def set_failsafe(
+        self, *, current_a: float | None = None, timeout_s: float | None = None
+    ) -> None:
+        """Write the failsafe current (A) and/or timeout (s) the profile documents."""
+        failsafe = self.profile.failsafe
+        for value, control, what in (
+            (current_a, failsafe.current, "failsafe current"),
+            (timeout_s, failsafe.timeout, "failsafe timeout"),
+        ):
+            if value is None:
+                continue
+            if control is None:
+                raise UnsupportedDeviceError(f"{self.profile.name} has no writable {what}")
+            await self._write_control(control, value)
+
     async def _write_setpoint(self, amps: float) -> None:
         control = self.profile.current
         assert control is not None
-        raw = amps / control.amps_per_unit
+        await self._write_control(control, amps)
+        self._written_a = amps
+
+    async def _write_control(self, control: CurrentControl, value: float) -> None:
+        raw = value / control.amps_per_unit
         registers = encode_number(raw, control.type, control.word_order)
         await self.transport.write_registers(
             self._unit(control.unit),
@@ -226,7 +251,6 @@ class ModbusDevice:
             registers,
             multiple=control.multiple or NUMERIC_WIDTH[control.type] > 1,
         )
-        self._written_a = amps
 
     async def set_enabled(self, enabled: bool) -> None:
         """Allow or stop charging."""

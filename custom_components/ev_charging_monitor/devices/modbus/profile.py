@@ -77,6 +77,9 @@ class RegisterSpec:
     sentinels: frozenset[int] = frozenset()
     enum: Mapping[int | str, str] | None = None
     block: str | None = None  # SunSpec: `address` is an offset from this block's model start
+    # A register some firmware lacks (e.g. the Vestel's failsafe current): a read it refuses
+    # gives None instead of failing the poll, where its block holds optional values only.
+    optional: bool = False
 
     @property
     def end(self) -> int:
@@ -137,6 +140,19 @@ class CurrentControl:
     word_order: WordOrder
     amps_per_unit: float
     multiple: bool  # write with FC16 even for one register
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailsafeControl:
+    """What a charger does when its energy manager falls silent, and where it is set.
+
+    `current` is the failsafe current register (same layout as the setpoint: `amps_per_unit`
+    is A per raw unit), `timeout` the failsafe timeout register (`amps_per_unit` there is
+    seconds per raw unit). Either may be missing on a device that documents only one.
+    """
+
+    current: CurrentControl | None = None
+    timeout: CurrentControl | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +240,7 @@ class ModbusProfile:
     current: CurrentControl | None = None
     enable: EnableControl | None = None
     watchdog: Watchdog | None = None
+    failsafe: FailsafeControl = field(default_factory=FailsafeControl)
     detect: tuple[Probe, ...] = ()
     sunspec: SunSpecLayout | None = None
     capabilities: Capabilities = field(default_factory=lambda: Capabilities(kind=DeviceKind.METER))
@@ -274,6 +291,7 @@ _SPEC_KEYS: dict[Any, Any] = {
     vol.Optional("sentinels"): [vol.All(int, vol.Range(min=0))],
     vol.Optional("enum"): {vol.Any(int, str): str},
     vol.Optional("block"): str,
+    vol.Optional("optional"): bool,
 }
 _SPEC = vol.Schema(_SPEC_KEYS)
 _PROBE = vol.Schema(
@@ -294,6 +312,17 @@ _CONDITION = vol.Schema(
     }
 )
 _STATES = [s.value for s in ChargerState]
+# A register a control writes: the setpoint, the failsafe current or the failsafe timeout.
+_CONTROL_REGISTER = vol.Schema(
+    {
+        vol.Required("address"): _address,
+        vol.Optional("unit"): _UNIT,
+        vol.Required("type"): vol.In([t.value for t in NUMERIC_WIDTH]),
+        vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
+        vol.Optional("amps_per_unit", default=1.0): vol.Coerce(float),
+        vol.Optional("multiple", default=False): bool,
+    }
+)
 _SCHEMA = vol.Schema(
     {
         vol.Required("id"): vol.Match(r"^[a-z0-9_]+$", msg="use lower-case letters, digits, _"),
@@ -333,14 +362,10 @@ _SCHEMA = vol.Schema(
             },
         ),
         vol.Optional("controls", default={}): {
-            vol.Optional("current_limit"): {
-                vol.Required("address"): _address,
-                vol.Optional("unit"): _UNIT,
-                vol.Required("type"): vol.In([t.value for t in NUMERIC_WIDTH]),
-                vol.Optional("word_order"): vol.In([w.value for w in WordOrder]),
-                vol.Optional("amps_per_unit", default=1.0): vol.Coerce(float),
-                vol.Optional("multiple", default=False): bool,
-            },
+            vol.Optional("current_limit"): _CONTROL_REGISTER,
+            # Written while a charger is held, so an outage of the manager never opens it.
+            vol.Optional("failsafe_current"): _CONTROL_REGISTER,
+            vol.Optional("failsafe_timeout"): _CONTROL_REGISTER,
             vol.Optional("enable"): vol.Any(
                 "zero_current",
                 {
@@ -403,6 +428,7 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
         sentinels=frozenset(raw.get("sentinels", ())),
         enum=raw.get("enum"),
         block=raw.get("block"),
+        optional=raw.get("optional", False),
     )
 
 
@@ -466,16 +492,23 @@ def parse_profile(document: Any) -> ModbusProfile:
         raise InvalidProfileError("state: a charger profile must say how to read its state")
 
     controls = data["controls"]
-    current = None
-    if (raw_current := controls.get("current_limit")) is not None:
-        current = CurrentControl(
-            address=raw_current["address"],
-            unit=raw_current.get("unit", conn["unit"]),
-            type=DataType(raw_current["type"]),
-            word_order=WordOrder(raw_current.get("word_order", conn["word_order"])),
-            amps_per_unit=raw_current["amps_per_unit"],
-            multiple=raw_current["multiple"],
+
+    def control(key: str) -> CurrentControl | None:
+        if (raw := controls.get(key)) is None:
+            return None
+        return CurrentControl(
+            address=raw["address"],
+            unit=raw.get("unit", conn["unit"]),
+            type=DataType(raw["type"]),
+            word_order=WordOrder(raw.get("word_order", conn["word_order"])),
+            amps_per_unit=raw["amps_per_unit"],
+            multiple=raw["multiple"],
         )
+
+    current = control("current_limit")
+    failsafe = FailsafeControl(
+        current=control("failsafe_current"), timeout=control("failsafe_timeout")
+    )
     enable = None
     if (raw_enable := controls.get("enable")) is not None:
         if raw_enable == "zero_current":
@@ -538,6 +571,8 @@ def parse_profile(document: Any) -> ModbusProfile:
         has_session_energy="session_energy" in names,
         has_rfid="rfid" in names,
         has_export_energy="energy_export" in names,
+        can_set_failsafe_current=failsafe.current is not None,
+        can_set_failsafe_timeout=failsafe.timeout is not None,
         energy_resolution_wh=_resolution_wh(next((v for v in values if v.name == "energy"), None)),
     )
     _check_blocks(sunspec, values, identity, probes)
@@ -560,6 +595,7 @@ def parse_profile(document: Any) -> ModbusProfile:
         current=current,
         enable=enable,
         watchdog=watchdog,
+        failsafe=failsafe,
         detect=tuple(probes),
         sunspec=sunspec,
         capabilities=capabilities,
