@@ -67,7 +67,7 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
-from .ledger_link import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
 from .pricing.options import (
     CONF_FLAT_PRICE,
     CONF_PRICE_ENTITY,

@@ -23,9 +23,9 @@ from ..energy_source import (
     async_read_energy_wh,
     billing_energy_source,
 )
+from ..ledger_link.history import SessionHistory
 from ..pricing.cost import PRICE_MISSING, SessionCost
 from ..pricing.price_entity import SessionPricing
-from .history import SessionHistory
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
 
