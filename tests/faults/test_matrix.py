@@ -487,12 +487,6 @@ BROKEN: dict[str, tuple[set[int], str]] = {
         "three polls' energy is lost (2488.3 Wh recorded for 2534.7 Wh delivered); the first "
         "low reading is itself energy since the reset",
     ),
-    "register_garbage": (
-        {0, 1, 2},
-        "item 5's 'garbage': one wrong value read on three polls in a row while charging is "
-        "taken as a confirmed meter reset (flags meter_reset, meter_register_jump) and the "
-        "energy between is dropped (4300 Wh recorded for 4517.9 Wh delivered)",
-    ),
 }
 
 

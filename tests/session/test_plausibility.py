@@ -114,6 +114,43 @@ def test_track_jump_is_confirmed_not_allowed_by_waiting() -> None:
     assert (judgement.verdict, judgement.base) == (Verdict.JUMP, Decimal(2_020))
 
 
+def test_track_repeated_value_confirms_nothing_while_power_flows() -> None:
+    """A garbage value read again is no register counting from a new level.
+
+    At 7 200 W the register grows 10 Wh in 5 s; 123 read three times does not grow, so
+    it stays held back, and the old line (1 040 at 20 s) is accepted again.
+    """
+    track = RegisterTrack(max_power_w=22_080)
+    track.judge(Decimal(1_000), 0, 7_200)
+    assert track.judge(Decimal(123), 5, 7_200).verdict is Verdict.DROPPED
+    assert track.judge(Decimal(123), 10, 7_200).verdict is Verdict.DROPPED
+    assert track.judge(Decimal(123), 15, 7_200).verdict is Verdict.DROPPED
+    assert track.judge(Decimal(1_040), 20, 7_200).verdict is Verdict.ACCEPTED
+    assert track.last == Decimal(1_040)
+
+
+def test_track_reset_standing_still_confirms_when_no_power_flows() -> None:
+    """With no power, a reset register that stands at its new value is counting."""
+    track = RegisterTrack(max_power_w=22_080)
+    track.judge(Decimal(1_000), 0, 0)
+    assert track.judge(Decimal(0), 5, 0).verdict is Verdict.DROPPED
+    assert track.judge(Decimal(0), 10, 0).verdict is Verdict.DROPPED
+    judgement = track.judge(Decimal(0), 15, 0)
+    assert (judgement.verdict, judgement.base) == (Verdict.RESET, Decimal(0))
+
+
+def test_track_unknown_power_needs_a_rising_register() -> None:
+    """Without a power reading, standing still is no evidence either."""
+    track = RegisterTrack(max_power_w=22_080)
+    track.judge(Decimal(1_000), 0)
+    verdicts = [track.judge(Decimal(v), t).verdict for t, v in [(5, 0), (10, 0), (15, 0)]]
+    assert verdicts == [Verdict.DROPPED] * 3
+    assert track.judge(Decimal(10), 20).verdict is Verdict.DROPPED
+    # 0 (5 s), 10 (20 s), 20 (25 s): three rising readings from the first low one.
+    judgement = track.judge(Decimal(20), 25)
+    assert (judgement.verdict, judgement.base) == (Verdict.RESET, Decimal(0))
+
+
 def test_gate_holds_back_drop_and_jump() -> None:
     """The Energy dashboard never sees a drop or an impossible jump."""
     gate = RegisterGate(max_power_w=22_080)

@@ -117,6 +117,29 @@ def test_a_one_off_spike_is_ignored() -> None:
     assert len(done.session.segments) == 1
 
 
+def test_garbage_repeated_while_charging_is_no_reset() -> None:
+    """Issue 12 (fault matrix `register_garbage`): one wrong value on four polls in a row.
+
+    11 040 W at 15 s polls is 46 Wh a poll. The same garbage number read again is not a
+    register counting from a new level; the register comes back on its old line and the
+    session bills the whole line (main confirmed a reset on the third garbage poll and
+    then a jump back, dropping the energy between).
+    """
+    tracker = SessionTracker(max_power_w=22_080)
+    steps: list[tuple[float, ChargerState, float | None]] = [(0, B, 10_000.0)]
+    for i in range(1, 13):
+        register = 987_654 if 4 <= i <= 7 else 10_000 + 46 * i
+        steps.append((15.0 * i, C, float(register)))
+    steps.append((195, A, 10_552.0))
+    (done,) = _run(tracker, steps)
+    # 10 000 -> 10 552 (poll 12: 46 x 12 = 552), one line.
+    assert done.session.energy_wh == Decimal(552)
+    assert [(s.start_wh, s.end_wh) for s in done.session.segments] == [
+        (Decimal(10_000), Decimal(10_552))
+    ]
+    assert "meter_reset" not in done.session.flags
+
+
 def test_three_negative_readings_are_not_a_reset() -> None:
     """Issue 12: negative registers are no readings at all (main counted on from -2 Wh)."""
     tracker = SessionTracker(max_power_w=22_080)

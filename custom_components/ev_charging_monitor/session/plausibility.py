@@ -52,6 +52,8 @@ WOBBLE_WH = Decimal(1)
 TIMING_SLACK_S = 30
 # Consecutive readings on a new track that make it the register's track (reset or jump).
 CONFIRMATIONS = 3
+# Below this power no energy is flowing, so a register standing still is counting.
+IDLE_POWER_W = 50.0
 
 
 def _decimal(value: float | Decimal | None) -> Decimal | None:
@@ -163,12 +165,31 @@ class RegisterTrack:
         growth = max_growth_wh(self.max_power_w, at - base_at, self.resolution_wh)
         return base - WOBBLE_WH <= value <= base + growth
 
-    def judge(self, value: Decimal, at: float) -> Judgement:
-        """Judge `value` read at monotonic time `at` and move the track."""
+    def _counts_on(self, value: Decimal, power_w: float | None) -> bool:
+        """Whether `value` continues the pending track the way a counting register would.
+
+        A garbage value read again and again is the same number each time; a register that
+        really restarted or moved counts up from there while energy flows, and stands
+        still only when none does (power known and about zero).
+        """
+        previous = self.pending[-1][1]
+        if value > previous:
+            return True
+        return power_w is not None and abs(power_w) < IDLE_POWER_W and value >= previous
+
+    def judge(self, value: Decimal, at: float, power_w: float | None = None) -> Judgement:
+        """Judge `value` read at monotonic time `at` (with the power then, if known)."""
         if self.last is None or self.last_at is None:
             self.last, self.last_at = value, at
             return Judgement(Verdict.FIRST)
         if self.pending and self._fits(value, self.pending[-1][1], self.pending[-1][0], at):
+            if not self._counts_on(value, power_w):
+                # Not yet evidence of a counting register: held back, the pending track
+                # kept, and a return to the old track below still resumes it.
+                if self._fits(value, self.last, self.last_at, at):
+                    self.pending.clear()
+                    return self._accept(value, at)
+                return Judgement(Verdict.DROPPED if value < self.last else Verdict.JUMPED)
             self.pending.append((at, value))
             if len(self.pending) >= CONFIRMATIONS:
                 base = self.pending[0][1]
@@ -179,13 +200,16 @@ class RegisterTrack:
             return Judgement(Verdict.DROPPED if value < self.last else Verdict.JUMPED)
         if self._fits(value, self.last, self.last_at, at):
             self.pending.clear()
-            if value >= self.last:
-                self.last = value
-            # A wobble below keeps the higher value; the time moves either way.
-            self.last_at = at
-            return Judgement(Verdict.ACCEPTED)
+            return self._accept(value, at)
         self.pending = [(at, value)]
         return Judgement(Verdict.DROPPED if value < self.last else Verdict.JUMPED)
+
+    def _accept(self, value: Decimal, at: float) -> Judgement:
+        if self.last is None or value >= self.last:
+            self.last = value
+        # A wobble below keeps the higher value; the time moves either way.
+        self.last_at = at
+        return Judgement(Verdict.ACCEPTED)
 
 
 class RegisterGate:
@@ -199,12 +223,12 @@ class RegisterGate:
         self.track = RegisterTrack(max_power_w=max_power_w, resolution_wh=resolution_wh)
         self.rejected = 0
 
-    def filter(self, value: float | None, at: float) -> float | None:
+    def filter(self, value: float | None, at: float, power_w: float | None = None) -> float | None:
         """The reading if it is believed, else None."""
         register = energy_register(value, resolution_wh=self.track.resolution_wh)
         if register is None or value is None:
             return None
-        if self.track.judge(register, at).believed:
+        if self.track.judge(register, at, power_w).believed:
             return value
         self.rejected += 1
         return None
@@ -284,8 +308,12 @@ class ReadingPlausibility:
 
     def gate(self, reading: Reading, at: float) -> Reading:
         """The cleaned reading with its registers held back where they are off track."""
+        # Each register counts only the power flowing its way.
+        power = reading.power
+        importing = None if power is None else max(power, 0.0)
+        exporting = None if power is None else max(-power, 0.0)
         return replace(
             reading,
-            energy=self.energy_gate.filter(reading.energy, at),
-            energy_export=self.export_gate.filter(reading.energy_export, at),
+            energy=self.energy_gate.filter(reading.energy, at, importing),
+            energy_export=self.export_gate.filter(reading.energy_export, at, exporting),
         )

@@ -539,7 +539,7 @@ class SessionTracker:
             return
         track = session.track
         assert track is not None  # set by _start or _advance_clock
-        judgement = track.judge(register, mono)
+        judgement = track.judge(register, mono, power_w)
         match judgement.verdict:
             case Verdict.DROPPED:
                 session.flag(FLAG_DROPPED)
