@@ -246,12 +246,6 @@ STEPS: list[tuple[str, Step, bool]] = [
 # Sub-scenarios that still break the invariant: name -> (row of issue 12, what was recorded).
 # Checked strictly below: one that passes fails the test until it is taken out.
 BROKEN: dict[str, str] = {
-    "process_kill_after_unplug": (
-        "not in the table: kill -9 right after the car left, before any poll saw it and "
-        "before the next periodic checkpoint: the session is recovered from the checkpoint "
-        "written at its start and recorded with 0 Wh and ended_at = started_at (28.6 Wh "
-        "delivered)"
-    ),
     "process_kill_car_swap_while_down": (
         "row 1 (car A unplugged and car B plugged while Home Assistant was down): one record "
         "covers both plug cycles (74 Wh, recovered_after_restart)"

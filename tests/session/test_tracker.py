@@ -401,6 +401,73 @@ def test_same_car_after_restart_is_the_same_session() -> None:
     assert tracker.active.energy_wh == Decimal(1_800)
 
 
+def test_car_gone_after_restart_ends_on_the_register_read_then() -> None:
+    """Fault matrix `process_kill_after_unplug`: the checkpoint is from the session's start.
+
+    The car drew 28.6 Wh, left, and Home Assistant was killed before a poll saw it. After
+    the restart the meter's entity is not back on the first poll (no register): the
+    session waits for one instead of closing at the checkpoint's 10 000 Wh (main recorded
+    0 Wh). No car, no energy since the unplug: 10 028.6 - 10 000 = 28.6 Wh.
+    """
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000.0, power_w=3_680)
+    tracker = _restored(tracker)  # the checkpoint written at the start
+    restart = T0 + timedelta(seconds=120)
+    assert tracker.update(now=restart, mono=1, state=A, energy_wh=None, power_w=0) == (None, None)
+    started, ended = tracker.update(
+        now=restart + timedelta(seconds=5), mono=6, state=A, energy_wh=10_028.6, power_w=0
+    )
+    assert started is None
+    assert ended is not None
+    assert ended.session.energy_wh == Decimal("28.6")
+    assert ended.ended_at >= ended.session.started_at
+    assert tracker.active is None
+
+
+def test_car_gone_after_restart_then_another_plug_in_before_any_register() -> None:
+    """Seen gone after the restart, then a new car before a register: two sessions.
+
+    The register read at the new plug-in (state B, no energy flowing yet) is the old
+    session's end: 10 000 -> 10 028.6 = 28.6 Wh; the new one starts there.
+    """
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000.0, power_w=3_680)
+    old_id = tracker.active.id if tracker.active else None
+    tracker = _restored(tracker)
+    restart = T0 + timedelta(seconds=120)
+    tracker.update(now=restart, mono=1, state=A, energy_wh=None, power_w=0)
+    started, ended = tracker.update(
+        now=restart + timedelta(seconds=5), mono=6, state=B, energy_wh=10_028.6, power_w=0
+    )
+    assert ended is not None
+    assert ended.session.id == old_id
+    assert ended.session.energy_wh == Decimal("28.6")
+    assert started is not None
+    assert started.id != old_id
+    assert started.meter_start_wh == Decimal("10028.6")
+
+
+def test_car_gone_after_restart_with_no_register_ever_still_closes() -> None:
+    """No register for ten minutes after the restart: closed on the checkpoint, flagged."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000.0, power_w=3_680)
+    tracker.update(
+        now=T0 + timedelta(seconds=60), mono=60, state=C, energy_wh=10_061.0, power_w=3_680
+    )
+    tracker = _restored(tracker)
+    restart = T0 + timedelta(seconds=120)
+    assert tracker.update(now=restart, mono=1, state=A, energy_wh=None, power_w=0) == (
+        None,
+        None,
+    )
+    _started, ended = tracker.update(
+        now=restart + timedelta(seconds=600), mono=601, state=A, energy_wh=None, power_w=0
+    )
+    assert ended is not None
+    assert ended.session.energy_wh == Decimal(61)  # the checkpoint's, taken at 60 s
+    assert "meter_value_invalid" in ended.session.flags
+
+
 def test_coarse_register_sessions_add_up_to_the_register_change() -> None:
     """Issue 12: three 1 kWh sessions on a 0.1 kWh register (the demo's Vestel).
 

@@ -39,6 +39,8 @@ IDLE_MAX_AGE_S = 300.0
 # Without a reading for this long (the charger offline), a car swap may have gone unseen:
 # the plug-cycle evidence is checked as after a restart.
 UNSEEN_GAP_S = 60.0
+# How long a restored session whose car has left waits for a register to end on.
+RESTORED_REGISTER_WAIT_S = 600.0
 
 FLAG_RECOVERED = "recovered_after_restart"
 FLAG_CLOCK = "clock_corrected"
@@ -243,6 +245,8 @@ class SessionTracker:
         self._restored = False
         self._idle: _Idle | None = None
         self._counter: float | None = None  # the charger's charging-time counter now
+        # Since when a restored session's car is known gone with no register to end on.
+        self._gone_since: datetime | None = None
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -297,9 +301,37 @@ class SessionTracker:
             and session.mono_at is not None
             and mono - session.mono_at > UNSEEN_GAP_S
         )
+        if (
+            session is not None
+            and self._gone_since is not None
+            and state is not None
+            and state.vehicle_connected
+        ):
+            # The car that left while Home Assistant was down was seen gone, and another
+            # plug-in came before any register: that one ends here, with the register read
+            # before energy flows again, else at its checkpoint (flagged).
+            self._gone_since, self._restored = None, False
+            end = None if state.charging else register
+            if end is None:
+                session.flag(FLAG_INVALID)
+            last_seen = session.last_reading_at
+            self._take(session, now, mono, end, power_w, state)
+            session.flag(FLAG_RECOVERED)
+            ended = self.close(last_seen, "recovered")
+            session = None
+            restored = False
         if session is not None and restored and state is not None and not state.vehicle_connected:
             # The car left while Home Assistant was down: close at the last reading seen,
-            # with the register as it is now (no energy flows without a car).
+            # with the register as it is now (no energy flows without a car). The
+            # checkpoint may be older than the last energy, so wait for a register (a
+            # meter's entity may not be back yet) rather than close on the checkpoint's.
+            if register is None:
+                waiting = self._gone_since or now
+                if (now - waiting).total_seconds() < RESTORED_REGISTER_WAIT_S:
+                    self._gone_since, self._restored = waiting, True
+                    return None, None
+                session.flag(FLAG_INVALID)
+            self._gone_since = None
             last_seen = session.last_reading_at
             self._take(session, now, mono, register, power_w, state)
             session.flag(FLAG_RECOVERED)
@@ -324,7 +356,7 @@ class SessionTracker:
             session = None
         elif session is None and state is not None and state.vehicle_connected:
             if register is None:
-                return None, None  # no believable register, no exact session: wait for one
+                return None, ended  # no believable register, no exact session: wait for one
             session = started = self._begin(now, mono, register, state)
             self._take(session, now, mono, register, power_w, state)
         elif session is not None:
