@@ -73,6 +73,9 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
         self.plausibility = plausibility
         self._processors: list[tuple[str, ReadingProcessor]] = []
         self.processor_failures: dict[str, int] = {}
+        # The last reading cleaned but not held back: a session billed from this device
+        # judges resets and jumps itself and needs every reading on the new track.
+        self.checked: Reading | None = None
 
     def add_processor(self, name: str, processor: ReadingProcessor) -> Callable[[], None]:
         """Run `processor` on every reading from now on; return the removal."""
@@ -90,7 +93,7 @@ class LiveCoordinator(DataUpdateCoordinator[Reading]):
                 translation_placeholders={"error": str(err)},
             ) from err
         now = now_utc()
-        reading = self.plausibility.clean(raw)
+        reading = self.checked = self.plausibility.clean(raw)
         for name, processor in list(self._processors):
             try:
                 await processor(reading, now)

@@ -10,6 +10,10 @@ For each physical session (one plug cycle):
 - its energy equals the energy delivered into the car within the billing register's
   resolution, and, when no register fault happened during the cycle, equals the register's
   change across the cycle (so consecutive sessions add up to the register's change);
+  across a register jump or reset the register itself cannot tell the energy of the one
+  poll interval between the last reading on the old track and the first on the new one,
+  so there (and only there) the record may fall short by at most maximum power times one
+  poll interval per discontinuity, never exceed what was delivered (`unprovable_wh`);
 - it has a cost or a flag saying why not (`price_missing` or another `price_*` flag);
 - its times are consistent (`ended_at >= started_at`, charging time no longer than the plug
   cycle): a record the ledger would quarantine never reaches a statement.
@@ -37,6 +41,9 @@ class PhysicalSession:
     register_change_wh: float | None  # billing register's change across the cycle
     duration_s: float  # real seconds from plug-in to unplug
     resolution_wh: float  # the billing register's step
+    # Energy no register reading can prove: maximum power x one poll interval for each
+    # register jump or reset in the cycle (0 without one).
+    unprovable_wh: float = 0.0
 
     @property
     def span(self) -> tuple[datetime, datetime]:
@@ -196,12 +203,13 @@ def _judge(
     delivered = Decimal(str(cycle.delivered_wh))
     resolution = Decimal(str(cycle.resolution_wh))
     change = cycle.register_change_wh
-    if energy is None or abs(energy - delivered) >= resolution:
+    unprovable = Decimal(str(cycle.unprovable_wh))
+    if energy is None or not delivered - unprovable - resolution < energy < delivered + resolution:
         good = False
         verdict.inexact += 1
         verdict.problems.append(
             f"inexact: {where}: {delivered:.1f} Wh delivered (register step "
-            f"{resolution} Wh), {_label(record)}"
+            f"{resolution} Wh, {unprovable:.1f} Wh unprovable), {_label(record)}"
         )
     elif change is not None and abs(energy - Decimal(str(change))) > Decimal(
         str(register_tolerance_wh)

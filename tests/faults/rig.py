@@ -52,6 +52,8 @@ REGISTER_TOLERANCE_WH: dict[Billing, float] = {"charger": 0.0, "meter": 1.0, "se
 # The car negotiates this long after plug-in before it draws current (0: at once).
 HANDSHAKE_S = 20.0
 POLL_S = 5.0  # the integration's default scan interval
+# The simulated charger's maximum: 3 phases x 32 A x 230 V.
+MAX_POWER_W = 22_080.0
 MIN_POLL_STEP_S = 6.0  # a step this long surely makes the next poll due
 MONOTONIC_ORIGIN = 1_000_000.0
 EVENT_WINDOW_S = 30.0
@@ -77,6 +79,7 @@ class Rig:
     # Published instead of the meter's register on the sensor (NaN, negative, ...).
     sensor_override: str | None = None
     faulted_cycles: set[int] = field(default_factory=set)
+    discontinuities: dict[int, int] = field(default_factory=dict)
     event_at: float = -1e9
 
     def __post_init__(self) -> None:
@@ -225,9 +228,16 @@ class Rig:
         self.wallbox.charger.unplug()
         self.event_at = self.clock.now()
 
-    def mark_register_fault(self) -> None:
-        """The present plug cycle saw a register fault: its register change is no reference."""
-        self.faulted_cycles.add(len(self.truth.cycles) - 1)
+    def mark_register_fault(self, *, discontinuity: bool = False) -> None:
+        """The present plug cycle saw a register fault: its register change is no reference.
+
+        A `discontinuity` (the register jumped or was reset and counts on from there) hides
+        the energy of the poll interval across it from the register.
+        """
+        cycle = len(self.truth.cycles) - 1
+        self.faulted_cycles.add(cycle)
+        if discontinuity:
+            self.discontinuities[cycle] = self.discontinuities.get(cycle, 0) + 1
         self.event()
 
     def event(self) -> None:
@@ -320,6 +330,7 @@ class Rig:
             register_change_wh=change,
             duration_s=cycle.unplugged_at - cycle.plugged_at,
             resolution_wh=RESOLUTION_WH[self.billing],
+            unprovable_wh=self.discontinuities.get(cycle.index, 0) * MAX_POWER_W * POLL_S / 3600,
         )
 
     async def verdict(self, scenario: str) -> Verdict:

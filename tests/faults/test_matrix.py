@@ -119,7 +119,7 @@ async def _register_jump(rig: Rig) -> None:
     rig.plug()
     await rig.run(_minutes(rig, 3, 20))
     _billing_register(rig).jump(rig.clock.now(), rig.rng.choice([1_000, 10_000, 1_000_000]))
-    rig.mark_register_fault()
+    rig.mark_register_fault(discontinuity=True)
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
@@ -133,7 +133,7 @@ async def _register_reset(rig: Rig) -> None:
         rig.meter.meter.import_wh() if rig.billing == "meter" else rig.wallbox.charger.energy_wh()
     )
     faults.reset(rig.clock.now(), true_wh)
-    rig.mark_register_fault()
+    rig.mark_register_fault(discontinuity=True)
     await rig.run(_minutes(rig, 3, 20))
     rig.unplug()
     await rig.run(120)
@@ -474,18 +474,6 @@ BROKEN: dict[str, tuple[set[int], str]] = {
         "not in the table (row 1's case with the charger offline instead of Home Assistant): "
         "split at the start of the outage, so A's energy while the charger was offline is "
         "billed to B (e.g. 3400 Wh + 3601 Wh recorded, B's record covers A's plug cycle)",
-    ),
-    "register_jump_meter": (
-        {0, 1, 2},
-        "row 2 (register jump) on the 1 Wh meter: the jump is not billed now, but the energy "
-        "of about three polls around it is dropped (5332.0 Wh recorded for 5377.8 Wh "
-        "delivered); at most one poll interval is unknowable from the register alone",
-    ),
-    "register_reset_meter": (
-        {0, 1, 2},
-        "row 3 (meter reset to 0) on the 1 Wh meter: counted on after the reset, but about "
-        "three polls' energy is lost (2488.3 Wh recorded for 2534.7 Wh delivered); the first "
-        "low reading is itself energy since the reset",
     ),
 }
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -28,6 +28,10 @@ from ..pricing.cost import PRICE_MISSING, SessionCost
 from ..pricing.price_entity import SessionPricing
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
+
+if TYPE_CHECKING:
+    # The coordinator imports this module.
+    from ..coordinator import EVChargingConfigEntry
 
 EVENT_SESSION_STARTED = f"{DOMAIN}_session_started"
 EVENT_SESSION_ENDED = f"{DOMAIN}_session_ended"
@@ -149,7 +153,7 @@ class ChargerSessions:
         """Take one poll of the charger."""
         identity = self.identity_fn()
         source = billing_energy_source(self.hass, self.entry)
-        energy = async_read_energy_wh(self.hass, source) if source.external else reading.energy
+        energy = self._external_energy(source) if source.external else reading.energy
         self.tracker.resolution_wh = (
             async_energy_resolution_wh(self.hass, source)
             if source.external
@@ -201,6 +205,25 @@ class ChargerSessions:
         except Exception:  # pricing must never stop a poll
             LOGGER.exception("The current price of %s could not be had", self.entry.title)
             self.current_price = None
+
+    def _external_energy(self, source: EnergySource) -> float | None:
+        """The billing register of another device or entity, in Wh.
+
+        A meter entry's shown register holds a reset or jump back (unknown) until it is
+        confirmed; the tracker confirms it itself and counts from the first reading on
+        the new track, so it reads the meter's registers before they are held back.
+        """
+        if source.kind is not EnergySourceKind.METER_ENTRY:
+            return async_read_energy_wh(self.hass, source)
+        entry: EVChargingConfigEntry | None = self.hass.config_entries.async_get_entry(
+            source.entry_id
+        )
+        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+            return None
+        live = entry.runtime_data.live
+        if not live.last_update_success or live.checked is None:
+            return None
+        return live.checked.energy
 
     def _announce_plug_cycle(self, started: ActiveSession, previous_id: str | None) -> None:
         cycle = PlugCycle(
