@@ -46,6 +46,13 @@ from custom_components.ev_charging_monitor.authorization.model import (
 from custom_components.ev_charging_monitor.authorization.model import (
     Vehicle as VehicleRecord,
 )
+from custom_components.ev_charging_monitor.authorization.subentries import (
+    async_sync,
+    authorization_entry,
+    card_subentry,
+    person_subentry,
+    vehicle_subentry,
+)
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from custom_components.ev_charging_monitor.websocket_api import HISTORY
@@ -162,13 +169,18 @@ def _add_card(
     person: str = "Alex",
     **changes: Any,
 ) -> Credential:
+    """A card of `person` as the subentry "Add card" would make (and the person's, if new)."""
+    hass = manager.hass
+    entry = authorization_entry(hass)
+    assert entry is not None
     person_record = next((p for p in manager.data.people.values() if p.name == person), None)
     if person_record is None:
         person_record = Person(id=f"p-{person}", name=person)
-        manager.data.people[person_record.id] = person_record
+        hass.config_entries.async_add_subentry(entry, person_subentry(person_record))
     key = value if kind is CredentialKind.HA_USER else manager.hash(kind, value)
     credential = Credential(id=new_id(), kind=kind, key=key, person_id=person_record.id, **changes)
-    manager.data.credentials[credential.id] = credential
+    hass.config_entries.async_add_subentry(entry, card_subentry(credential, person))
+    async_sync(hass, entry, manager.data)
     return credential
 
 
@@ -211,7 +223,11 @@ async def test_accepted_card_charges_within_one_poll(
 ) -> None:
     """The poll that reads the card releases the charger; the next one sees charging."""
     _add_card(scenario.manager, vehicle_id=None)
-    scenario.manager.data.vehicles["v1"] = VehicleRecord(id="v1", name="ID.4", person_id="p-Alex")
+    assert scenario.auth_entry is not None
+    hass.config_entries.async_add_subentry(
+        scenario.auth_entry, vehicle_subentry(VehicleRecord(id="v1", name="ID.4", person_id="p-Alex"))
+    )
+    await hass.async_block_till_done()
     scenario.plug()
     await scenario.poll()
     assert not any(scenario.offered)
