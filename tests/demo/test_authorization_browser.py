@@ -38,8 +38,15 @@ async def _rest_flow(demo: RunningDemo, steps: list[dict[str, Any]]) -> dict[str
 
 
 async def _shot(page: Page, name: str) -> None:
+    await page.wait_for_timeout(500)  # the dialog's animations settle
     await _no_untranslated_text(page)
     await page.screenshot(path=ARTIFACTS / f"auth-subentries-{name}.png")
+
+
+async def _choose(dialog: Locator, field: str, option: str) -> None:
+    """Open a dropdown of the dialog and pick an option by its text."""
+    await dialog.get_by_label(field, exact=True).first.click()
+    await dialog.get_by_text(option, exact=True).last.click()
 
 
 def _dialog(page: Page) -> Locator:
@@ -108,8 +115,7 @@ async def _walk_through(demo: RunningDemo, page: Page) -> None:
     await page.get_by_role("button", name="Add vehicle").first.click()
     await page_expect(dialog.get_by_text("Add vehicle").first).to_be_visible(timeout=30_000)
     await dialog.get_by_role("textbox", name="Name").fill("ID.4")
-    await dialog.get_by_label("Person").click()
-    await page.get_by_role("option", name="Alex").click()
+    await _choose(dialog, "Person", "Alex")
     await _shot(page, "3-add-vehicle")
     await _submit(page)
     await dialog.get_by_role("button", name="Finish").click()
@@ -119,8 +125,7 @@ async def _walk_through(demo: RunningDemo, page: Page) -> None:
     await page_expect(dialog.get_by_text("Add card").first).to_be_visible(timeout=30_000)
     await dialog.get_by_role("textbox", name="Card UID or tag id").fill(CARD)
     await dialog.get_by_role("textbox", name="Label").fill("blue card")
-    await dialog.get_by_label("Person").click()
-    await page.get_by_role("option", name="Alex").click()
+    await _choose(dialog, "Person", "Alex")
     await _shot(page, "4-add-card")
     await _submit(page)
     await dialog.get_by_role("button", name="Finish").click()
@@ -128,26 +133,32 @@ async def _walk_through(demo: RunningDemo, page: Page) -> None:
     subentries = await _subentries(demo, entry_id)
     titles = sorted((s["subentry_type"], s["title"]) for s in subentries)
     assert titles == [("card", "Alex: blue card"), ("person", "Alex"), ("vehicle", "ID.4")]
-    await page_expect(page.get_by_text("Alex: blue card")).to_be_visible(timeout=30_000)
+    rows = page.locator("ha-config-sub-entry-row")
+    await page_expect(rows.get_by_text("Alex: blue card", exact=True)).to_be_visible(timeout=30_000)
     await _shot(page, "5-listed")
 
     # Edit the vehicle.
-    row = page.locator("ha-config-sub-entry-row", has_text="ID.4")
-    await row.get_by_role("button", name=re.compile("Reconfigure|Edit")).first.click()
+    row = rows.filter(has_text="ID.4")
+    await row.get_by_role("button", name="Edit vehicle").click()
     await page_expect(dialog.get_by_text("Edit vehicle").first).to_be_visible(timeout=30_000)
     await dialog.get_by_role("textbox", name="Name").fill("ID.7")
     await _shot(page, "6-edit-vehicle")
     await _submit(page)
-    await page_expect(page.get_by_text("ID.7").first).to_be_visible(timeout=30_000)
-    await page.keyboard.press("Escape")
+    await page_expect(dialog.get_by_text("Reconfiguration was successful")).to_be_visible(
+        timeout=30_000
+    )
+    await dialog.get_by_role("button", name="Close").click()
+    await page_expect(rows.get_by_text("ID.7", exact=True)).to_be_visible(timeout=30_000)
 
     # Delete the card.
-    row = page.locator("ha-config-sub-entry-row", has_text="Alex: blue card")
-    await row.locator("ha-icon-button, ha-button-menu").last.click()
-    await page.get_by_role("menuitem", name="Delete").click()
+    row = rows.filter(has_text="Alex: blue card")
+    await row.get_by_role("button", name="Menu").click()
+    await row.locator("ha-dropdown-item", has_text="Delete").click()
+    confirm = page.locator("dialog-box")
+    await page_expect(confirm.get_by_text("Alex: blue card").first).to_be_visible(timeout=30_000)
     await _shot(page, "7-delete-card")
-    await page.get_by_role("button", name="Delete").last.click()
-    await page_expect(page.get_by_text("Alex: blue card")).to_have_count(0, timeout=30_000)
+    await confirm.get_by_role("button", name="Delete").click()
+    await page_expect(rows.filter(has_text="Alex: blue card")).to_have_count(0, timeout=30_000)
     await _shot(page, "8-after-delete")
 
     subentries = await _subentries(demo, entry_id)

@@ -582,6 +582,14 @@ async def test_add_to_person_from_the_options_flow(
     assert scenario.events[-1]["result"] == "accepted"
     assert scenario.events[-1]["person"] == "Sam"
     assert scenario.manager.data.unknown == []
+    # The card and the new person are subentries now: listed, editable, removable.
+    subentries = {s.subentry_type: s for s in scenario.auth_entry.subentries.values()}
+    assert sorted(subentries) == ["card", "person"]
+    assert subentries["person"].title == "Sam"
+    card = subentries["card"].data
+    assert card["key"] == scenario.manager.hash(CredentialKind.RFID, CARD)
+    assert card["person_id"] == subentries["person"].data["id"]
+    assert card["uid"] is None
     scenario.unplug()
     await scenario.poll()
     scenario.plug()

@@ -82,5 +82,10 @@ async def async_setup_authorization_entry(hass: HomeAssistant, entry: ConfigEntr
 
 
 async def async_remove_authorization_entry(hass: HomeAssistant) -> None:
-    """The administrator removed Authorization: every charger is free again."""
-    await hass.data[AUTHORIZATION].async_set_enabled(False)
+    """The administrator removed Authorization: every charger is free again.
+
+    Its people, vehicles and cards were its subentries and are gone with it.
+    """
+    manager = hass.data[AUTHORIZATION]
+    manager.data.people, manager.data.vehicles, manager.data.credentials = {}, {}, {}
+    await manager.async_set_enabled(False)

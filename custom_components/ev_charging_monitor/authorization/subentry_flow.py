@@ -194,9 +194,11 @@ class VehicleSubentryFlow(_AuthorizationSubentryFlow):
 class CardSubentryFlow(_AuthorizationSubentryFlow):
     """An RFID card, an NFC tag or a Home Assistant user, with its rules."""
 
+    def _person_schema(self) -> dict[Any, Any]:
+        return {vol.Required(F_PERSON): _select(self._people())}
+
     def _rules_schema(self) -> dict[Any, Any]:
         return {
-            vol.Required(F_PERSON): _select(self._people()),
             vol.Optional(F_LABEL): TextSelector(),
             vol.Required(F_STATUS, default=CredentialStatus.ACTIVE.value): _enum(
                 [s.value for s in CredentialStatus], "credential_status"
@@ -275,6 +277,7 @@ class CardSubentryFlow(_AuthorizationSubentryFlow):
                     unique_id=card_unique_id(kind, key),
                 )
         schema = {
+            **self._person_schema(),
             vol.Required(F_KIND, default=CredentialKind.RFID.value): _enum(
                 [k.value for k in CredentialKind], "credential_kind"
             ),
@@ -322,7 +325,7 @@ class CardSubentryFlow(_AuthorizationSubentryFlow):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(self._rules_schema()),
+                vol.Schema({**self._person_schema(), **self._rules_schema()}),
                 user_input or {k: v for k, v in current.items() if v is not None},
             ),
             errors=errors,
