@@ -147,7 +147,7 @@ async def _walk_through(demo: RunningDemo, page: Page) -> None:
     await page_expect(dialog.get_by_text("Reconfiguration was successful")).to_be_visible(
         timeout=30_000
     )
-    await dialog.get_by_role("button", name="Close").click()
+    await dialog.locator("ha-dialog-footer").get_by_role("button", name="Close").click()
     await page_expect(rows.get_by_text("ID.7", exact=True)).to_be_visible(timeout=30_000)
 
     # Delete the card.
