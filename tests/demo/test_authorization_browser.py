@@ -164,3 +164,20 @@ async def _walk_through(demo: RunningDemo, page: Page) -> None:
     subentries = await _subentries(demo, entry_id)
     titles = sorted((s["subentry_type"], s["title"]) for s in subentries)
     assert titles == [("person", "Alex"), ("vehicle", "ID.7")]
+
+
+async def test_dialogs_are_german_for_a_german_user(demo: RunningDemo, page: Page) -> None:
+    """The same buttons and the "Add card" dialog in German (translations/de.json)."""
+    await _login(demo, page)
+    # The frontend's language choice (profile -> language) lives in the browser.
+    await page.evaluate("localStorage.setItem('selectedLanguage', JSON.stringify('de'))")
+    await page.goto(f"{demo.base}/config/integrations/integration/ev_charging_monitor")
+    await page_expect(page.get_by_role("button", name="Person hinzufügen").first).to_be_visible(
+        timeout=60_000
+    )
+    await page_expect(page.get_by_role("button", name="Fahrzeug hinzufügen").first).to_be_visible()
+    await page.get_by_role("button", name="Karte hinzufügen").first.click()
+    dialog = _dialog(page)
+    await page_expect(dialog.get_by_text("Karte hinzufügen").first).to_be_visible(timeout=30_000)
+    await page_expect(dialog.get_by_text("Karten-UID oder Tag-ID").first).to_be_visible()
+    await _shot(page, "9-add-card-de")

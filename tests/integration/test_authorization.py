@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.components import persistent_notification
 from homeassistant.components.tag import async_scan_tag
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -1089,3 +1090,41 @@ async def test_vestel_firmware_without_failsafe_current_register(
         assert wallbox.charger.safe_current == 6  # untouched: the box does not let us
     finally:
         await wallbox.stop()
+
+
+async def test_unreadable_subentries_are_skipped_not_fatal_and_not_lost(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hand-edited, garbled person or card is ignored with a warning; nothing is deleted."""
+    entry = scenario.auth_entry
+    assert entry is not None
+    _add_card(scenario.manager)
+    for kind, title, data in [
+        ("person", "Broken person", {"id": "p-x"}),  # no name
+        ("card", "Broken card", {"id": "c-x", "kind": "bogus", "key": "k", "person_id": "p-x"}),
+        # A card of a person that cannot be read: kept, not taken along as if deleted.
+        ("card", "Orphan?", {"id": "c-y", "kind": "rfid", "key": "k2", "person_id": "p-x"}),
+    ]:
+        hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(data), subentry_type=kind, title=title, unique_id=title
+            ),
+        )
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert "cannot be read and is ignored" in caplog.text
+    assert {s.title for s in entry.subentries.values()} >= {
+        "Broken person",
+        "Broken card",
+        "Orphan?",
+    }
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert scenario.events[-1]["person"] == "Alex"

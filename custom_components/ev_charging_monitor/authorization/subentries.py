@@ -12,14 +12,14 @@ rebuilds whenever a subentry changes; decisions read that copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 
-from ..const import DOMAIN
+from ..const import DOMAIN, LOGGER
 from .engine import short_hash
 from .model import Credential, CredentialKind, Person, Vehicle
 from .store import AuthorizationData
@@ -95,17 +95,24 @@ def _of_type(entry: ConfigEntry[Any], kind: str) -> Iterable[ConfigSubentry]:
     return (s for s in entry.subentries.values() if s.subentry_type == kind)
 
 
+def _parse[T](entry: ConfigEntry[Any], kind: str, parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    """The records of one kind; one that cannot be read is skipped and logged, not fatal."""
+    records = []
+    for subentry in _of_type(entry, kind):
+        try:
+            records.append(parse(dict(subentry.data)))
+        except (KeyError, TypeError, ValueError) as err:
+            LOGGER.warning("The %s %r cannot be read and is ignored: %r", kind, subentry.title, err)
+    return records
+
+
 def read_records(
     entry: ConfigEntry[Any],
 ) -> tuple[dict[str, Person], dict[str, Vehicle], dict[str, Credential]]:
     """People, vehicles and credentials from the entry's subentries."""
-    people = {p.id: p for p in (Person.from_dict(dict(s.data)) for s in _of_type(entry, "person"))}
-    vehicles = {
-        v.id: v for v in (Vehicle.from_dict(dict(s.data)) for s in _of_type(entry, "vehicle"))
-    }
-    credentials = {
-        c.id: c for c in (Credential.from_dict(dict(s.data)) for s in _of_type(entry, "card"))
-    }
+    people = {p.id: p for p in _parse(entry, SUBENTRY_PERSON, Person.from_dict)}
+    vehicles = {v.id: v for v in _parse(entry, SUBENTRY_VEHICLE, Vehicle.from_dict)}
+    credentials = {c.id: c for c in _parse(entry, SUBENTRY_CARD, Credential.from_dict)}
     return people, vehicles, credentials
 
 
@@ -117,16 +124,20 @@ def async_sync(hass: HomeAssistant, entry: ConfigEntry[Any], data: Authorization
     vehicle leaves its cards, without a vehicle.
     """
     people, vehicles, credentials = read_records(entry)
+    # Only a person that is gone takes their things along, not one that cannot be read.
+    present = {s.data.get("id") for s in _of_type(entry, SUBENTRY_PERSON)}
     for subentry in list(entry.subentries.values()):
         person_id = subentry.data.get("person_id")
-        if subentry.subentry_type == SUBENTRY_PERSON or person_id in people:
+        if subentry.subentry_type == SUBENTRY_PERSON or person_id in present:
             continue
         hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
         vehicles.pop(subentry.data.get("id", ""), None)
         credentials.pop(subentry.data.get("id", ""), None)
     for subentry in list(_of_type(entry, SUBENTRY_CARD)):
         vehicle_id = subentry.data.get("vehicle_id")
-        if vehicle_id is not None and vehicle_id not in vehicles:
+        if vehicle_id is not None and vehicle_id not in {
+            v.data.get("id") for v in _of_type(entry, SUBENTRY_VEHICLE)
+        }:
             hass.config_entries.async_update_subentry(
                 entry, subentry, data={**subentry.data, "vehicle_id": None}
             )
