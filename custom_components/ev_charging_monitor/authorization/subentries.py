@@ -128,7 +128,7 @@ def async_sync(hass: HomeAssistant, entry: ConfigEntry[Any], data: Authorization
     present = {s.data.get("id") for s in _of_type(entry, SUBENTRY_PERSON)}
     for subentry in list(entry.subentries.values()):
         person_id = subentry.data.get("person_id")
-        if subentry.subentry_type == SUBENTRY_PERSON or person_id in present:
+        if subentry.subentry_type == SUBENTRY_PERSON or person_id is None or person_id in present:
             continue
         hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
         vehicles.pop(subentry.data.get("id", ""), None)
