@@ -74,9 +74,8 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
-from .ledger_link import LEDGER_NAME, is_ledger_entry, ledger_entry_data
-from .profiles import async_load_shipped_profiles, async_parse_user_profile
-from .session.pricing import (
+from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .pricing.options import (
     CONF_FLAT_PRICE,
     CONF_PRICE_ENTITY,
     CONF_TARIFF,
@@ -87,6 +86,7 @@ from .session.pricing import (
     tariff_form_values,
     tariff_from_form,
 )
+from .profiles import async_load_shipped_profiles, async_parse_user_profile
 
 CONF_NETWORK = "network"
 CONF_FOUND = "found"
