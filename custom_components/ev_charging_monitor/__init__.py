@@ -39,14 +39,14 @@ from .devices import (
 from .devices.base import Device
 from .devices.factory import create_device
 from .ledger_link import async_setup_ledger_entry, is_ledger_entry
+from .ledger_link.history import SessionHistory
+from .ledger_link.websocket_api import HISTORY, async_register
 from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
 from .services import async_setup_services
-from .session.history import SessionHistory
 from .session.manager import ChargerSessions
 from .session.plausibility import ReadingPlausibility
 from .session.pricing import SessionPricing
-from .websocket_api import HISTORY, async_register
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 NOMINAL_VOLTAGE = 230

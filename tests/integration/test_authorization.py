@@ -47,8 +47,8 @@ from custom_components.ev_charging_monitor.authorization.model import (
     Vehicle as VehicleRecord,
 )
 from custom_components.ev_charging_monitor.const import DOMAIN
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
-from custom_components.ev_charging_monitor.websocket_api import HISTORY
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.devices.webasto_next import WebastoNext

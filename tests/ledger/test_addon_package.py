@@ -44,7 +44,15 @@ BASE_IMAGE = re.compile(
 ALPINE_MUSL = {"3.21": (1, 2), "3.22": (1, 2), "3.23": (1, 2), "3.24": (1, 2)}
 # The Supervisor's architectures and the machine names of their wheels.
 WHEEL_MACHINES = {"amd64": "x86_64", "aarch64": "aarch64"}
-ROOT_REQUIREMENTS = ("aiohttp", "cryptography", "yarl", "jinja2", "xlsxwriter", "fpdf2")
+ROOT_REQUIREMENTS = (
+    "aiohttp",
+    "cryptography",
+    "yarl",
+    "jinja2",
+    "xlsxwriter",
+    "fpdf2",
+    "jsonschema-rs",
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from ev_charging_ledger.api import create_app
 from ev_charging_ledger.homeassistant import current_user, list_users, websocket_url
 from ev_charging_ledger.storage import Ledger
 from tests.ledger.conftest import HomeAssistantEndpoint
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 MONTH = "2026-03"
 

@@ -105,7 +105,7 @@ async def test_unreachable_home_assistant_keeps_serving_and_retries(tmp_path: Pa
 
 async def test_snapshot_is_a_consistent_copy(tmp_path: Path) -> None:
     from ev_charging_ledger.storage import Ledger
-    from tests.ledger.factory import make_record
+    from tests.ledger.integration_records import make_record
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -28,7 +28,7 @@ from pypdf import PdfReader
 from ev_charging_ledger.delivery import HomeAssistantNotifier, MonthlyDelivery, rest_url
 from ev_charging_ledger.reports.settings import ReportSettings
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PRICE = Decimal("0.25")

@@ -13,7 +13,7 @@ from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.ocmf import verify_session
 from ev_charging_ledger.records import session_facts
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 # Session of make_record(1): meter 1,000,000 Wh -> 1,007,400 Wh, i.e. 1000.00 -> 1007.40 kWh.
 PAYLOAD = (
@@ -88,7 +88,8 @@ def test_tampered_payload_fails_and_falls_back_to_the_meter_class() -> None:
     tampered = ocmf.replace('"RV":1007.40', '"RV":1007.90')
     assert tampered != ocmf
     evidence = classify(session_facts(_record(tampered, key)))
-    assert evidence.evidence_class == "mid_meter"
+    # The integration sends mid: null, so without the signature it is a plain register.
+    assert evidence.evidence_class == "non_mid_meter"
     assert evidence.ocmf is not None
     assert evidence.ocmf["signature_valid"] is False
     assert "signature does not match the payload" in evidence.ocmf["problems"][0]
@@ -114,7 +115,7 @@ def test_meter_status_other_than_g_fails_the_transaction_check() -> None:
 def test_signed_energy_must_match_the_session() -> None:
     # A valid signature over 1000.00 -> 1005.00 kWh (5000 Wh) on a 7400 Wh session.
     ocmf, key = _sign(_payload(rv_end="1005.00"), ec.SECP256R1())
-    evidence = classify(session_facts(_record(ocmf, key)))
+    evidence = classify(session_facts(_record(ocmf, key, mid=True)))
     assert evidence.evidence_class == "mid_meter"
     assert evidence.ocmf is not None
     assert evidence.ocmf["problems"] == [
@@ -149,3 +150,93 @@ def test_ocmf_is_stored_byte_for_byte(ledger: Ledger) -> None:
     assert detail is not None
     assert detail.record["signed_meter_values"][0]["data"] == ocmf
     assert detail.summary.evidence_class == "signed_ocmf"
+
+
+# A transaction signed as two records (begin, end), as meters that sign each reading do.
+_PART = (
+    '{"FV":"1.0","GI":"KEBA_KCP30","GS":"17619300","GV":"2.8.5","PG":"{page}","MV":"Phoenix",'
+    '"MM":"EEM-350-D-MCB","MS":"MTR-42","IS":true,"IL":"VERIFIED","IF":["RFID_PLAIN"],'
+    '"IT":"ISO14443","ID":"1F2D3A4B","RD":['
+    '{"TM":"{time}","TX":"{kind}","RV":{value},"RI":"1-b:1.8.0",'
+    '"RU":"kWh","RT":"AC","EF":"","ST":"G"}]}'
+)
+
+
+def _two_records(begin_page: str, end_page: str) -> list[dict[str, Any]]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .hex()
+    )
+    values = []
+    for page, time, kind, value in (
+        (begin_page, "2026-03-01T20:00:00,000+0100 S", "B", "1000.00"),
+        (end_page, "2026-03-01T21:30:00,000+0100 S", "E", "1007.40"),
+    ):
+        payload = (
+            _PART.replace("{page}", page)
+            .replace("{time}", time)
+            .replace("{kind}", kind)
+            .replace("{value}", value)
+        )
+        signature = key.sign(payload.encode(), ec.ECDSA(hashes.SHA256())).hex()
+        data = f'OCMF|{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SD":"{signature}"}}'
+        values.append({"format": "OCMF", "data": data, "public_key": public})
+    return values
+
+
+def test_consecutive_pagination_across_records_is_a_transaction() -> None:
+    facts = session_facts(make_record(1, signed_meter_values=_two_records("T130", "T131")))
+    evidence = classify(facts)
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["problems"] == []
+    assert evidence.evidence_class == "signed_ocmf"
+
+
+@pytest.mark.parametrize(
+    ("pages", "problem"),
+    [
+        (("T130", "T132"), "pagination is not consecutive: T130 -> T132"),
+        (("T134", "T133"), "pagination is not consecutive: T134 -> T133"),
+        (("T130", "T130"), "pagination is not consecutive: T130 -> T130"),
+        (("T130", "F131"), "pagination is not consecutive: T130 -> F131"),
+        (("T130", "Tx"), "record 1: pagination 'Tx' is not a counter"),
+    ],
+)
+def test_broken_pagination_fails_the_transaction(pages: tuple[str, str], problem: str) -> None:
+    facts = session_facts(make_record(1, signed_meter_values=_two_records(*pages)))
+    evidence = classify(facts)
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["signature_valid"] is True
+    assert evidence.ocmf["problems"] == [problem]
+    assert evidence.evidence_class == "non_mid_meter"
+
+
+def test_deeply_nested_ocmf_is_refused_before_parsing() -> None:
+    deep = "OCMF|" + "[" * 100_000 + "]" * 100_000 + "|{}"
+    result = verify_session([{"format": "OCMF", "data": deep, "public_key": None}])
+    assert result is not None
+    assert result.problems == ["record 0: OCMF record is larger than 64 KB"]
+    shallow = "OCMF|" + "{" * 40 + "}" * 40 + "|{}"
+    result = verify_session([{"format": "OCMF", "data": shallow, "public_key": None}])
+    assert result is not None
+    assert result.problems == ["record 0: OCMF JSON is nested deeper than 32 levels"]
+
+
+def test_ocmf_with_a_bracket_inside_a_string_is_not_counted_as_nesting() -> None:
+    text = "OCMF|" + '{"X":"' + "[" * 100 + '\\"' + '"}' + "|{}"
+    result = verify_session([{"format": "OCMF", "data": text, "public_key": None}])
+    assert result is not None
+    assert "nested" not in " ".join(result.problems)
+
+
+def test_unexpected_ocmf_content_never_stops_the_session(ledger: Ledger) -> None:
+    record = make_record(1)
+    # A public key that is not text reaches deep into the verifier.
+    record["signed_meter_values"] = [{"format": "OCMF", "data": "OCMF|{}|{}", "public_key": 5}]
+    facts = session_facts(record)
+    evidence = classify(facts)
+    assert evidence.evidence_class == "non_mid_meter"
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["valid"] is False

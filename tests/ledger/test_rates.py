@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ev_charging_ledger.storage import Ledger, LedgerError
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 MONTH = "2026-03"
 

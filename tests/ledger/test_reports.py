@@ -32,7 +32,7 @@ from ev_charging_ledger.reports.tabular import (
 )
 from ev_charging_ledger.reports.xlsx import statement_xlsx
 from ev_charging_ledger.storage import Ledger, SessionFilter
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 MONTH = "2026-03"
 PRICE = Decimal("0.30")

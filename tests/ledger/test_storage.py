@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ev_charging_ledger.storage import Ledger, LedgerError, SessionFilter
-from tests.ledger.factory import make_record
+from tests.ledger.integration_records import make_record
 
 
 def test_append_is_idempotent_on_id_and_tracks_seq(ledger: Ledger) -> None:
@@ -72,8 +72,8 @@ def test_verify_names_a_session_whose_body_was_rewritten(tmp_path: Path) -> None
     target = make_record(4)["id"]
     _edit(
         path,
-        "UPDATE sessions SET body = CAST(replace(CAST(body AS TEXT), '\"energy_wh\":7400', "
-        f"'\"energy_wh\":7300') AS BLOB) WHERE session_id = '{target}'",
+        'UPDATE sessions SET body = CAST(replace(CAST(body AS TEXT), \'"energy_wh":"7400"\', '
+        f"'\"energy_wh\":\"7300\"') AS BLOB) WHERE session_id = '{target}'",
     )
     with Ledger(path) as ledger:
         report = ledger.verify()

@@ -30,8 +30,8 @@ from pypdf import PdfReader
 from ev_charging_ledger.access import IngressAccess
 from ev_charging_ledger.api import create_app
 from ev_charging_ledger.storage import Ledger
-from tests.ledger.factory import make_record
 from tests.ledger.ingress_proxy import IngressUser, ingress_proxy
+from tests.ledger.integration_records import make_record
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -19,9 +20,18 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from ev_charging_ledger import i18n
-from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy, Identity
+from ev_charging_ledger import i18n, params, spec
+from ev_charging_ledger import web as ledger_web
+from ev_charging_ledger.access import IDENTITY_KEY, AccessPolicy
+from ev_charging_ledger.http_context import LEDGER_KEY, REPORTS_KEY, STATUS_KEY
+from ev_charging_ledger.http_context import check_person_access as _check_person_access
+from ev_charging_ledger.http_context import forbidden as _forbidden
+from ev_charging_ledger.http_context import identity as _identity
+from ev_charging_ledger.http_context import own_person_id as _own_person_id
+from ev_charging_ledger.http_context import parse_month as _month
+from ev_charging_ledger.http_context import require_admin as _require_admin
 from ev_charging_ledger.ingest import IngestStatus
+from ev_charging_ledger.params import BadRequestError, UnprocessableError
 from ev_charging_ledger.records import RecordError, parse_utc
 from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.reports import evcc
@@ -37,17 +47,11 @@ from ev_charging_ledger.reports.xlsx import statement_xlsx
 from ev_charging_ledger.storage import Ledger, LedgerError, NotFoundError, SessionFilter
 
 LOGGER = logging.getLogger(__name__)
-LEDGER_KEY = web.AppKey("ledger", Ledger)
-STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
-REPORTS_KEY = web.AppKey("report_settings", ReportSettings)
 PUBLIC_PATHS = frozenset({"/health", "/api/openapi.json"})
 MAX_BODY = 64 * 1024
+MAX_URL = 32 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class BadRequestError(Exception):
-    """The request's parameters or body are not acceptable."""
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -61,13 +65,85 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as err:
         if err.status < 400 or (err.text or "").startswith('{"error"'):
             raise
-        return _error(err.status, err.reason)
-    except BadRequestError as err:
+        response = _error(err.status, err.reason)
+        if "Allow" in err.headers:
+            response.headers["Allow"] = err.headers["Allow"]
+        return response
+    except spec.SchemaViolation as err:
         return _error(400, str(err))
+    except BadRequestError as err:
+        return _error(err.status, str(err))
     except NotFoundError as err:
         return _error(404, str(err))
-    except (LedgerError, RecordError, evcc.EvccImportError) as err:
-        return _error(400, str(err))
+    except LedgerError as err:
+        return _error(_ledger_status(err), str(err))
+    except (RecordError, evcc.EvccImportError) as err:
+        return _error(422, str(err))
+
+
+def _ledger_status(err: LedgerError) -> int:
+    """The request was well formed (checked against the document first), so what the
+    ledger refuses is about the values: unprocessable, or in conflict with what it
+    holds (a unique code or user taken), or naming something that is not there."""
+    cause = err.__cause__
+    if isinstance(cause, sqlite3.IntegrityError):
+        if "UNIQUE" in str(cause):
+            return 409
+        if "FOREIGN KEY" in str(cause):
+            return 404
+    return 422
+
+
+BODY_KEY = web.RequestKey("body", dict)
+
+
+@web.middleware
+async def contract_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Check parameters and JSON bodies against openapi.json before any handler runs."""
+    resource = request.match_info.route.resource
+    document = spec.document()
+    operation = None
+    if resource is not None:
+        operation = document.operations.get((request.method, resource.canonical))
+    if operation is None:
+        return await handler(request)
+    for parameter in operation.parameters:
+        source = request.match_info if parameter.location == "path" else request.query
+        text = source.get(parameter.name)
+        if text is None:
+            if parameter.required:
+                raise spec.SchemaViolation(f"{parameter.name} is required")
+            continue
+        document.check_parameter(parameter, text)
+    if operation.body is not None and "application/json" in operation.body:
+        body = await _read_json(request, required=operation.body_required)
+        document.check(operation.body["application/json"], body, "body")
+        request[BODY_KEY] = body
+    return await handler(request)
+
+
+async def _read_json(request: web.Request, *, required: bool) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _too_large(f"the request body is larger than {MAX_BODY // 1024} KB")
+    raw = await request.read()
+    if not raw.strip() and not required:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise BadRequestError("request body must be JSON (UTF-8)") from err
+    if not isinstance(data, dict):
+        raise BadRequestError("request body must be a JSON object")
+    return data
+
+
+def _too_large(message: str) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=MAX_BODY,
+        actual_size=0,
+        text=json.dumps({"error": message}),
+        content_type="application/json",
+    )
 
 
 def access_middleware(policy: AccessPolicy) -> Middleware:
@@ -78,42 +154,6 @@ def access_middleware(policy: AccessPolicy) -> Middleware:
         return await handler(request)
 
     return middleware
-
-
-def _identity(request: web.Request) -> Identity:
-    identity = request[IDENTITY_KEY]
-    assert isinstance(identity, Identity)
-    return identity
-
-
-def _require_admin(request: web.Request) -> Identity:
-    identity = _identity(request)
-    if not identity.is_admin:
-        raise web.HTTPForbidden(
-            text='{"error": "administrators only"}', content_type="application/json"
-        )
-    return identity
-
-
-def _forbidden(message: str) -> web.HTTPForbidden:
-    return web.HTTPForbidden(text=json.dumps({"error": message}), content_type="application/json")
-
-
-async def _own_person_id(request: web.Request) -> int | None:
-    """The person the (non-admin) caller is linked to."""
-    identity = _identity(request)
-    if identity.user_id is None:
-        return None
-    person = await asyncio.to_thread(request.app[LEDGER_KEY].person_for_user, identity.user_id)
-    return None if person is None else person.id
-
-
-async def _check_person_access(request: web.Request, person_id: int | None) -> None:
-    if _identity(request).is_admin:
-        return
-    own = await _own_person_id(request)
-    if own is None or person_id != own:
-        raise _forbidden("you may only see your own sessions and statements")
 
 
 # ------------------------------------------------------------------ parsing helpers
@@ -132,50 +172,31 @@ def _query_int(request: web.Request, name: str, *, low: int, high: int) -> int |
     return value
 
 
-def _query_time(request: web.Request, name: str) -> datetime | None:
-    text = request.query.get(name)
-    if text is None:
-        return None
-    try:
-        return parse_utc(text, name)
-    except RecordError as err:
-        raise BadRequestError(str(err)) from err
-    except OverflowError as err:
-        raise BadRequestError(f"{name} is out of range") from err
+def _query_time(request: web.Request, name: params.Bound) -> datetime | None:
+    return params.time_bound(request.query.get(name), name)
 
 
 def _path_int(request: web.Request, name: str) -> int:
-    try:
-        value = int(request.match_info[name])
-    except ValueError as err:
-        raise BadRequestError(f"{name} must be an integer") from err
-    if not 1 <= value <= 2**62:
-        raise BadRequestError(f"{name} is out of range")
-    return value
+    return params.positive_id(request.match_info[name], name)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequestError("request body is too large")
-    try:
-        data = json.loads(await request.text(), parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BadRequestError("request body must be JSON") from err
-    if not isinstance(data, dict):
-        raise BadRequestError("request body must be a JSON object")
-    return data
+    body = request.get(BODY_KEY)
+    if body is None:
+        body = await _read_json(request, required=True)
+    return body
 
 
 def _str(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 500) -> Any:
     value = body.get(name)
     if value is None:
         if required:
-            raise BadRequestError(f"{name} is required")
+            raise UnprocessableError(f"{name} is required")
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise BadRequestError(f"{name} must be a string of at most {max_len} characters")
+        raise UnprocessableError(f"{name} must be a string of at most {max_len} characters")
     if required and not value.strip():
-        raise BadRequestError(f"{name} must not be empty")
+        raise UnprocessableError(f"{name} must not be empty")
     return value
 
 
@@ -183,10 +204,12 @@ def _int(body: dict[str, Any], name: str, *, required: bool = False) -> Any:
     value = body.get(name)
     if value is None:
         if required:
-            raise BadRequestError(f"{name} is required")
+            raise UnprocessableError(f"{name} is required")
         return None
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # 2066.0 is an integer in JSON
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**62:
-        raise BadRequestError(f"{name} must be a positive integer")
+        raise UnprocessableError(f"{name} must be a positive integer")
     return value
 
 
@@ -194,16 +217,16 @@ def _decimal(body: dict[str, Any], name: str, *, required: bool = True) -> Decim
     value = body.get(name)
     if value is None:
         if required:
-            raise BadRequestError(f"{name} is required")
+            raise UnprocessableError(f"{name} is required")
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise BadRequestError(f"{name} must be a decimal string or number")
+        raise UnprocessableError(f"{name} must be a decimal string or number")
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError) as err:
-        raise BadRequestError(f"{name} is not a decimal number") from err
+        raise UnprocessableError(f"{name} is not a decimal number") from err
     if not number.is_finite() or number < 0 or number > Decimal("1e12"):
-        raise BadRequestError(f"{name} must be between 0 and 1e12")
+        raise UnprocessableError(f"{name} must be between 0 and 1e12")
     return number
 
 
@@ -214,7 +237,7 @@ def _date(body: dict[str, Any], name: str, *, required: bool = True) -> date | N
     try:
         return date.fromisoformat(value)
     except ValueError as err:
-        raise BadRequestError(f"{name} must be a date YYYY-MM-DD") from err
+        raise UnprocessableError(f"{name} must be a date YYYY-MM-DD") from err
 
 
 def _time(body: dict[str, Any], name: str) -> datetime:
@@ -222,19 +245,9 @@ def _time(body: dict[str, Any], name: str) -> datetime:
     try:
         return parse_utc(value, name)
     except RecordError as err:
-        raise BadRequestError(str(err)) from err
+        raise UnprocessableError(str(err)) from err
     except OverflowError as err:
-        raise BadRequestError(f"{name} is out of range") from err
-
-
-def _month(text: str) -> str:
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError as err:
-        raise BadRequestError("month must be YYYY-MM") from err
-    if not 2000 <= parsed.year <= 2200:
-        raise BadRequestError("month is out of range")
-    return text
+        raise UnprocessableError(f"{name} is out of range") from err
 
 
 # ------------------------------------------------------------------------ handlers
@@ -244,7 +257,8 @@ routes = web.RouteTableDef()
 
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    # 200 either way: a restart would not free the disk, and ingest resumes on its own.
+    return web.json_response(request.app[STATUS_KEY].health())
 
 
 @routes.get("/api/openapi.json")
@@ -292,10 +306,14 @@ async def list_sessions(request: web.Request) -> web.Response:
         charger_serial=request.query.get("charger"),
         started_from=_query_time(request, "from"),
         started_before=_query_time(request, "to"),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
     limit = _query_int(request, "limit", low=1, high=1000) or 50
     page = await asyncio.to_thread(
-        request.app[LEDGER_KEY].sessions, where, limit=limit, cursor=request.query.get("cursor")
+        request.app[LEDGER_KEY].sessions,
+        where,
+        limit=limit,
+        cursor=params.cursor(request.query.get("cursor")),
     )
     return web.json_response(
         {"items": [item.as_json() for item in page.items], "next_cursor": page.next_cursor}
@@ -320,6 +338,9 @@ async def add_adjustment(request: web.Request) -> web.Response:
     data = body.get("data")
     if data is not None and not isinstance(data, dict):
         raise BadRequestError("data must be an object")
+    if data is not None:
+        for name in ("person_id", "vehicle_id"):
+            _int(data, name)  # a reassignment names people and vehicles by their ids
     adjustment = await asyncio.to_thread(
         request.app[LEDGER_KEY].add_adjustment,
         request.match_info["session_id"],
@@ -335,19 +356,26 @@ async def add_adjustment(request: web.Request) -> web.Response:
 async def add_manual_session(request: web.Request) -> web.Response:
     identity = _identity(request)
     body = await _body(request)
+    ledger = request.app[LEDGER_KEY]
     person_id = _int(body, "person_id")
+    vehicle_id = _int(body, "vehicle_id")
     if not identity.is_admin:
         own = await _own_person_id(request)
         if own is None or person_id not in (None, own):
             raise _forbidden("you may only enter sessions for yourself")
         person_id = own
+        if vehicle_id is not None:
+            vehicle = await asyncio.to_thread(ledger.vehicle, vehicle_id)
+            if vehicle is None or vehicle.person_id != own:
+                raise _forbidden("you may only enter sessions on your own vehicle")
     started, ended = _time(body, "started_at"), _time(body, "ended_at")
     if ended < started:
-        raise BadRequestError("ended_at is before started_at")
+        raise UnprocessableError("ended_at is before started_at")
     energy = _decimal(body, "energy_wh")
     assert energy is not None
+    pending = not identity.is_admin
     session_id = await asyncio.to_thread(
-        request.app[LEDGER_KEY].add_manual_session,
+        ledger.add_manual_session,
         author=identity.name,
         started_at=started,
         ended_at=ended,
@@ -356,11 +384,15 @@ async def add_manual_session(request: web.Request) -> web.Response:
         currency=_str(body, "currency", max_len=3),
         time_zone=_str(body, "time_zone", max_len=60),
         person_id=person_id,
-        vehicle_id=_int(body, "vehicle_id"),
+        vehicle_id=vehicle_id,
         location=_str(body, "location", max_len=200),
         note=_str(body, "note", required=False, max_len=2000),
+        pending_approval=pending,
     )
-    return web.json_response({"session_id": session_id}, status=201)
+    return web.json_response(
+        {"session_id": session_id, "approval": "pending" if pending else "not needed"},
+        status=201,
+    )
 
 
 @routes.get("/api/people")
@@ -632,7 +664,7 @@ async def export_payroll(request: web.Request) -> web.Response:
         try:
             columns = PayrollSettings.parse_columns(request.query["columns"])
         except ValueError as err:
-            raise BadRequestError(str(err)) from err
+            raise UnprocessableError(str(err)) from err
     payroll = PayrollSettings(
         wage_type=wage_type,
         columns=columns,
@@ -680,6 +712,7 @@ async def export_sessions(request: web.Request) -> web.StreamResponse:
         charger_serial=request.query.get("charger"),
         started_from=_query_time(request, "from"),
         started_before=_query_time(request, "to"),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
     chunks = sessions_csv(request.app[LEDGER_KEY], where, flavour, _lang(request))
     first = await asyncio.to_thread(next, chunks, b"")
@@ -708,12 +741,12 @@ async def import_evcc(request: web.Request) -> web.Response:
     if not (len(currency) == 3 and currency.isalpha() and currency.isascii()):
         raise BadRequestError("currency must be a three-letter code")
     if request.content_length is not None and request.content_length > MAX_IMPORT:
-        raise BadRequestError("the file is larger than 20 MB")
+        raise _too_large("the file is larger than 20 MB")
     data = bytearray()
     async for block in request.content.iter_chunked(65536):
         data.extend(block)
         if len(data) > MAX_IMPORT:
-            raise BadRequestError("the file is larger than 20 MB")
+            raise _too_large("the file is larger than 20 MB")
     result = await asyncio.to_thread(
         evcc.import_csv,
         request.app[LEDGER_KEY],
@@ -736,14 +769,17 @@ def create_app(
     ui: bool = True,
 ) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, access_middleware(policy)], client_max_size=MAX_BODY
+        middlewares=[error_middleware, access_middleware(policy), contract_middleware],
+        client_max_size=MAX_BODY,
+        # Every URL openapi.json allows fits (a 1,000-character column list of non-ASCII
+        # text is 12 KB encoded); with aiohttp's 8 KB default such a request would get a
+        # plain-text 400 before the API sees it.
+        handler_args={"max_line_size": MAX_URL, "max_field_size": MAX_URL},
     )
     app[LEDGER_KEY] = ledger
     app[STATUS_KEY] = status or IngestStatus()
     app[REPORTS_KEY] = reports or ReportSettings()
     app.add_routes(routes)
     if ui:
-        from ev_charging_ledger import web as ledger_web
-
         ledger_web.setup(app)
     return app

@@ -85,10 +85,15 @@ def verify(argv: Sequence[str]) -> int:
             f"ok: {report.sessions_checked} sessions and {report.adjustments_checked} "
             "adjustments verified"
         )
-        return 0
-    assert report.first_problem is not None
-    print(f"BROKEN: {report.first_problem.describe()}")
-    return 1
+    else:
+        assert report.first_problem is not None
+        print(f"BROKEN: {report.first_problem.describe()}")
+    # An intact chain can still record that sessions are missing; never leave that out.
+    for gap in report.gaps:
+        print(f"GAP: {gap}")
+    for restore in report.restores:
+        print(f"RESTORE: {restore}")
+    return 0 if report.ok else 1
 
 
 def snapshot(argv: Sequence[str]) -> int:

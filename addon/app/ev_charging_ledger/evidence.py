@@ -42,7 +42,12 @@ class Evidence:
 
 
 def classify(facts: SessionFacts) -> Evidence:
-    verification = ocmf.verify_session(facts.signed_meter_values)
+    try:
+        verification = ocmf.verify_session(facts.signed_meter_values)
+    except Exception as err:
+        # Evidence grades a stored session; no content of a signed value may stop the
+        # session itself from being stored.
+        verification = ocmf.Verification(problems=[f"signed values cannot be checked: {err!r}"])
     if verification is not None:
         _compare_with_session(verification, facts)
     has_register = facts.meter_start_wh is not None and facts.meter_end_wh is not None

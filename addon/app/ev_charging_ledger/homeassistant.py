@@ -18,6 +18,12 @@ from yarl import URL
 COMMAND_TIMEOUT = 30.0
 
 
+# The integration keeps each message under 1 MB (an oversized record is sent as a
+# stand-in); the margin lets an older integration's large record through to be
+# quarantined instead of closing the connection on every retry.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
 class HomeAssistantError(Exception):
     """Home Assistant answered with an error or the connection broke."""
 
@@ -73,12 +79,21 @@ class Connection:
     ) -> Self:
         """Connect and authenticate; ``heartbeat`` pings keep long-lived connections honest."""
         socket = await session.ws_connect(
-            url, heartbeat=heartbeat, timeout=aiohttp.ClientWSTimeout(ws_close=wait)
+            url,
+            heartbeat=heartbeat,
+            timeout=aiohttp.ClientWSTimeout(ws_close=wait),
+            max_msg_size=MAX_MESSAGE_BYTES,
         )
         connection = cls(socket)
         try:
             async with asyncio.timeout(wait):
                 await connection._authenticate(token)
+        except AuthenticationError:
+            # Outside the timeout above: a slow reverse DNS lookup on Home Assistant's
+            # side must not turn a refusal into a timeout.
+            await connection._await_close()
+            await socket.close()
+            raise
         except BaseException:
             await socket.close()
             raise
@@ -96,6 +111,19 @@ class Connection:
         if reply.get("type") != "auth_ok":
             raise HomeAssistantError(f"unexpected auth reply {reply.get('type')!r}")
         self.ha_version = reply.get("ha_version")
+
+    async def _await_close(self) -> None:
+        """Wait until Home Assistant closes a refused connection.
+
+        It counts the failed login (towards an IP ban) before it closes the socket, so
+        a login that starts after this returns is counted after the failure, and its
+        success resets the counter.
+        """
+        closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+        with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+            async with asyncio.timeout(10):
+                while (await self._socket.receive()).type not in closing:
+                    pass
 
     async def _read_loop(self) -> None:
         try:
@@ -192,3 +220,9 @@ async def list_users(session: aiohttp.ClientSession, url: str, token: str) -> li
     if not isinstance(result, list):
         raise HomeAssistantError("config/auth/list returned no list")
     return [user for user in result if isinstance(user, dict)]
+
+
+async def check_login(session: aiohttp.ClientSession, url: str, token: str) -> None:
+    """Log in and out again; raises if Home Assistant refuses ``token``."""
+    connection = await Connection.open(session, url, token)
+    await connection.close()

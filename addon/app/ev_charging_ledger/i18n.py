@@ -110,6 +110,9 @@ TEXT: dict[str, dict[str, str]] = {
         "flat_prices": "Official flat prices",
         "year": "Year",
         "manual_title": "Enter an external session (public charging)",
+        "manual_pending_hint": "Your entry counts in statements once an administrator has "
+        "approved it.",
+        "awaiting_approval": "awaiting approval",
         "location": "Location",
         "energy_wh": "Energy (Wh)",
         "cost_total": "Cost",
@@ -128,6 +131,16 @@ TEXT: dict[str, dict[str, str]] = {
         "never": "never",
         "verify_now": "Verify now",
         "chain_tip": "Chain tip",
+        "gaps": "Missing sessions (recorded gaps)",
+        "gap_seq": (
+            "Home Assistant seq {from_seq}-{to_seq}, between {after} and {before}: {reason}"
+        ),
+        "restores": "Restores",
+        "restore_line": (
+            "{recorded_at}: the ledger was at seq {ledger_seq}, "
+            "Home Assistant had acknowledged {ha_acknowledged_seq}"
+        ),
+        "ingest_state": "Ingest",
         "entries": "Entries",
         "legal_hold": "Legal hold",
         "retention": "Retention (years)",
@@ -252,6 +265,9 @@ TEXT: dict[str, dict[str, str]] = {
         "flat_prices": "Amtliche Pauschalen",
         "year": "Jahr",
         "manual_title": "Externen Ladevorgang erfassen (öffentliches Laden)",
+        "manual_pending_hint": "Ihr Eintrag zählt in Abrechnungen, sobald eine Administratorin "
+        "oder ein Administrator ihn freigegeben hat.",
+        "awaiting_approval": "wartet auf Freigabe",
         "location": "Ort",
         "energy_wh": "Energie (Wh)",
         "cost_total": "Kosten",
@@ -270,6 +286,16 @@ TEXT: dict[str, dict[str, str]] = {
         "never": "nie",
         "verify_now": "Jetzt prüfen",
         "chain_tip": "Kettenende",
+        "gaps": "Fehlende Ladevorgänge (erfasste Lücken)",
+        "gap_seq": (
+            "Home-Assistant-Seq {from_seq}-{to_seq}, zwischen {after} und {before}: {reason}"
+        ),
+        "restores": "Wiederherstellungen",
+        "restore_line": (
+            "{recorded_at}: das Fahrtenbuch stand bei Seq {ledger_seq}, "
+            "Home Assistant hatte {ha_acknowledged_seq} bestätigt"
+        ),
+        "ingest_state": "Übernahme",
         "entries": "Einträge",
         "legal_hold": "Aufbewahrungssperre",
         "retention": "Aufbewahrung (Jahre)",

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +39,12 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "SHA512": hashes.SHA512,
 }
 _BAD_IDENTIFICATION_LEVELS = frozenset({"MISMATCH", "INVALID", "OUTDATED", "UNKNOWN"})
+# An OCMF record is a few hundred bytes to a few KB; the limits keep a hostile string
+# from costing more than a bounded amount of memory and time (and keep json's recursive
+# decoder far from Python's recursion limit).
+MAX_OCMF_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+MAX_RECORDS = 64
 
 
 class OcmfError(ValueError):
@@ -95,10 +102,38 @@ class Verification:
         }
 
 
+def _check_depth(text: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH before the recursive decoder sees it."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return  # cannot nest deeper than it has openers (the usual OCMF: a handful)
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise OcmfError(f"OCMF JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+        elif char in "]}":
+            depth -= 1
+
+
 def parse(raw: str) -> OcmfRecord:
+    if len(raw) > MAX_OCMF_BYTES:
+        raise OcmfError(f"OCMF record is larger than {MAX_OCMF_BYTES // 1024} KB")
     sections = raw.split("|")
     if len(sections) not in (3, 4) or sections[0] != "OCMF":
         raise OcmfError("not an OCMF record (expected OCMF|payload|signature)")
+    _check_depth(sections[1])
+    _check_depth(sections[2])
     try:
         payload = json.loads(sections[1], parse_float=Decimal, parse_int=Decimal)
         signature = json.loads(sections[2])
@@ -124,6 +159,7 @@ def _decode_bytes(text: str, encoding: str) -> bytes:
         raise OcmfError(f"cannot decode {encoding} data") from err
 
 
+@lru_cache(maxsize=256)
 def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
     """A DER SubjectPublicKeyInfo key, hex (the OCMF default) or base64."""
     cleaned = text.strip()
@@ -233,7 +269,11 @@ def verify_session(
     if not ocmf_items:
         return None
     result = Verification()
+    if len(ocmf_items) > MAX_RECORDS:
+        result.problems.append(f"more than {MAX_RECORDS} OCMF records")
+        return result
     all_readings: list[Reading] = []
+    pages: list[str | None] = []
     serials: set[str] = set()
     identification_levels: set[str] = set()
     signatures_ok = True
@@ -251,6 +291,8 @@ def verify_session(
             result.problems.append(f"record {index}: {err}")
             signatures_ok = False
             continue
+        page = record.payload.get("PG")
+        pages.append(page if isinstance(page, str) else None)
         if record.meter_serial:
             serials.add(record.meter_serial)
         level = record.payload.get("IL")
@@ -260,9 +302,10 @@ def verify_session(
     if len(serials) > 1:
         result.problems.append("records come from different meters: " + ", ".join(sorted(serials)))
     result.meter_serial = next(iter(serials)) if len(serials) == 1 else None
-    result.transaction_valid = signatures_ok and _check_transaction(
-        all_readings, identification_levels, result
-    )
+    paginated = _check_pagination(pages, result) if signatures_ok else False
+    result.transaction_valid = (
+        signatures_ok and _check_transaction(all_readings, identification_levels, result)
+    ) and paginated
     if len(serials) > 1:
         result.transaction_valid = False
     return result
@@ -295,3 +338,27 @@ def _check_transaction(all_readings: list[Reading], levels: set[str], result: Ve
         problems.append("identification level " + ", ".join(sorted(bad_levels)))
     result.problems.extend(problems)
     return not problems
+
+
+def _check_pagination(pages: list[str | None], result: Verification) -> bool:
+    """Records of one transaction carry consecutive pagination numbers of one counter.
+
+    ``T130 -> T131`` is a sequence; a skipped (``T130 -> T132``), repeated or reversed
+    (``T134 -> T133``) number means a record was removed, added or reordered.
+    """
+    if len(pages) < 2:
+        return True
+    parsed: list[tuple[str, int]] = []
+    for index, page in enumerate(pages):
+        if page is None or len(page) < 2 or not page[1:].isdigit() or not page[1:].isascii():
+            result.problems.append(f"record {index}: pagination {page!r} is not a counter")
+            return False
+        parsed.append((page[0], int(page[1:])))
+    for index in range(1, len(parsed)):
+        (kind, number), (previous_kind, previous) = parsed[index], parsed[index - 1]
+        if kind != previous_kind or number != previous + 1:
+            result.problems.append(
+                f"pagination is not consecutive: {pages[index - 1]} -> {pages[index]}"
+            )
+            return False
+    return True

@@ -14,10 +14,22 @@ import aiohttp
 from aiohttp import web
 
 from ev_charging_ledger import supervisor
-from ev_charging_ledger.access import AccessPolicy, IngressAccess, TokenAccess
+from ev_charging_ledger.access import (
+    AccessPolicy,
+    IngressAccess,
+    TokenAccess,
+    UserChanges,
+    watch_user_changes,
+)
 from ev_charging_ledger.api import create_app
 from ev_charging_ledger.delivery import HomeAssistantNotifier, MonthlyDelivery, rest_url
-from ev_charging_ledger.homeassistant import AuthenticationError, current_user, list_users
+from ev_charging_ledger.homeassistant import (
+    AuthenticationError,
+    Connection,
+    check_login,
+    current_user,
+    list_users,
+)
 from ev_charging_ledger.ingest import Ingestor
 from ev_charging_ledger.settings import Settings
 from ev_charging_ledger.storage import Ledger
@@ -83,12 +95,31 @@ async def serve(settings: Settings) -> None:
 async def _serve(settings: Settings, ledger: Ledger, session: aiohttp.ClientSession) -> None:
     url, token = settings.ws_url, settings.token
     policy: AccessPolicy
+    changes = UserChanges()
     if settings.addon:
-        policy = IngressAccess(lambda: list_users(session, url, token))
+        policy = IngressAccess(lambda: list_users(session, url, token), changes=changes)
     else:
         policy = TokenAccess(
-            settings.api_token, lambda user_token: current_user(session, url, user_token)
+            settings.api_token,
+            lambda user_token: current_user(session, url, user_token),
+            after_refusal=lambda: check_login(session, url, token),
+            changes=changes,
         )
+    watcher = asyncio.create_task(
+        watch_user_changes(lambda: Connection.open(session, url, token, heartbeat=30), changes)
+    )
+    try:
+        await _serve_with(settings, ledger, session, policy)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
+async def _serve_with(
+    settings: Settings, ledger: Ledger, session: aiohttp.ClientSession, policy: AccessPolicy
+) -> None:
+    url, token = settings.ws_url, settings.token
     ingestor = Ingestor(ledger, session, url, token)
     runner = web.AppRunner(
         create_app(ledger, policy, ingestor.status, settings.reports), access_log=None

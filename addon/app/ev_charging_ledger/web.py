@@ -28,18 +28,18 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from ev_charging_ledger import evidence, i18n
+from ev_charging_ledger import evidence, i18n, params
 from ev_charging_ledger.access import Identity
-from ev_charging_ledger.api import (
+from ev_charging_ledger.http_context import (
     LEDGER_KEY,
     REPORTS_KEY,
     STATUS_KEY,
     BadRequestError,
-    _forbidden,
-    _identity,
-    _month,
-    _own_person_id,
 )
+from ev_charging_ledger.http_context import forbidden as _forbidden
+from ev_charging_ledger.http_context import identity as _identity
+from ev_charging_ledger.http_context import own_person_id as _own_person_id
+from ev_charging_ledger.http_context import parse_month as _month
 from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.storage import Ledger, NotFoundError, SessionFilter
 from ev_charging_ledger.ui import charts
@@ -144,11 +144,7 @@ def _local(text: str, zone: str | ZoneInfo) -> datetime:
 
 def _query_id(request: web.Request, name: str) -> int | None:
     text = request.query.get(name, "")
-    if not text:
-        return None
-    if not text.isdigit() or not 1 <= int(text) <= 2**62:
-        raise BadRequestError(f"{name} must be a positive integer")
-    return int(text)
+    return params.positive_id(text, name) if text else None
 
 
 def _query_date(request: web.Request, name: str) -> date | None:
@@ -181,16 +177,6 @@ def _names(ledger: Ledger) -> tuple[dict[int, str], dict[int, str]]:
     return people, vehicles
 
 
-_CHARGERS_SQL = (
-    "WITH RECURSIVE c(serial) AS ("
-    " SELECT min(charger_serial) FROM sessions"
-    " UNION ALL"
-    " SELECT (SELECT min(charger_serial) FROM sessions WHERE charger_serial > c.serial)"
-    " FROM c WHERE c.serial IS NOT NULL)"
-    " SELECT serial FROM c WHERE serial IS NOT NULL"
-)
-
-
 # ------------------------------------------------------------------------ static files
 
 
@@ -216,22 +202,14 @@ def _dashboard_data(
     ledger: Ledger, person_id: int | None, scoped: bool, zone: ZoneInfo, now: datetime
 ) -> dict[str, Any]:
     month = f"{now.astimezone(zone):%Y-%m}"
-    person_clause = " AND person_id = ?" if scoped else ""
-    person_params: tuple[Any, ...] = (person_id,) if scoped else ()
+    scope: dict[str, Any] = {"person_id": person_id, "scoped": scoped}
 
     # This month: the statements (rates, adjustments) of the people in scope.
     if scoped:
         people = [] if person_id is None else [person_id]
     else:
         start = _month_start(month, zone).astimezone(UTC) - timedelta(days=1)
-        people = [
-            row[0]
-            for row in ledger.query(
-                "SELECT DISTINCT person_id FROM sessions WHERE started_at >= ? "
-                "AND local_month = ? AND person_id IS NOT NULL",
-                (start.strftime("%Y-%m-%dT%H:%M:%S"), month),
-            )
-        ]
+        people = ledger.people_with_sessions(month, start)
     energy_wh, amount, count, currencies = Decimal(0), Decimal(0), 0, set()
     for pid in people:
         statement = ledger.statement(pid, month)
@@ -244,38 +222,27 @@ def _dashboard_data(
     # Twelve months of energy and tariff cost (grouped in SQL over the started_at index).
     first_month = _shift_month(month, -11)
     since = _month_start(first_month, zone).astimezone(UTC) - timedelta(days=1)
-    rows = ledger.query(
-        "SELECT local_month, count(*), total(energy_wh), total(cost_total) FROM sessions "
-        f"WHERE started_at >= ?{person_clause} GROUP BY local_month",
-        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
-    )
-    by_month = {row[0]: row for row in rows if row[0] >= first_month}
+    by_month = {
+        key: value
+        for key, value in ledger.month_totals(since, **scope).items()
+        if key >= first_month
+    }
     months = [_shift_month(first_month, offset) for offset in range(12)]
-    energy_series = [float(by_month[m][2]) / 1000 if m in by_month else 0.0 for m in months]
-    cost_series = [float(by_month[m][3]) if m in by_month else 0.0 for m in months]
+    energy_series = [by_month[m][1] / 1000 if m in by_month else 0.0 for m in months]
+    cost_series = [by_month[m][2] if m in by_month else 0.0 for m in months]
 
     # Heatmap of local start times over the last 90 days.
     heat = [[0] * 24 for _ in range(7)]
-    since = now - timedelta(days=90)
     zones: dict[str, ZoneInfo] = {}
-    for started, zone_name in ledger.query(
-        f"SELECT started_at, time_zone FROM sessions WHERE started_at >= ?{person_clause}",
-        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
-    ):
+    for started, zone_name in ledger.start_times(now - timedelta(days=90), **scope):
         tz = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
         local = _local(started, tz)
         heat[local.weekday()][local.hour] += 1
 
     # Chargers over the last 30 days: share of time charging, sessions without a fault.
-    since = now - timedelta(days=30)
     chargers = []
-    for serial, sessions, seconds, energy, faults in ledger.query(
-        "SELECT charger_serial, count(*), "
-        "total((julianday(ended_at) - julianday(started_at)) * 86400), total(energy_wh), "
-        "total(json_extract(CAST(body AS TEXT), '$.record.end_reason') = 'fault') "
-        f"FROM sessions WHERE started_at >= ?{person_clause} "
-        "GROUP BY charger_serial ORDER BY charger_serial",
-        (since.strftime("%Y-%m-%dT%H:%M:%S"), *person_params),
+    for serial, sessions, seconds, energy, faults in ledger.charger_usage(
+        now - timedelta(days=30), **scope
     ):
         chargers.append(
             {
@@ -345,14 +312,11 @@ async def sessions_page(request: web.Request) -> web.Response:
         person_id=person_id,
         vehicle_id=vehicle_id,
         charger_serial=charger,
-        started_from=None
-        if day_from is None
-        else datetime.combine(day_from, datetime.min.time(), zone),
-        started_before=None
-        if day_to is None
-        else datetime.combine(day_to + timedelta(days=1), datetime.min.time(), zone),
+        started_from=params.day_bound(day_from, "from", zone),
+        started_before=params.day_bound(day_to, "to", zone),
+        awaiting_approval=request.query.get("awaiting_approval") == "true",
     )
-    cursor = request.query.get("cursor") or None
+    cursor = params.cursor(request.query.get("cursor"))
 
     def load() -> dict[str, Any]:
         if not page.identity.is_admin and person_id is None:
@@ -361,7 +325,7 @@ async def sessions_page(request: web.Request) -> web.Response:
             result = ledger.sessions(where, limit=PAGE_SIZE, cursor=cursor)
             items, next_cursor = result.items, result.next_cursor
         people, vehicles = _names(ledger)
-        chargers = [row[0] for row in ledger.query(_CHARGERS_SQL)]
+        chargers = ledger.chargers()
         return {
             "items": items,
             "next_cursor": next_cursor,
@@ -377,7 +341,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         data["vehicles"] = {k: v for k, v in data["vehicles"].items() if k in own_vehicles}
     filters = {
         key: request.query.get(key, "")
-        for key in ("person_id", "vehicle_id", "charger", "from", "to")
+        for key in ("person_id", "vehicle_id", "charger", "from", "to", "awaiting_approval")
     }
     query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
     rows = [
@@ -462,10 +426,7 @@ async def statements_page(request: web.Request) -> web.Response:
 async def statement_page(request: web.Request) -> web.Response:
     page = await _page(request)
     ledger = request.app[LEDGER_KEY]
-    try:
-        person_id = int(request.match_info["person_id"])
-    except ValueError as err:
-        raise BadRequestError("person_id must be an integer") from err
+    person_id = params.positive_id(request.match_info["person_id"], "person_id")
     month = _month(request.match_info["month"])
     _check_person(page, person_id)
     vehicle_id = _query_id(request, "vehicle_id")

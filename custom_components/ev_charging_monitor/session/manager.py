@@ -23,8 +23,8 @@ from ..energy_source import (
     async_read_energy_wh,
     billing_energy_source,
 )
+from ..ledger_link.history import SessionHistory
 from .cost import PRICE_MISSING, SessionCost
-from .history import SessionHistory
 from .pricing import SessionPricing
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker

@@ -26,14 +26,25 @@ def _sheet_name(document: StatementDocument, used: set[str]) -> str:
     if document.vehicle is not None:
         base += f" {document.vehicle.plate or document.vehicle.name}"
     base = base.translate(_FORBIDDEN).strip() or "statement"
-    name = base[:31]
+    name = _utf16_prefix(base, 31)
     counter = 2
     while name.lower() in used:
         suffix = f" ({counter})"
-        name = base[: 31 - len(suffix)] + suffix
+        name = _utf16_prefix(base, 31 - len(suffix)) + suffix
         counter += 1
     used.add(name.lower())
     return name
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """The longest prefix of at most ``units`` UTF-16 code units: Excel counts sheet
+    names that way, so a character outside the BMP (an emoji) takes two."""
+    length = 0
+    for index, char in enumerate(text):
+        length += 2 if ord(char) > 0xFFFF else 1
+        if length > units:
+            return text[:index]
+    return text
 
 
 def _number(value: Decimal | None) -> float | None:

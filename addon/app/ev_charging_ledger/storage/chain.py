@@ -41,6 +41,11 @@ class ChainReport:
     sessions_checked: int
     adjustments_checked: int
     first_problem: ChainProblem | None
+    checkpoints_checked: int = 0
+    # Recorded gaps and restores: the chain is intact, but these are reported every time.
+    gaps: tuple[str, ...] = ()
+    restores: tuple[str, ...] = ()
+    head: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         problem = self.first_problem
@@ -48,6 +53,7 @@ class ChainReport:
             "ok": self.ok,
             "sessions_checked": self.sessions_checked,
             "adjustments_checked": self.adjustments_checked,
+            "checkpoints_checked": self.checkpoints_checked,
             "first_problem": None
             if problem is None
             else {
@@ -56,6 +62,9 @@ class ChainReport:
                 "ref": problem.ref,
                 "message": problem.message,
             },
+            "gaps": list(self.gaps),
+            "restores": list(self.restores),
+            "head": self.head,
         }
 
 
@@ -70,48 +79,74 @@ def walk(
     ref_column: str,
     expected_columns: ColumnsFromBody,
     anchor: tuple[int, str] | None,
-) -> Iterator[ChainProblem | None]:
-    """Yield None per good entry and a ChainProblem for the first bad one, then stop."""
+) -> Iterator[ChainProblem | tuple[int, str]]:
+    """Yield (entry_no, hash) per good entry and a ChainProblem for the first bad one.
+
+    Any content is reported, never raised: a column rewritten with another type, a
+    body that is not JSON, a table that cannot be read.
+    """
     previous_no, previous_hash = anchor if anchor is not None else (0, GENESIS_HASH)
     query = (
         f"SELECT entry_no, {ref_column}, body, prev_hash, hash, {', '.join(columns)} "
         f"FROM {table} ORDER BY entry_no"
     )
-    for row in connection.execute(query):
-        entry_no, ref, body, prev_hash, stored_hash = row[:5]
-        ref_text = str(ref)
-
-        def problem(
-            message: str, entry_no: int = entry_no, ref_text: str = ref_text
-        ) -> ChainProblem:
-            return ChainProblem(table, entry_no, ref_text, message)
-
-        if entry_no != previous_no + 1:
-            yield problem(f"entries {previous_no + 1}..{entry_no - 1} are missing")
-            return
-        if prev_hash != previous_hash:
-            yield problem("does not link to the previous entry (prev_hash differs)")
-            return
-        if entry_hash(prev_hash, bytes(body)) != stored_hash:
-            yield problem("content does not match its hash (the entry was edited)")
-            return
-        try:
-            decoded = json.loads(bytes(body))
-            if decoded.get("n") != entry_no:
-                yield problem("body names a different position (entries were moved)")
+    entry_no: Any = previous_no
+    ref_text = "-"
+    try:
+        for row in connection.execute(query):
+            entry_no, ref, stored_hash = row[0], row[1], row[4]
+            ref_text = str(ref)[:200]
+            message = _check_row(row, columns, expected_columns, previous_no, previous_hash)
+            if message is not None:
+                yield ChainProblem(table, int(entry_no), ref_text, message)
                 return
-            expected = expected_columns(decoded)
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            yield problem(f"body cannot be read: {err}")
-            return
-        actual = tuple(row[5:])
-        if actual != expected:
-            changed = [
-                name
-                for name, have, want in zip(columns, actual, expected, strict=True)
-                if have != want
-            ]
-            yield problem("column(s) edited outside the chain: " + ", ".join(changed))
-            return
-        previous_no, previous_hash = entry_no, stored_hash
-        yield None
+            previous_no, previous_hash = int(entry_no), str(stored_hash)
+            yield previous_no, previous_hash
+    except (sqlite3.Error, ValueError, TypeError, OverflowError, RecursionError) as err:
+        yield ChainProblem(table, int(entry_no), ref_text, f"cannot be read: {err}")
+
+
+def _check_row(
+    row: tuple[Any, ...],
+    columns: tuple[str, ...],
+    expected_columns: ColumnsFromBody,
+    previous_no: int,
+    previous_hash: str,
+) -> str | None:
+    entry_no, _, body, prev_hash, stored_hash = row[:5]
+    if type(entry_no) is not int:
+        return f"entry number is stored as {type(entry_no).__name__}"
+    if entry_no != previous_no + 1:
+        if entry_no <= previous_no:
+            return f"entry {entry_no} is before the chain's start {previous_no + 1}"
+        return f"entries {previous_no + 1}..{entry_no - 1} are missing"
+    if type(body) is not bytes:
+        return f"body is stored as {type(body).__name__}, not as the original bytes"
+    if type(prev_hash) is not str or type(stored_hash) is not str:
+        return "hash columns are not text"
+    if prev_hash != previous_hash:
+        return "does not link to the previous entry (prev_hash differs)"
+    if entry_hash(prev_hash, body) != stored_hash:
+        return "content does not match its hash (the entry was edited)"
+    try:
+        decoded = json.loads(body)
+        if not isinstance(decoded, dict):
+            return "body is not an object"
+        if decoded.get("n") != entry_no:
+            return "body names a different position (entries were moved)"
+        expected = expected_columns(decoded)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+        return f"body cannot be read: {err!r}"[:300]
+    actual = tuple(row[5:])
+    # Compared with their types: 7400 stored where '7400' belongs is an edit too.
+    if any(
+        type(have) is not type(want) or have != want
+        for have, want in zip(actual, expected, strict=True)
+    ):
+        changed = [
+            name
+            for name, have, want in zip(columns, actual, expected, strict=True)
+            if type(have) is not type(want) or have != want
+        ]
+        return "column(s) edited outside the chain: " + ", ".join(changed)
+    return None

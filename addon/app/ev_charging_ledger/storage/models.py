@@ -69,6 +69,8 @@ class SessionFilter:
     charger_serial: str | None = None
     started_from: datetime | None = None
     started_before: datetime | None = None
+    # Manual sessions entered by a non-admin that no administrator has included yet.
+    awaiting_approval: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,15 +134,31 @@ class Adjustment:
         }
 
 
+AWAITING_APPROVAL = "entered by the driver, awaiting an administrator's approval"
+
+
 @dataclass(slots=True)
 class EffectiveState:
-    """A session after its adjustments, in entry order."""
+    """A session after its adjustments, in entry order.
+
+    A manual session entered by a non-admin starts excluded (:data:`AWAITING_APPROVAL`)
+    until an administrator's ``include`` adjustment approves it.
+    """
 
     person_id: int | None
     vehicle_id: int | None
     energy_wh: Decimal
     excluded: bool = False
     exclusion_reason: str | None = None
+
+    @classmethod
+    def initial(
+        cls, person_id: int | None, vehicle_id: int | None, energy_wh: Decimal, approval: Any
+    ) -> EffectiveState:
+        """The state as stored; ``approval`` is the manual record's (None for others)."""
+        if approval == "pending":
+            return cls(person_id, vehicle_id, energy_wh, True, AWAITING_APPROVAL)
+        return cls(person_id, vehicle_id, energy_wh)
 
     def apply(self, adjustment: Adjustment) -> None:
         data = adjustment.data
@@ -234,6 +252,9 @@ class Statement:
     bases: list[str]
     unpriced: int
     warnings: list[str] = field(default_factory=list)
+    # Recorded gaps in Home Assistant's sequence whose window overlaps the month: the
+    # statement may be missing sessions, and says so.
+    gaps: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -246,6 +267,7 @@ class Statement:
             "price_bases": self.bases,
             "unpriced_sessions": self.unpriced,
             "warnings": self.warnings,
+            "gaps": self.gaps,
             "rows": [row.as_json() for row in self.rows],
         }
 

@@ -130,6 +130,24 @@ _MIGRATIONS: tuple[str, ...] = (
          'BMF-Schreiben 11.11.2025 (IV C 5 - S 2334/00087/014/013), Strompreispauschale '
          || 'Rn. 30 ff.: Destatis 61243-0001, first half of 2025');
     """,
+    # 2: checkpoints chain the heads and anchors of both chains, the ingest position and
+    # every gap or restore, so truncating either end or editing the anchor is detected.
+    """
+    CREATE TABLE checkpoints (
+        entry_no INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX checkpoints_kind ON checkpoints (kind, entry_no);
+    CREATE INDEX sessions_ha_seq ON sessions (ha_seq) WHERE ha_seq IS NOT NULL;
+    CREATE TRIGGER checkpoints_append_only_update BEFORE UPDATE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+    CREATE TRIGGER checkpoints_append_only_delete BEFORE DELETE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -1,13 +1,16 @@
 """Websocket commands the ledger uses to fetch, follow and acknowledge sessions.
 
 - `ev_charging_monitor/sessions` {after_seq=0, limit=100 (max 1000)}
-  → {"sessions": [record, ...] (seq > after_seq, ascending), "last_seq": int}
+  → {"sessions": [record, ...] (seq > after_seq, ascending, at most 1 MB), "last_seq": int,
+  "acknowledged_seq": int}; the ledger compares acknowledged_seq with its own position
+  to notice that it was restored from an older copy.
 - `ev_charging_monitor/subscribe_sessions` {after_seq}
   → result null, then events {"sessions": [...]}: the catch-up first, then each completed
   session as it is recorded; nothing is sent twice and nothing is skipped.
 - `ev_charging_monitor/ack_sessions` {up_to_seq} → {"acknowledged_seq": int}; acknowledged
-  sessions are pruned, but for a recent window.
-All three need an administrator.
+  sessions are pruned, but for a recent window (400 days, 20,000 sessions).
+All three need an administrator. Messages follow session_record.schema.json ($defs); a
+record too large for one message is sent as a stand-in with `oversized_bytes`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from homeassistant.components import websocket_api
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
-from .session.history import SessionHistory
+from ..const import DOMAIN
+from .history import SessionHistory, pages
 
 HISTORY: HassKey[SessionHistory] = HassKey(f"{DOMAIN}_history")
 CATCH_UP_PAGE = 500
@@ -50,7 +53,11 @@ def ws_sessions(
     history = hass.data[HISTORY]
     connection.send_result(
         msg["id"],
-        {"sessions": history.after(msg["after_seq"], msg["limit"]), "last_seq": history.last_seq},
+        {
+            "sessions": history.page_after(msg["after_seq"], msg["limit"]),
+            "last_seq": history.last_seq,
+            "acknowledged_seq": history.acked_seq,
+        },
     )
 
 
@@ -79,7 +86,8 @@ def ws_subscribe_sessions(
     connection.send_result(msg_id)
     backlog = history.after(msg["after_seq"], history.last_seq + 1)
     for start in range(0, len(backlog), CATCH_UP_PAGE):
-        forward(backlog[start : start + CATCH_UP_PAGE])
+        for page in pages(backlog[start : start + CATCH_UP_PAGE]):
+            forward(page)
 
 
 @websocket_api.require_admin

@@ -2,7 +2,7 @@
 
 The ledger needs nothing from this entry to work: it connects to Home Assistant's
 websocket API with its Supervisor token and subscribes to the finished sessions itself
-(websocket_api.py). Linking answers the discovery once and for all, and shows the ledger
+(ledger_link/websocket_api.py). Linking answers the discovery once and for all, and shows the ledger
 on the integration's page as a service whose link opens the ledger's panel.
 """
 
@@ -15,8 +15,8 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .authorization.setup import CONF_ROLE
-from .const import DOMAIN
+from ..authorization.setup import CONF_ROLE
+from ..const import DOMAIN
 
 ROLE_LEDGER: Final = "ledger"
 CONF_ADDON: Final = "addon"  # the add-on's slug: its panel is /hassio/ingress/<slug>
