@@ -14,6 +14,16 @@ LANGUAGES = ("en", "de")
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "app_title": "Charging ledger",
+        "admin": "admin",
+        "logout": "Log out",
+        "login_title": "Log in",
+        "login_intro": "Log in with your Home Assistant account to see your charging sessions "
+        "and statements.",
+        "login_button": "Log in with Home Assistant",
+        "login_hint": "You will be sent to Home Assistant ({home_assistant}) and back.",
+        "login_error_refused": "The login did not succeed. Please try again.",
+        "login_error_unreachable": "Home Assistant cannot be reached. Please try again later.",
+        "login_error_expired": "Your login has expired. Please log in again.",
         "nav_dashboard": "Dashboard",
         "nav_sessions": "Sessions",
         "nav_statements": "Statements",
@@ -169,6 +179,17 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "de": {
         "app_title": "Ladebuch",
+        "admin": "Administrator",
+        "logout": "Abmelden",
+        "login_title": "Anmelden",
+        "login_intro": "Melden Sie sich mit Ihrem Home-Assistant-Konto an, um Ihre Ladevorgänge "
+        "und Abrechnungen zu sehen.",
+        "login_button": "Mit Home Assistant anmelden",
+        "login_hint": "Sie werden zu Home Assistant ({home_assistant}) und zurück geleitet.",
+        "login_error_refused": "Die Anmeldung ist nicht gelungen. Bitte versuchen Sie es erneut.",
+        "login_error_unreachable": "Home Assistant ist nicht erreichbar. Bitte versuchen Sie es "
+        "später erneut.",
+        "login_error_expired": "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
         "nav_dashboard": "Übersicht",
         "nav_sessions": "Ladevorgänge",
         "nav_statements": "Abrechnungen",

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from ev_charging_ledger import evidence, i18n, params
 from ev_charging_ledger.access import Identity
 from ev_charging_ledger.http_context import (
+    CSRF_KEY,
     LEDGER_KEY,
     REPORTS_KEY,
     STATUS_KEY,
@@ -77,6 +78,11 @@ class Page:
     base: str
     own_person_id: int | None
 
+    @property
+    def csrf(self) -> str | None:
+        """The login session's CSRF token (None behind ingress or with a bearer token)."""
+        return self.request.get(CSRF_KEY)
+
     def t(self, key: str, **values: Any) -> str:
         text = i18n.text(self.lang, key)
         return text.format(**values) if values else text
@@ -114,6 +120,26 @@ async def _page(request: web.Request) -> Page:
 def _render(page: Page, template: str, **context: Any) -> web.Response:
     env = page.request.app[ENV_KEY]
     html = env.get_template(template).render(page=page, t=page.t, url=page.url, **context)
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_login(
+    request: web.Request, *, start: str, home_assistant: str, error: str | None
+) -> web.Response:
+    """The page a browser without a login sees: one button to Home Assistant."""
+    lang = i18n.language(request.query.get("lang") or request.headers.get("Accept-Language"))
+
+    def t(key: str, **values: Any) -> str:
+        text = i18n.text(lang, key)
+        return text.format(**values) if values else text
+
+    html = (
+        request.app[ENV_KEY]
+        .get_template("login.html")
+        .render(lang=lang, t=t, start=start, home_assistant=home_assistant, error=error)
+    )
     response = web.Response(text=html, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response

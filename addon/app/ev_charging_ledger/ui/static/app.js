@@ -11,7 +11,12 @@
     return raw;
   }
 
+  // A login session's token against cross-site requests (absent behind ingress).
+  const csrf = document.querySelector("meta[name=csrf-token]");
+
   async function send(url, method, body, headers) {
+    headers = Object.assign({}, headers || {});
+    if (csrf) headers["X-CSRF-Token"] = csrf.content;
     const response = await fetch(base + url, { method, body, headers, credentials: "same-origin" });
     const text = await response.text();
     let data = null;
