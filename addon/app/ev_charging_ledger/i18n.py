@@ -7,6 +7,7 @@ languages define the same keys.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 LANGUAGES = ("en", "de")
@@ -159,6 +160,40 @@ TEXT: dict[str, dict[str, str]] = {
         "admin_only": "Administrators only",
         "yes": "yes",
         "no": "no",
+        "adj_exclude": "Excluded",
+        "adj_include": "Included again",
+        "adj_correct_energy": "Energy corrected",
+        "adj_reassign": "Assigned",
+        "adj_note": "Note",
+        "history": "History",
+        "when": "When",
+        "who": "Who",
+        "details": "Details",
+        "nobody": "nobody",
+        "assign_title": "Assign person and vehicle",
+        "assign": "Assign",
+        "exclude_title": "Exclude from statements",
+        "exclude": "Exclude",
+        "include_title": "Include in statements again",
+        "include": "Include",
+        "note_title": "Add a note",
+        "add_note": "Add note",
+        "correct_title": "Correct the energy from a reading",
+        "correct": "Correct",
+        "corrected_energy": "Energy (kWh)",
+        "evidence_text": "Evidence, e.g. meter reading and where it is documented",
+        "assigned_to": "Person: {person}, vehicle: {vehicle}",
+        "energy_set_to": "Energy: {energy} kWh",
+        "mid_true": "MID-certified",
+        "mid_false": "not MID-certified",
+        "mid_none": "MID certification unknown",
+        "basis_tariff_cost": "Tariff per contract",
+        "basis_fixed_price": "Fixed employer price",
+        "basis_flat_price": "Flat electricity allowance",
+        "direction_reimburse": "Reimbursement",
+        "direction_bill": "Charged to the driver",
+        "problem_no_rate": "no rate applies",
+        "problem_price_missing": "price missing",
         "not_found": "Not found",
         "forbidden": "You may only see your own sessions and statements.",
         "weekday_0": "Mon",
@@ -325,6 +360,40 @@ TEXT: dict[str, dict[str, str]] = {
         "admin_only": "Nur für Administratoren",
         "yes": "ja",
         "no": "nein",
+        "adj_exclude": "Ausgeschlossen",
+        "adj_include": "Wieder einbezogen",
+        "adj_correct_energy": "Energie korrigiert",
+        "adj_reassign": "Zugeordnet",
+        "adj_note": "Notiz",
+        "history": "Verlauf",
+        "when": "Wann",
+        "who": "Wer",
+        "details": "Details",
+        "nobody": "niemand",
+        "assign_title": "Person und Fahrzeug zuordnen",
+        "assign": "Zuordnen",
+        "exclude_title": "Aus den Abrechnungen ausschließen",
+        "exclude": "Ausschließen",
+        "include_title": "Wieder in die Abrechnungen aufnehmen",
+        "include": "Aufnehmen",
+        "note_title": "Notiz hinzufügen",
+        "add_note": "Notiz speichern",
+        "correct_title": "Energie nach einer Ablesung korrigieren",
+        "correct": "Korrigieren",
+        "corrected_energy": "Energie (kWh)",
+        "evidence_text": "Nachweis, z. B. Zählerstand und wo er belegt ist",
+        "assigned_to": "Person: {person}, Fahrzeug: {vehicle}",
+        "energy_set_to": "Energie: {energy} kWh",
+        "mid_true": "MID-geeicht",
+        "mid_false": "nicht MID-geeicht",
+        "mid_none": "MID-Eichung unbekannt",
+        "basis_tariff_cost": "Tarif laut Vertrag",
+        "basis_fixed_price": "Festpreis des Arbeitgebers",
+        "basis_flat_price": "Strompauschale",
+        "direction_reimburse": "Erstattung",
+        "direction_bill": "Dem Fahrer berechnet",
+        "problem_no_rate": "kein Satz anwendbar",
+        "problem_price_missing": "Preis fehlt",
         "not_found": "Nicht gefunden",
         "forbidden": "Sie dürfen nur Ihre eigenen Ladevorgänge und Abrechnungen sehen.",
         "weekday_0": "Mo",
@@ -357,6 +426,18 @@ def language(requested: str | None) -> str:
 
 def text(lang: str, key: str) -> str:
     return TEXT.get(lang, TEXT["en"]).get(key) or TEXT["en"].get(key) or key
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def local_time(moment: datetime, lang: str, *, date_only: bool = False) -> str:
+    """A local date and time for people: ``1 Dec 2026, 14:51`` or ``01.12.2026, 14:51``."""
+    if lang == "de":
+        day = f"{moment.day:02d}.{moment.month:02d}.{moment.year}"
+    else:
+        day = f"{moment.day} {_MONTHS_EN[moment.month - 1]} {moment.year}"
+    return day if date_only else f"{day}, {moment.hour:02d}:{moment.minute:02d}"
 
 
 def uses_decimal_comma(lang: str) -> bool:

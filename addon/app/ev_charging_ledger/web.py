@@ -50,6 +50,8 @@ _INGRESS_PATH = re.compile(r"^(/[A-Za-z0-9_.~-]+)*$")
 _TEMPLATES = Path(__file__).parent / "ui" / "templates"
 _STATIC = Path(__file__).parent / "ui" / "static"
 ENV_KEY = web.AppKey("jinja", jinja2.Environment)
+# The pricing problems the rates module names, as text keys.
+_PROBLEMS = {"no rate applies": "problem_no_rate", "price missing": "problem_price_missing"}
 
 routes = web.RouteTableDef()
 
@@ -101,6 +103,35 @@ class Page:
         if wh is None:
             return ""
         return self.n(Decimal(wh) / 1000, 3)
+
+    def when(self, moment: datetime | str | None, zone: str | ZoneInfo | None = None) -> str:
+        """A stored instant (ISO text or datetime) in the home time zone, for people."""
+        if moment is None or moment == "":
+            return ""
+        home = zone or self.request.app[REPORTS_KEY].time_zone
+        if isinstance(moment, str):
+            moment = _local(moment, home)
+        elif moment.tzinfo is not None and zone is not None:
+            moment = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+        return i18n.local_time(moment, self.lang)
+
+    def money(self, amount: Decimal | str | None, currency: str | None) -> str:
+        if amount is None or amount == "":
+            return ""
+        return f"{self.n(Decimal(amount), 2)} {currency or ''}".strip()
+
+    def basis(self, basis: str | None) -> str:
+        return self.t(f"basis_{basis}") if basis else ""
+
+    def direction(self, direction: str | None) -> str:
+        return self.t(f"direction_{direction}") if direction else ""
+
+    def problem(self, problem: str | None) -> str:
+        key = _PROBLEMS.get(problem or "")
+        return self.t(key) if key else (problem or "")
+
+    def mid(self, mid: bool | None) -> str:
+        return self.t({True: "mid_true", False: "mid_false"}.get(mid, "mid_none"))  # type: ignore[arg-type]
 
 
 def ingress_base(request: web.Request) -> str:

@@ -8,6 +8,12 @@
     if (raw === "") return undefined;
     if (input.dataset.type === "int") return parseInt(raw, 10);
     if (input.dataset.type === "datetime") return new Date(raw).toISOString();
+    if (input.dataset.type === "kwh") {
+      // kWh as people type it (3,5 or 3.5) -> Wh as decimal text, without float rounding.
+      const match = raw.replace(",", ".").match(/^(\d+)(?:\.(\d{0,3}))?$/);
+      if (!match) return raw;
+      return String(BigInt(match[1]) * 1000n + BigInt((match[2] || "").padEnd(3, "0")));
+    }
     return raw;
   }
 
@@ -34,6 +40,10 @@
         const v = value(input);
         if (url.includes("{" + input.name + "}")) {
           url = url.replace("{" + input.name + "}", encodeURIComponent(input.value.trim()));
+        } else if (input.name.startsWith("data.")) {
+          // Nested values (an adjustment's data); an empty choice means none (null).
+          body.data = body.data || {};
+          body.data[input.name.slice(5)] = v === undefined ? null : v;
         } else if (v !== undefined) {
           body[input.name] = v;
         }
