@@ -19,6 +19,8 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -44,6 +46,9 @@ CHROMIUM_ARGS = [
 OWNER = ("ada", "ada-password-1", "Ada Admin")
 READER = ("rita", "rita-password-1", "Rita Reader")
 API_TOKEN = "script-token-for-the-ledger"
+PRICE = Decimal("0.30")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+RAW_KINDS = re.compile(r"\b(reassign|correct_energy|exclude|include|fixed_price|tariff_cost)\b")
 CONFIGURATION = """\
 homeassistant:
   name: Ledger login test
@@ -63,6 +68,7 @@ class World:
     ledger: str
     admin_sessions: list[str]
     reader_sessions: list[str]
+    guest_session: str
     root: Path
 
     def log(self) -> str:
@@ -182,15 +188,22 @@ async def _onboard(base: str) -> tuple[str, str, str]:
     return str(token), str(me["id"]), str(reader_id)
 
 
-def _seed(data_dir: Path, owner_id: str, reader_id: str) -> tuple[list[str], list[str]]:
+def _seed(data_dir: Path, owner_id: str, reader_id: str) -> tuple[list[str], list[str], str]:
     data_dir.mkdir()
     with Ledger(data_dir / "ledger.sqlite3") as ledger:
         ledger.add_person(OWNER[2], ha_user_id=owner_id)
-        ledger.add_person(READER[2], ha_user_id=reader_id)
+        rita = ledger.add_person(READER[2], ha_user_id=reader_id)
+        ledger.add_vehicle("Zoe", plate="B-RR 2", person_id=rita.id)
+        ledger.add_rate(
+            person_id=rita.id, vehicle_id=None, valid_from=date(2020, 1, 1), valid_to=None,
+            direction="reimburse", basis="fixed_price", price_per_kwh=PRICE, currency="EUR",
+        )  # fmt: skip
         own = [make_record(seq, user_id=owner_id) for seq in (1, 2, 3)]
         theirs = [make_record(seq, user_id=reader_id) for seq in (4, 5)]
-        ledger.append_sessions(own + theirs)
-    return [r["id"] for r in own], [r["id"] for r in theirs]
+        # A guest's session (no tag, no user): nobody's until an administrator assigns it.
+        guest = make_record(6, energy_wh=4_200, started=datetime(2026, 3, 14, 9, 5, tzinfo=UTC))
+        ledger.append_sessions([*own, *theirs, guest])
+    return [r["id"] for r in own], [r["id"] for r in theirs], str(guest["id"])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -224,7 +237,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         asyncio.run(_wait(f"{ha}/api/onboarding", 300, home_assistant, ha_log))
         token, owner_id, reader_id = asyncio.run(_onboard(ha))
-        own, theirs = _seed(root / "data", owner_id, reader_id)
+        own, theirs, guest = _seed(root / "data", owner_id, reader_id)
         ledger_log = root / "ledger.log"
         process = subprocess.Popen(
             [
@@ -240,7 +253,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )  # fmt: skip
         processes.append(process)
         asyncio.run(_wait(f"{ledger}/health", 60, process, ledger_log))
-        yield World(ha, ledger, own, theirs, root)
+        yield World(ha, ledger, own, theirs, guest, root)
     finally:
         for running in reversed(processes):
             _stop(running)
@@ -296,7 +309,11 @@ async def test_admin_logs_in_with_home_assistant_and_out(world: World, browser: 
     await _log_in(page, world, OWNER, "/sessions")
     assert page.url == f"{world.ledger}/sessions"
     await page_expect(page.locator(".who")).to_have_text("Ada Admin (admin)")
-    assert await _session_ids(page, world) == {*world.admin_sessions, *world.reader_sessions}
+    assert await _session_ids(page, world) == {
+        *world.admin_sessions,
+        *world.reader_sessions,
+        world.guest_session,
+    }
     await page.goto(f"{world.ledger}/")
     await page.screenshot(path=ARTIFACTS / "ledger-logged-in.png")
 
@@ -421,3 +438,80 @@ async def test_forged_state_and_foreign_redirect_are_refused(world: World) -> No
         ):
             assert await _password_login(session, world, redirect) == expected, redirect
     assert "Traceback" not in world.log()
+
+
+async def test_admin_assigns_and_corrects_a_session(world: World, browser: Browser) -> None:
+    """Each change made on the session page is an adjustment in the chain, with who and
+    when in the history; the driver then sees the session that was assigned to her."""
+    context, page = await _context(browser)
+    await _log_in(page, world, OWNER, f"/sessions/{world.guest_session}")
+    assert page.url == f"{world.ledger}/sessions/{world.guest_session}"
+    await page_expect(page.locator("#session-person")).to_have_text("nobody")
+    # Stored at 09:05 UTC, shown in Berlin time (UTC+1 in March before the switch).
+    await page_expect(page.locator("h1")).to_have_text("Session 14 Mar 2026, 10:05")
+
+    steps = (
+        ("#assign-form", {"data.person_id": READER[2], "data.vehicle_id": "Zoe (B-RR 2)",
+                          "reason": "guest was Rita"}, "Assigned",
+         "Person: Rita Reader, vehicle: Zoe (B-RR 2)"),
+        ("#exclude-form", {"reason": "private trip"}, "Excluded", ""),
+        ("#exclude-form", {"reason": "business after all"}, "Included again", ""),
+        ("#note-form", {"reason": "checked with Rita"}, "Note", ""),
+        ("#correct-form", {"data.energy_wh": "3,5", "reason": "meter photo 2026-03-14"},
+         "Energy corrected", "Energy: 3.500 kWh"),
+    )  # fmt: skip
+    for form, fields, kind, details in steps:
+        before = await page.locator("#adjustments tbody tr").count()
+        for name, value in fields.items():
+            field = page.locator(f"{form} [name='{name}']")
+            if name.endswith("_id"):
+                await field.select_option(label=value)
+            else:
+                await field.fill(value)
+        await page.locator(f"{form} button[type=submit]").click()
+        # The page reloads with the new row at the end of the history.
+        last = page.locator("#adjustments tbody tr").last
+        await page_expect(last.locator("td").nth(1)).to_have_text(kind)
+        assert await page.locator("#adjustments tbody tr").count() in (before + 1, 1)
+        cells = await last.locator("td").all_inner_texts()
+        assert cells[2] == details
+        assert cells[3] == fields["reason"]
+        assert cells[4] == OWNER[2]
+        assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d", cells[0]), cells[0]
+
+    await page_expect(page.locator("#session-person")).to_have_text(READER[2])
+    await page_expect(page.locator("#session-vehicle")).to_have_text("Zoe (B-RR 2)")
+    await page_expect(page.locator("#session-excluded")).to_have_text("no")
+    await page_expect(page.locator("#session-energy")).to_have_text("3.500 kWh")
+    # Rita's fixed price on the corrected energy: 3.5 kWh x 0.30 EUR = 1.05 EUR.
+    await page_expect(page.locator("#session-amount")).to_have_text(
+        "1.05 EUR (Fixed employer price)"
+    )
+    text = await page.locator("main").inner_text()
+    assert not ISO_TIME.search(text), ISO_TIME.search(text)
+    assert not RAW_KINDS.search(text), RAW_KINDS.search(text)
+    assert "MID: ?" not in text
+    await page.screenshot(path=ARTIFACTS / "ledger-session-adjusted.png", full_page=True)
+
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_TOKEN}"}) as api:
+        async with api.get(f"{world.ledger}/api/sessions/{world.guest_session}") as response:
+            detail = await response.json()
+        async with api.get(f"{world.ledger}/api/verify") as response:
+            report = await response.json()
+    kinds = [(a["kind"], a["author"], a["reason"]) for a in detail["adjustments"]]
+    assert kinds == [
+        ("reassign", OWNER[2], "guest was Rita"),
+        ("exclude", OWNER[2], "private trip"),
+        ("include", OWNER[2], "business after all"),
+        ("note", OWNER[2], "checked with Rita"),
+        ("correct_energy", OWNER[2], "meter photo 2026-03-14"),
+    ]
+    assert detail["adjustments"][-1]["data"] == {"energy_wh": "3500"}
+    assert report["ok"] is True
+    await context.close()
+
+    # Rita now finds the session among her own.
+    context, page = await _context(browser)
+    await _log_in(page, world, READER)
+    assert world.guest_session in await _session_ids(page, world)
+    await context.close()

@@ -104,7 +104,13 @@ class Page:
             return ""
         return self.n(Decimal(wh) / 1000, 3)
 
-    def when(self, moment: datetime | str | None, zone: str | ZoneInfo | None = None) -> str:
+    def when(
+        self,
+        moment: datetime | str | None,
+        zone: str | ZoneInfo | None = None,
+        *,
+        date_only: bool = False,
+    ) -> str:
         """A stored instant (ISO text or datetime) in the home time zone, for people."""
         if moment is None or moment == "":
             return ""
@@ -113,7 +119,7 @@ class Page:
             moment = _local(moment, home)
         elif moment.tzinfo is not None and zone is not None:
             moment = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
-        return i18n.local_time(moment, self.lang)
+        return i18n.local_time(moment, self.lang, date_only=date_only)
 
     def money(self, amount: Decimal | str | None, currency: str | None) -> str:
         if amount is None or amount == "":
