@@ -38,7 +38,7 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
-from .ledger_link import async_setup_ledger_entry, is_ledger_entry
+from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
 from .profiles import async_load_shipped_profiles, async_parse_user_profile

@@ -67,7 +67,7 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
-from .ledger_link import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
 from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .session.pricing import (
     CONF_FLAT_PRICE,

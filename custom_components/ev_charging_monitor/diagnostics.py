@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from .authorization.diagnostics import authorization_diagnostics
 from .authorization.setup import is_authorization_entry
 from .coordinator import EVChargingConfigEntry
-from .ledger_link import is_ledger_entry
+from .ledger_link.entry import is_ledger_entry
 
 # Addresses, serials (also inside ids), RFID tags and any credential a later option adds.
 TO_REDACT = {

@@ -14,7 +14,7 @@ from .authorization.guard import acting_as
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .helpers import async_run_command
-from .ledger_link import is_ledger_entry
+from .ledger_link.entry import is_ledger_entry
 
 ATTR_CURRENT = "current"
 SERVICE_SET_CURRENT_LIMIT = "set_current_limit"

@@ -87,13 +87,16 @@ class SessionHistory:
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Bind to the instance's storage."""
+        self._hass = hass
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.sessions")
         self._data: dict[str, Any] = {"last_seq": 0, "acked_seq": 0, "sessions": []}
         self._listeners: list[SessionListener] = []
         self._ids: set[str] = set()
 
     async def async_load(self) -> None:
-        """Read what was saved."""
+        """Read what was saved, and the contract records are checked against."""
+        # Read once here, off the event loop; every later check uses the cached copy.
+        await self._hass.async_add_executor_job(contract.schema)
         if (data := await self._store.async_load()) is not None:
             self._data = data
         self._ids = {record["id"] for record in self._data["sessions"]}
