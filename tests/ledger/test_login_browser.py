@@ -28,11 +28,16 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 import pytest_socket
+from aiohttp.test_utils import TestServer
 from homeassistant.components.http import config as http_config
 from homeassistant.util import dt as dt_util
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from playwright.async_api import expect as page_expect
 
+from ev_charging_ledger.access import TokenAccess
+from ev_charging_ledger.api import create_app
+from ev_charging_ledger.homeassistant import current_user, websocket_url
+from ev_charging_ledger.login import BrowserLogin, HomeAssistantOAuth, Tokens
 from ev_charging_ledger.storage import Ledger
 from tests.ledger.integration_records import make_record
 from tests.ledger.ledger_process import free_port, ledger_env
@@ -385,7 +390,8 @@ async def _password_login(session: aiohttp.ClientSession, world: World, redirect
 
 
 async def test_forged_state_and_foreign_redirect_are_refused(world: World) -> None:
-    async with aiohttp.ClientSession() as session:
+    # A cookie jar that keeps cookies of 127.0.0.1, as a browser does.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         # Scripts keep their bearer token and their JSON 401.
         async with session.get(f"{world.ledger}/api/sessions") as response:
             assert response.status == 401
@@ -515,3 +521,132 @@ async def test_admin_assigns_and_corrects_a_session(world: World, browser: Brows
     await _log_in(page, world, READER)
     assert world.guest_session in await _session_ids(page, world)
     await context.close()
+
+
+async def _api_login(
+    session: aiohttp.ClientSession, ha: str, ledger: str, user: tuple[str, str, str]
+) -> None:
+    """What the browser does, over plain HTTP: the ledger's start, Home Assistant's login
+    flow (as its login page runs it, with the ledger's PKCE challenge), the callback."""
+    async with session.get(f"{ledger}/auth/login", allow_redirects=False) as response:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+    async with session.post(
+        f"{ha}/auth/login_flow",
+        json={
+            "client_id": query["client_id"],
+            "handler": ["homeassistant", None],
+            "redirect_uri": query["redirect_uri"],
+            "code_challenge": query["code_challenge"],
+            "code_challenge_method": "S256",
+        },
+    ) as response:
+        flow_id = (await response.json())["flow_id"]
+    async with session.post(
+        f"{ha}/auth/login_flow/{flow_id}",
+        json={"client_id": query["client_id"], "username": user[0], "password": user[1]},
+    ) as response:
+        code = (await response.json())["result"]
+    async with session.get(
+        f"{query['redirect_uri']}?state={query['state']}&code={code}", allow_redirects=False
+    ) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == "/"
+
+
+class _CountingOAuth(HomeAssistantOAuth):
+    """The real client, counting its refreshes (a spy, nothing is replaced)."""
+
+    refreshed = 0
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        self.refreshed += 1
+        return await super().refresh(refresh_token)
+
+
+async def test_login_refreshes_the_token_and_ends_when_home_assistant_revokes_it(
+    world: World, ledger: Ledger
+) -> None:
+    """Home Assistant's access tokens live 30 minutes: the session refreshes them with
+    the refresh token; once the refresh token is revoked in Home Assistant, the session
+    is over. The ledger app runs in-process here so its clock can be moved forward."""
+    offset = [0.0]
+
+    def clock() -> float:
+        return time.time() + offset[0]
+
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as backend:
+        tokens = TokenAccess(
+            None, lambda token: current_user(backend, websocket_url(world.ha), token)
+        )
+        oauth = _CountingOAuth(backend, world.ha, public, clock=clock)
+        policy = BrowserLogin(tokens, oauth, clock=clock)
+        app = create_app(ledger, policy)
+        policy.setup(app)
+        server = TestServer(app, host="127.0.0.1", port=port)
+        await server.start_server()
+        try:
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+                await _api_login(browser, world.ha, public, READER)
+                async with browser.get(f"{public}/api/sessions") as response:
+                    assert response.status == 200
+                first = {c.key: c.value for c in jar}["evcl_session"]
+
+                # 31 minutes later: the access token has expired, the refresh token works.
+                offset[0] = 31 * 60
+                async with browser.get(f"{public}/", allow_redirects=False) as response:
+                    assert response.status == 200
+                    assert "Rita Reader" in await response.text()
+                assert {c.key: c.value for c in jar}["evcl_session"] == first
+                assert oauth.refreshed == 1
+
+                # Rita's refresh tokens are deleted in Home Assistant (e.g. she logged out
+                # everywhere): after the next expiry the ledger's session ends with them.
+                (me,) = await _commands_as(world.ha, READER)
+                refresh_ids = [t["id"] for t in me if t["client_id"] == f"{public}/"]
+                assert refresh_ids
+                await _delete_refresh_tokens(world.ha, READER, refresh_ids)
+                offset[0] = 62 * 60
+                async with browser.get(f"{public}/sessions", allow_redirects=False) as response:
+                    assert response.status == 302
+                    assert response.headers["Location"] == "/login?next=/sessions"
+                async with browser.get(f"{public}/api/sessions") as response:
+                    assert response.status == 401
+                assert oauth.refreshed == 2
+        finally:
+            await server.close()
+
+
+async def _user_token(ha: str, user: tuple[str, str, str]) -> str:
+    """An access token of ``user`` through Home Assistant's own login flow."""
+    client_id = f"{ha}/"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{ha}/auth/login_flow",
+            json={"client_id": client_id, "handler": ["homeassistant", None],
+                  "redirect_uri": f"{ha}/"},
+        ) as response:  # fmt: skip
+            flow_id = (await response.json())["flow_id"]
+        async with session.post(
+            f"{ha}/auth/login_flow/{flow_id}",
+            json={"client_id": client_id, "username": user[0], "password": user[1]},
+        ) as response:
+            code = (await response.json())["result"]
+        async with session.post(
+            f"{ha}/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+        ) as response:
+            return str((await response.json())["access_token"])
+
+
+async def _commands_as(ha: str, user: tuple[str, str, str]) -> list[Any]:
+    return await _commands(ha, await _user_token(ha, user), {"type": "auth/refresh_tokens"})
+
+
+async def _delete_refresh_tokens(ha: str, user: tuple[str, str, str], ids: list[str]) -> None:
+    token = await _user_token(ha, user)
+    await _commands(
+        ha, token, *({"type": "auth/delete_refresh_token", "refresh_token_id": i} for i in ids)
+    )
