@@ -516,10 +516,27 @@ async def test_admin_assigns_and_corrects_a_session(world: World, browser: Brows
     assert report["ok"] is True
     await context.close()
 
-    # Rita now finds the session among her own.
-    context, page = await _context(browser)
+    # Rita now finds the session among her own, in German, without the admin's forms.
+    context, page = await _context(browser, locale="de-DE")
     await _log_in(page, world, READER)
     assert world.guest_session in await _session_ids(page, world)
+    await page.goto(f"{world.ledger}/sessions/{world.guest_session}")
+    await page_expect(page.locator("h1")).to_have_text("Ladevorgang 14.03.2026, 10:05")
+    await page_expect(page.locator("#session-amount")).to_have_text(
+        "1,05 EUR (Festpreis des Arbeitgebers)"
+    )
+    history = page.locator("#adjustments tbody tr td:nth-child(2)")
+    await page_expect(history).to_have_text(
+        ["Zugeordnet", "Ausgeschlossen", "Wieder einbezogen", "Notiz", "Energie korrigiert"]
+    )
+    assert await page.locator("#assign-form").count() == 0
+    await page_expect(page.locator("#evidence-class")).to_have_text(
+        "Zähler ohne MID Zählerstand (Zähler nicht MID-geeicht)"
+    )
+    text = await page.locator("main").inner_text()
+    assert not ISO_TIME.search(text), ISO_TIME.search(text)
+    assert not RAW_KINDS.search(text), RAW_KINDS.search(text)
+    await page.screenshot(path=ARTIFACTS / "ledger-session-de.png", full_page=True)
     await context.close()
 
 
