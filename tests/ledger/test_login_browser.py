@@ -74,6 +74,7 @@ class World:
     admin_sessions: list[str]
     reader_sessions: list[str]
     guest_session: str
+    january_guests: list[str]
     root: Path
 
     def log(self) -> str:
@@ -193,7 +194,9 @@ async def _onboard(base: str) -> tuple[str, str, str]:
     return str(token), str(me["id"]), str(reader_id)
 
 
-def _seed(data_dir: Path, owner_id: str, reader_id: str) -> tuple[list[str], list[str], str]:
+def _seed(
+    data_dir: Path, owner_id: str, reader_id: str
+) -> tuple[list[str], list[str], str, list[str]]:
     data_dir.mkdir()
     with Ledger(data_dir / "ledger.sqlite3") as ledger:
         ledger.add_person(OWNER[2], ha_user_id=owner_id)
@@ -207,8 +210,19 @@ def _seed(data_dir: Path, owner_id: str, reader_id: str) -> tuple[list[str], lis
         theirs = [make_record(seq, user_id=reader_id) for seq in (4, 5)]
         # A guest's session (no tag, no user): nobody's until an administrator assigns it.
         guest = make_record(6, energy_wh=4_200, started=datetime(2026, 3, 14, 9, 5, tzinfo=UTC))
-        ledger.append_sessions([*own, *theirs, guest])
-    return [r["id"] for r in own], [r["id"] for r in theirs], str(guest["id"])
+        # More guests: three in January and one at 23:00 UTC on 31 January (already February in
+        # Berlin), for the bulk assignment of a period.
+        january = [
+            make_record(seq, started=datetime(2026, 1, day, hour, 0, tzinfo=UTC), minutes=20)
+            for seq, day, hour in ((7, 1, 8), (8, 15, 12), (9, 30, 22), (10, 31, 23))
+        ]
+        ledger.append_sessions([*own, *theirs, guest, *january])
+    return (
+        [r["id"] for r in own],
+        [r["id"] for r in theirs],
+        str(guest["id"]),
+        [str(r["id"]) for r in january],
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -242,7 +256,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         asyncio.run(_wait(f"{ha}/api/onboarding", 300, home_assistant, ha_log))
         token, owner_id, reader_id = asyncio.run(_onboard(ha))
-        own, theirs, guest = _seed(root / "data", owner_id, reader_id)
+        own, theirs, guest, guests = _seed(root / "data", owner_id, reader_id)
         ledger_log = root / "ledger.log"
         process = subprocess.Popen(
             [
@@ -258,7 +272,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )  # fmt: skip
         processes.append(process)
         asyncio.run(_wait(f"{ledger}/health", 60, process, ledger_log))
-        yield World(ha, ledger, own, theirs, guest, root)
+        yield World(ha, ledger, own, theirs, guest, guests, root)
     finally:
         for running in reversed(processes):
             _stop(running)
@@ -318,6 +332,7 @@ async def test_admin_logs_in_with_home_assistant_and_out(world: World, browser: 
         *world.admin_sessions,
         *world.reader_sessions,
         world.guest_session,
+        *world.january_guests,
     }
     await page.goto(f"{world.ledger}/")
     await page.screenshot(path=ARTIFACTS / "ledger-logged-in.png")
@@ -667,3 +682,31 @@ async def _delete_refresh_tokens(ha: str, user: tuple[str, str, str], ids: list[
     await _commands(
         ha, token, *({"type": "auth/delete_refresh_token", "refresh_token_id": i} for i in ids)
     )
+
+
+async def test_admin_assigns_a_period_in_bulk(world: World, browser: Browser) -> None:
+    """The sessions page assigns every unattributed session of the filter, one adjustment
+    each; sessions outside the period (in Berlin time) stay unattributed."""
+    context, page = await _context(browser)
+    await _log_in(page, world, OWNER, "/sessions?from=2026-01-01&to=2026-01-31")
+    form = page.locator("#bulk-form")
+    await form.locator("[name=person_id]").select_option(label=OWNER[2])
+    await form.locator("[name=reason]").fill("January guests were Ada's visitors")
+    await form.locator("button[type=submit]").click()
+    await page_expect(form.locator(".result")).to_have_text("3 sessions assigned.", timeout=30_000)
+    await page_expect(form.locator(".error")).to_have_text("")
+    await context.close()
+
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_TOKEN}"}) as api:
+        people = {}
+        for session_id in world.january_guests:
+            async with api.get(f"{world.ledger}/api/sessions/{session_id}") as response:
+                detail = await response.json()
+            people[session_id] = [
+                (a["kind"], a["author"], a["data"]) for a in detail["adjustments"]
+            ]
+        async with api.get(f"{world.ledger}/api/people") as response:
+            ada = next(p["id"] for p in await response.json() if p["name"] == OWNER[2])
+    assigned = [("reassign", OWNER[2], {"person_id": ada, "vehicle_id": None})]
+    # 1, 15 and 30 January are in the period; 31 January 23:00 UTC is 1 February in Berlin.
+    assert [people[i] for i in world.january_guests] == [assigned, assigned, assigned, []]

@@ -161,6 +161,10 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "adj_exclude": "Excluded",
+        "bulk_title": "Assign all unattributed sessions of this filter",
+        "bulk_hint": "Every session of the charger, vehicle and period chosen above that belongs "
+        "to nobody yet, on all pages of the list. Each gets its own adjustment in the history.",
+        "bulk_done": "{count} sessions assigned.",
         "evl_signed_ocmf": "Signed meter values (OCMF), verified",
         "evl_mid_meter": "MID-certified meter register",
         "evl_non_mid_meter": "Meter register (not MID-certified)",
@@ -368,6 +372,11 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nein",
         "adj_exclude": "Ausgeschlossen",
+        "bulk_title": "Alle nicht zugeordneten Ladevorgänge dieses Filters zuordnen",
+        "bulk_hint": "Jeder Ladevorgang des oben gewählten Ladepunkts, Fahrzeugs und Zeitraums, "
+        "der noch niemandem gehört, auf allen Seiten der Liste. Jeder erhält eine eigene "
+        "Korrektur im Verlauf.",
+        "bulk_done": "{count} Ladevorgänge zugeordnet.",
         "evl_signed_ocmf": "Signierte Messwerte (OCMF), geprüft",
         "evl_mid_meter": "Zählerstand eines MID-geeichten Zählers",
         "evl_non_mid_meter": "Zählerstand (Zähler nicht MID-geeicht)",

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -407,6 +408,14 @@ async def sessions_page(request: web.Request) -> web.Response:
         for key in ("person_id", "vehicle_id", "charger", "from", "to", "awaiting_approval")
     }
     query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
+    # The same filter for the API (instants instead of local days), for the bulk assignment.
+    bulk = {
+        "vehicle_id": str(vehicle_id) if vehicle_id else None,
+        "charger": charger,
+        "from": where.started_from.isoformat() if where.started_from else None,
+        "to": where.started_before.isoformat() if where.started_before else None,
+    }
+    bulk_query = urlencode({key: value for key, value in bulk.items() if value})
     rows = [
         {
             "item": item,
@@ -422,6 +431,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         filters=filters,
         query=query,
         export_query=query,
+        bulk_query=bulk_query,
         **{k: v for k, v in data.items() if k != "items"},
     )
 

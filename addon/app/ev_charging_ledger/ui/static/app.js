@@ -81,6 +81,45 @@
     });
   });
 
+  // Bulk assignment: every unattributed session of the filter, one adjustment each, so
+  // each is checked by the API and appears in its session's history.
+  document.querySelectorAll("form.bulk-form").forEach(function (form) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const error = form.querySelector(".error");
+      const result = form.querySelector(".result");
+      const data = {
+        person_id: value(form.querySelector("[name=person_id]")),
+        vehicle_id: value(form.querySelector("[name=vehicle_id]")) || null,
+      };
+      const reason = form.querySelector("[name=reason]").value.trim();
+      error.textContent = "";
+      result.textContent = "";
+      try {
+        const ids = [];
+        let cursor = null;
+        do {
+          const query = new URLSearchParams(form.dataset.query);
+          query.set("limit", "1000");
+          if (cursor) query.set("cursor", cursor);
+          const page = await send(form.dataset.api + "?" + query.toString(), "GET");
+          page.items.forEach(function (item) {
+            if (item.person_id === null) ids.push(item.session_id);
+          });
+          cursor = page.next_cursor;
+        } while (cursor);
+        for (const id of ids) {
+          await send(form.dataset.api + "/" + encodeURIComponent(id) + "/adjustments", "POST",
+                     JSON.stringify({ kind: "reassign", reason: reason, data: data }),
+                     { "Content-Type": "application/json" });
+        }
+        result.textContent = form.dataset.done.replace("{count}", String(ids.length));
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    });
+  });
+
   const verify = document.querySelector("[data-verify]");
   if (verify) {
     verify.addEventListener("click", async function () {
