@@ -710,3 +710,38 @@ async def test_admin_assigns_a_period_in_bulk(world: World, browser: Browser) ->
     assigned = [("reassign", OWNER[2], {"person_id": ada, "vehicle_id": None})]
     # 1, 15 and 30 January are in the period; 31 January 23:00 UTC is 1 February in Berlin.
     assert [people[i] for i in world.january_guests] == [assigned, assigned, assigned, []]
+
+
+PAGES = ("/", "/sessions", "/statements", "/manual", "/integrity")
+ADMIN_PAGES = ("/manage", "/reports")
+# Text keys look like this (i18n.text returns the key itself when a text is missing).
+RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+async def _person_id(world: World, name: str) -> int:
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_TOKEN}"}) as api,
+        api.get(f"{world.ledger}/api/people") as response,
+    ):
+        return int(next(p["id"] for p in await response.json() if p["name"] == name))
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "de-DE"])
+async def test_every_page_is_translated(world: World, browser: Browser, locale: str) -> None:
+    """Every page, as an administrator and as a driver: no text key, no ISO time."""
+    for user, extra in ((OWNER, ADMIN_PAGES), (READER, ())):
+        context, page = await _context(browser, locale=locale)
+        await _log_in(page, world, user)
+        session = world.admin_sessions[0] if user is OWNER else world.reader_sessions[0]
+        person = await _person_id(world, user[2])
+        statement = f"/statements/{person}/2026-03"
+        for path in (*PAGES, *extra, f"/sessions/{session}", statement):
+            response = await page.goto(f"{world.ledger}{path}")
+            assert response is not None
+            assert response.status == 200, path
+            # Messages from elsewhere (Home Assistant's errors) are shown as they are.
+            await page.locator(".detail").evaluate_all("nodes => nodes.forEach(n => n.remove())")
+            text = await page.locator("body").inner_text()
+            assert not RAW_KEY.search(text), (path, RAW_KEY.search(text))
+            assert not ISO_TIME.search(text), (path, ISO_TIME.search(text))
+        await context.close()

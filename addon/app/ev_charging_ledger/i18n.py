@@ -161,6 +161,13 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "adj_exclude": "Excluded",
+        "ingest_state_starting": "starting",
+        "ingest_state_ok": "connected",
+        "ingest_state_disconnected": "not connected",
+        "ingest_state_degraded": "paused (database)",
+        "chain_sessions": "sessions",
+        "chain_adjustments": "adjustments",
+        "chain_checkpoints": "checkpoints",
         "bulk_title": "Assign all unattributed sessions of this filter",
         "bulk_hint": "Every session of the charger, vehicle and period chosen above that belongs "
         "to nobody yet, on all pages of the list. Each gets its own adjustment in the history.",
@@ -372,6 +379,13 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nein",
         "adj_exclude": "Ausgeschlossen",
+        "ingest_state_starting": "startet",
+        "ingest_state_ok": "verbunden",
+        "ingest_state_disconnected": "nicht verbunden",
+        "ingest_state_degraded": "pausiert (Datenbank)",
+        "chain_sessions": "Ladevorgänge",
+        "chain_adjustments": "Korrekturen",
+        "chain_checkpoints": "Prüfpunkte",
         "bulk_title": "Alle nicht zugeordneten Ladevorgänge dieses Filters zuordnen",
         "bulk_hint": "Jeder Ladevorgang des oben gewählten Ladepunkts, Fahrzeugs und Zeitraums, "
         "der noch niemandem gehört, auf allen Seiten der Liste. Jeder erhält eine eigene "
