@@ -282,7 +282,11 @@ async def test_ledger_opens_with_the_demo_account(demo: RunningDemo, page: Page)
     await page_expect(page.locator(".who")).to_have_text("Demo (admin)")
     await page.screenshot(path=ARTIFACTS / "demo-ledger-dashboard.png", full_page=True)
 
-    await page.goto(f"{demo.ledger}/manage")
+    # A new ledger has nobody to make a statement for, and says what to do.
+    await page.goto(f"{demo.ledger}/statements")
+    await page_expect(page.locator("#statements-hint")).to_contain_text("add the people")
+    await page.locator("#statements-hint a").click()
+    await page.wait_for_url(re.compile(f"^{ledger}/manage"))
     await page.locator("#add-person [name=name]").fill("Dana Demo")
     await page.locator("#add-person button[type=submit]").click()
     await page_expect(page.locator("#people")).to_contain_text("Dana Demo")

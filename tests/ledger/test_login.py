@@ -47,7 +47,13 @@ def test_public_url(text: str | None, host: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["ftp://ledger.example", "ledger.example:8099", "http://u:p@ledger.example", "http://x/?a=1"],
+    [
+        "ftp://ledger.example",
+        "ledger.example:8099",
+        "http://u:p@ledger.example",
+        "http://x/?a=1",
+        "https://nas.example/ledger",
+    ],
 )
 def test_public_url_that_cannot_be_a_client_id(text: str) -> None:
     with pytest.raises(SettingsError, match="--public-url"):

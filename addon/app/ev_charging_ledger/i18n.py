@@ -161,6 +161,10 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "adj_exclude": "Excluded",
+        "statements_hint_admin": "There is nobody to make a statement for yet: add the people "
+        "who charge (and link them to their Home Assistant user) under",
+        "statements_hint_driver": "Your Home Assistant user is not linked to a person in the "
+        "ledger yet; ask an administrator to link it.",
         "ingest_state_starting": "starting",
         "ingest_state_ok": "connected",
         "ingest_state_disconnected": "not connected",
@@ -379,6 +383,11 @@ TEXT: dict[str, dict[str, str]] = {
         "yes": "ja",
         "no": "nein",
         "adj_exclude": "Ausgeschlossen",
+        "statements_hint_admin": "Es gibt noch niemanden, für den abgerechnet werden kann: "
+        "legen Sie die ladenden Personen an (und verknüpfen Sie sie mit ihrem "
+        "Home-Assistant-Benutzer) unter",
+        "statements_hint_driver": "Ihr Home-Assistant-Benutzer ist noch mit keiner Person im "
+        "Ladebuch verknüpft; bitten Sie einen Administrator darum.",
         "ingest_state_starting": "startet",
         "ingest_state_ok": "verbunden",
         "ingest_state_disconnected": "nicht verbunden",

@@ -118,6 +118,9 @@ def parse_public_url(text: str | None, host: str, port: int) -> str:
         )
     if url.user is not None or url.password is not None:
         raise SettingsError("--public-url must not contain a user or password")
+    if url.path not in ("", "/"):
+        # The login's pages and cookie live at the root of the host.
+        raise SettingsError(f"--public-url must be the root of a host, without a path: {text!r}")
     return str(url).rstrip("/")
 
 
