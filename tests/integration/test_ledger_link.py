@@ -201,3 +201,24 @@ async def test_websocket_messages_match_the_contract(
     ack = await client.receive_json()
     assert contract.problems(ack["result"], "ack_reply") == []
     assert ack["result"] == {"acknowledged_seq": 2}
+
+
+async def test_a_string_subclass_from_yaml_is_plain_text_on_the_wire(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Names from YAML are str subclasses; the ledger receives them as plain strings."""
+    from homeassistant.util.yaml.objects import NodeStrClass
+
+    from tests.ledger.integration_records import make_record
+
+    store = SessionHistory(hass)
+    await store.async_load()
+    record = make_record(1)
+    record["charger"]["name"] = NodeStrClass("Garage")
+    record["time_zone"] = NodeStrClass("Europe/Berlin")
+    await store.async_add(record)
+    assert "does not match the ledger contract" not in caplog.text
+    broken = make_record(2)
+    broken["energy_wh"] = NodeStrClass("lots")
+    await store.async_add(broken)
+    assert "energy_wh" in caplog.text

@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 
 from ..const import DOMAIN
 from . import contract
@@ -82,6 +83,16 @@ def pages(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return result
 
 
+def _wire_problems(record: dict[str, Any]) -> list[str]:
+    """The contract checked on the record as the ledger will receive it: written as JSON
+    and read back (so a str subclass from YAML, for one, is the plain string it becomes)."""
+    try:
+        wire = json_loads(json_bytes(record))
+    except (TypeError, ValueError) as err:
+        return [f"cannot be written as JSON: {err}"]
+    return contract.problems(wire)
+
+
 class SessionHistory:
     """The store behind the websocket API and the session_ended event."""
 
@@ -119,7 +130,7 @@ class SessionHistory:
         """Assign the next seq, save durably, then tell subscribers."""
         seq = self.last_seq + 1
         stored = {**record, "seq": seq}
-        if found := contract.problems(stored):
+        if found := _wire_problems(stored):
             LOGGER.error(
                 "Session %s does not match the ledger contract (kept and delivered; the "
                 "ledger will quarantine it): %s",
