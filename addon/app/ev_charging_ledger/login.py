@@ -28,7 +28,6 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -36,7 +35,7 @@ from aiohttp import web
 from yarl import URL
 
 from ev_charging_ledger import i18n
-from ev_charging_ledger.access import UNREACHABLE_ERRORS, Identity, TokenAccess
+from ev_charging_ledger.access import UNREACHABLE_ERRORS, Clock, Identity, TokenAccess
 from ev_charging_ledger.http_context import CSRF_KEY
 from ev_charging_ledger.web import render_login
 
@@ -78,7 +77,7 @@ class HomeAssistantOAuth:
         ha_url: str,
         public_url: str,
         *,
-        clock: Any = time.time,
+        clock: Clock = time.time,
     ) -> None:
         self._session = session
         self.ha_url = ha_url.rstrip("/")
@@ -190,7 +189,7 @@ class BrowserLogin:
         oauth: HomeAssistantOAuth,
         *,
         secure_cookies: bool = False,
-        clock: Any = time.time,
+        clock: Clock = time.time,
     ) -> None:
         self._tokens = tokens
         self.oauth = oauth

@@ -138,7 +138,9 @@ class Page:
         return self.t(key) if key else (problem or "")
 
     def mid(self, mid: bool | None) -> str:
-        return self.t({True: "mid_true", False: "mid_false"}.get(mid, "mid_none"))  # type: ignore[arg-type]
+        if mid is None:
+            return self.t("mid_none")
+        return self.t("mid_true" if mid else "mid_false")
 
 
 def ingress_base(request: web.Request) -> str:
