@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from custom_components.ev_charging_monitor.devices import Identity
-from custom_components.ev_charging_monitor.session.cost import IntervalCost, SessionCost
+from custom_components.ev_charging_monitor.pricing.cost import IntervalCost, SessionCost
 from custom_components.ev_charging_monitor.session.record import session_record
 from custom_components.ev_charging_monitor.session.tracker import (
     ActiveSession,

@@ -41,12 +41,12 @@ from .devices.factory import create_device
 from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
+from .pricing.price_entity import SessionPricing
 from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
 from .services import async_setup_services
 from .session.manager import ChargerSessions
 from .session.plausibility import ReadingPlausibility
-from .session.pricing import SessionPricing
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 NOMINAL_VOLTAGE = 230
@@ -136,12 +136,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
                 dict(entry.options),
                 currency=hass.config.currency,
                 time_zone=str(hass.config.time_zone),
+                entry_id=entry.entry_id,
+                name=entry.title,
             ),
             identity_fn=lambda: identity.data,
             resolution_wh=resolution_wh,
         )
-        if (collector := sessions.pricing.collector) is not None:
-            entry.async_on_unload(collector.async_start())
+        entry.async_on_unload(sessions.pricing.async_start(live.async_request_refresh))
         await sessions.async_restore()
         live.add_processor("sessions", sessions.async_process)
     if authorization is not None:

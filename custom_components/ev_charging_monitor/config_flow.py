@@ -68,8 +68,7 @@ from .energy_source import (
     EnergySourceKind,
 )
 from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
-from .profiles import async_load_shipped_profiles, async_parse_user_profile
-from .session.pricing import (
+from .pricing.options import (
     CONF_FLAT_PRICE,
     CONF_PRICE_ENTITY,
     CONF_TARIFF,
@@ -80,6 +79,7 @@ from .session.pricing import (
     tariff_form_values,
     tariff_from_form,
 )
+from .profiles import async_load_shipped_profiles, async_parse_user_profile
 
 CONF_NETWORK = "network"
 CONF_FOUND = "found"

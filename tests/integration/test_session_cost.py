@@ -129,6 +129,39 @@ async def test_time_of_use_cost_across_boundaries_and_dst(
     assert abs(record["charging_seconds"] - charging) <= 12  # the first and last poll
 
 
+async def test_repeated_hour_is_priced_once_per_real_hour(
+    hass: HomeAssistant,
+    wallbox: VestelEVC04,
+    clock: SimClock,
+    freezer: FrozenDateTimeFactory,
+    add_device: AddDevice,
+) -> None:
+    """The documented rule on the October night: 02:00-03:00 at 0.10, otherwise 0.30.
+
+    01:00 CEST (23:00 UTC) to 04:00 CET (03:00 UTC): 01:00-02:00 CEST at 0.30, both real
+    hours of 02:00-03:00 (00:00-02:00 UTC) at 0.10, 03:00-04:00 CET at 0.30.
+    """
+    record, registers = await _priced_session(
+        hass,
+        wallbox,
+        clock,
+        freezer,
+        add_device,
+        start=datetime(2026, 10, 24, 23, tzinfo=UTC),
+        boundaries=[datetime(2026, 10, 25, 0, tzinfo=UTC), datetime(2026, 10, 25, 2, tzinfo=UTC)],
+        end=datetime(2026, 10, 25, 3, tzinfo=UTC),
+        tariff={
+            "type": "time_of_use",
+            "default_price": "0.30",
+            "periods": [{"start": "02:00", "end": "03:00", "price": "0.10"}],
+        },
+    )
+    _check(record, registers, ["0.30", "0.10", "0.30"])
+    lines = record["cost"]["intervals"]
+    assert [line["price_per_kwh"] for line in lines] == ["0.30", "0.10", "0.30"]
+    assert [Decimal(line["energy_wh"]) for line in lines] == [b - a for a, b in pairwise(registers)]
+
+
 async def test_dynamic_15_minute_prices(
     hass: HomeAssistant,
     wallbox: VestelEVC04,

@@ -16,7 +16,7 @@ from typing import Any
 
 from custom_components.ev_charging_monitor.devices import Identity
 from custom_components.ev_charging_monitor.ledger_link import contract
-from custom_components.ev_charging_monitor.session.cost import IntervalCost, SessionCost
+from custom_components.ev_charging_monitor.pricing.cost import IntervalCost, SessionCost
 from custom_components.ev_charging_monitor.session.record import session_record
 from custom_components.ev_charging_monitor.session.tracker import (
     ActiveSession,

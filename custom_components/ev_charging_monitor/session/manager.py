@@ -24,8 +24,8 @@ from ..energy_source import (
     billing_energy_source,
 )
 from ..ledger_link.history import SessionHistory
-from .cost import PRICE_MISSING, SessionCost
-from .pricing import SessionPricing
+from ..pricing.cost import PRICE_MISSING, SessionCost
+from ..pricing.price_entity import SessionPricing
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
 
@@ -90,6 +90,7 @@ class ChargerSessions:
             max_power_w=max_power_w,
             resolution_wh=resolution_wh,
             device_resolution_wh=resolution_wh,
+            boundary_fn=pricing.next_boundary,
         )
         self.device_resolution_wh = resolution_wh
         # The clock durations are measured with; a test may drive it.

@@ -51,6 +51,9 @@ FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened betwee
 # Given the time of the previous sample, the next price-interval boundary after it (or
 # None): the tracker then stores a sample at the first reading at or after it.
 type BoundaryFn = Callable[[datetime], datetime | None]
+# A reading this soon after a price boundary is taken as the register at the boundary (the
+# poll requested there, plus the time the device takes to answer).
+BOUNDARY_TOLERANCE = timedelta(seconds=2)
 
 
 def card_digest(rfid: str) -> str:
@@ -560,7 +563,12 @@ class SessionTracker:
         previous = session.samples[-1][0]
         boundary = None if self.boundary_fn is None else self.boundary_fn(previous)
         due = (now - previous).total_seconds() >= SAMPLE_SPACING_S
-        if due or (boundary is not None and previous < boundary <= now):
+        if boundary is not None and previous < boundary <= now:
+            # The poll pricing asked for at the boundary stands for the register there, so
+            # the price lines on both sides are measured, not interpolated.
+            at = boundary if now - boundary <= BOUNDARY_TOLERANCE else now
+            session.samples.append((at, session.energy_wh))
+        elif due:
             session.samples.append((now, session.energy_wh))
 
     def close(self, now: datetime, reason: str) -> CompletedSession | None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.ev_charging_monitor.session.prices import (
+from custom_components.ev_charging_monitor.pricing.prices import (
     current_price_point,
     entsoe_points,
     epex_spot_points,
@@ -17,11 +17,12 @@ from custom_components.ev_charging_monitor.session.prices import (
     price_currency,
     price_factor,
     price_points,
+    readable_price_points,
     tibber_action_points,
     tibber_points,
     to_decimal,
 )
-from custom_components.ev_charging_monitor.session.tariff import DynamicTariff, PricePoint
+from custom_components.ev_charging_monitor.pricing.tariff import DynamicTariff, PricePoint
 
 D = Decimal
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -248,3 +249,26 @@ def test_naive_or_unreadable_times_are_refused() -> None:
     garbled = {"unit_of_measurement": "EUR/kWh", "prices_today": [{"time": "soon", "price": 1}]}
     with pytest.raises(ValueError, match="not an ISO 8601 time"):
         entsoe_points(garbled)
+
+
+def test_readable_price_points_leave_out_only_garbled_rows() -> None:
+    attributes = {
+        "unit_of_measurement": "ct/kWh",
+        "raw_today": [
+            {"start": "2026-11-18T12:00:00+01:00", "end": "2026-11-18T13:00:00+01:00", "value": 30},
+            {"start": "noon", "end": "2026-11-18T14:00:00+01:00", "value": 99},
+            {"start": "2026-11-18T14:00:00", "end": "2026-11-18T15:00:00+01:00", "value": 99},
+            "not a row",
+        ],
+    }
+    points, problems = readable_price_points(attributes)
+    assert points == [
+        PricePoint(
+            datetime(2026, 11, 18, 11, tzinfo=UTC),
+            datetime(2026, 11, 18, 12, tzinfo=UTC),
+            Decimal("0.30"),
+        )
+    ]
+    assert len(problems) == 2
+    assert "noon" in problems[0]
+    assert "no time zone" in problems[1]

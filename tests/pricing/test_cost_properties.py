@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from custom_components.ev_charging_monitor.session.cost import session_cost
-from custom_components.ev_charging_monitor.session.tariff import (
+from custom_components.ev_charging_monitor.pricing.cost import session_cost
+from custom_components.ev_charging_monitor.pricing.tariff import (
     DynamicTariff,
     FlatTariff,
     PricePoint,

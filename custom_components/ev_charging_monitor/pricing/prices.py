@@ -235,6 +235,54 @@ def price_points(attributes: Mapping[str, Any]) -> list[PricePoint]:
     return []
 
 
+# The keys of the list rows above that hold times.
+_TIME_KEYS = ("start", "end", "startsAt", "time", "start_time", "end_time")
+_LIST_KEYS = (
+    "raw_today",
+    "raw_tomorrow",
+    "today",
+    "tomorrow",
+    "prices",
+    "prices_today",
+    "prices_tomorrow",
+    "data",
+)
+
+
+def readable_price_points(attributes: Mapping[str, Any]) -> tuple[list[PricePoint], list[str]]:
+    """Like `price_points`, but a row whose time cannot be read is left out and reported.
+
+    One garbled row then costs only its own interval (priced by nobody), not the whole list.
+    """
+    cleaned = dict(attributes)
+    problems: list[str] = []
+    for key in _LIST_KEYS:
+        rows = attributes.get(key)
+        if not isinstance(rows, list):
+            continue
+        kept = []
+        for row in rows:
+            bad = _unreadable_time(row)
+            if bad is None:
+                kept.append(row)
+            else:
+                problems.append(f"{key}: {bad}")
+        cleaned[key] = kept
+    return price_points(cleaned), problems
+
+
+def _unreadable_time(row: Any) -> str | None:
+    if not isinstance(row, Mapping):
+        return None  # skipped by every shape anyway
+    for key in _TIME_KEYS:
+        if key in row:
+            try:
+                _moment(row[key])
+            except ValueError as err:
+                return str(err)
+    return None
+
+
 def _epex_price_key(row: Mapping[str, Any]) -> tuple[str, Decimal]:
     for key in row:
         if key.startswith("price_") and key.endswith(("_per_kwh", "_per_mwh")):

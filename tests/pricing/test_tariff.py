@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.ev_charging_monitor.session.tariff import (
+from custom_components.ev_charging_monitor.pricing.tariff import (
     DayKind,
     DynamicTariff,
     FlatTariff,

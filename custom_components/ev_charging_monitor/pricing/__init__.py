@@ -1,0 +1,1 @@
+"""Pricing: tariffs, price points and the cost of a session per price interval."""
