@@ -7,6 +7,7 @@ test that advances the clock by an hour gets exactly the energy the physics says
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -84,6 +85,9 @@ class ChargerModel:
         self._updated_at = clock.now()
         self._alive_at = clock.now()
         self.max_current_seen = 0.0
+        # Called with "plug" after a vehicle is connected and "unplug" just before it leaves
+        # (energy integrated up to that moment): how a truth log sees every plug cycle.
+        self.listeners: list[Callable[[str], None]] = []
 
     # -- time ----------------------------------------------------------------------------
 
@@ -96,13 +100,21 @@ class ChargerModel:
             expiry = self._watchdog_expiry()
             if expiry is not None and t < expiry < end:
                 end = expiry
+            handshake_end = self._handshake_end()
+            if handshake_end is not None and t < handshake_end < end:
+                end = handshake_end
             power = self._phase_values_at(t).total_power
             vehicle = self.vehicle
+            fills = False
             if power > 0 and vehicle is not None and vehicle.energy_wanted is not None:
                 remaining = vehicle.energy_wanted - vehicle.delivered
                 full_at = t + remaining * 3600.0 / power
-                if t < full_at < end:
-                    end = full_at
+                if full_at <= t:
+                    # Rounding left a few femtowatt-hours to go: the car is full.
+                    vehicle.delivered = vehicle.energy_wanted
+                    continue
+                if full_at < end:
+                    end, fills = full_at, True
             # Counted in watt-seconds, which stay exact for whole seconds and watts.
             energy_ws = power * (end - t)
             self._energy_ws += energy_ws
@@ -110,6 +122,9 @@ class ChargerModel:
                 self._charging_seconds += end - t
                 if vehicle is not None:
                     vehicle.delivered += energy_ws / 3600.0
+                    if fills:
+                        assert vehicle.energy_wanted is not None
+                        vehicle.delivered = vehicle.energy_wanted
             t = end
         self._updated_at = now
 
@@ -117,6 +132,11 @@ class ChargerModel:
         if self.watchdog_timeout is None:
             return None
         return self._alive_at + self.watchdog_timeout
+
+    def _handshake_end(self) -> float | None:
+        if self.vehicle is None or self._session_started_at is None:
+            return None
+        return self._session_started_at + self.vehicle.handshake_s
 
     def watchdog_expired(self, at: float | None = None) -> bool:
         """Whether the remote controller has been silent for longer than the timeout."""
@@ -139,11 +159,16 @@ class ChargerModel:
         self._session_start_ws = self._energy_ws
         self._session_started_at = self.clock.now()
         self._charging_seconds = 0.0
+        for listener in self.listeners:
+            listener("plug")
         return self.vehicle
 
     def unplug(self) -> None:
         """The vehicle leaves."""
         self.update()
+        if self.vehicle is not None:
+            for listener in self.listeners:
+                listener("unplug")
         self.vehicle = None
 
     def swipe(self, tag: str) -> None:
@@ -195,7 +220,9 @@ class ChargerModel:
     def _phase_values_at(self, t: float) -> PhaseValues:
         vehicle = self.vehicle
         amps = 0.0
-        if vehicle is not None and not vehicle.full:
+        handshake_end = self._handshake_end()
+        negotiating = handshake_end is not None and t < handshake_end
+        if vehicle is not None and not vehicle.full and not negotiating:
             amps = min(self.offered_current(t), vehicle.max_current)
         used = min(self.phases_installed, vehicle.phases if vehicle else 0)
         current = tuple(amps if index < used else 0.0 for index in range(3))

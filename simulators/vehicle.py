@@ -11,12 +11,15 @@ class Vehicle:
 
     `max_current` is the on-board charger's limit per phase; `phases` how many it uses.
     The car stops drawing when `energy_wanted` Wh have been delivered (None: never full).
+    `handshake_s`: seconds after plug-in before the car draws current (real cars take a few
+    seconds to negotiate; 0 draws at once).
     """
 
     max_current: float = 16.0
     phases: int = 3
     energy_wanted: float | None = None
     delivered: float = 0.0
+    handshake_s: float = 0.0
 
     @property
     def full(self) -> bool:

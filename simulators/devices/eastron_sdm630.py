@@ -13,6 +13,7 @@ from pymodbus.constants import ExcCodes
 
 from ..behaviour import ConstantLoad, Load, MeterModel
 from ..clock import SimClock
+from ..faults import RegisterFaults
 from ..modbus import HOLDING, INPUT, ModbusSimulator, RegisterImage
 
 UNIT = 1
@@ -38,6 +39,11 @@ class EastronSDM630(ModbusSimulator):
         super().__init__(clock)
         self.serial = serial
         self.meter = MeterModel(load or ConstantLoad(self.clock), import_wh=import_kwh * 1000)
+        self.register_faults = RegisterFaults()
+
+    def import_register_wh(self) -> float:
+        """What the import register shows now, in Wh (before float32 rounding)."""
+        return self.register_faults.shown_wh(self.meter.import_wh())
 
     def render(self, image: RegisterImage) -> None:
         """Present values in the SDM630 layout."""
@@ -59,7 +65,7 @@ class EastronSDM630(ModbusSimulator):
         f32(0x38, phases.total_power)
         f32(0x3E, 1.0)
         f32(0x46, 50.0)
-        import_kwh = self.meter.import_wh() / 1000
+        import_kwh = self.import_register_wh() / 1000
         export_kwh = self.meter.export_wh / 1000
         f32(0x48, import_kwh)
         f32(0x4A, export_kwh)

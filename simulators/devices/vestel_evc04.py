@@ -15,6 +15,7 @@ from pymodbus.constants import ExcCodes
 
 from ..behaviour import ChargerModel
 from ..clock import SimClock
+from ..faults import RegisterFaults
 from ..modbus import HOLDING, INPUT, ModbusSimulator, RegisterImage
 
 UNIT = 255
@@ -61,6 +62,20 @@ class VestelEVC04(ModbusSimulator):
             energy_wh=energy_wh,
             setpoint_is_heartbeat=False,
         )
+        self.register_faults = RegisterFaults()
+
+    def energy_register_wh(self) -> float:
+        """What the total energy register (0.1 kWh steps) shows now, in Wh."""
+        shown = self.register_faults.shown_wh(self.charger.energy_wh())
+        return float(self._energy_raw(shown) * 100)
+
+    def _energy_raw(self, shown_wh: float) -> int:
+        if self.register_faults.raw is not None:
+            return self.register_faults.raw & 0xFFFFFFFF
+        if not shown_wh >= 0:  # NaN or negative: what a 32-bit unsigned register can carry
+            return 0xFFFFFFFF
+        # The meter counts whole pulses; float sums of watt-seconds must not lose a step.
+        return int(round(shown_wh, 6) // 100) & 0xFFFFFFFF
 
     def render(self, image: RegisterImage) -> None:
         """Present values in the EVC04 layout."""
@@ -82,7 +97,8 @@ class VestelEVC04(ModbusSimulator):
         for index, address in enumerate((1014, 1016, 1018)):
             image.put_u16(UNIT, INPUT, address, round(phases.voltage[index]))
         image.put_u32(UNIT, INPUT, 1020, round(phases.total_power))
-        image.put_u32(UNIT, INPUT, 1036, int(charger.energy_wh() // 100))  # 0.1 kWh
+        shown = self.register_faults.shown_wh(charger.energy_wh())
+        image.put_u32(UNIT, INPUT, 1036, self._energy_raw(shown))  # 0.1 kWh
         session_wh = charger.session_energy_wh() if charger.vehicle else 0.0
         image.put_u32(UNIT, INPUT, 1502, int(session_wh))
         image.put_u32(UNIT, INPUT, 1508, int(charger.charging_seconds()))
