@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
     OptionsFlowWithReload,
 )
@@ -38,6 +39,12 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from .authorization.flow import AuthorizationOptionsFlow, async_apply_setup, setup_schema
 from .authorization.manager import async_get_manager
 from .authorization.setup import CONF_ROLE, ROLE_AUTHORIZATION, is_authorization_entry
+from .authorization.subentries import SUBENTRY_CARD, SUBENTRY_PERSON, SUBENTRY_VEHICLE
+from .authorization.subentry_flow import (
+    CardSubentryFlow,
+    PersonSubentryFlow,
+    VehicleSubentryFlow,
+)
 from .const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
@@ -136,6 +143,20 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         if is_authorization_entry(config_entry):
             return AuthorizationOptionsFlow()
         return EVChargingOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: EVChargingConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """People, vehicles and cards are subentries of the Authorization entry."""
+        if is_authorization_entry(config_entry):
+            return {
+                SUBENTRY_PERSON: PersonSubentryFlow,
+                SUBENTRY_VEHICLE: VehicleSubentryFlow,
+                SUBENTRY_CARD: CardSubentryFlow,
+            }
+        return {}
 
     @classmethod
     @callback

@@ -429,6 +429,8 @@ async def run(demo: Demo, args: argparse.Namespace) -> None:
                 f"127.0.0.1:{args.ledger_port}",
                 "--api-token",
                 token,
+                "--public-url",
+                f"http://127.0.0.1:{args.ledger_port}",
                 log="ledger.log",
             )
         print(
@@ -439,7 +441,8 @@ EV Charging Monitor demo is running.
   REST API token: {_shown(demo.root)}/token   e.g.
       curl -H "Authorization: Bearer $(cat {_shown(demo.root)}/token)" \\
            {demo.base}/api/states/sensor.vestel_evc04_power
-  Ledger:         http://127.0.0.1:{args.ledger_port}/   (API token: the same file)
+  Ledger:         http://127.0.0.1:{args.ledger_port}/   log in with the demo account
+                  (scripts: the same API token file)
 A simulated car plugs in {args.plug_after:.0f} s from now, charges {args.car_wh} Wh at
 11 kW and leaves a minute after it is full: the finished session then appears in the
 ledger. The next car follows. Data stays in {_shown(demo.root)} (--fresh starts from scratch).

@@ -138,8 +138,12 @@ def test_mode_default_deny_once_enabled() -> None:
     assert settings.mode_for("wb2") is AuthorizationMode.FREE
 
 
-def test_data_round_trip_and_removal() -> None:
-    """Everything survives JSON; removing a person removes their vehicles and cards."""
+def test_data_round_trip_keeps_records_out_of_the_store() -> None:
+    """State survives JSON; people, vehicles and cards do not go there (they are subentries).
+
+    A Store of the old format keeps its people, vehicles and cards as `legacy`, written
+    back unchanged until they are moved into subentries.
+    """
     directory, credential = _directory(
         valid_until=NOW, chargers=["wb1"], vehicle_id="v1", single_session=True
     )
@@ -161,12 +165,19 @@ def test_data_round_trip_and_removal() -> None:
             seen_at=NOW,
         )
     )
-    again = AuthorizationData.from_dict(data.to_dict())
-    assert again == data
-    assert again.credentials["c1"] == credential
-    again.remove_person("p1")
-    assert not again.vehicles
-    assert not again.credentials
+    saved = data.to_dict()
+    assert not {"people", "vehicles", "credentials"} & saved.keys()
+    again = AuthorizationData.from_dict(saved)
+    assert again.chargers == data.chargers
+    assert again.unknown == data.unknown
+    assert again.secret == SECRET
+    assert (again.people, again.vehicles, again.credentials, again.legacy) == ({}, {}, {}, None)
+
+    old = {**saved, "people": [{"id": "p1", "name": "Alex", "user_id": None}]}
+    old["credentials"] = [credential.to_dict()]
+    legacy = AuthorizationData.from_dict(old)
+    assert legacy.legacy == {"people": old["people"], "credentials": old["credentials"]}
+    assert AuthorizationData.from_dict(legacy.to_dict()).legacy == legacy.legacy
 
 
 def test_unknown_list_counts_repeats_and_is_bounded() -> None:

@@ -272,3 +272,64 @@ async def test_restart_from_settings_keeps_the_demo_running(demo: RunningDemo) -
         await asyncio.sleep(1)
     else:
         pytest.fail("the wallbox did not come back after the restart")
+
+
+async def test_ledger_opens_with_the_demo_account(demo: RunningDemo, page: Page) -> None:
+    """The demo's ledger as a newcomer opens it: "Log in with Home Assistant" with the demo
+    account (no token typed anywhere), a person added, the first session assigned to
+    them, their statement for that month opened and its PDF downloaded."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    ledger = re.escape(demo.ledger)
+    await page.goto(demo.ledger)
+    await page.wait_for_url(re.compile(f"^{ledger}/login"))
+    await page.locator("#login").click()
+    await page.wait_for_url(re.compile(f"^{re.escape(demo.base)}/auth/authorize"), timeout=60_000)
+    await page.get_by_role("textbox", name="Username").fill("demo")
+    await page.get_by_role("textbox", name="Password").fill("demo-charging")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(f"^{ledger}/(?!login|auth)"), timeout=60_000)
+    await page_expect(page.locator(".who")).to_have_text("Demo (admin)")
+    await page.screenshot(path=ARTIFACTS / "demo-ledger-dashboard.png", full_page=True)
+
+    # A new ledger has nobody to make a statement for, and says what to do.
+    await page.goto(f"{demo.ledger}/statements")
+    await page_expect(page.locator("#statements-hint")).to_contain_text("add the people")
+    await page.locator("#statements-hint a").click()
+    await page.wait_for_url(re.compile(f"^{ledger}/manage"))
+    await page.locator("#add-person [name=name]").fill("Dana Demo")
+    await page.locator("#add-person button[type=submit]").click()
+    await page_expect(page.locator("#people")).to_contain_text("Dana Demo")
+
+    # The first car's session (test_first_session_bills_the_meter_with_a_cost waits for it).
+    for _ in range(180):
+        await page.goto(f"{demo.ledger}/sessions")
+        if await page.locator("a.session-link").count():
+            break
+        await asyncio.sleep(2)
+    await page.locator("a.session-link").last.click()
+    await page.wait_for_url(re.compile(f"^{ledger}/sessions/[^/?]+"))
+    session_id = page.url.split("?")[0].rsplit("/", 1)[1]
+    await page.locator("#assign-form [name='data.person_id']").select_option(label="Dana Demo")
+    await page.locator("#assign-form [name=reason]").fill("Dana drove the demo car")
+    await page.locator("#assign-form button[type=submit]").click()
+    await page_expect(page.locator("#session-person")).to_have_text("Dana Demo")
+    await page_expect(page.locator("#adjustments tbody tr").last).to_contain_text("Assigned")
+    await page.screenshot(path=ARTIFACTS / "demo-ledger-session.png", full_page=True)
+
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {demo.token}"}) as session,
+        session.get(f"{demo.ledger}/api/sessions/{session_id}") as response,
+    ):
+        detail = await response.json()
+    started = datetime.fromisoformat(detail["started_at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    person_id = detail["effective"]["person_id"]
+    await page.goto(f"{demo.ledger}/statements/{person_id}/{started:%Y-%m}")
+    await page_expect(page.locator("body")).to_contain_text("Dana Demo")
+    await page.screenshot(path=ARTIFACTS / "demo-ledger-statement.png", full_page=True)
+    async with page.expect_download() as download:
+        await page.locator("#download-pdf").click()
+    pdf = await (await download.value).path()
+    assert pdf is not None
+    data = await asyncio.to_thread(Path(pdf).read_bytes)
+    assert data.startswith(b"%PDF")
+    await asyncio.to_thread((ARTIFACTS / "demo-ledger-statement.pdf").write_bytes, data)

@@ -6,10 +6,13 @@ locked) and the current that really flows, at every poll.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -17,7 +20,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.components import persistent_notification
 from homeassistant.components.tag import async_scan_tag
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import MATCH_ALL
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -45,6 +48,13 @@ from custom_components.ev_charging_monitor.authorization.model import (
 )
 from custom_components.ev_charging_monitor.authorization.model import (
     Vehicle as VehicleRecord,
+)
+from custom_components.ev_charging_monitor.authorization.subentries import (
+    async_sync,
+    authorization_entry,
+    card_subentry,
+    person_subentry,
+    vehicle_subentry,
 )
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
@@ -162,13 +172,18 @@ def _add_card(
     person: str = "Alex",
     **changes: Any,
 ) -> Credential:
+    """A card of `person` as the subentry "Add card" would make (and the person's, if new)."""
+    hass = manager.hass
+    entry = authorization_entry(hass)
+    assert entry is not None
     person_record = next((p for p in manager.data.people.values() if p.name == person), None)
     if person_record is None:
         person_record = Person(id=f"p-{person}", name=person)
-        manager.data.people[person_record.id] = person_record
+        hass.config_entries.async_add_subentry(entry, person_subentry(person_record))
     key = value if kind is CredentialKind.HA_USER else manager.hash(kind, value)
     credential = Credential(id=new_id(), kind=kind, key=key, person_id=person_record.id, **changes)
-    manager.data.credentials[credential.id] = credential
+    hass.config_entries.async_add_subentry(entry, card_subentry(credential, person))
+    async_sync(hass, entry, manager.data)
     return credential
 
 
@@ -211,7 +226,12 @@ async def test_accepted_card_charges_within_one_poll(
 ) -> None:
     """The poll that reads the card releases the charger; the next one sees charging."""
     _add_card(scenario.manager, vehicle_id=None)
-    scenario.manager.data.vehicles["v1"] = VehicleRecord(id="v1", name="ID.4", person_id="p-Alex")
+    assert scenario.auth_entry is not None
+    hass.config_entries.async_add_subentry(
+        scenario.auth_entry,
+        vehicle_subentry(VehicleRecord(id="v1", name="ID.4", person_id="p-Alex")),
+    )
+    await hass.async_block_till_done()
     scenario.plug()
     await scenario.poll()
     assert not any(scenario.offered)
@@ -563,6 +583,14 @@ async def test_add_to_person_from_the_options_flow(
     assert scenario.events[-1]["result"] == "accepted"
     assert scenario.events[-1]["person"] == "Sam"
     assert scenario.manager.data.unknown == []
+    # The card and the new person are subentries now: listed, editable, removable.
+    subentries = {s.subentry_type: s for s in scenario.auth_entry.subentries.values()}
+    assert sorted(subentries) == ["card", "person"]
+    assert subentries["person"].title == "Sam"
+    card = subentries["card"].data
+    assert card["key"] == scenario.manager.hash(CredentialKind.RFID, CARD)
+    assert card["person_id"] == subentries["person"].data["id"]
+    assert card["uid"] is None
     scenario.unplug()
     await scenario.poll()
     scenario.plug()
@@ -581,82 +609,171 @@ async def _options(hass: HomeAssistant, entry: ConfigEntry, step: str) -> dict[s
     return dict(result)
 
 
-async def test_manage_people_and_cards_in_the_options(
+async def _subentry(
+    hass: HomeAssistant, entry: ConfigEntry, kind: str, user_input: dict[str, Any]
+) -> dict[str, Any]:
+    """Add a person, vehicle or card through Home Assistant's subentry flow manager."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, kind), context={"source": "user"}
+    )
+    if result["type"] is not FlowResultType.FORM:
+        return dict(result)
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def _edit(
+    hass: HomeAssistant, entry: ConfigEntry, subentry_id: str, user_input: dict[str, Any]
+) -> dict[str, Any]:
+    """Edit a subentry (its reconfigure flow)."""
+    kind = entry.subentries[subentry_id].subentry_type
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, kind), context={"source": "reconfigure", "subentry_id": subentry_id}
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+def _subentry_id(entry: ConfigEntry, kind: str, title: str) -> str:
+    (found,) = [
+        s.subentry_id
+        for s in entry.subentries.values()
+        if s.subentry_type == kind and s.title == title
+    ]
+    return found
+
+
+async def test_manage_people_vehicles_and_cards_as_subentries(
     hass: HomeAssistant, scenario: Scenario, charger: ConfigEntry
 ) -> None:
-    """Person, vehicle, card with rules, block, free mode: all from the options flow."""
+    """Add person, vehicle, card (with rules), edit, block, delete: as subentries."""
     entry = scenario.auth_entry
     assert entry is not None
-    result = await _options(hass, entry, "add_credential")
+    result = await _subentry(hass, entry, "card", {})
+    assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_people"
-    result = await _options(hass, entry, "add_person")
-    await hass.config_entries.options.async_configure(result["flow_id"], {"name": "Alex"})
-    person_id = next(iter(scenario.manager.data.people))
-    result = await _options(hass, entry, "add_vehicle")
-    await hass.config_entries.options.async_configure(
-        result["flow_id"], {"name": "ID.4", "person": person_id}
+    result = await _subentry(hass, entry, "person", {"name": "  "})
+    assert result["errors"] == {"name": "name_required"}
+    result = await _subentry(hass, entry, "person", {"name": "Alex"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (person,) = scenario.manager.data.people.values()
+    assert person.name == "Alex"
+    assert entry.subentries[_subentry_id(entry, "person", "Alex")].data["id"] == person.id
+    # The person is deleted while the "Add vehicle" dialog is open.
+    result = await _subentry(hass, entry, "person", {"name": "Sam"})
+    sam = next(p for p in scenario.manager.data.people.values() if p.name == "Sam")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "vehicle"), context={"source": "user"}
     )
-    result = await _options(hass, entry, "add_credential")
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {"person": person_id, "kind": "rfid", "status": "active", "single_session": False},
+    hass.config_entries.async_remove_subentry(entry, _subentry_id(entry, "person", "Sam"))
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Zoe", "person": sam.id}
     )
+    assert result["errors"] == {"person": "person_not_found"}
+    result = await _subentry(hass, entry, "vehicle", {"name": "ID.4", "person": person.id})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # A card without its UID, then with an impossible period, then right.
+    rules = {"person": person.id, "kind": "rfid", "status": "active", "single_session": False}
+    result = await _subentry(hass, entry, "card", rules)
     assert result["errors"] == {"value": "value_required"}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "person": person_id,
-            "kind": "rfid",
+    result = await _subentry(
+        hass,
+        entry,
+        "card",
+        rules
+        | {
             "value": "04:a2:b3:c4:d5",
-            "label": "blue card",
-            "status": "active",
-            "single_session": False,
             "valid_from": "2020-01-01 00:00:00",
             "valid_until": "2019-01-01 00:00:00",
         },
     )
     assert result["errors"] == {"valid_until": "invalid_period"}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "person": person_id,
-            "kind": "rfid",
-            "value": "04:a2:b3:c4:d5",
-            "label": "blue card",
-            "status": "active",
-            "single_session": False,
-            "chargers": [charger.entry_id],
-        },
-    )
+    card_input = rules | {
+        "value": "04:a2:b3:c4:d5",
+        "label": "blue card",
+        "chargers": [charger.entry_id],
+    }
+    result = await _subentry(hass, entry, "card", card_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     (credential,) = scenario.manager.data.credentials.values()
     assert credential.uid is None  # hash only
-    assert credential.key == scenario.manager.hash(CredentialKind.RFID, CARD)
+    expected_key = scenario.manager.hash(CredentialKind.RFID, CARD)
+    assert credential.key == expected_key
+    card_id = _subentry_id(entry, "card", "Alex: blue card")
+    assert entry.subentries[card_id].data["key"] == expected_key
+    assert "04A2B3C4D5" not in json.dumps(dict(entry.subentries[card_id].data)).upper()
+    # The same card again (other spelling) is refused.
+    result = await _subentry(hass, entry, "card", rules | {"value": "04a2b3c4d5"})
+    assert result["errors"] == {"base": "already_registered"}
+
     scenario.plug()
     await scenario.poll()
     scenario.swipe(CARD)
     await scenario.poll()
     assert scenario.wallbox.charger.offered_current() == 32
     assert scenario.events[-1]["vehicle"] == "ID.4"
+    assert scenario.events[-1]["person"] == "Alex"
     scenario.unplug()
     await scenario.poll()
-    # Block it.
-    result = await _options(hass, entry, "edit_credential")
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"credential": credential.id}
+
+    # Edit: rename the person and the vehicle; sessions carry the new names.
+    result = await _edit(hass, entry, _subentry_id(entry, "person", "Alex"), {"name": "Alexa"})
+    assert result["reason"] == "reconfigure_successful"
+    result = await _edit(
+        hass, entry, _subentry_id(entry, "vehicle", "ID.4"), {"name": "ID.7", "person": person.id}
     )
-    assert result["step_id"] == "credential"
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"status": "blocked", "single_session": False, "remove": False}
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[card_id].title == "Alex: blue card"
+    # Block the card.
+    result = await _edit(
+        hass, entry, card_id, {"person": person.id, "status": "blocked", "single_session": False}
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.subentries[card_id].data["key"] == expected_key  # the card itself stays
     scenario.plug()
     await scenario.poll()
     scenario.swipe(CARD)
     await scenario.poll()
     assert scenario.wallbox.charger.offered_current() == 0
     assert scenario.events[-1]["result"] == "blocked"
-    # Make the charger free: released at the next poll, blocked cards only recorded.
+    assert scenario.events[-1]["person"] == "Alexa"
+    assert scenario.events[-1]["vehicle"] == "ID.7"
+    # Unblock: accepted again.
+    await _edit(
+        hass, entry, card_id, {"person": person.id, "status": "active", "single_session": False}
+    )
+    scenario.unplug()
+    await scenario.poll()
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    scenario.unplug()
+    await scenario.poll()
+
+    # Deleting the vehicle keeps the card; deleting the person takes the card along.
+    hass.config_entries.async_remove_subentry(entry, _subentry_id(entry, "vehicle", "ID.7"))
+    await hass.async_block_till_done()
+    assert scenario.manager.data.vehicles == {}
+    assert entry.subentries[card_id].data["vehicle_id"] is None
+    hass.config_entries.async_remove_subentry(entry, _subentry_id(entry, "person", "Alexa"))
+    await hass.async_block_till_done()
+    assert scenario.manager.data.people == {}
+    assert scenario.manager.data.credentials == {}
+    assert dict(entry.subentries) == {}
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 0
+    assert scenario.events[-1]["result"] == "invalid"
+
+    # The options keep what is not a list: free chargers are released at the next poll.
     result = await _options(hass, entry, "chargers")
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"required_chargers": [], "default_mode": "required"}
@@ -668,16 +785,71 @@ async def test_manage_people_and_cards_in_the_options(
     assert hass.states.get(STATUS) is None
     assert hass.states.get(AUTHORIZE) is None
     assert scenario.wallbox.charger.safe_current == 6
-    # Remove the person: cards and vehicles go too.
-    result = await _options(hass, entry, "edit_person")
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"person": person_id}
-    )
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"name": "Alex", "remove": True}
-    )
-    assert scenario.manager.data.people == {}
-    assert scenario.manager.data.credentials == {}
+
+
+async def test_migrates_people_vehicles_and_cards_of_the_old_store(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    add_device: AddDevice,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A Store written before subentries: same ids, hashes and links, and the card works."""
+    secret = bytes(range(32))
+    # The keyed hash, computed here as the old version did: HMAC-SHA256 of "rfid:<UID>".
+    key = hmac.new(secret, f"rfid:{CARD}".encode(), hashlib.sha256).hexdigest()
+    old: dict[str, Any] = {"secret": secret.hex(), "settings": {"enabled": True}}
+    old["people"] = [{"id": "p-old", "name": "Alex", "user_id": None}]
+    old["vehicles"] = [{"id": "v-old", "name": "ID.4", "person_id": "p-old"}]
+    old["credentials"] = [
+        {
+            "id": "c-old",
+            "kind": "rfid",
+            "key": key,
+            "person_id": "p-old",
+            "label": "",
+            "status": "active",
+            "valid_from": None,
+            "valid_until": None,
+            "single_session": False,
+            "chargers": None,
+            "vehicle_id": "v-old",
+            "uid": None,
+        }
+    ]
+    hass_storage["ev_charging_monitor.authorization"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "ev_charging_monitor.authorization",
+        "data": old,
+    }
+    entry = await _set_up_authorization(hass)  # loads the integration, which reads the Store
+    await add_device(scenario.wallbox)
+
+    kinds = sorted((s.subentry_type, s.title) for s in entry.subentries.values())
+    assert kinds == [("card", "Alex: " + key[:12]), ("person", "Alex"), ("vehicle", "ID.4")]
+    card = next(s for s in entry.subentries.values() if s.subentry_type == "card")
+    assert dict(card.data) == old["credentials"][0]  # id, hash and links as they were
+    assert card.unique_id == f"rfid:{key}"
+    vehicle = next(s for s in entry.subentries.values() if s.subentry_type == "vehicle")
+    assert vehicle.data["person_id"] == "p-old"
+    # Moved, not copied: the Store no longer has them.
+    await hass.async_block_till_done()
+    stored = hass_storage["ev_charging_monitor.authorization"]["data"]
+    assert not {"people", "vehicles", "credentials"} & stored.keys()
+    assert scenario.manager.data.legacy is None
+
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert scenario.events[-1]["result"] == "accepted"
+    assert scenario.events[-1]["person"] == "Alex"
+    assert scenario.events[-1]["vehicle"] == "ID.4"
+
+    # Setting up again (a restart) imports nothing twice.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert len(entry.subentries) == 3
 
 
 @pytest.mark.parametrize("opt_in", [False, True])
@@ -918,3 +1090,41 @@ async def test_vestel_firmware_without_failsafe_current_register(
         assert wallbox.charger.safe_current == 6  # untouched: the box does not let us
     finally:
         await wallbox.stop()
+
+
+async def test_unreadable_subentries_are_skipped_not_fatal_and_not_lost(
+    hass: HomeAssistant,
+    scenario: Scenario,
+    charger: ConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hand-edited, garbled person or card is ignored with a warning; nothing is deleted."""
+    entry = scenario.auth_entry
+    assert entry is not None
+    _add_card(scenario.manager)
+    for kind, title, data in [
+        ("person", "Broken person", {"id": "p-x"}),  # no name
+        ("card", "Broken card", {"id": "c-x", "kind": "bogus", "key": "k", "person_id": "p-x"}),
+        # A card of a person that cannot be read: kept, not taken along as if deleted.
+        ("card", "Orphan?", {"id": "c-y", "kind": "rfid", "key": "k2", "person_id": "p-x"}),
+    ]:
+        hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(data), subentry_type=kind, title=title, unique_id=title
+            ),
+        )
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert "cannot be read and is ignored" in caplog.text
+    assert {s.title for s in entry.subentries.values()} >= {
+        "Broken person",
+        "Broken card",
+        "Orphan?",
+    }
+    scenario.plug()
+    await scenario.poll()
+    scenario.swipe(CARD)
+    await scenario.poll()
+    assert scenario.wallbox.charger.offered_current() == 32
+    assert scenario.events[-1]["person"] == "Alex"

@@ -43,6 +43,12 @@ from custom_components.ev_charging_monitor.authorization.model import (
     CredentialKind,
     Person,
 )
+from custom_components.ev_charging_monitor.authorization.subentries import (
+    async_sync,
+    authorization_entry,
+    card_subentry,
+    person_subentry,
+)
 from custom_components.ev_charging_monitor.const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
@@ -159,11 +165,15 @@ class Rig:
             await asyncio.sleep(0.05)
 
     def add_card(self) -> None:
+        """Alex and Alex's card, as the subentries "Add person" and "Add card" make them."""
+        entry = authorization_entry(self.hass)
+        assert entry is not None
         person = Person(id="p-alex", name="Alex")
-        self.manager.data.people[person.id] = person
         key = self.manager.hash(CredentialKind.RFID, CARD)
         credential = Credential(id="c-alex", kind=CredentialKind.RFID, key=key, person_id=person.id)
-        self.manager.data.credentials[credential.id] = credential
+        self.hass.config_entries.async_add_subentry(entry, person_subentry(person))
+        self.hass.config_entries.async_add_subentry(entry, card_subentry(credential, "Alex"))
+        async_sync(self.hass, entry, self.manager.data)
 
     def report(self, name: str) -> None:
         print(f"{name}: unauthorised_ampere_seconds={self.unauthorised_as:g}")

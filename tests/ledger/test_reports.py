@@ -207,7 +207,7 @@ def test_pdf_contents(world: Fixture, tmp_path: Path) -> None:
     )
     for needed in (
         "Personnel no.: 4711", "B-EV 100", "WB-0001", "MTR-42", "2026-03-01 - 2026-03-31",
-        "fixed_price - employer price 2026", "Excluded sessions", "+private trip",
+        "Fixed employer price - employer price 2026", "Excluded sessions", "+private trip",
         doc.content_hash, "Driver: date, signature", "Approver: date, signature", "Generated",
     ):  # fmt: skip
         assert needed in flat, needed

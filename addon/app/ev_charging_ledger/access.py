@@ -357,6 +357,10 @@ class TokenAccess:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise _json_error(web.HTTPUnauthorized, "a bearer token is required")
+        return await self.identify_token(token, request.remote or "unknown")
+
+    async def identify_token(self, token: str, client: str) -> Identity:
+        """The user of a bearer token (also the browser login's Home Assistant token)."""
         if self._api_token and hmac.compare_digest(token.encode(), self._api_token.encode()):
             return Identity(None, "ledger API token", True)
         if self._resolve is None:
@@ -366,7 +370,7 @@ class TokenAccess:
             return identity
         if self._is_refused(key) or not looks_like_access_token(token, self._wall_clock()):
             raise _json_error(web.HTTPUnauthorized, "invalid token")
-        return await self._look_up(key, token, request.remote or "unknown")
+        return await self._look_up(key, token, client)
 
     def _too_many(self, wait: float) -> web.HTTPException:
         seconds = max(1, math.ceil(wait))

@@ -31,6 +31,7 @@ from ev_charging_ledger.http_context import own_person_id as _own_person_id
 from ev_charging_ledger.http_context import parse_month as _month
 from ev_charging_ledger.http_context import require_admin as _require_admin
 from ev_charging_ledger.ingest import IngestStatus
+from ev_charging_ledger.login import LOGIN_PATHS
 from ev_charging_ledger.params import BadRequestError, UnprocessableError
 from ev_charging_ledger.records import RecordError, parse_utc
 from ev_charging_ledger.reports import document as statement_document
@@ -149,7 +150,9 @@ def _too_large(message: str) -> web.HTTPRequestEntityTooLarge:
 def access_middleware(policy: AccessPolicy) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in PUBLIC_PATHS:
+        # The login's own pages and the style sheet of its page need no identity.
+        public = request.path in PUBLIC_PATHS or request.path in LOGIN_PATHS
+        if not public and not request.path.startswith("/static/"):
             request[IDENTITY_KEY] = await policy.identify(request)
         return await handler(request)
 

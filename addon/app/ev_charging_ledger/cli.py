@@ -40,6 +40,11 @@ def _run_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--api-token", help="bearer token with full API access [EVCL_API_TOKEN]")
     parser.add_argument(
+        "--public-url",
+        help="URL at which browsers open the ledger, its client id for 'Log in with Home "
+        "Assistant' (default http://LISTEN-ADDRESS) [EVCL_PUBLIC_URL]",
+    )
+    parser.add_argument(
         "--share-dir",
         help="folder for the monthly statements, delivered on the first of each month "
         "(off when not set) [EVCL_SHARE_DIR]",
@@ -118,6 +123,7 @@ def run(argv: Sequence[str]) -> int:
             api_token=args.api_token,
             share_dir=args.share_dir,
             notify_service=args.notify_service,
+            public_url=args.public_url,
         )
     logging.basicConfig(
         level=(args.log_level or config.log_level).upper(),

@@ -23,6 +23,8 @@ __all__ = ["BadRequestError"]  # raised by both api and web; defined with the pa
 LEDGER_KEY = web.AppKey("ledger", Ledger)
 STATUS_KEY = web.AppKey("ingest_status", IngestStatus)
 REPORTS_KEY = web.AppKey("report_settings", ReportSettings)
+# The CSRF token of a browser login session (absent for ingress and bearer tokens).
+CSRF_KEY = web.RequestKey("csrf", str)
 
 
 def identity(request: web.Request) -> Identity:

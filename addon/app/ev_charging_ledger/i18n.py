@@ -7,6 +7,7 @@ languages define the same keys.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 LANGUAGES = ("en", "de")
@@ -14,6 +15,16 @@ LANGUAGES = ("en", "de")
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "app_title": "Charging ledger",
+        "admin": "admin",
+        "logout": "Log out",
+        "login_title": "Log in",
+        "login_intro": "Log in with your Home Assistant account to see your charging sessions "
+        "and statements.",
+        "login_button": "Log in with Home Assistant",
+        "login_hint": "You will be sent to Home Assistant ({home_assistant}) and back.",
+        "login_error_refused": "The login did not succeed. Please try again.",
+        "login_error_unreachable": "Home Assistant cannot be reached. Please try again later.",
+        "login_error_expired": "Your login has expired. Please log in again.",
         "nav_dashboard": "Dashboard",
         "nav_sessions": "Sessions",
         "nav_statements": "Statements",
@@ -149,6 +160,62 @@ TEXT: dict[str, dict[str, str]] = {
         "admin_only": "Administrators only",
         "yes": "yes",
         "no": "no",
+        "adj_exclude": "Excluded",
+        "statements_hint_admin": "There is nobody to make a statement for yet: add the people "
+        "who charge (and link them to their Home Assistant user) under",
+        "statements_hint_driver": "Your Home Assistant user is not linked to a person in the "
+        "ledger yet; ask an administrator to link it.",
+        "ingest_state_starting": "starting",
+        "ingest_state_ok": "connected",
+        "ingest_state_disconnected": "not connected",
+        "ingest_state_degraded": "paused (database)",
+        "chain_sessions": "sessions",
+        "chain_adjustments": "adjustments",
+        "chain_checkpoints": "checkpoints",
+        "bulk_title": "Assign all unattributed sessions of this filter",
+        "bulk_hint": "Every session of the charger, vehicle and period chosen above that belongs "
+        "to nobody yet, on all pages of the list. Each gets its own adjustment in the history.",
+        "bulk_done": "{count} sessions assigned.",
+        "evl_signed_ocmf": "Signed meter values (OCMF), verified",
+        "evl_mid_meter": "MID-certified meter register",
+        "evl_non_mid_meter": "Meter register (not MID-certified)",
+        "evl_estimate": "Estimate",
+        "source_ha": "Home Assistant",
+        "source_manual": "Entered by hand",
+        "source_import": "Imported",
+        "adj_include": "Included again",
+        "adj_correct_energy": "Energy corrected",
+        "adj_reassign": "Assigned",
+        "adj_note": "Note",
+        "history": "History",
+        "when": "When",
+        "who": "Who",
+        "details": "Details",
+        "nobody": "nobody",
+        "assign_title": "Assign person and vehicle",
+        "assign": "Assign",
+        "exclude_title": "Exclude from statements",
+        "exclude": "Exclude",
+        "include_title": "Include in statements again",
+        "include": "Include",
+        "note_title": "Add a note",
+        "add_note": "Add note",
+        "correct_title": "Correct the energy from a reading",
+        "correct": "Correct",
+        "corrected_energy": "Energy (kWh)",
+        "evidence_text": "Evidence, e.g. meter reading and where it is documented",
+        "assigned_to": "Person: {person}, vehicle: {vehicle}",
+        "energy_set_to": "Energy: {energy} kWh",
+        "mid_true": "MID-certified",
+        "mid_false": "not MID-certified",
+        "mid_none": "MID certification unknown",
+        "basis_tariff_cost": "Tariff per contract",
+        "basis_fixed_price": "Fixed employer price",
+        "basis_flat_price": "Flat electricity allowance",
+        "direction_reimburse": "Reimbursement",
+        "direction_bill": "Charged to the driver",
+        "problem_no_rate": "no rate applies",
+        "problem_price_missing": "price missing",
         "not_found": "Not found",
         "forbidden": "You may only see your own sessions and statements.",
         "weekday_0": "Mon",
@@ -169,6 +236,17 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "de": {
         "app_title": "Ladebuch",
+        "admin": "Administrator",
+        "logout": "Abmelden",
+        "login_title": "Anmelden",
+        "login_intro": "Melden Sie sich mit Ihrem Home-Assistant-Konto an, um Ihre Ladevorgänge "
+        "und Abrechnungen zu sehen.",
+        "login_button": "Mit Home Assistant anmelden",
+        "login_hint": "Sie werden zu Home Assistant ({home_assistant}) und zurück geleitet.",
+        "login_error_refused": "Die Anmeldung ist nicht gelungen. Bitte versuchen Sie es erneut.",
+        "login_error_unreachable": "Home Assistant ist nicht erreichbar. Bitte versuchen Sie es "
+        "später erneut.",
+        "login_error_expired": "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
         "nav_dashboard": "Übersicht",
         "nav_sessions": "Ladevorgänge",
         "nav_statements": "Abrechnungen",
@@ -304,6 +382,64 @@ TEXT: dict[str, dict[str, str]] = {
         "admin_only": "Nur für Administratoren",
         "yes": "ja",
         "no": "nein",
+        "adj_exclude": "Ausgeschlossen",
+        "statements_hint_admin": "Es gibt noch niemanden, für den abgerechnet werden kann: "
+        "legen Sie die ladenden Personen an (und verknüpfen Sie sie mit ihrem "
+        "Home-Assistant-Benutzer) unter",
+        "statements_hint_driver": "Ihr Home-Assistant-Benutzer ist noch mit keiner Person im "
+        "Ladebuch verknüpft; bitten Sie einen Administrator darum.",
+        "ingest_state_starting": "startet",
+        "ingest_state_ok": "verbunden",
+        "ingest_state_disconnected": "nicht verbunden",
+        "ingest_state_degraded": "pausiert (Datenbank)",
+        "chain_sessions": "Ladevorgänge",
+        "chain_adjustments": "Korrekturen",
+        "chain_checkpoints": "Prüfpunkte",
+        "bulk_title": "Alle nicht zugeordneten Ladevorgänge dieses Filters zuordnen",
+        "bulk_hint": "Jeder Ladevorgang des oben gewählten Ladepunkts, Fahrzeugs und Zeitraums, "
+        "der noch niemandem gehört, auf allen Seiten der Liste. Jeder erhält eine eigene "
+        "Korrektur im Verlauf.",
+        "bulk_done": "{count} Ladevorgänge zugeordnet.",
+        "evl_signed_ocmf": "Signierte Messwerte (OCMF), geprüft",
+        "evl_mid_meter": "Zählerstand eines MID-geeichten Zählers",
+        "evl_non_mid_meter": "Zählerstand (Zähler nicht MID-geeicht)",
+        "evl_estimate": "Schätzung",
+        "source_ha": "Home Assistant",
+        "source_manual": "Von Hand erfasst",
+        "source_import": "Importiert",
+        "adj_include": "Wieder einbezogen",
+        "adj_correct_energy": "Energie korrigiert",
+        "adj_reassign": "Zugeordnet",
+        "adj_note": "Notiz",
+        "history": "Verlauf",
+        "when": "Wann",
+        "who": "Wer",
+        "details": "Details",
+        "nobody": "niemand",
+        "assign_title": "Person und Fahrzeug zuordnen",
+        "assign": "Zuordnen",
+        "exclude_title": "Aus den Abrechnungen ausschließen",
+        "exclude": "Ausschließen",
+        "include_title": "Wieder in die Abrechnungen aufnehmen",
+        "include": "Aufnehmen",
+        "note_title": "Notiz hinzufügen",
+        "add_note": "Notiz speichern",
+        "correct_title": "Energie nach einer Ablesung korrigieren",
+        "correct": "Korrigieren",
+        "corrected_energy": "Energie (kWh)",
+        "evidence_text": "Nachweis, z. B. Zählerstand und wo er belegt ist",
+        "assigned_to": "Person: {person}, Fahrzeug: {vehicle}",
+        "energy_set_to": "Energie: {energy} kWh",
+        "mid_true": "MID-geeicht",
+        "mid_false": "nicht MID-geeicht",
+        "mid_none": "MID-Eichung unbekannt",
+        "basis_tariff_cost": "Tarif laut Vertrag",
+        "basis_fixed_price": "Festpreis des Arbeitgebers",
+        "basis_flat_price": "Strompauschale",
+        "direction_reimburse": "Erstattung",
+        "direction_bill": "Dem Fahrer berechnet",
+        "problem_no_rate": "kein Satz anwendbar",
+        "problem_price_missing": "Preis fehlt",
         "not_found": "Nicht gefunden",
         "forbidden": "Sie dürfen nur Ihre eigenen Ladevorgänge und Abrechnungen sehen.",
         "weekday_0": "Mo",
@@ -336,6 +472,18 @@ def language(requested: str | None) -> str:
 
 def text(lang: str, key: str) -> str:
     return TEXT.get(lang, TEXT["en"]).get(key) or TEXT["en"].get(key) or key
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def local_time(moment: datetime, lang: str, *, date_only: bool = False) -> str:
+    """A local date and time for people: ``1 Dec 2026, 14:51`` or ``01.12.2026, 14:51``."""
+    if lang == "de":
+        day = f"{moment.day:02d}.{moment.month:02d}.{moment.year}"
+    else:
+        day = f"{moment.day} {_MONTHS_EN[moment.month - 1]} {moment.year}"
+    return day if date_only else f"{day}, {moment.hour:02d}:{moment.minute:02d}"
 
 
 def uses_decimal_comma(lang: str) -> bool:

@@ -31,6 +31,7 @@ from ev_charging_ledger.homeassistant import (
     list_users,
 )
 from ev_charging_ledger.ingest import Ingestor
+from ev_charging_ledger.login import BrowserLogin, HomeAssistantOAuth
 from ev_charging_ledger.settings import Settings
 from ev_charging_ledger.storage import Ledger
 
@@ -99,11 +100,17 @@ async def _serve(settings: Settings, ledger: Ledger, session: aiohttp.ClientSess
     if settings.addon:
         policy = IngressAccess(lambda: list_users(session, url, token), changes=changes)
     else:
-        policy = TokenAccess(
+        tokens = TokenAccess(
             settings.api_token,
             lambda user_token: current_user(session, url, user_token),
             after_refusal=lambda: check_login(session, url, token),
             changes=changes,
+        )
+        public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+        policy = BrowserLogin(
+            tokens,
+            HomeAssistantOAuth(session, rest_url(url), public_url),
+            secure_cookies=public_url.startswith("https:"),
         )
     watcher = asyncio.create_task(
         watch_user_changes(lambda: Connection.open(session, url, token, heartbeat=30), changes)
@@ -121,9 +128,10 @@ async def _serve_with(
 ) -> None:
     url, token = settings.ws_url, settings.token
     ingestor = Ingestor(ledger, session, url, token)
-    runner = web.AppRunner(
-        create_app(ledger, policy, ingestor.status, settings.reports), access_log=None
-    )
+    app = create_app(ledger, policy, ingestor.status, settings.reports)
+    if isinstance(policy, BrowserLogin):
+        policy.setup(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from yarl import URL
+
 from ev_charging_ledger.homeassistant import websocket_url
 from ev_charging_ledger.reports.settings import ReportSettings
 from ev_charging_ledger.reports.tabular import PayrollSettings
@@ -33,6 +35,8 @@ class Settings:
     addon: bool
     retention_years: int | None = None
     log_level: str = "info"
+    # Where browsers reach the ledger (standalone): its client id at Home Assistant.
+    public_url: str | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
@@ -56,6 +60,7 @@ def standalone(
     api_token: str | None,
     share_dir: str | None = None,
     notify_service: str | None = None,
+    public_url: str | None = None,
 ) -> Settings:
     share_dir = share_dir or os.environ.get("EVCL_SHARE_DIR")
     notify_service = notify_service or os.environ.get("EVCL_NOTIFY_SERVICE") or ""
@@ -83,10 +88,40 @@ def standalone(
     except ValueError as err:
         raise SettingsError(f"--ha-url: {err}") from err
     host, port = parse_listen(listen)
+    public = parse_public_url(public_url or os.environ.get("EVCL_PUBLIC_URL"), host, port)
     reports = ReportSettings(
         share_dir=Path(share_dir) if share_dir else None, notify_service=notify_service
     )
-    return Settings(url, token, Path(data_dir), host, port, api_token, addon=False, reports=reports)
+    return Settings(
+        url,
+        token,
+        Path(data_dir),
+        host,
+        port,
+        api_token,
+        addon=False,
+        public_url=public,
+        reports=reports,
+    )
+
+
+def parse_public_url(text: str | None, host: str, port: int) -> str:
+    """The ledger's URL as browsers open it; by default its listen address."""
+    if not text:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        return f"http://{shown}:{port}"
+    url = URL(text.strip())
+    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
+        raise SettingsError(
+            f"--public-url must be an http(s) URL like http://host:8099, not {text!r}"
+        )
+    if url.user is not None or url.password is not None:
+        raise SettingsError("--public-url must not contain a user or password")
+    if url.path not in ("", "/"):
+        # The login's pages and cookie live at the root of the host.
+        raise SettingsError(f"--public-url must be the root of a host, without a path: {text!r}")
+    return str(url).rstrip("/")
 
 
 def report_settings(options: dict[str, object], share_dir: Path | None) -> ReportSettings:

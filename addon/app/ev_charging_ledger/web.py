@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -31,6 +32,7 @@ from markupsafe import Markup
 from ev_charging_ledger import evidence, i18n, params
 from ev_charging_ledger.access import Identity
 from ev_charging_ledger.http_context import (
+    CSRF_KEY,
     LEDGER_KEY,
     REPORTS_KEY,
     STATUS_KEY,
@@ -49,6 +51,8 @@ _INGRESS_PATH = re.compile(r"^(/[A-Za-z0-9_.~-]+)*$")
 _TEMPLATES = Path(__file__).parent / "ui" / "templates"
 _STATIC = Path(__file__).parent / "ui" / "static"
 ENV_KEY = web.AppKey("jinja", jinja2.Environment)
+# The pricing problems the rates module names, as text keys.
+_PROBLEMS = {"no rate applies": "problem_no_rate", "price missing": "problem_price_missing"}
 
 routes = web.RouteTableDef()
 
@@ -77,6 +81,11 @@ class Page:
     base: str
     own_person_id: int | None
 
+    @property
+    def csrf(self) -> str | None:
+        """The login session's CSRF token (None behind ingress or with a bearer token)."""
+        return self.request.get(CSRF_KEY)
+
     def t(self, key: str, **values: Any) -> str:
         text = i18n.text(self.lang, key)
         return text.format(**values) if values else text
@@ -96,6 +105,43 @@ class Page:
             return ""
         return self.n(Decimal(wh) / 1000, 3)
 
+    def when(
+        self,
+        moment: datetime | str | None,
+        zone: str | ZoneInfo | None = None,
+        *,
+        date_only: bool = False,
+    ) -> str:
+        """A stored instant (ISO text or datetime) in the home time zone, for people."""
+        if moment is None or moment == "":
+            return ""
+        home = zone or self.request.app[REPORTS_KEY].time_zone
+        if isinstance(moment, str):
+            moment = _local(moment, home)
+        elif moment.tzinfo is not None and zone is not None:
+            moment = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+        return i18n.local_time(moment, self.lang, date_only=date_only)
+
+    def money(self, amount: Decimal | str | None, currency: str | None) -> str:
+        if amount is None or amount == "":
+            return ""
+        return f"{self.n(Decimal(amount), 2)} {currency or ''}".strip()
+
+    def basis(self, basis: str | None) -> str:
+        return self.t(f"basis_{basis}") if basis else ""
+
+    def direction(self, direction: str | None) -> str:
+        return self.t(f"direction_{direction}") if direction else ""
+
+    def problem(self, problem: str | None) -> str:
+        key = _PROBLEMS.get(problem or "")
+        return self.t(key) if key else (problem or "")
+
+    def mid(self, mid: bool | None) -> str:
+        if mid is None:
+            return self.t("mid_none")
+        return self.t("mid_true" if mid else "mid_false")
+
 
 def ingress_base(request: web.Request) -> str:
     prefix = request.headers.get("X-Ingress-Path", "").rstrip("/")
@@ -114,6 +160,26 @@ async def _page(request: web.Request) -> Page:
 def _render(page: Page, template: str, **context: Any) -> web.Response:
     env = page.request.app[ENV_KEY]
     html = env.get_template(template).render(page=page, t=page.t, url=page.url, **context)
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_login(
+    request: web.Request, *, start: str, home_assistant: str, error: str | None
+) -> web.Response:
+    """The page a browser without a login sees: one button to Home Assistant."""
+    lang = i18n.language(request.query.get("lang") or request.headers.get("Accept-Language"))
+
+    def t(key: str, **values: Any) -> str:
+        text = i18n.text(lang, key)
+        return text.format(**values) if values else text
+
+    html = (
+        request.app[ENV_KEY]
+        .get_template("login.html")
+        .render(lang=lang, t=t, start=start, home_assistant=home_assistant, error=error)
+    )
     response = web.Response(text=html, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -344,6 +410,14 @@ async def sessions_page(request: web.Request) -> web.Response:
         for key in ("person_id", "vehicle_id", "charger", "from", "to", "awaiting_approval")
     }
     query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
+    # The same filter for the API (instants instead of local days), for the bulk assignment.
+    bulk = {
+        "vehicle_id": str(vehicle_id) if vehicle_id else None,
+        "charger": charger,
+        "from": where.started_from.isoformat() if where.started_from else None,
+        "to": where.started_before.isoformat() if where.started_before else None,
+    }
+    bulk_query = urlencode({key: value for key, value in bulk.items() if value})
     rows = [
         {
             "item": item,
@@ -359,6 +433,7 @@ async def sessions_page(request: web.Request) -> web.Response:
         filters=filters,
         query=query,
         export_query=query,
+        bulk_query=bulk_query,
         **{k: v for k, v in data.items() if k != "items"},
     )
 

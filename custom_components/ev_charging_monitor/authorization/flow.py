@@ -1,9 +1,9 @@
 """Managing authorization in the UI: the options of the Authorization config entry.
 
 Why a config entry of its own: people, vehicles and credentials belong to the installation,
-not to one charger, and an options flow is administrator-only, translated and needs no
-frontend code. Each menu item is one short form that saves to the authorization Store
-at once (the entry's own options stay empty, so nothing reloads).
+not to one charger; they are its subentries (subentry_flow.py). The options are the rest:
+unknown cards, which chargers are held, privacy. Each menu item is one short form that saves
+to the authorization Store at once (the entry's own options stay empty, so nothing reloads).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import current_request
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    DateTimeSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -35,38 +34,13 @@ from .manager import AUTHORIZATION, AuthorizationManager, ResolveAction
 from .model import (
     DEFAULT_CARD_WINDOW_S,
     AuthorizationMode,
-    Credential,
-    CredentialKind,
-    CredentialStatus,
-    Person,
-    Vehicle,
-    new_id,
 )
+from .subentries import async_forget_raw_uids
 
-MENU = [
-    "add_person",
-    "edit_person",
-    "add_vehicle",
-    "add_credential",
-    "edit_credential",
-    "unknown_cards",
-    "chargers",
-    "settings",
-]
-F_NAME = "name"
-F_USER = "user"
+# People, vehicles and cards are subentries of the entry (subentry_flow.py).
+MENU = ["unknown_cards", "chargers", "settings"]
 F_PERSON = "person"
-F_REMOVE = "remove"
-F_KIND = "kind"
-F_VALUE = "value"
 F_LABEL = "label"
-F_STATUS = "status"
-F_VALID_FROM = "valid_from"
-F_VALID_UNTIL = "valid_until"
-F_SINGLE = "single_session"
-F_CHARGERS = "chargers"
-F_VEHICLE = "vehicle"
-F_CREDENTIAL = "credential"
 F_CARD = "card"
 F_ACTION = "action"
 F_PERSON_NAME = "person_name"
@@ -154,11 +128,6 @@ async def async_apply_setup(manager: AuthorizationManager, user_input: dict[str,
 class AuthorizationOptionsFlow(OptionsFlow):
     """People, vehicles, credentials, unknown cards, charger modes, privacy."""
 
-    def __init__(self) -> None:
-        """Nothing picked yet."""
-        self._person_id: str | None = None
-        self._credential_id: str | None = None
-
     @property
     def manager(self) -> AuthorizationManager:
         """The installation's authorization."""
@@ -176,36 +145,10 @@ class AuthorizationOptionsFlow(OptionsFlow):
             for p in sorted(self.manager.data.people.values(), key=lambda p: p.name)
         ]
 
-    async def _users(self) -> list[SelectOptionDict]:
-        users = await self.hass.auth.async_get_users()
-        return [
-            SelectOptionDict(value=u.id, label=u.name or u.id)
-            for u in users
-            if not u.system_generated and u.is_active
-        ]
-
     def _chargers(self) -> list[SelectOptionDict]:
         return [
             SelectOptionDict(value=c.entry_id, label=c.name) for c in self.manager.chargers.values()
         ]
-
-    def _vehicles(self) -> list[SelectOptionDict]:
-        data = self.manager.data
-        return [
-            SelectOptionDict(value=v.id, label=f"{v.name} ({data.people[v.person_id].name})")
-            for v in data.vehicles.values()
-            if v.person_id in data.people
-        ]
-
-    def _credential_label(self, credential: Credential) -> str:
-        person = self.manager.data.people.get(credential.person_id)
-        shown = (
-            credential.key
-            if credential.kind is CredentialKind.HA_USER
-            else credential.uid or short_hash(credential.key)
-        )
-        name = credential.label or shown
-        return f"{person.name if person else '?'}: {credential.kind.value} {name}"
 
     # -- menu -----------------------------------------------------------------------------
 
@@ -221,237 +164,8 @@ class AuthorizationOptionsFlow(OptionsFlow):
             step_id="authorization",
             menu_options=MENU,
             description_placeholders={
-                "people": str(len(self.manager.data.people)),
-                "credentials": str(len(self.manager.data.credentials)),
                 "unknown": str(len(self.manager.data.unknown)),
             },
-        )
-
-    # -- people and vehicles --------------------------------------------------------------
-
-    async def async_step_add_person(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """A new person."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            name = user_input[F_NAME].strip()
-            if not name:
-                errors[F_NAME] = "name_required"
-            else:
-                person = Person(id=new_id(), name=name, user_id=user_input.get(F_USER))
-                self.manager.data.people[person.id] = person
-                return await self._done()
-        return self.async_show_form(
-            step_id="add_person",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(F_NAME): TextSelector(),
-                    vol.Optional(F_USER): _select(await self._users()),
-                }
-            ),
-            errors=errors,
-        )
-
-    async def async_step_edit_person(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick a person to change or remove."""
-        if not self.manager.data.people:
-            return self.async_abort(reason="no_people")
-        if user_input is not None:
-            self._person_id = user_input[F_PERSON]
-            return await self.async_step_person()
-        return self.async_show_form(
-            step_id="edit_person",
-            data_schema=vol.Schema({vol.Required(F_PERSON): _select(self._people())}),
-        )
-
-    async def async_step_person(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Rename, link to a user, or remove (with their vehicles and credentials)."""
-        data = self.manager.data
-        person = data.people[str(self._person_id)]
-        if user_input is not None:
-            if user_input.get(F_REMOVE):
-                data.remove_person(person.id)
-            else:
-                person.name = user_input[F_NAME].strip() or person.name
-                person.user_id = user_input.get(F_USER)
-            return await self._done()
-        schema = vol.Schema(
-            {
-                vol.Required(F_NAME): TextSelector(),
-                vol.Optional(F_USER): _select(await self._users()),
-                vol.Required(F_REMOVE, default=False): BooleanSelector(),
-            }
-        )
-        return self.async_show_form(
-            step_id="person",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, {F_NAME: person.name, F_USER: person.user_id}
-            ),
-            description_placeholders={"name": person.name},
-        )
-
-    async def async_step_add_vehicle(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """A vehicle of a person."""
-        if not self.manager.data.people:
-            return self.async_abort(reason="no_people")
-        if user_input is not None:
-            vehicle = Vehicle(
-                id=new_id(), name=user_input[F_NAME].strip(), person_id=user_input[F_PERSON]
-            )
-            self.manager.data.vehicles[vehicle.id] = vehicle
-            return await self._done()
-        return self.async_show_form(
-            step_id="add_vehicle",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(F_NAME): TextSelector(),
-                    vol.Required(F_PERSON): _select(self._people()),
-                }
-            ),
-        )
-
-    # -- credentials ----------------------------------------------------------------------
-
-    def _rules_schema(self) -> dict[Any, Any]:
-        return {
-            vol.Optional(F_LABEL): TextSelector(),
-            vol.Required(F_STATUS, default=CredentialStatus.ACTIVE.value): _enum(
-                [s.value for s in CredentialStatus], "credential_status"
-            ),
-            vol.Optional(F_VALID_FROM): DateTimeSelector(),
-            vol.Optional(F_VALID_UNTIL): DateTimeSelector(),
-            vol.Required(F_SINGLE, default=False): BooleanSelector(),
-            vol.Optional(F_CHARGERS): _select(self._chargers(), multiple=True),
-            vol.Optional(F_VEHICLE): _select(self._vehicles()),
-        }
-
-    @staticmethod
-    def _apply_rules(credential: Credential, user_input: dict[str, Any]) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        credential.label = (user_input.get(F_LABEL) or "").strip()
-        credential.status = CredentialStatus(user_input[F_STATUS])
-        credential.valid_from = _local_time(user_input.get(F_VALID_FROM))
-        credential.valid_until = _local_time(user_input.get(F_VALID_UNTIL))
-        if (
-            credential.valid_from is not None
-            and credential.valid_until is not None
-            and credential.valid_until <= credential.valid_from
-        ):
-            errors[F_VALID_UNTIL] = "invalid_period"
-        credential.single_session = bool(user_input[F_SINGLE])
-        credential.chargers = list(user_input.get(F_CHARGERS) or []) or None
-        credential.vehicle_id = user_input.get(F_VEHICLE) or None
-        return errors
-
-    async def async_step_add_credential(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """A card UID, a tag id or a user, with its rules."""
-        manager = self.manager
-        if not manager.data.people:
-            return self.async_abort(reason="no_people")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            kind = CredentialKind(user_input[F_KIND])
-            value = (user_input.get(F_VALUE) or "").strip()
-            user = user_input.get(F_USER)
-            if kind is CredentialKind.HA_USER:
-                key = user or ""
-                if not user:
-                    errors[F_USER] = "user_required"
-            else:
-                key = manager.hash(kind, value) if value else ""
-                if not value:
-                    errors[F_VALUE] = "value_required"
-            if key and manager.data.find(kind, key) is not None:
-                errors["base"] = "already_registered"
-            credential = Credential(
-                id=new_id(),
-                kind=kind,
-                key=key,
-                person_id=user_input[F_PERSON],
-                uid=manager.raw(value) if kind is CredentialKind.RFID else None,
-            )
-            errors |= self._apply_rules(credential, user_input)
-            if not errors:
-                manager.data.credentials[credential.id] = credential
-                # A card that was unknown until now is no longer waiting for a decision.
-                manager.data.unknown = [c for c in manager.data.unknown if c.key != key]
-                return await self._done()
-        schema = {
-            vol.Required(F_PERSON): _select(self._people()),
-            vol.Required(F_KIND, default=CredentialKind.RFID.value): _enum(
-                [k.value for k in CredentialKind], "credential_kind"
-            ),
-            vol.Optional(F_VALUE): TextSelector(),
-            vol.Optional(F_USER): _select(await self._users()),
-            **self._rules_schema(),
-        }
-        return self.async_show_form(
-            step_id="add_credential",
-            data_schema=self.add_suggested_values_to_schema(vol.Schema(schema), user_input),
-            errors=errors,
-        )
-
-    async def async_step_edit_credential(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Pick a credential."""
-        credentials = self.manager.data.credentials
-        if not credentials:
-            return self.async_abort(reason="no_credentials")
-        if user_input is not None:
-            self._credential_id = user_input[F_CREDENTIAL]
-            return await self.async_step_credential()
-        options = [
-            SelectOptionDict(value=c.id, label=self._credential_label(c))
-            for c in credentials.values()
-        ]
-        return self.async_show_form(
-            step_id="edit_credential",
-            data_schema=vol.Schema({vol.Required(F_CREDENTIAL): _select(options)}),
-        )
-
-    async def async_step_credential(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Block, limit, or remove a credential."""
-        data = self.manager.data
-        credential = data.credentials[str(self._credential_id)]
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if user_input.get(F_REMOVE):
-                del data.credentials[credential.id]
-                return await self._done()
-            changed = Credential.from_dict(credential.to_dict())
-            errors = self._apply_rules(changed, user_input)
-            if not errors:
-                data.credentials[credential.id] = changed
-                return await self._done()
-        schema = vol.Schema(
-            {**self._rules_schema(), vol.Required(F_REMOVE, default=False): BooleanSelector()}
-        )
-        current = {
-            F_LABEL: credential.label,
-            F_STATUS: credential.status.value,
-            F_VALID_FROM: _selector_time(credential.valid_from),
-            F_VALID_UNTIL: _selector_time(credential.valid_until),
-            F_SINGLE: credential.single_session,
-            F_CHARGERS: credential.chargers or [],
-            F_VEHICLE: credential.vehicle_id,
-        }
-        return self.async_show_form(
-            step_id="credential",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or {k: v for k, v in current.items() if v is not None}
-            ),
-            errors=errors,
-            description_placeholders={"credential": self._credential_label(credential)},
         )
 
     # -- unknown cards ----------------------------------------------------------------------
@@ -562,6 +276,7 @@ class AuthorizationOptionsFlow(OptionsFlow):
             data.settings.card_window_s = int(user_input.get(F_CARD_WINDOW, DEFAULT_CARD_WINDOW_S))
             if not data.settings.store_raw_uids:
                 data.forget_raw_uids()
+                async_forget_raw_uids(self.hass, self.config_entry)
             return await self._done()
         schema = vol.Schema(
             {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.translation import async_get_translations
@@ -28,6 +29,13 @@ from .model import (
     new_id,
 )
 from .store import AuthorizationData, AuthorizationStore
+from .subentries import (
+    async_sync,
+    authorization_entry,
+    card_subentry,
+    credential_title,
+    person_subentry,
+)
 
 AUTHORIZATION: HassKey[AuthorizationManager] = HassKey(f"{DOMAIN}_authorization")
 EVENT_AUTHORIZATION = f"{DOMAIN}_authorization"
@@ -72,9 +80,15 @@ class AuthorizationManager:
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant) -> AuthorizationManager:
-        """Read the Store and listen for NFC tags."""
+        """Read the Store and the Authorization entry's subentries; listen for NFC tags.
+
+        Config entries are known (not necessarily set up) by now: people and cards count
+        from a charger's first poll on.
+        """
         store = AuthorizationStore(hass)
         manager = cls(hass, store, await store.async_load())
+        if (entry := authorization_entry(hass)) is not None:
+            async_sync(hass, entry, manager.data)
         hass.bus.async_listen(EVENT_TAG_SCANNED, manager._tag_scanned)
         hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, manager._notification_action)
         return manager
@@ -318,7 +332,9 @@ class AuthorizationManager:
                 raise _error("unknown_card_gone", charger=card.charger_name)
             await self._allow_once(charger, card)
         elif action == ResolveAction.ADD_TO_PERSON:
-            person = self._person(person_id, person_name)
+            if (entry := authorization_entry(self.hass)) is None:
+                raise _error("authorization_not_set_up")
+            person = self._person(entry, person_id, person_name)
             credential = Credential(
                 id=new_id(),
                 kind=card.kind,
@@ -327,7 +343,11 @@ class AuthorizationManager:
                 label=label,
                 uid=self.raw(card.uid),
             )
-            self.data.credentials[credential.id] = credential
+            if self.data.find(card.kind, card.key) is None:
+                self.hass.config_entries.async_add_subentry(
+                    entry, card_subentry(credential, credential_title(credential, person, None))
+                )
+            async_sync(self.hass, entry, self.data)
             if waiting and charger is not None:
                 await self.async_attempt(charger, card.kind, card.key, uid=card.uid)
         elif action == ResolveAction.IGNORE:
@@ -339,7 +359,10 @@ class AuthorizationManager:
         persistent_notification.async_dismiss(self.hass, f"{NOTIFICATION_PREFIX}{card.id}")
         await self.async_save()
 
-    def _person(self, person_id: str | None, person_name: str | None) -> Person:
+    def _person(
+        self, entry: ConfigEntry[Any], person_id: str | None, person_name: str | None
+    ) -> Person:
+        """An existing person, or a new one (a subentry) by that name."""
         if person_id:
             if (person := self.data.people.get(person_id)) is None:
                 raise _error("person_not_found", person_id=person_id)
@@ -347,6 +370,7 @@ class AuthorizationManager:
         if not person_name or not person_name.strip():
             raise _error("person_required")
         person = Person(id=new_id(), name=person_name.strip())
+        self.hass.config_entries.async_add_subentry(entry, person_subentry(person))
         self.data.people[person.id] = person
         return person
 

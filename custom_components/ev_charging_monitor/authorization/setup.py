@@ -14,15 +14,15 @@ from .charger import ChargerAuthorization
 from .guard import GuardedDevice
 from .manager import AUTHORIZATION, async_get_manager
 from .services import async_setup_services
+from .subentries import (
+    CONF_ROLE,
+    ROLE_AUTHORIZATION,
+    async_import_legacy,
+    async_sync,
+    is_authorization_entry,
+)
 
-# The Authorization config entry: data {"role": "authorization"}, one per installation.
-CONF_ROLE = "role"
-ROLE_AUTHORIZATION = "authorization"
-
-
-def is_authorization_entry(entry: ConfigEntry[Any]) -> bool:
-    """Whether `entry` is the Authorization entry (not a device)."""
-    return entry.data.get(CONF_ROLE) == ROLE_AUTHORIZATION
+__all__ = ["CONF_ROLE", "ROLE_AUTHORIZATION", "is_authorization_entry"]
 
 
 async def async_setup_authorization(hass: HomeAssistant) -> None:
@@ -64,11 +64,28 @@ def async_attach_charger(
 
 
 async def async_setup_authorization_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
-    """The Authorization entry exists: chargers are held by their mode from now on."""
-    await hass.data[AUTHORIZATION].async_set_enabled(True)
+    """The Authorization entry exists: chargers are held by their mode from now on.
+
+    People, vehicles and cards of the old Store format become subentries first (once).
+    """
+    manager = hass.data[AUTHORIZATION]
+    if async_import_legacy(hass, entry, manager.data):
+        await manager.async_save()
+    async_sync(hass, entry, manager.data)
+
+    async def subentries_changed(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        async_sync(hass, entry, manager.data)
+
+    entry.async_on_unload(entry.add_update_listener(subentries_changed))
+    await manager.async_set_enabled(True)
     return True
 
 
 async def async_remove_authorization_entry(hass: HomeAssistant) -> None:
-    """The administrator removed Authorization: every charger is free again."""
-    await hass.data[AUTHORIZATION].async_set_enabled(False)
+    """The administrator removed Authorization: every charger is free again.
+
+    Its people, vehicles and cards were its subentries and are gone with it.
+    """
+    manager = hass.data[AUTHORIZATION]
+    manager.data.people, manager.data.vehicles, manager.data.credentials = {}, {}, {}
+    await manager.async_set_enabled(False)

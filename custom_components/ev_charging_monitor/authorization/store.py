@@ -1,7 +1,9 @@
 """The authorization data and where it is kept: one Store per installation.
 
-The Store holds the per-installation HMAC secret (generated once), the settings, people,
-vehicles, credentials, the last unknown cards and each charger's lock state. Changes are
+The Store holds the per-installation HMAC secret (generated once), the settings, the last
+unknown cards and each charger's lock state. People, vehicles and credentials are subentries
+of the Authorization entry (`subentries.py`); a Store of the old format still has them, kept
+here as `legacy` until they are moved into subentries. Changes are
 written at once (not delayed): a lock state that is lost by a crash would still be safe
 (missing means locked), but an approval should not be.
 """
@@ -17,20 +19,14 @@ from homeassistant.helpers.storage import Store
 
 from ..const import DOMAIN
 from .engine import Directory
-from .model import (
-    ChargerState,
-    Credential,
-    CredentialKind,
-    Person,
-    Settings,
-    UnknownCard,
-    Vehicle,
-)
+from .model import ChargerState, Credential, CredentialKind, Person, Settings, UnknownCard, Vehicle
 
 STORAGE_VERSION = 1
 STORAGE_KEY = f"{DOMAIN}.authorization"
 # How many unknown cards are kept for approval (the oldest is dropped first).
 MAX_UNKNOWN = 10
+# Where the old format kept people, vehicles and credentials.
+LEGACY_KEYS = ("people", "vehicles", "credentials")
 
 
 @dataclass
@@ -39,12 +35,15 @@ class AuthorizationData:
 
     secret: bytes
     settings: Settings = field(default_factory=Settings)
+    # In-memory copies of the Authorization entry's subentries (never saved here).
     people: dict[str, Person] = field(default_factory=dict)
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
     unknown: list[UnknownCard] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # hashes not to notify about again
     chargers: dict[str, ChargerState] = field(default_factory=dict)
+    # People, vehicles and credentials of the old format, until moved into subentries.
+    legacy: dict[str, list[dict[str, Any]]] | None = None
 
     @classmethod
     def new(cls) -> AuthorizationData:
@@ -60,22 +59,7 @@ class AuthorizationData:
         """A charger's state (a new, locked one if there is none)."""
         return self.chargers.setdefault(charger_id, ChargerState())
 
-    # -- people, vehicles, credentials --------------------------------------------------
-
-    def remove_person(self, person_id: str) -> None:
-        """Remove a person with their vehicles and credentials."""
-        self.people.pop(person_id, None)
-        for vehicle_id in [v.id for v in self.vehicles.values() if v.person_id == person_id]:
-            del self.vehicles[vehicle_id]
-        for cred_id in [c.id for c in self.credentials.values() if c.person_id == person_id]:
-            del self.credentials[cred_id]
-
-    def remove_vehicle(self, vehicle_id: str) -> None:
-        """Remove a vehicle; its credentials stay, without a vehicle."""
-        self.vehicles.pop(vehicle_id, None)
-        for credential in self.credentials.values():
-            if credential.vehicle_id == vehicle_id:
-                credential.vehicle_id = None
+    # -- unknown cards --------------------------------------------------------------------
 
     def add_unknown(self, card: UnknownCard) -> UnknownCard:
         """Remember an unknown card (a repeated one counts up instead)."""
@@ -117,9 +101,7 @@ class AuthorizationData:
         return {
             "secret": self.secret.hex(),
             "settings": self.settings.to_dict(),
-            "people": [p.to_dict() for p in self.people.values()],
-            "vehicles": [v.to_dict() for v in self.vehicles.values()],
-            "credentials": [c.to_dict() for c in self.credentials.values()],
+            **(self.legacy or {}),
             "unknown": [u.to_dict() for u in self.unknown],
             "ignored": list(self.ignored),
             "chargers": {key: state.to_dict() for key, state in self.chargers.items()},
@@ -128,21 +110,17 @@ class AuthorizationData:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorizationData:
         """Back from JSON."""
-        people = [Person.from_dict(item) for item in data.get("people", [])]
-        vehicles = [Vehicle.from_dict(item) for item in data.get("vehicles", [])]
-        credentials = [Credential.from_dict(item) for item in data.get("credentials", [])]
+        legacy = {key: list(data[key]) for key in LEGACY_KEYS if data.get(key)}
         return cls(
             secret=bytes.fromhex(data["secret"]),
             settings=Settings.from_dict(data.get("settings", {})),
-            people={p.id: p for p in people},
-            vehicles={v.id: v for v in vehicles},
-            credentials={c.id: c for c in credentials},
             unknown=[UnknownCard.from_dict(item) for item in data.get("unknown", [])],
             ignored=list(data.get("ignored", [])),
             chargers={
                 key: ChargerState.from_dict(value)
                 for key, value in data.get("chargers", {}).items()
             },
+            legacy=legacy or None,
         )
 
 

@@ -117,7 +117,12 @@ def statement_pdf(documents: Iterable[StatementDocument], lang: str = "en") -> b
         )
         pdf.set_font("Helvetica", size=9)
         for basis, source in document.bases:
-            pdf.multi_cell(0, 5, _safe(f"{t('price_basis')}: {basis} - {source}"), new_x="LMARGIN")
+            pdf.multi_cell(
+                0,
+                5,
+                _safe(f"{t('price_basis')}: {t('basis_' + basis)} - {source}"),
+                new_x="LMARGIN",
+            )
         for warning in document.warnings:
             pdf.multi_cell(0, 5, _safe(f"{t('warnings')}: {warning}"), new_x="LMARGIN")
         excluded = document.excluded

@@ -133,7 +133,7 @@ def statement_xlsx(documents: Iterable[StatementDocument], lang: str = "en") -> 
         row_no += 2
         for basis, source in document.bases:
             sheet.write_string(row_no, 0, t("price_basis"), bold)
-            sheet.write_string(row_no, 1, neutralise(f"{basis}: {source}"))
+            sheet.write_string(row_no, 1, neutralise(f"{t('basis_' + basis)}: {source}"))
             row_no += 1
         sheet.write_string(row_no, 0, t("generated"), bold)
         sheet.write_datetime(row_no, 1, document.generated_at.replace(tzinfo=None), time_format)
