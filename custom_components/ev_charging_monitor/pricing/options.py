@@ -19,7 +19,8 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .tariff import DayKind, FlatTariff, Tariff, TimeOfUsePeriod, TimeOfUseTariff
+from .tariff import FlatTariff, Tariff
+from .time_of_use import DayKind, TimeOfUsePeriod, TimeOfUseTariff
 
 CONF_TARIFF = "tariff"
 
