@@ -101,6 +101,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a wallbox or an energy meter."""
 
     VERSION = 1
+    MINOR_VERSION = 2  # 1.2: time-of-use periods name their days of the week
 
     def __init__(self) -> None:
         """Start with nothing found."""
