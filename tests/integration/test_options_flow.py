@@ -6,14 +6,14 @@ price integrations publish them. Expected prices and costs are worked out by han
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -449,3 +449,89 @@ async def test_entry_from_a_newer_version_is_not_touched(hass: HomeAssistant) ->
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
     assert entry.options == {"tariff": {"type": "time_of_use", "future": True}}
+
+
+def _next_weekday(after: date) -> date:
+    day = after + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+HOLIDAY_TARIFF = {
+    "type": "time_of_use",
+    "default_price": "0.24",
+    "periods": [
+        {"days": WEEKDAYS, "start": "07:00", "end": "22:00", "price": "0.38"},
+        {"days": ["holiday"], "start": "00:00", "end": "00:00", "price": "0.20"},
+    ],
+}
+
+
+@pytest.mark.parametrize("source", ["calendar.germany", "binary_sensor.workday_sensor"])
+async def test_holidays_from_a_holiday_calendar_or_workday_sensor(
+    hass: HomeAssistant, berlin: None, wallbox: VestelEVC04, add_device: AddDevice, source: str
+) -> None:
+    """A weekday the source calls a holiday is priced by the holiday period.
+
+    Home Assistant's Holiday and Workday integrations need the `holidays` library, which this
+    toolchain does not have: their two actions are stood in for here, answering in the shape
+    those integrations answer (`calendar.get_events`, `workday.check_date`).
+    """
+    holiday = _next_weekday(dt_util.now().date())
+    asked: list[dict[str, Any]] = []
+
+    async def get_events(call: ServiceCall) -> ServiceResponse:
+        asked.append(dict(call.data))
+        return {
+            source: {
+                "events": [
+                    {
+                        "start": holiday.isoformat(),
+                        "end": (holiday + timedelta(days=1)).isoformat(),
+                        "summary": "Holiday",
+                    }
+                ]
+            }
+        }
+
+    async def check_date(call: ServiceCall) -> ServiceResponse:
+        asked.append(dict(call.data))
+        return {source: {"workday": call.data["check_date"] != holiday}}
+
+    hass.services.async_register("calendar", "get_events", get_events, None, SupportsResponse.ONLY)
+    hass.services.async_register("workday", "check_date", check_date, None, SupportsResponse.ONLY)
+    hass.states.async_set(
+        "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
+    )
+    charger = await add_device(wallbox)
+    hass.config_entries.async_update_entry(
+        charger, options={"tariff": {**HOLIDAY_TARIFF, "holiday_entity": source}}
+    )
+    assert await hass.config_entries.async_reload(charger.entry_id)
+    await hass.async_block_till_done()
+    tariff = charger.runtime_data.sessions.pricing.tariff
+    assert tariff.holidays == {holiday}
+    assert asked, "the holiday source was never asked"
+    noon = datetime.combine(holiday, time(12), tzinfo=BERLIN)
+    assert tariff.price_at(noon) == Decimal("0.20")
+    assert tariff.price_at(noon - timedelta(days=7)) == Decimal("0.38")  # the same weekday
+
+
+async def test_an_unreadable_holiday_source_prices_ordinary_days(
+    hass: HomeAssistant,
+    berlin: None,
+    wallbox: VestelEVC04,
+    add_device: AddDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A holiday source that is gone: a warning, and the weekday prices, never a crash."""
+    charger = await add_device(wallbox)
+    hass.config_entries.async_update_entry(
+        charger, options={"tariff": {**HOLIDAY_TARIFF, "holiday_entity": "calendar.gone"}}
+    )
+    assert await hass.config_entries.async_reload(charger.entry_id)
+    await hass.async_block_till_done()
+    assert charger.state is ConfigEntryState.LOADED
+    assert charger.runtime_data.sessions.pricing.tariff.holidays == frozenset()
+    assert "Holidays from calendar.gone cannot be read" in caplog.text
