@@ -264,10 +264,16 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     assert started is not None
     assert ended.session.id == first_id
     assert ended.end_reason == "recovered"
-    assert ended.session.energy_wh == Decimal(184)  # its last plausible register
-    assert ended.ended_at == T0 + timedelta(seconds=60)
+    # A took everything up to B's plug-in: 10 552 - 184 (B's counter) = 10 368, not only
+    # the 184 Wh of its last reading; 184 Wh more at 11 040 W is 60 s more than seen.
+    assert ended.session.energy_wh == Decimal(368)
+    assert ended.ended_at == T0 + timedelta(seconds=120)
     assert started.id != first_id
-    assert started.meter_start_wh == Decimal(10_552 - 184)
+    assert started.meter_start_wh == Decimal(10_368)
+    # B's 184 Wh need at least 30 s at the charger's 22 080 W: plugged by 330 s (at 300 s).
+    assert started.started_at == T0 + timedelta(seconds=330)
+    assert "plug_cycle_unseen" in started.flags
+    assert "swap_time_unknown" not in started.flags
     assert "recovered_after_restart" in started.flags
     _, done = tracker.update(
         now=T0 + timedelta(seconds=420), mono=65, state=C, energy_wh=10_736, power_w=11_040
@@ -287,7 +293,8 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     lower than before: a plug cycle went unseen, so two sessions, not one.
 
     A: 10 000 -> 10 184 (seen). B: 92 Wh on its counter when the charger answers again
-    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828).
+    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828). So B started at
+    10 644 - 92 = 10 552 and A took 368 Wh unseen: 120 s at its 11 040 W, until 180 s.
     """
     tracker = SessionTracker(max_power_w=22_080)
     tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
@@ -309,11 +316,13 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     )
     assert ended is not None
     assert started is not None
-    assert ended.session.energy_wh == Decimal(184)
-    assert ended.ended_at == T0 + timedelta(seconds=60)
+    assert ended.session.energy_wh == Decimal(552)
+    assert ended.ended_at == T0 + timedelta(seconds=180)
     assert "plug_cycle_unseen" in ended.session.flags
     assert "recovered_after_restart" not in ended.session.flags
-    assert started.meter_start_wh == Decimal(10_644 - 92)
+    assert started.meter_start_wh == Decimal(10_552)
+    # 92 Wh take at least 15 s at 22 080 W.
+    assert started.started_at == T0 + timedelta(seconds=1_245)
     _, done = tracker.update(
         now=T0 + timedelta(seconds=1_320), mono=1_320, state=A, energy_wh=10_828, power_w=0
     )
