@@ -83,6 +83,7 @@ class Rig:
     sensor_override: str | None = None
     faulted_cycles: set[int] = field(default_factory=set)
     discontinuities: dict[int, int] = field(default_factory=dict)
+    unseen_starts: set[int] = field(default_factory=set)
     event_at: float = -1e9
     # Points the session tracking's monotonic clock at physical time (see start()).
     monotonic_patch: Any = None
@@ -245,6 +246,10 @@ class Rig:
             self.discontinuities[cycle] = self.discontinuities.get(cycle, 0) + 1
         self.event()
 
+    def mark_unseen_plug_in(self) -> None:
+        """No poll saw the previous car leave and this one come (nobody was watching)."""
+        self.unseen_starts.add(len(self.truth.cycles) - 1)
+
     def event(self) -> None:
         """Something happened (a fault struck or cleared): poll at the real cadence a while."""
         self.event_at = self.clock.now()
@@ -335,6 +340,7 @@ class Rig:
             duration_s=cycle.unplugged_at - cycle.plugged_at,
             resolution_wh=RESOLUTION_WH[self.billing],
             unprovable_wh=self.discontinuities.get(cycle.index, 0) * MAX_POWER_W * POLL_S / 3600,
+            unseen_start=cycle.index in self.unseen_starts,
         )
 
     async def verdict(self, scenario: str) -> Verdict:
