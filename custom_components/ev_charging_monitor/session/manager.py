@@ -153,7 +153,13 @@ class ChargerSessions:
         """Take one poll of the charger."""
         identity = self.identity_fn()
         source = billing_energy_source(self.hass, self.entry)
-        energy = self._external_energy(source) if source.external else reading.energy
+        mono = self.monotonic()
+        if source.external:
+            energy = await self._external_energy(
+                source, fresh=self.tracker.needs_fresh_register(mono)
+            )
+        else:
+            energy = reading.energy
         self.tracker.resolution_wh = (
             async_energy_resolution_wh(self.hass, source)
             if source.external
@@ -162,7 +168,7 @@ class ChargerSessions:
         previous = self.tracker.active
         started, ended = self.tracker.update(
             now=now,
-            mono=self.monotonic(),
+            mono=mono,
             state=reading.state,
             energy_wh=energy,
             power_w=reading.power,
@@ -206,12 +212,14 @@ class ChargerSessions:
             LOGGER.exception("The current price of %s could not be had", self.entry.title)
             self.current_price = None
 
-    def _external_energy(self, source: EnergySource) -> float | None:
+    async def _external_energy(self, source: EnergySource, *, fresh: bool) -> float | None:
         """The billing register of another device or entity, in Wh.
 
         A meter entry's shown register holds a reset or jump back (unknown) until it is
         confirmed; the tracker confirms it itself and counts from the first reading on
         the new track, so it reads the meter's registers before they are held back.
+        `fresh`: read the meter entry now rather than take its last poll (up to a scan
+        interval old), so its register and the charger's counters are of one moment.
         """
         if source.kind is not EnergySourceKind.METER_ENTRY:
             return async_read_energy_wh(self.hass, source)
@@ -221,6 +229,9 @@ class ChargerSessions:
         if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
             return None
         live = entry.runtime_data.live
+        if fresh:
+            # The meter's own coordinator fetches; a failure leaves it unavailable (None).
+            await live.async_refresh()
         if not live.last_update_success or live.checked is None:
             return None
         return live.checked.energy

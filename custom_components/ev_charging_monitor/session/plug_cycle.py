@@ -37,27 +37,54 @@ def new_plug_cycle(
     seconds: float,
     max_power_w: float,
     device_resolution_wh: Decimal | None,
+    register: Decimal | None = None,
+    resolution_wh: Decimal | None = None,
 ) -> bool:
     """Whether the connected car is from a plug-in after the last one seen.
 
     `device_session` and `device_energy` are the charger's per-session counter and its own
-    total register now; `seconds` is how long the session went unseen.
+    total register now; `seconds` is how long the session went unseen. `register` is the
+    billing register now when it is another meter's (often finer than the charger's own:
+    a 0.1 kWh total hides a car that took a few Wh unseen).
     """
     if rfid and session.rfid and card_digest(rfid) != session.rfid:
         return True
-    if device_session is None or session.device_session is None or device_energy is None:
+    if device_session is None or session.device_session is None:
         return False
     last_session, last_energy = session.device_session
-    tolerance = slack_wh(device_resolution_wh) + slack_wh(None)
-    grown = device_energy - last_energy
-    if not -tolerance <= grown <= max_growth_wh(max_power_w, seconds, device_resolution_wh):
+    if device_session + slack_wh(None) < last_session:
+        return True  # the per-session counter restarted: a plug-in
+    totals = []
+    if device_energy is not None:
+        totals.append((device_energy, last_energy, device_resolution_wh))
+    if register is not None and session.register_at == session.last_reading_at:
+        # The billing register of the same poll as the counters (the checkpoint's).
+        totals.append((register, session.meter_end_wh, resolution_wh))
+    return any(
+        _counter_restarted(
+            device_session - last_session,
+            grown=now - then,
+            tolerance=slack_wh(resolution) + slack_wh(None),
+            most=max_growth_wh(max_power_w, seconds, resolution),
+        )
+        for now, then, resolution in totals
+    )
+
+
+def _counter_restarted(
+    counted: Decimal, *, grown: Decimal, tolerance: Decimal, most: Decimal
+) -> bool:
+    """Whether a total register that grew by `grown` while the per-session counter grew by
+    `counted` proves a new plug-in in between."""
+    if not -tolerance <= grown <= most:
         # The total register itself was reset or jumped: the counters prove nothing.
         return False
-    if device_session + tolerance < last_session:
-        return True  # the per-session counter restarted: a plug-in
-    # In one plug cycle both counters grow alike; a total that grew more than the session
-    # counter means the counter restarted (and counted again) in between.
-    return grown - (device_session - last_session) > tolerance + grown / 50
+    if counted + tolerance < 0:
+        return True
+    # In one plug cycle both counters grow alike (a meter and the charger's counter agree
+    # within their classes, 2 %); a total that grew more than the session counter means the
+    # counter restarted (and counted again) in between.
+    return grown - counted > tolerance + grown / 50
 
 
 def _hours(energy_wh: Decimal, power_w: float) -> float:
@@ -80,11 +107,13 @@ def seen_until(
     register: Decimal | None,
     counter_s: float | None,
     max_power_w: float,
+    resolution_wh: Decimal | None = None,
 ) -> datetime:
     """How long a car that left unseen was at least still there (not after `now`).
 
     From its last reading on: the charging time its counter added, or the time the
     energy the register added took at the power it was drawing, whichever is longer.
+    A coarse register may show up to a step more added than flowed since its last value.
     """
     last_seen = session.last_reading_at
     if now <= last_seen:
@@ -95,7 +124,7 @@ def seen_until(
     if counter_s is not None and previous is not None and 0 <= counter_s - previous <= span:
         seconds = counter_s - previous  # beyond the span: not this car's counter
     if register is not None and register > session.meter_end_wh:
-        taken = register - session.meter_end_wh
+        taken = max(register - session.meter_end_wh - (resolution_wh or 0), Decimal(0))
         seconds = max(seconds, _hours(taken, _drawing_power_w(session, max_power_w)) * 3600)
     return last_seen + timedelta(seconds=min(seconds, span))
 
@@ -145,12 +174,15 @@ def locate_swap(
         )
     # The new car was connected at least as long as its counters say: its energy at the
     # charger's maximum power, its own charging time.
-    ago = _hours(register - start, max_power_w) * 3600
+    assert device_session is not None  # a split was found
+    ago = _hours(device_session, max_power_w) * 3600
     if counter_s is not None and counter_s <= unseen_s + COUNTER_SLACK_S:
         ago = max(ago, counter_s)
     new_started_at = max(now - timedelta(seconds=ago), last_seen)
-    # The old car took the rest, at most at the power it was drawing.
-    old_s = _hours(start - last, _drawing_power_w(session, max_power_w)) * 3600
+    # The old car took the rest, at most at the power it was drawing (of which a coarse
+    # register's last value may hide up to a step).
+    taken = max(start - last - (resolution_wh or 0), Decimal(0))
+    old_s = _hours(taken, _drawing_power_w(session, max_power_w)) * 3600
     old_ended_at = min(last_seen + timedelta(seconds=old_s), new_started_at)
     return SwapPoint(
         register=start,

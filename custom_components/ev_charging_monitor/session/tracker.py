@@ -211,6 +211,8 @@ class SessionTracker:
                 seconds=self._unseen_s(session, now, mono),
                 max_power_w=self.max_power_w,
                 device_resolution_wh=self.device_resolution_wh,
+                register=register if device_energy is not register else None,
+                resolution_wh=self.resolution_wh,
             )
         ):
             if register is None and self._wait_for_register(now, restored=restored):
@@ -219,6 +221,18 @@ class SessionTracker:
             return self._swap(
                 session, now, mono, register, power_w, state, rfid, device_session, device_energy
             )
+        if (
+            session is not None
+            and restored
+            and register is None
+            and state is not None
+            and state.vehicle_connected
+            and self._wait_for_register(now, restored=True)
+        ):
+            # Whether the car is still the same one may need the billing register (a
+            # meter's entity may not be back yet): nothing is decided without it.
+            return None, None
+        self._waiting_since = None
         if session is not None and state is ChargerState.A:
             # After a gap (the charger offline) the car left some time in it.
             until = self._seen_until(session, now, register) if unseen else now
@@ -238,6 +252,15 @@ class SessionTracker:
             self._after(session, rfid, device_session, device_energy)
         return started, ended
 
+    def needs_fresh_register(self, mono: float) -> bool:
+        """Whether the next reading decides an unseen stretch (after a restart or a gap),
+        where a billing register read at another moment than the charger would misplace
+        the split between two cars."""
+        session = self.active
+        if session is None:
+            return False
+        return self._restored or session.mono_at is None or mono - session.mono_at > UNSEEN_GAP_S
+
     # -- plug cycles ------------------------------------------------------------------------
 
     def _wait_for_register(self, now: datetime, *, restored: bool) -> bool:
@@ -254,7 +277,12 @@ class SessionTracker:
         """When a car that left unseen was last known there: from its counters, not only
         its last checkpoint (which may be a minute older than the last poll that saw it)."""
         return seen_until(
-            session, now=now, register=end, counter_s=self._counter, max_power_w=self.max_power_w
+            session,
+            now=now,
+            register=end,
+            counter_s=self._counter,
+            max_power_w=self.max_power_w,
+            resolution_wh=session.resolution_wh,
         )
 
     def _swap(
