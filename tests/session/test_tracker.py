@@ -547,3 +547,159 @@ def test_checkpoint_round_trip_and_naive_time() -> None:
     assert ActiveSession.from_dict(active.to_dict()) == active
     with pytest.raises(ValueError, match="timezone-aware"):
         tracker.update(now=datetime(2026, 1, 1), mono=0, state=C, energy_wh=1.0, power_w=0)
+
+
+def test_car_gone_after_a_crash_ends_when_its_counters_say() -> None:
+    """kill -9 just after unplug: the checkpoint is from 60 s, the car charged on to 105 s
+    (its charging-time counter: 105 s; the register: 45 s x 11 040 W = 138 Wh more) and
+    left. The record ends at 105 s, not at the checkpoint's 60 s."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds, register in ((0, 10_000), (60, 10_184)):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=register,
+            power_w=11_040,
+            device_charging_s=seconds,
+        )
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=400),
+        mono=3,
+        state=A,
+        energy_wh=10_322,
+        power_w=0,
+        device_charging_s=105,
+    )
+    assert ended is not None
+    assert ended.session.energy_wh == Decimal(322)
+    assert ended.ended_at == T0 + timedelta(seconds=105)
+    assert ended.session.charging_seconds == 105
+
+
+def test_car_gone_after_a_crash_without_a_counter_ends_by_its_energy() -> None:
+    """The same without a charging-time counter: 138 Wh at the 11 040 W the car drew take
+    45 s, so it was there until at least 105 s."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds, register in ((0, 10_000), (60, 10_184)):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=register,
+            power_w=11_040,
+        )
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=400), mono=3, state=A, energy_wh=10_322, power_w=0
+    )
+    assert ended is not None
+    assert ended.ended_at == T0 + timedelta(seconds=105)
+    assert ended.ended_at >= ended.session.started_at
+
+
+def test_a_garbage_counter_does_not_stretch_a_gone_car() -> None:
+    """A counter far beyond the time unseen (0xFFFFFFFF) is no car's: the energy decides."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=11_040, device_charging_s=0)
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=600),
+        mono=3,
+        state=A,
+        energy_wh=10_184,
+        power_w=0,
+        device_charging_s=float(0xFFFFFFFF),
+    )
+    assert ended is not None
+    assert ended.ended_at == T0 + timedelta(seconds=60)  # 184 Wh at 11 040 W
+
+
+def test_swap_told_by_a_card_alone_is_split_at_the_outage_and_flagged() -> None:
+    """No per-session counter, but another card after the restart: nothing tells where A
+    ended, so A ends at its last reading (10 184) and B takes the rest from there, both
+    flagged `swap_time_unknown` (an estimate the ledger and the fault matrix count apart)."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=11_040, rfid="04A1")
+    tracker.update(
+        now=T0 + timedelta(seconds=60), mono=60, state=C, energy_wh=10_184, power_w=11_040
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=600),
+        mono=2,
+        state=C,
+        energy_wh=10_900,
+        power_w=11_040,
+        rfid="0799",
+    )
+    assert ended is not None
+    assert started is not None
+    assert ended.session.energy_wh == Decimal(184)
+    assert ended.ended_at == T0 + timedelta(seconds=60)
+    assert started.meter_start_wh == Decimal(10_184)
+    assert started.started_at == T0 + timedelta(seconds=600)
+    for flags in (ended.session.flags, started.flags):
+        assert {"plug_cycle_unseen", "swap_time_unknown"} <= set(flags)
+
+
+def test_swap_seen_on_a_billing_meter_finer_than_the_chargers_register() -> None:
+    """Billed from a 1 Wh meter; the charger's own total counts 0.1 kWh. A's checkpoint
+    was taken before it drew (counter 0, meter 50 000); it took 40 Wh unseen and left; B
+    came and has 12 Wh on its counter when Home Assistant is back (meter 50 052, the
+    charger's total still 20 000). Only the meter shows the counter restarted: A ends at
+    50 052 - 12 = 50 040, B starts there."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=B,
+        energy_wh=50_000,
+        power_w=0,
+        device_session_wh=0,
+        device_energy_wh=20_000,
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=40),
+        mono=1,
+        state=C,
+        energy_wh=50_052,
+        power_w=11_040,
+        device_session_wh=12,
+        device_energy_wh=20_000,
+    )
+    assert ended is not None
+    assert started is not None
+    assert ended.session.energy_wh == Decimal(40)
+    assert started.meter_start_wh == Decimal(50_040)
+
+
+def test_restored_session_waits_for_the_billing_register() -> None:
+    """The meter's entity is not back at the first poll: nothing is decided until it is."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=50_000, power_w=11_040, device_session_wh=0)
+    tracker = _restored(tracker)
+    assert tracker.update(
+        now=T0 + timedelta(seconds=30),
+        mono=1,
+        state=C,
+        energy_wh=None,
+        power_w=11_040,
+        device_session_wh=92,
+    ) == (None, None)
+    assert tracker.needs_fresh_register(mono=6)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=35),
+        mono=6,
+        state=C,
+        energy_wh=50_107,
+        power_w=11_040,
+        device_session_wh=107,
+    )
+    assert (started, ended) == (None, None)  # the same car: both grew by 107 Wh
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == Decimal(107)
