@@ -96,3 +96,21 @@ def test_an_unseen_swap_is_checked_against_the_register_across_both_cycles() -> 
     # Without the mark, each record must equal its own cycle's change.
     seen = [cycles[0], replace(cycles[1], unseen_start=False)]
     assert check(seen, good).inexact == 2
+
+
+def test_an_estimated_split_counts_apart_and_only_across_both_cycles() -> None:
+    """A split flagged `swap_time_unknown` at A's last reading (A 1 100 Wh, B 900 Wh for
+    1 234 / 766 delivered): not exact, estimated, as long as the two add up to the
+    register's 2 000 Wh and to the 2 000 Wh the cars got; otherwise inexact."""
+    cycles = _swap_pair()
+    flagged = ["price_missing", "plug_cycle_unseen", "swap_time_unknown"]
+    a = {**_record(1_100.0), "flags": flagged}
+    b = {**_at(_record(900.0), 25), "flags": flagged}
+    verdict = check(cycles, [a, b])
+    assert (verdict.exact, verdict.estimated, verdict.inexact) == (0, 2, 0)
+    assert verdict.ok
+    verdict = check(cycles, [a, {**b, "energy_wh": 1_000.0}])
+    assert (verdict.exact, verdict.estimated, verdict.inexact) == (0, 0, 2)
+    # The flag counts only where no poll saw the boundary.
+    seen = [cycles[0], replace(cycles[1], unseen_start=False)]
+    assert check(seen, [a, b]).inexact == 2

@@ -311,6 +311,7 @@ class SessionTracker:
             # Nothing to bill the rest of either car from.
             session.flag(FLAG_SWAP_TIME_UNKNOWN)
             return None, self.close(session.last_reading_at, "recovered")
+        last_seen = session.last_reading_at
         point = locate_swap(
             session,
             now=now,
@@ -338,8 +339,17 @@ class SessionTracker:
             started.charging_seconds = self._counter
         if restored:
             started.flag(FLAG_RECOVERED)
-        # Only the wall clock spans the time unseen (see _advance_clock).
-        started.mono_at = started.track = None
+        # Only the wall clock spans the time unseen (see _advance_clock). The register
+        # may have grown since the split's reading was taken (the old car's last, for an
+        # estimate), not only since the new session's start.
+        started.mono_at = None
+        grown_since = point.new_started_at if point.exact else last_seen
+        started.track = RegisterTrack(
+            max_power_w=self.max_power_w,
+            resolution_wh=self.resolution_wh,
+            last=point.register,
+            last_at=mono - max((now - grown_since).total_seconds(), 0.0),
+        )
         self._take(started, now, mono, register, power_w, state)
         self._after(started, rfid, device_session, device_energy)
         return started, ended
