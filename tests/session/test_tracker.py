@@ -703,3 +703,36 @@ def test_restored_session_waits_for_the_billing_register() -> None:
     assert (started, ended) == (None, None)  # the same car: both grew by 107 Wh
     assert tracker.active is not None
     assert tracker.active.energy_wh == Decimal(107)
+
+
+@pytest.mark.parametrize(("paired", "swapped"), [(False, False), (True, True)])
+def test_a_meters_older_poll_is_no_evidence_of_a_swap(paired: bool, swapped: bool) -> None:
+    """Graceful restart mid-session, billed from a meter entry whose last poll was 5 s older
+    than the charger's (15 Wh at 11 040 W): the checkpoint's meter register is 15 Wh low
+    against the session counter, so after the restart the meter seems to have grown 15 Wh
+    more than the counter. Read while energy flowed, that pair proves nothing (the same
+    session goes on); only a pair of one moment would (then 15 Wh is a car unseen)."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=C,
+        energy_wh=50_000,
+        power_w=11_040,
+        device_session_wh=100,
+        device_energy_wh=20_000,
+        billing_paired=paired,
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=1,
+        state=C,
+        energy_wh=50_000 + 15 + 184,
+        power_w=11_040,
+        device_session_wh=100 + 184,
+        device_energy_wh=20_100,
+    )
+    assert (started is not None, ended is not None) == (swapped, swapped)

@@ -52,6 +52,10 @@ class ActiveSession:
     # The charger's own charging-time counter at the last poll, in seconds: it spans the
     # time Home Assistant did not see (a restart, the charger offline).
     device_charging_s: float | None = None
+    # Whether the billing register of the last reading is of the same moment as the
+    # charger's counters (the charger's own register, a meter read afresh, or a meter read
+    # while no energy flowed): only then do the two tell a plug-in apart after a restart.
+    billing_paired: bool = False
     # Wh per count of the billing register (None: unknown or fine-grained).
     resolution_wh: Decimal | None = None
     # Monotonic seconds of the last reading; None after a restore (monotonic clocks
@@ -120,6 +124,7 @@ class ActiveSession:
             ),
             "resolution_wh": None if self.resolution_wh is None else str(self.resolution_wh),
             "device_charging_s": self.device_charging_s,
+            "billing_paired": self.billing_paired,
         }
 
     @classmethod
@@ -155,6 +160,7 @@ class ActiveSession:
             ),
             resolution_wh=None if resolution is None else Decimal(resolution),
             device_charging_s=data.get("device_charging_s"),
+            billing_paired=bool(data.get("billing_paired", False)),
         )
 
 

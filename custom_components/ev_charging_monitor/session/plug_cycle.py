@@ -57,8 +57,8 @@ def new_plug_cycle(
     totals = []
     if device_energy is not None:
         totals.append((device_energy, last_energy, device_resolution_wh))
-    if register is not None and session.register_at == session.last_reading_at:
-        # The billing register of the same poll as the counters (the checkpoint's).
+    if register is not None and session.billing_paired:
+        # The billing register read with the last counters (the checkpoint's), and now.
         totals.append((register, session.meter_end_wh, resolution_wh))
     return any(
         _counter_restarted(

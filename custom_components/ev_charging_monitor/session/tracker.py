@@ -129,6 +129,7 @@ class SessionTracker:
         device_session_wh: float | Decimal | None = None,
         device_energy_wh: float | Decimal | None = None,
         device_charging_s: float | None = None,
+        billing_paired: bool = True,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Take one poll; return (a session that just started, a session that just ended).
 
@@ -136,6 +137,8 @@ class SessionTracker:
         billing register; `device_session_wh` and `device_energy_wh` are the charger's own
         per-session counter and total register (for telling plug cycles apart after a
         restart); `device_charging_s` its charging-time counter of the present plug-in.
+        `billing_paired`: the billing register was read at the same moment as those
+        counters (False: another meter's last poll, which may be seconds older).
         Both results are set when a restart hid an unplug and a new plug-in.
         """
         if now.tzinfo is None:
@@ -211,7 +214,7 @@ class SessionTracker:
                 seconds=self._unseen_s(session, now, mono),
                 max_power_w=self.max_power_w,
                 device_resolution_wh=self.device_resolution_wh,
-                register=register if device_energy is not register else None,
+                register=register if billing_paired and device_energy is not register else None,
                 resolution_wh=self.resolution_wh,
             )
         ):
@@ -219,7 +222,16 @@ class SessionTracker:
                 return None, None
             self._waiting_since = None
             return self._swap(
-                session, now, mono, register, power_w, state, rfid, device_session, device_energy
+                session,
+                now,
+                mono,
+                register,
+                power_w,
+                state,
+                rfid,
+                device_session,
+                device_energy,
+                paired=billing_paired,
             )
         if (
             session is not None
@@ -249,7 +261,7 @@ class SessionTracker:
         if session is None:
             self._note_idle(now, mono, register, state)
         else:
-            self._after(session, rfid, device_session, device_energy)
+            self._after(session, rfid, device_session, device_energy, paired=billing_paired)
         return started, ended
 
     def needs_fresh_register(self, mono: float) -> bool:
@@ -296,6 +308,8 @@ class SessionTracker:
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        *,
+        paired: bool,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Another plug-in happened unseen (Home Assistant down, or the charger offline).
 
@@ -351,7 +365,7 @@ class SessionTracker:
             last_at=mono - max((now - grown_since).total_seconds(), 0.0),
         )
         self._take(started, now, mono, register, power_w, state)
-        self._after(started, rfid, device_session, device_energy)
+        self._after(started, rfid, device_session, device_energy, paired=paired)
         return started, ended
 
     @staticmethod
@@ -366,11 +380,14 @@ class SessionTracker:
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        *,
+        paired: bool,
     ) -> None:
         if rfid and session.rfid is None:
             session.rfid = card_digest(rfid)
         if device_session is not None and device_energy is not None:
             session.device_session = (device_session, device_energy)
+        session.billing_paired = paired and session.register_at == session.last_reading_at
 
     # -- starting ---------------------------------------------------------------------------
 
