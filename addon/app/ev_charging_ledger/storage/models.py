@@ -282,6 +282,8 @@ class Statement:
     # Recorded gaps in Home Assistant's sequence whose window overlaps the month: the
     # statement may be missing sessions, and says so.
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    # ``warnings`` as (text key, values) for the reader's language; not in the API.
+    notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ from ev_charging_ledger.rates import (
     applicable_rate,
     basis_warnings,
     price_session,
+    year_bases,
 )
 from ev_charging_ledger.records import iso_utc
 
@@ -320,6 +321,14 @@ def statement(db: Database, person_id: int, month: str) -> Statement:
         warnings.append("sessions are priced in more than one currency")
     gaps = gaps_in_month(db, month)
     warnings.extend(gap.describe() for gap in gaps)
+    # The same findings as text keys with values, for statements in the reader's language.
+    notices: list[tuple[str, dict[str, Any]]] = []
+    mixed = year_bases(rates, person_id, year)
+    if len(mixed) > 1:
+        notices.append(("notice_bases", {"year": year, "bases": mixed}))
+    if len(currencies) > 1:
+        notices.append(("notice_currencies", {}))
+    notices.extend(("notice_gap", gap.as_json()) for gap in gaps)
     return Statement(
         person=person,
         month=month,
@@ -332,6 +341,7 @@ def statement(db: Database, person_id: int, month: str) -> Statement:
         unpriced=sum(1 for line in counted if line.pricing.amount is None),
         warnings=warnings,
         gaps=[gap.as_json() for gap in gaps],
+        notices=notices,
     )
 
 
