@@ -143,7 +143,8 @@ TEXT: dict[str, dict[str, str]] = {
         "st_verify_title": "How to verify this statement",
         "st_verify": "The content hash covers every row and total of this statement. The "
         "ledger recomputes it from its hash-chained records: open {path} in the ledger (as "
-        "an administrator or as the driver), or run {command} where the ledger is installed. "
+        "an administrator or as the driver), or give the ledger program the command "
+        "{command} where the ledger is installed. "
         "Any other answer than a match means the records changed after this statement was "
         "made.",
         "st_rules_title": "What the rules ask (Germany, from 2026)",
@@ -428,10 +429,10 @@ TEXT: dict[str, dict[str, str]] = {
         "st_verify_title": "So prüfen Sie diese Abrechnung",
         "st_verify": "Der Inhalts-Hash umfasst jede Zeile und jede Summe dieser Abrechnung. "
         "Das Ladebuch berechnet ihn aus seinen hash-verketteten Einträgen neu: Öffnen Sie "
-        "{path} im Ladebuch (als Administrator oder als Fahrer/in) oder führen Sie {command} "
-        "dort aus, wo das Ladebuch installiert ist. Jede andere Antwort als eine "
-        "Übereinstimmung bedeutet, dass die Einträge nach Erstellung dieser Abrechnung "
-        "geändert wurden.",
+        "{path} im Ladebuch (als Administrator oder als Fahrer/in) oder geben Sie dem "
+        "Ladebuch-Programm dort, wo es installiert ist, den Befehl {command}. Jede andere "
+        "Antwort als eine Übereinstimmung bedeutet, dass die Einträge nach Erstellung "
+        "dieser Abrechnung geändert wurden.",
         "st_rules_title": "Was die Regeln verlangen (Deutschland, ab 2026)",
         "st_rules": "Seit dem 1. Januar 2026 (BMF-Schreiben vom 11. November 2025) erstattet "
         "ein Arbeitgeber den Strom für das Laden eines Dienstwagens zu Hause nur steuerfrei, "

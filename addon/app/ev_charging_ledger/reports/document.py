@@ -304,7 +304,26 @@ def _local(text: str, zone: ZoneInfo) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone)
 
 
-def statements_of_month(ledger: Ledger, month: str) -> list[StatementDocument]:
+def build_scoped(
+    ledger: Ledger, person_id: int, month: str, scope: str, *, home_zone: str = "UTC"
+) -> StatementDocument:
+    """The statement as :attr:`StatementDocument.vehicle_scope` names it: ``all``, ``none``
+    (only sessions without a vehicle) or a vehicle id."""
+    if scope == "all":
+        return build(ledger, person_id, month, home_zone=home_zone)
+    vehicle_id = None if scope == "none" else int(scope)
+    return from_statement(
+        ledger,
+        ledger.statement(person_id, month),
+        vehicle_id=vehicle_id,
+        by_vehicle=True,
+        home_zone=home_zone,
+    )
+
+
+def statements_of_month(
+    ledger: Ledger, month: str, *, home_zone: str = "UTC"
+) -> list[StatementDocument]:
     """Every person's statement of a month, one per vehicle they charged (for delivery)."""
     documents: list[StatementDocument] = []
     now = datetime.now(UTC)
@@ -317,6 +336,13 @@ def statements_of_month(ledger: Ledger, month: str) -> list[StatementDocument]:
         )
         for vehicle_id in vehicle_ids:
             documents.append(
-                from_statement(ledger, statement, vehicle_id=vehicle_id, by_vehicle=True, now=now)
+                from_statement(
+                    ledger,
+                    statement,
+                    vehicle_id=vehicle_id,
+                    by_vehicle=True,
+                    now=now,
+                    home_zone=home_zone,
+                )
             )
     return documents

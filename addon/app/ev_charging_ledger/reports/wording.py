@@ -32,7 +32,9 @@ _PROBLEMS = {
     "no official flat price": "st_problem_no_flat_price",
     "parts priced differently": "st_problem_parts_differ",
 }
-VERIFY_COMMAND = "python -m ev_charging_ledger verify-statement"
+# The ledger program's subcommand (``python -m ev_charging_ledger verify-statement``); the
+# program is named in the add-on's documentation, not on the statement.
+VERIFY_COMMAND = "verify-statement"
 
 
 class Wording:
