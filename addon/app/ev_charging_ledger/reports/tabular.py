@@ -206,7 +206,7 @@ def statement_csv(documents: Iterable[StatementDocument], flavour: str, lang: st
                 ", ".join(bases),
                 "",
                 "",
-                say.sessions(document.session_count) if excel else str(document.session_count),
+                "",
             ]
         )
     return buffer.getvalue().encode("utf-8")
