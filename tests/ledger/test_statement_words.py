@@ -10,6 +10,7 @@ German. Expected amounts are worked out by hand in the fixture.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -86,8 +87,8 @@ OCTOBER = {
     "de": ["3,36 EUR", "3,66 EUR", "0,53 EUR", "Summe: 3 Ladevorgänge, 24,750 kWh, 7,55 EUR"],
 }
 NOVEMBER = {
-    "en": ["1.61 EUR", "Total: 1 charging sessions, 5.251 kWh, 1.61 EUR"],
-    "de": ["1,61 EUR", "Summe: 1 Ladevorgänge, 5,251 kWh, 1,61 EUR"],
+    "en": ["1.61 EUR", "Total: 1 charging session, 5.251 kWh, 1.61 EUR"],
+    "de": ["1,61 EUR", "Summe: 1 Ladevorgang, 5,251 kWh, 1,61 EUR"],
 }
 WORDS = {
     "en": [
@@ -268,3 +269,72 @@ async def test_verify_endpoint_and_command(
     response = await client.get(path, params={"hash": "abc"}, headers=headers)
     assert response.status == 400
     assert cli.main([*command[:-1], "x" * 64]) == 1
+
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "de-DE"])
+async def test_split_session_on_both_statements_in_chromium(
+    office: Office, client: TestClient[web.Request, web.Application], locale: str
+) -> None:
+    """The October and November statement pages in a real browser, with their PDFs:
+    each holds its own part of the crossing session, the parts add up to the session."""
+    from playwright.async_api import async_playwright
+
+    lang = locale[:2]
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = str(client.make_url("")).rstrip("/")
+    # Hand-worked parts (see the fixture): 1.750 kWh / 0.53 EUR and 5.251 kWh / 1.61 EUR,
+    # 7.001 kWh / 2.14 EUR together.
+    parts = {"2026-10": ("1.750 kWh", "0.53 EUR"), "2026-11": ("5.251 kWh", "1.61 EUR")}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(
+            accept_downloads=True,
+            locale=locale,
+            viewport={"width": 1280, "height": 900},
+            extra_http_headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+        page = await context.new_page()
+        for month, (energy, amount) in parts.items():
+            if lang == "de":
+                energy, amount = energy.replace(".", ","), amount.replace(".", ",")
+            await page.goto(f"{base}/statements/{office.person_id}/{month}")
+            split_row = page.locator("#statement-rows tbody tr.split")
+            assert await split_row.count() == 1
+            cells = await split_row.locator("td").all_inner_texts()
+            assert energy in cells, cells
+            assert amount in cells, cells
+            note = await page.locator("#split-sessions").inner_text()
+            assert ("interpolated" if lang == "en" else "interpoliert") in note
+            text = await page.locator("main").inner_text()
+            _check_clean(text, f"browser {month} {lang}")
+            await page.screenshot(
+                path=str(ARTIFACTS / f"ledger-statement-split-{month}-{lang}.png"), full_page=True
+            )
+            # The page's own PDF link, fetched with the page's credentials (a browser
+            # download drops the bearer header this test logs in with).
+            href = await page.locator("#download-pdf").get_attribute("href")
+            assert href is not None
+            response = await context.request.get(f"{base}{href}")
+            assert response.status == 200
+            assert response.headers["content-type"] == "application/pdf"
+            data = await response.body()
+            target = ARTIFACTS / f"ledger-statement-split-{month}-{lang}.pdf"
+            await asyncio.to_thread(target.write_bytes, data)
+            pdf_text = _flat(
+                "\n".join(leaf.extract_text() for leaf in PdfReader(io.BytesIO(data)).pages)
+            )
+            assert energy in pdf_text
+            assert amount in pdf_text
+            _check_clean(pdf_text, f"browser pdf {month} {lang}")
+        await context.close()
+        await browser.close()

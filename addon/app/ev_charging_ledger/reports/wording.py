@@ -68,7 +68,7 @@ class Wording:
         return f"{self.number(price, 4)} {currency or self.document.currency}/kWh"
 
     def sessions(self, count: int) -> str:
-        return self.t("st_session_count", count=count)
+        return self.t("st_session_count_one" if count == 1 else "st_session_count", count=count)
 
     # -------------------------------------------------------------------- times
 
