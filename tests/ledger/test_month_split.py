@@ -222,3 +222,53 @@ def test_session_ending_exactly_at_midnight_is_not_split(ledger: Ledger) -> None
     assert row.part is None
     assert row.energy_wh == Decimal(7400)
     assert ledger.statement(person, "2026-11").rows == []
+
+
+def test_garbage_intervals_fall_back_to_interpolation(ledger: Ledger) -> None:
+    person = _person_with_rate(ledger, "fixed_price", Decimal("0.30"))
+    record = make_record(
+        1, user_id="u1", started=datetime(2026, 10, 31, 22, 0, tzinfo=UTC), minutes=240,
+        energy_wh=7_400,
+    )  # fmt: skip
+    # They add up to the session's 7400 Wh, but the register would have run backwards:
+    # 9000 Wh at midnight is more than the session ever charged. Not a reading to trust.
+    _with_intervals(
+        record,
+        [
+            {"start": "2026-10-31T22:00:00Z", "end": "2026-10-31T23:00:00Z",
+             "energy_wh": "9000", "price_per_kwh": "0.30", "cost": "2.70",
+             "interpolated": False},
+            {"start": "2026-10-31T23:00:00Z", "end": "2026-11-01T02:00:00Z",
+             "energy_wh": "-1600", "price_per_kwh": "0.30", "cost": "-0.48",
+             "interpolated": False},
+        ],
+    )  # fmt: skip
+    ledger.append_sessions([record])
+    first = _only_row(ledger.statement(person, "2026-10"))
+    second = _only_row(ledger.statement(person, "2026-11"))
+    # The two ends only: 7400 Wh x 1/4 = 1850 Wh in October, 5550 Wh in November;
+    # 1.85 x 0.30 = 0.555 -> 0.56, 7.4 x 0.30 = 2.22 -> November 1.66.
+    assert (first.energy_wh, second.energy_wh) == (Decimal(1850), Decimal(5550))
+    assert (first.part.method, second.part.method) == ("interpolated", "interpolated")
+    assert (first.pricing.amount, second.pricing.amount) == (Decimal("0.56"), Decimal("1.66"))
+
+
+def test_corrected_energy_is_split_in_the_same_proportion(ledger: Ledger) -> None:
+    person = _person_with_rate(ledger, "fixed_price", Decimal("0.30"))
+    record = make_record(
+        1, user_id="u1", started=datetime(2026, 10, 31, 22, 0, tzinfo=UTC), minutes=240,
+        energy_wh=7_400,
+    )  # fmt: skip
+    ledger.append_sessions([record])
+    ledger.add_adjustment(
+        record["id"], "correct_energy", reason="reading on the meter photo", author="admin",
+        data={"energy_wh": "8000"},
+    )  # fmt: skip
+    first = _only_row(ledger.statement(person, "2026-10"))
+    second = _only_row(ledger.statement(person, "2026-11"))
+    # 8000 Wh x 1850/7400 = 2000 Wh in October, 6000 in November; no register at the cut,
+    # as the corrected energy is no longer the meter's own.
+    assert (first.energy_wh, second.energy_wh) == (Decimal(2000), Decimal(6000))
+    assert first.meter_end_wh is None
+    assert second.meter_start_wh is None
+    assert first.part.method == "interpolated"

@@ -108,8 +108,9 @@ def readings(
     """Start, end and the measured price-interval boundaries of a session record.
 
     The intervals are used only when they tile the session exactly (contiguous, from
-    its start to its end, energies adding up to the session's): anything else is not a
-    reading the ledger can stand behind, and the split falls back to the two ends.
+    its start to its end, energies adding up to the session's, none negative or empty in
+    time): anything else is not a reading the ledger can stand behind, and the split
+    falls back to the two ends.
     """
     ends = [Reading(started, Decimal(0), True), Reading(ended, energy_wh, True)]
     cost = record.get("cost")
@@ -133,6 +134,9 @@ def readings(
     if any(a[1] != b[0] for a, b in itertools.pairwise(spans)):
         return ends
     if sum((span[2] for span in spans), Decimal(0)) != energy_wh:
+        return ends
+    # A register does not run backwards, and time does not either.
+    if any(span[2] < 0 or span[1] <= span[0] for span in spans):
         return ends
     points = [ends[0]]
     total = Decimal(0)
