@@ -93,7 +93,7 @@ NOVEMBER = {
 WORDS = {
     "en": [
         "Monthly statement October 2026", "Fixed employer price: Company car policy 2026",
-        "Meter register (not MID-certified)", "MTR-42", "1 Oct 2026 to 31 Oct 2026",
+        "Non-MID meter", "MTR-42", "1 Oct 2026 to 31 Oct 2026",
         "Europe/Berlin", "How to verify this statement", "separate meter",
         "one price basis used for the whole calendar year",
         "Part 1 of 2 of the session from 31 Oct 2026, 23:00 to 1 Nov 2026, 03:00 (7.001 kWh)",
@@ -101,7 +101,7 @@ WORDS = {
     ],
     "de": [
         "Monatsabrechnung Oktober 2026", "Festpreis des Arbeitgebers: Company car policy 2026",
-        "Zählerstand (Zähler nicht MID-geeicht)", "MTR-42", "01.10.2026 bis 31.10.2026",
+        "Zähler ohne MID", "MTR-42", "01.10.2026 bis 31.10.2026",
         "So prüfen Sie diese Abrechnung", "gesonderten Zähler",
         "Preisgrundlage, die für das ganze Kalenderjahr gilt",
         "Teil 1 von 2 des Ladevorgangs vom 31.10.2026, 23:00 bis 01.11.2026, 03:00 (7,001 kWh)",

@@ -90,7 +90,7 @@ def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
         t("st_energy"), t("price_per_kwh"), t("st_amount"), t("evidence_class"), t("st_note"),
     ]  # fmt: skip
     with pdf.table(
-        col_widths=(21, 12, 26, 29, 29, 20, 26, 20, 44, 40),
+        col_widths=(22, 12, 28, 32, 32, 22, 28, 24, 27, 40),
         text_align=(
             "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
         ),

@@ -130,7 +130,8 @@ class Wording:
         return [self.basis_line(basis, source) for basis, source in self.document.bases]
 
     def evidence(self, evidence_class: str) -> str:
-        return self.t(f"evl_{evidence_class}") if evidence_class else ""
+        """The evidence class in a few words ("MID meter", "Zähler ohne MID")."""
+        return self.t(f"ev_{evidence_class}") if evidence_class else ""
 
     def problem(self, problem: str | None) -> str:
         if not problem:
