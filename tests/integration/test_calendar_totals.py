@@ -18,11 +18,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import Event, HomeAssistant, callback
-from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
+from homeassistant.core import Event, HomeAssistant, State, callback
+from pytest_homeassistant_custom_component.common import (
+    CLIENT_ID,
+    MockUser,
+    async_mock_restore_state_shutdown_restart,
+    mock_restore_cache_with_extra_data,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from simulators.clock import SimClock
 from simulators.devices.vestel_evc04 import VestelEVC04
@@ -274,7 +280,8 @@ async def test_monthly_totals_across_a_dst_night_and_a_month_boundary(
     everyone = garage.cost("Alex") + garage.cost("Bo")
     assert _value(hass, TOTAL_COST) == everyone
 
-    # A restart (both entries unloaded and set up again) keeps every total.
+    # A restart keeps every total: both entries unloaded, the restore data written to
+    # storage and read back as after a restart, the entries set up again.
     shown = {
         entity_id: hass.states.get(entity_id).state
         for entity_id in hass.states.async_entity_ids("sensor")
@@ -284,7 +291,12 @@ async def test_monthly_totals_across_a_dst_night_and_a_month_boundary(
     assert garage.auth_entry is not None
     assert garage.entry is not None
     for entry in (garage.entry, garage.auth_entry):
-        assert await hass.config_entries.async_reload(entry.entry_id)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(month).state == "unavailable"
+    await async_mock_restore_state_shutdown_restart(hass)
+    for entry in (garage.auth_entry, garage.entry):
+        assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert {entity_id: hass.states.get(entity_id).state for entity_id in shown} == shown
 
@@ -298,3 +310,127 @@ async def test_monthly_totals_across_a_dst_night_and_a_month_boundary(
         2027, 1, 1, tzinfo=BERLIN
     )
     assert _value(hass, TOTAL_COST) == everyone  # never resets
+
+
+def _stored(seq: int, person: str | None, ended: str, energy: str, cost: Any) -> dict[str, Any]:
+    """A history record as an earlier run of the integration left it."""
+    return {
+        "schema": 1,
+        "id": f"stored-{seq}",
+        "seq": seq,
+        "charger": {"serial": "VES2024000123", "name": "Vestel EVC04"},
+        "started_at": ended.replace("T09", "T07").replace("T22:30", "T21:30"),
+        "ended_at": ended,
+        "energy_wh": energy,
+        "authorization": {"method": "rfid", "person": person, "person_id": f"p-{person}"},
+        "cost": cost,
+        "flags": [],
+    }
+
+
+def _eur(total: str) -> dict[str, str]:
+    return {"currency": "EUR", "total": total}
+
+
+async def test_totals_after_a_crash_count_each_session_once(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    wallbox: VestelEVC04,
+    add_device: AddDevice,
+) -> None:
+    """Saved totals older than the history (killed before they were written), one
+    unreadable, one ahead of a replaced history, and garbage in the history.
+
+    Each session is counted once, garbage is skipped (and a cost without price is
+    counted as unpriced), and the calendar lists the readable sessions.
+    """
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    hass.config.currency = "EUR"
+    freezer.move_to(datetime(2026, 11, 6, 12, 0, tzinfo=BERLIN))
+    garbage = _stored(3, "Alex", "2026-11-05T09:00:00Z", "NaN", "free")
+    other_charger = _stored(4, "Bo", "2026-11-05T09:00:00Z", "1000", _eur("0.30"))
+    other_charger["charger"] = {"serial": "OTHER", "name": "Other"}
+    records = [
+        _stored(1, "Alex", "2026-11-03T09:00:00Z", "5000", _eur("1.50")),
+        _stored(2, "Alex", "2026-11-04T09:00:00Z", "7250", _eur("2.18")),
+        garbage,
+        other_charger,
+        # 23:30 on October 31st in Berlin: last month, this year.
+        _stored(5, "Alex", "2026-10-31T22:30:00Z", "2000", _eur("0.60")),
+        # When it ended cannot be read: it belongs to no period.
+        _stored(6, "Alex", "yesterday", "9999", _eur("3.00")),
+    ]
+    hass_storage["ev_charging_monitor.sessions"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "ev_charging_monitor.sessions",
+        "data": {"last_seq": 6, "acked_seq": 0, "sessions": records},
+    }
+    november = datetime(2026, 11, 1, tzinfo=BERLIN).isoformat()
+
+    def saved(entity_id: str, value: str, total: dict[str, Any]) -> tuple[State, dict[str, Any]]:
+        return State(entity_id, value), {"native_value": value, "total": total}
+
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            # Saved after session 1 only.
+            saved(
+                _sensor("alex", "energy_this_month"),
+                "5",
+                {"period": "month", "start": november, "value": "5", "seq": 1},
+            ),
+            saved(_sensor("alex", "energy_this_year"), "99", {"period": "year", "value": "NaN"}),
+            # Ahead of the history (its store was replaced by an older copy).
+            saved(
+                _sensor("alex", "cost_this_month"),
+                "1.50",
+                {"period": "month", "start": november, "value": "1.50", "seq": 99},
+            ),
+        ],
+    )
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION], ALEX_CARD, person="Alex")
+    await add_device(wallbox)
+    await hass.async_block_till_done()
+
+    # 5 kWh restored + session 2 (7.25 kWh); session 5 ended in October.
+    assert _value(hass, _sensor("alex", "energy_this_month")) == Decimal("12.25")
+    # Counted anew from the history: sessions 1, 2 and 5.
+    assert _value(hass, _sensor("alex", "energy_this_year")) == Decimal("14.25")
+    # Kept as saved: nothing the history holds is after it.
+    assert _value(hass, _sensor("alex", "cost_this_month")) == Decimal("1.50")
+    assert _value(hass, _sensor("alex", "cost_this_year")) == Decimal("4.28")
+    assert hass.states.get(_sensor("alex", "cost_this_year")).attributes["unpriced_sessions"] == 1
+    # This charger's sessions 1, 2, 3 (unpriced) and 5; 4 was another charger's.
+    assert _value(hass, TOTAL_COST) == Decimal("4.28")
+    assert hass.states.get(TOTAL_COST).attributes["unpriced_sessions"] == 1
+
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": CALENDAR,
+            "start_date_time": datetime(2026, 10, 25, tzinfo=BERLIN),
+            "end_date_time": datetime(2026, 11, 10, tzinfo=BERLIN),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events = response[CALENDAR]["events"]  # type: ignore[index]
+    assert [event["summary"] for event in events] == [
+        "Charging 2.000 kWh",
+        "Charging 5.000 kWh",
+        "Charging 7.250 kWh",
+    ]
+    assert events[2]["description"] == "Energy: 7.250 kWh\nCost: 2.18 EUR\nPerson: Alex"
+
+    # A new session is counted on top (the history continues after seq 6).
+    await hass.data[HISTORY].async_add(
+        _stored(0, "Alex", "2026-11-06T10:00:00Z", "1250", _eur("0.38"))
+    )
+    await hass.async_block_till_done()
+    assert _value(hass, _sensor("alex", "energy_this_month")) == Decimal("13.5")
+    assert _value(hass, _sensor("alex", "cost_this_month")) == Decimal("1.88")
+    assert _value(hass, TOTAL_COST) == Decimal("4.66")
