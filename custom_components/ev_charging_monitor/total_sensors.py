@@ -23,9 +23,10 @@ from homeassistant.components.sensor import (
     SensorExtraStoredData,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -245,6 +246,15 @@ def charger_total_sensors(hass: HomeAssistant, entry: EVChargingConfigEntry) -> 
     ]
 
 
+def _person_id(subentry: ConfigSubentry) -> str:
+    """The person's own id (what session records name), kept across renames."""
+    return str(subentry.data.get("id") or subentry.unique_id or subentry.subentry_id)
+
+
+def _person_key(subentry: ConfigSubentry) -> str:
+    return f"person_{_person_id(subentry)}"
+
+
 def async_setup_person_sensors(
     hass: HomeAssistant, entry: ConfigEntry[Any], async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
@@ -257,9 +267,9 @@ def async_setup_person_sensors(
             if subentry.subentry_type != SUBENTRY_PERSON or subentry_id in added:
                 continue
             added.add(subentry_id)
-            person_id = str(subentry.data.get("id") or subentry.unique_id or subentry_id)
+            person_id = _person_id(subentry)
             device = DeviceInfo(
-                identifiers={(DOMAIN, f"person_{person_id}")},
+                identifiers={(DOMAIN, _person_key(subentry))},
                 name=subentry.title,
                 entry_type=DeviceEntryType.SERVICE,
             )
@@ -281,6 +291,15 @@ def async_setup_person_sensors(
     async def subentries_changed(_hass: HomeAssistant, _entry: ConfigEntry[Any]) -> None:
         added.intersection_update(entry.subentries)
         add_new()
+        # A renamed person: their device follows (unless the user named it themselves).
+        devices = dr.async_get(hass)
+        for subentry_id in added:
+            subentry = entry.subentries[subentry_id]
+            device = devices.async_get_device_by_identifier(
+                (DOMAIN, _person_key(subentry)), entry.entry_id
+            )
+            if device is not None and device.name != subentry.title:
+                devices.async_update_device(device.id, name=subentry.title)
 
     add_new()
     entry.async_on_unload(entry.add_update_listener(subentries_changed))

@@ -19,6 +19,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import (
     CLIENT_ID,
     MockUser,
@@ -28,6 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
+from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from simulators.clock import SimClock
@@ -209,6 +211,18 @@ async def test_finished_session_in_the_calendar(
     assert await response.json() == []
     # The charger's total cost counts both sessions (the empty one costs 0).
     assert _value(hass, TOTAL_COST) == cost
+
+    # Alex is renamed: their device follows; the totals stay.
+    assert garage.auth_entry is not None
+    alex = next(s for s in garage.auth_entry.subentries.values() if s.title == "Alex")
+    hass.config_entries.async_update_subentry(garage.auth_entry, alex, title="Alexandra")
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "person_p-Alex"), garage.auth_entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Alexandra"
+    assert _value(hass, _sensor("alex", "energy_this_month")) == energy / 1000
 
 
 async def test_monthly_totals_across_a_dst_night_and_a_month_boundary(
