@@ -99,9 +99,10 @@ class SessionCalendar(CalendarEntity):
                 self._texts[key] = text
 
     @callback
-    def _recorded(self, records: list[Record]) -> None:
-        if any(self._select(record) for record in records):
-            self.async_write_ha_state()
+    def _recorded(self, _records: list[Record]) -> None:
+        # A session ended (maybe this charger's, maybe announced as a stand-in): the
+        # calendar's current event ends with it.
+        self.async_write_ha_state()
 
     @callback
     def _started(self, _cycle: PlugCycle) -> None:

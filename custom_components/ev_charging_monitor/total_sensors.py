@@ -188,9 +188,12 @@ class TotalSensor(RestoreSensor):
         return changed
 
     @callback
-    def _recorded(self, records: list[Record]) -> None:
+    def _recorded(self, _records: list[Record]) -> None:
+        # Read from the history itself: what is announced may be a stand-in for a record
+        # too large for one message.
         rolled = self._total.roll(dt_util.utcnow(), _tz())
-        if self._take(records) or rolled:
+        recorded = self._history.after(self._total.seq, self._history.last_seq + 1)
+        if self._take(recorded) or rolled:
             self.async_write_ha_state()
 
     def _schedule_rollover(self) -> None:

@@ -60,6 +60,10 @@ def next_period_start(period: Period, moment: datetime, tz: ZoneInfo) -> datetim
     return None
 
 
+def _calendar_key(period: Period, start: datetime) -> tuple[int, ...]:
+    return (start.year, start.month) if period is Period.MONTH else (start.year,)
+
+
 def _decimal(value: object) -> Decimal | None:
     """A finite decimal from a record's decimal string; None for anything else."""
     if not isinstance(value, str):
@@ -176,7 +180,14 @@ class RunningTotal:
         The history position stays: sessions already read belong to the period before.
         """
         start = period_start(self.period, now, tz)
-        if start is None or (self.start is not None and start <= self.start):
+        if start is None:
+            return False
+        if self.start is not None and (
+            start <= self.start
+            or _calendar_key(self.period, start) == _calendar_key(self.period, self.start)
+        ):
+            # The same month or year by its own calendar (the start keeps the offset it was
+            # made with), so a change of the home time zone does not empty it.
             return False
         self.start, self.value, self.missing = start, Decimal(0), 0
         return True

@@ -448,3 +448,10 @@ async def test_totals_after_a_crash_count_each_session_once(
     assert _value(hass, _sensor("alex", "energy_this_month")) == Decimal("13.5")
     assert _value(hass, _sensor("alex", "cost_this_month")) == Decimal("1.88")
     assert _value(hass, TOTAL_COST) == Decimal("4.66")
+    # One too large for a websocket message is announced as a stand-in; it still counts.
+    oversized = _stored(0, "Alex", "2026-11-06T10:30:00Z", "500", _eur("0.15"))
+    oversized["signed_meter_values"] = [{"format": "OCMF", "data": "x" * 1_100_000}]
+    await hass.data[HISTORY].async_add(oversized)
+    await hass.async_block_till_done()
+    assert _value(hass, _sensor("alex", "energy_this_month")) == Decimal("14.0")
+    assert _value(hass, TOTAL_COST) == Decimal("4.81")

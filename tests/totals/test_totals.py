@@ -184,3 +184,14 @@ def test_saved_form_round_trips_exactly() -> None:
 def test_unreadable_saved_totals_are_refused(changes: dict[str, Any]) -> None:
     data = {"period": "month", "start": "2026-10-31T23:00:00+00:00", "value": "1", "seq": 7}
     assert RunningTotal.from_dict({**data, **changes}, Period.MONTH) is None
+
+
+def test_a_new_home_time_zone_does_not_empty_the_month() -> None:
+    """Berlin's November started at 23:00 UTC; London's starts an hour later."""
+    total = RunningTotal.begin(Period.MONTH, _utc(2026, 11, 5), BERLIN)
+    total.take(_record(1, "2026-11-02T10:00:00Z"), of_person("p1"), energy_kwh)
+    london = ZoneInfo("Europe/London")
+    assert not total.roll(_utc(2026, 11, 20), london)
+    assert total.value == Decimal("1.5")
+    assert total.roll(_utc(2026, 12, 1, 0, 30), london)
+    assert total.start == _utc(2026, 12, 1)
