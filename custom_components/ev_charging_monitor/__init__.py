@@ -22,6 +22,15 @@ from .authorization.setup import (
     async_setup_authorization_entry,
     is_authorization_entry,
 )
+from .central_system.coordinator import OcppLiveCoordinator
+from .central_system.setup import (
+    async_attach_ocpp_charger,
+    async_setup_central_system_entry,
+    async_unload_central_system_entry,
+    create_ocpp_device,
+    is_central_system_entry,
+    is_ocpp_charger,
+)
 from .const import CONF_DRIVER, CONF_PROFILE_YAML, CONF_UNIT, DOMAIN, LOGGER
 from .coordinator import (
     EVChargingConfigEntry,
@@ -93,20 +102,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         return True
     if is_ledger_entry(entry):
         return await async_setup_ledger_entry(hass, entry)
+    if is_central_system_entry(entry):
+        return await async_setup_central_system_entry(hass, entry)
     try:
         # A user profile is parsed once per setup, off the event loop.
         profile = None
         if (profile_yaml := entry.data.get(CONF_PROFILE_YAML)) is not None:
             profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
         await async_load_shipped_profiles(hass)
-        device = create_device(
-            entry.data[CONF_DRIVER],
-            entry.data[CONF_HOST],
-            port=entry.data.get(CONF_PORT),
-            unit=entry.data.get(CONF_UNIT),
-            profile=profile,
-            session=async_get_clientsession(hass),
-        )
+        device: Device
+        if is_ocpp_charger(entry):
+            device = create_ocpp_device(entry)
+        else:
+            device = create_device(
+                entry.data[CONF_DRIVER],
+                entry.data[CONF_HOST],
+                port=entry.data.get(CONF_PORT),
+                unit=entry.data.get(CONF_UNIT),
+                profile=profile,
+                session=async_get_clientsession(hass),
+            )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -120,7 +135,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         device, authorization = async_guard_charger(hass, entry, device)
     resolution = device.capabilities.energy_resolution_wh
     resolution_wh = None if resolution is None else Decimal(str(resolution))
-    live = LiveCoordinator(
+    # An OCPP charger reports by itself: a reading per message, not per poll.
+    live = (OcppLiveCoordinator if is_ocpp_charger(entry) else LiveCoordinator)(
         hass,
         entry,
         device,
@@ -161,6 +177,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             await charger.async_process(reading)
 
         live.add_processor("authorization", authorize)
+    if isinstance(live, OcppLiveCoordinator):
+        await async_attach_ocpp_charger(hass, entry, device, live)
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),
@@ -206,6 +224,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
         return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
     if is_ledger_entry(entry):
         return True
+    if is_central_system_entry(entry):
+        return await async_unload_central_system_entry(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if (sessions := entry.runtime_data.sessions) is not None:

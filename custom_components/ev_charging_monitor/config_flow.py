@@ -38,6 +38,8 @@ from .authorization.subentry_flow import (
     PersonSubentryFlow,
     VehicleSubentryFlow,
 )
+from .central_system.flow import CentralSystemSteps
+from .central_system.setup import is_central_system_entry, is_ocpp_charger
 from .const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
@@ -97,7 +99,7 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
+class EVChargingConfigFlow(CentralSystemSteps, ConfigFlow, domain=DOMAIN):
     """Set up a wallbox or an energy meter."""
 
     VERSION = 1
@@ -213,7 +215,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, optional port and unit id, and auto-detection or a chosen profile."""
         return self.async_show_menu(
-            step_id="user", menu_options=["manual", "scan", "authorization"]
+            step_id="user", menu_options=["manual", "scan", "authorization", "central_system"]
         )
 
     async def async_step_authorization(
@@ -421,6 +423,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if is_ledger_entry(entry):
             return self.async_abort(reason="ledger_not_reconfigurable")
+        if is_ocpp_charger(entry) or is_central_system_entry(entry):
+            return self.async_abort(reason="ocpp_not_reconfigurable")
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **_clean(user_input)}

@@ -1,0 +1,180 @@
+"""The OCPP 1.6 messages of one connected charger, answered for Home Assistant.
+
+A charger without an entry is told `Pending` and offered as a discovery; everything it
+sends before it is accepted is answered (OCPP wants every transaction message confirmed)
+but counts for nothing: its cards are `Invalid`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import discovery_flow
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.datatypes import IdTagInfo
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    MessageTrigger,
+    RegistrationStatus,
+)
+
+from ..const import DOMAIN, LOGGER
+from .charger import BootInfo, OcppCharger
+from .connection import WebSocketConnection
+from .const import (
+    CONF_CHARGE_POINT_ID,
+    CONF_FIRMWARE,
+    CONF_MODEL,
+    CONF_SERIAL,
+    CONF_VENDOR,
+    HEARTBEAT_INTERVAL_S,
+    PENDING_INTERVAL_S,
+)
+from .meter_values import parse_meter_values
+from .registry import OcppRegistry
+
+type _Handler = Callable[..., Any]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _id_tag_info(status: str) -> IdTagInfo:
+    return IdTagInfo(status=AuthorizationStatus(status))
+
+
+# The library's decorator, typed: it marks a method as the handler of an action.
+handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
+
+
+class CentralChargePoint(ChargePoint):
+    """One charger's connection to the central system."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        registry: OcppRegistry,
+        charge_point_id: str,
+        connection: WebSocketConnection,
+    ) -> None:
+        """Answer the messages of `charge_point_id` arriving on `connection`."""
+        super().__init__(charge_point_id, connection)  # type: ignore[no-untyped-call]
+        self.socket = connection
+        self.hass = hass
+        self.registry = registry
+        self.boot: BootInfo | None = None
+
+    @property
+    def charger(self) -> OcppCharger | None:
+        """The loaded entry's charger state, if the charger was accepted."""
+        return self.registry.chargers.get(self.id)
+
+    async def async_trigger_boot(self) -> None:
+        """Ask the charger for a BootNotification (after it was accepted)."""
+        try:
+            await self.call(  # type: ignore[no-untyped-call]
+                call.TriggerMessage(requested_message=MessageTrigger.boot_notification)
+            )
+        except (TimeoutError, ConnectionError, asyncio.CancelledError):
+            LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
+        except Exception as err:
+            LOGGER.debug("Boot trigger to %s failed: %s", self.id, err)
+
+    @handles(Action.boot_notification)
+    async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
+        self.boot = BootInfo.from_payload(payload)
+        if self.charger is not None:
+            LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
+            return call_result.BootNotification(
+                current_time=_now(),
+                interval=HEARTBEAT_INTERVAL_S,
+                status=RegistrationStatus.accepted,
+            )
+        if self.registry.entry_for(self.id) is None:
+            discovery_flow.async_create_flow(
+                self.hass,
+                DOMAIN,
+                context={"source": SOURCE_INTEGRATION_DISCOVERY},
+                data={
+                    CONF_CHARGE_POINT_ID: self.id,
+                    CONF_VENDOR: self.boot.vendor,
+                    CONF_MODEL: self.boot.model,
+                    CONF_SERIAL: self.boot.serial,
+                    CONF_FIRMWARE: self.boot.firmware,
+                },
+            )
+        return call_result.BootNotification(
+            current_time=_now(), interval=PENDING_INTERVAL_S, status=RegistrationStatus.pending
+        )
+
+    @handles(Action.heartbeat)
+    def on_heartbeat(self) -> call_result.Heartbeat:
+        return call_result.Heartbeat(current_time=_now())
+
+    @handles(Action.status_notification)
+    def on_status_notification(
+        self, connector_id: int, error_code: str, status: str, **_: Any
+    ) -> call_result.StatusNotification:
+        if (charger := self.charger) is not None and connector_id != 0:
+            charger.set_status(status, error_code)
+        return call_result.StatusNotification()
+
+    @handles(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        status: str = AuthorizationStatus.invalid
+        if (charger := self.charger) is not None:
+            status = await charger.authorize(id_tag)
+        return call_result.Authorize(id_tag_info=_id_tag_info(status))
+
+    @handles(Action.start_transaction)
+    async def on_start_transaction(
+        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+    ) -> call_result.StartTransaction:
+        # Confirmed whatever the card: a charger retries an unconfirmed start for ever.
+        transaction, new = self.registry.book.start(
+            self.id, connector_id, id_tag, meter_start, timestamp
+        )
+        await self.registry.async_save()
+        status: str = AuthorizationStatus.invalid
+        if (charger := self.charger) is not None:
+            status = await charger.authorize(id_tag)
+            if new or charger.transaction is None:
+                charger.set_transaction(transaction, meter_start)
+        return call_result.StartTransaction(
+            transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
+        )
+
+    @handles(Action.stop_transaction)
+    async def on_stop_transaction(
+        self,
+        meter_stop: int,
+        timestamp: str,
+        transaction_id: int,
+        transaction_data: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> call_result.StopTransaction:
+        stopped = self.registry.book.stop(self.id, transaction_id)
+        if stopped is not None:
+            await self.registry.async_save()
+        if (charger := self.charger) is not None:
+            if transaction_data:
+                charger.set_meter(parse_meter_values(transaction_data))
+            if stopped is not None:
+                charger.set_transaction(None, meter_stop)
+        return call_result.StopTransaction()
+
+    @handles(Action.meter_values)
+    def on_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], **_: Any
+    ) -> call_result.MeterValues:
+        if (charger := self.charger) is not None and connector_id != 0:
+            charger.set_meter(parse_meter_values(meter_value))
+        return call_result.MeterValues()

@@ -1,0 +1,125 @@
+"""One accepted charger's live state, as its OCPP messages describe it (Home Assistant-free).
+
+The device driver reads a Reading from here; the central system's message handlers write
+to it and call `on_update`, which takes a reading at once (no polling delay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from ..devices import ChargerState, Reading
+from .meter_values import MeterSample
+from .transactions import OpenTransaction
+
+# OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
+_STATES: Final = {
+    "Available": ChargerState.A,
+    "Preparing": ChargerState.B,
+    "Charging": ChargerState.C,
+    "SuspendedEV": ChargerState.B,
+    "SuspendedEVSE": ChargerState.B,
+    "Finishing": ChargerState.B,
+    "Reserved": ChargerState.A,
+    "Unavailable": ChargerState.A,
+    "Faulted": ChargerState.F,
+}
+
+# The id tag's answer, as OCPP 1.6 idTagInfo.status.
+type Authorizer = Callable[[str], Awaitable[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootInfo:
+    """Who the charger says it is in its BootNotification."""
+
+    vendor: str
+    model: str
+    serial: str | None = None
+    firmware: str | None = None
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> BootInfo:
+        """From the handler's snake_case keyword arguments."""
+        return cls(
+            vendor=str(payload["charge_point_vendor"]),
+            model=str(payload["charge_point_model"]),
+            serial=payload.get("charge_point_serial_number")
+            or payload.get("charge_box_serial_number"),
+            firmware=payload.get("firmware_version"),
+        )
+
+
+class OcppCharger:
+    """The state of one charger, fed by its messages."""
+
+    def __init__(
+        self,
+        charge_point_id: str,
+        *,
+        authorize: Authorizer,
+        on_update: Callable[[], None],
+    ) -> None:
+        """`authorize` answers an id tag; `on_update` is called after every change."""
+        self.charge_point_id = charge_point_id
+        self.authorize = authorize
+        self.on_update = on_update
+        self.connected = False
+        self.status: str | None = None
+        self.error_code: str | None = None
+        self.values: dict[str, float] = {}
+        self.signed: list[str] = []
+        self.transaction: OpenTransaction | None = None
+        self.last_message: datetime | None = None
+
+    def set_connected(self, connected: bool) -> None:
+        """The websocket opened or closed."""
+        self.connected = connected
+        self.on_update()
+
+    def set_status(self, status: str, error_code: str | None) -> None:
+        """A StatusNotification for the connector."""
+        self.status = status
+        self.error_code = None if error_code in (None, "NoError") else error_code
+        self.on_update()
+
+    def set_meter(self, sample: MeterSample) -> None:
+        """Values of a MeterValues message; signed data is kept verbatim."""
+        self.values.update(sample.values)
+        self.signed.extend(sample.signed)
+        self.on_update()
+
+    def set_transaction(self, transaction: OpenTransaction | None, meter_wh: int) -> None:
+        """A transaction started or stopped at the register value `meter_wh`."""
+        self.transaction = transaction
+        self.values["energy"] = float(meter_wh)
+        if transaction is None:
+            self.values.pop("power", None)
+        self.on_update()
+
+    def reading(self) -> Reading:
+        """What the charger reported last, as one reading."""
+        state = None if self.status is None else _STATES.get(self.status)
+        power = self.values.get("power")
+        if state is None and self.transaction is not None:
+            # Reconnected without a status yet: its open transaction says a car is there.
+            state = ChargerState.C if power else ChargerState.B
+        values = self.values
+        return Reading(
+            state=state,
+            power=power,
+            power_l1=values.get("power_l1"),
+            power_l2=values.get("power_l2"),
+            power_l3=values.get("power_l3"),
+            current_l1=values.get("current_l1"),
+            current_l2=values.get("current_l2"),
+            current_l3=values.get("current_l3"),
+            voltage_l1=values.get("voltage_l1"),
+            voltage_l2=values.get("voltage_l2"),
+            voltage_l3=values.get("voltage_l3"),
+            energy=values.get("energy"),
+            extra={"ocpp_status": self.status, "ocpp_error": self.error_code},
+        )

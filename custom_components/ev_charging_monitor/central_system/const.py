@@ -1,0 +1,19 @@
+"""Names the central system's entries, flows and messages share."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLE_CENTRAL_SYSTEM: Final = "ocpp_central_system"
+DRIVER_OCPP: Final = "ocpp16"
+CONF_CHARGE_POINT_ID: Final = "charge_point_id"
+CONF_VENDOR: Final = "vendor"
+CONF_MODEL: Final = "model"
+CONF_SERIAL: Final = "serial"
+CONF_FIRMWARE: Final = "firmware"
+DEFAULT_PORT: Final = 9000
+SUBPROTOCOL: Final = "ocpp1.6"
+# Seconds between heartbeats an accepted charger is told to keep.
+HEARTBEAT_INTERVAL_S: Final = 300
+# Seconds a charger waits for acceptance before it boots again (it is also triggered).
+PENDING_INTERVAL_S: Final = 60

@@ -1,0 +1,114 @@
+"""Config-flow steps: the central system's port, and a charger that connected by itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import probatio as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_PASSWORD, CONF_PORT
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from ..const import CONF_DRIVER
+from .const import (
+    CONF_CHARGE_POINT_ID,
+    CONF_FIRMWARE,
+    CONF_MODEL,
+    CONF_SERIAL,
+    CONF_VENDOR,
+    DEFAULT_PORT,
+    DRIVER_OCPP,
+    ROLE_CENTRAL_SYSTEM,
+)
+
+CENTRAL_SYSTEM_TITLE = "OCPP central system"
+
+
+def ocpp_unique_id(charge_point_id: str) -> str:
+    """One entry per charge point id."""
+    return f"ocpp_{charge_point_id}"
+
+
+class CentralSystemSteps(ConfigFlow):
+    """The steps; the integration's config flow inherits them."""
+
+    _ocpp: dict[str, Any] | None = None
+
+    async def async_step_central_system(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The port chargers connect to."""
+        await self.async_set_unique_id(ROLE_CENTRAL_SYSTEM)
+        self._abort_if_unique_id_configured()
+        if user_input is not None:
+            return self.async_create_entry(
+                title=CENTRAL_SYSTEM_TITLE,
+                data={"role": ROLE_CENTRAL_SYSTEM, CONF_PORT: int(user_input[CONF_PORT])},
+            )
+        return self.async_show_form(
+            step_id="central_system",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PORT, default=DEFAULT_PORT): NumberSelector(
+                        NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """A charger unknown to Home Assistant connected and booted."""
+        charge_point_id = str(discovery_info[CONF_CHARGE_POINT_ID])
+        await self.async_set_unique_id(ocpp_unique_id(charge_point_id))
+        self._abort_if_unique_id_configured()
+        self._ocpp = dict(discovery_info)
+        self.context["title_placeholders"] = {
+            "name": f"{discovery_info[CONF_VENDOR]} {discovery_info[CONF_MODEL]}"
+        }
+        return await self.async_step_ocpp_confirm()
+
+    async def async_step_ocpp_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Accept the charger, with the password it sends (security profile 1)."""
+        found = self._ocpp
+        assert found is not None
+        if user_input is not None:
+            return self.async_create_entry(
+                title=f"{found[CONF_VENDOR]} {found[CONF_MODEL]}",
+                data={
+                    CONF_DRIVER: DRIVER_OCPP,
+                    CONF_CHARGE_POINT_ID: found[CONF_CHARGE_POINT_ID],
+                    CONF_VENDOR: found[CONF_VENDOR],
+                    CONF_MODEL: found[CONF_MODEL],
+                    CONF_SERIAL: found.get(CONF_SERIAL),
+                    CONF_FIRMWARE: found.get(CONF_FIRMWARE),
+                    CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None,
+                },
+            )
+        return self.async_show_form(
+            step_id="ocpp_confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_PASSWORD): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            description_placeholders={
+                "vendor": str(found[CONF_VENDOR]),
+                "model": str(found[CONF_MODEL]),
+                "serial": str(found.get(CONF_SERIAL) or "-"),
+                "firmware": str(found.get(CONF_FIRMWARE) or "-"),
+                "id": str(found[CONF_CHARGE_POINT_ID]),
+            },
+        )

@@ -1,0 +1,83 @@
+"""What the central system knows across entries: loaded chargers, live connections, ids.
+
+One registry per Home Assistant, created on first use, so a charger entry and the
+central-system entry can load in any order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
+
+from ..const import CONF_DRIVER, DOMAIN
+from .charger import OcppCharger
+from .const import CONF_CHARGE_POINT_ID, DRIVER_OCPP
+from .transactions import TransactionBook
+
+if TYPE_CHECKING:
+    from .charge_point import CentralChargePoint
+
+OCPP_REGISTRY: HassKey[OcppRegistry] = HassKey(f"{DOMAIN}_ocpp")
+STORAGE_VERSION: Final = 1
+_LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_ocpp_lock")
+
+
+class OcppRegistry:
+    """Chargers by charge point id, their connections, and the transaction book."""
+
+    def __init__(self, hass: HomeAssistant, store: Store[dict[str, Any]], book: TransactionBook):
+        """Use `async_get_registry`."""
+        self.hass = hass
+        self.store = store
+        self.book = book
+        self.chargers: dict[str, OcppCharger] = {}
+        self.connections: dict[str, CentralChargePoint] = {}
+
+    def entry_for(self, charge_point_id: str) -> ConfigEntry[Any] | None:
+        """The charger entry of that id, loaded or not."""
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            if (
+                entry.data.get(CONF_DRIVER) == DRIVER_OCPP
+                and entry.data.get(CONF_CHARGE_POINT_ID) == charge_point_id
+            ):
+                return entry
+        return None
+
+    @callback
+    def async_register(self, charger: OcppCharger) -> None:
+        """A charger entry is loaded: its messages count from now on."""
+        self.chargers[charger.charge_point_id] = charger
+        charger.transaction = self.book.open.get(charger.charge_point_id)
+        if (connection := self.connections.get(charger.charge_point_id)) is not None:
+            charger.connected = True
+            # It waits as Pending: ask it to boot again, now to be accepted.
+            self.hass.async_create_background_task(
+                connection.async_trigger_boot(), f"OCPP trigger boot {charger.charge_point_id}"
+            )
+
+    @callback
+    def async_unregister(self, charger: OcppCharger) -> None:
+        """A charger entry is unloaded."""
+        if self.chargers.get(charger.charge_point_id) is charger:
+            del self.chargers[charger.charge_point_id]
+
+    async def async_save(self) -> None:
+        """Write the transaction book now (a transaction must survive a crash)."""
+        await self.store.async_save(self.book.to_dict())
+
+
+async def async_get_registry(hass: HomeAssistant) -> OcppRegistry:
+    """The registry, with its transaction book loaded."""
+    lock = hass.data.setdefault(_LOCK, asyncio.Lock())
+    async with lock:
+        if (registry := hass.data.get(OCPP_REGISTRY)) is None:
+            store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.ocpp")
+            data = await store.async_load()
+            book = TransactionBook() if data is None else TransactionBook.from_dict(data)
+            registry = hass.data[OCPP_REGISTRY] = OcppRegistry(hass, store, book)
+    return registry

@@ -1,0 +1,138 @@
+"""What the integration's setup calls for the central system and for OCPP chargers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.util.hass_dict import HassKey
+
+from ..authorization.manager import AUTHORIZATION
+from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
+from ..const import CONF_DRIVER, DOMAIN
+from ..coordinator import EVChargingConfigEntry
+from ..devices.base import Device
+from .charger import BootInfo, OcppCharger
+from .const import (
+    CONF_CHARGE_POINT_ID,
+    CONF_FIRMWARE,
+    CONF_MODEL,
+    CONF_SERIAL,
+    CONF_VENDOR,
+    DRIVER_OCPP,
+    ROLE_CENTRAL_SYSTEM,
+)
+from .coordinator import OcppLiveCoordinator
+from .device import OcppDevice
+from .registry import async_get_registry
+from .server import CentralSystemServer
+
+SERVERS: HassKey[dict[str, CentralSystemServer]] = HassKey(f"{DOMAIN}_ocpp_servers")
+# OCPP 1.6 idTagInfo.status of each decision.
+_STATUS: Final = {
+    AuthorizationResult.ACCEPTED: "Accepted",
+    AuthorizationResult.BLOCKED: "Blocked",
+    AuthorizationResult.EXPIRED: "Expired",
+    AuthorizationResult.INVALID: "Invalid",
+    AuthorizationResult.CONCURRENT: "ConcurrentTx",
+}
+# Seconds within which a tag presented again is not decided (and announced) again.
+REPEAT_S: Final = 120
+_ROLE: Final = "role"  # authorization.subentries.CONF_ROLE, without importing the flow
+
+
+def is_central_system_entry(entry: ConfigEntry[Any]) -> bool:
+    """Whether the entry runs the OCPP server (not a charger)."""
+    return entry.data.get(_ROLE) == ROLE_CENTRAL_SYSTEM
+
+
+def is_ocpp_charger(entry: ConfigEntry[Any]) -> bool:
+    """Whether the entry is a charger connected over OCPP."""
+    return entry.data.get(CONF_DRIVER) == DRIVER_OCPP
+
+
+async def async_setup_central_system_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Listen for chargers on the entry's port."""
+    registry = await async_get_registry(hass)
+    server = CentralSystemServer(hass, registry, "0.0.0.0", int(entry.data[CONF_PORT]))
+    try:
+        await server.async_start()
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="ocpp_port_in_use",
+            translation_placeholders={"port": str(entry.data[CONF_PORT]), "error": str(err)},
+        ) from err
+    hass.data.setdefault(SERVERS, {})[entry.entry_id] = server
+    return True
+
+
+async def async_unload_central_system_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Close the port and every charger's connection."""
+    if (server := hass.data.get(SERVERS, {}).pop(entry.entry_id, None)) is not None:
+        await server.async_stop()
+    return True
+
+
+def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
+    """The device of an OCPP charger's entry (attached by `async_attach_ocpp_charger`)."""
+    data = entry.data
+    boot = BootInfo(
+        vendor=data[CONF_VENDOR],
+        model=data[CONF_MODEL],
+        serial=data.get(CONF_SERIAL),
+        firmware=data.get(CONF_FIRMWARE),
+    )
+    charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
+    return OcppDevice(charger, boot)
+
+
+async def _refuse(_id_tag: str) -> str:
+    return "Invalid"
+
+
+def _inner(device: Device) -> OcppDevice:
+    """The OCPP device, also behind authorization's guard."""
+    inner = getattr(device, "inner", device)
+    assert isinstance(inner, OcppDevice)
+    return inner
+
+
+async def async_attach_ocpp_charger(
+    hass: HomeAssistant, entry: EVChargingConfigEntry, device: Device, live: OcppLiveCoordinator
+) -> None:
+    """From now on the charger's messages reach its readings and its id tags are decided."""
+    charger = _inner(device).charger
+    registry = await async_get_registry(hass)
+
+    recent: dict[str, tuple[float, str]] = {}
+
+    async def authorize(id_tag: str) -> str:
+        # Authorize and the StartTransaction after it carry the same tag: one decision.
+        if (seen := recent.get(id_tag)) is not None and time.monotonic() - seen[0] < REPEAT_S:
+            return seen[1]
+        status = await decide(id_tag)
+        recent.clear()
+        recent[id_tag] = (time.monotonic(), status)
+        return status
+
+    async def decide(id_tag: str) -> str:
+        manager = hass.data[AUTHORIZATION]
+        authorization = manager.chargers.get(entry.entry_id)
+        if authorization is None:
+            return "Invalid"
+        key = manager.hash(CredentialKind.RFID, id_tag)
+        decision = await manager.async_attempt(authorization, CredentialKind.RFID, key, uid=id_tag)
+        if authorization.mode is AuthorizationMode.FREE:
+            # Authorization is not required here: the card is only recorded.
+            return "Accepted"
+        return _STATUS[decision.result]
+
+    charger.authorize = authorize
+    charger.on_update = live.async_push
+    registry.async_register(charger)
+    entry.async_on_unload(lambda: registry.async_unregister(charger))

@@ -1,0 +1,349 @@
+"""Simulated OCPP 1.6J chargers: websocket clients of a central system, driven step by step.
+
+A test (or the demo) tells the charger what happens: boot, plug in, present a card, charge
+for a while, stop. The charger sends what a real one sends, through the `ocpp` library's
+ChargePoint, with its own energy register. `GenericOcpp16Charger` reports in Wh like most
+chargers; `AlfenEveOcpp` behaves like an Alfen Eve with an Eichrecht meter: energy in kWh,
+signed OCMF records (begin in MeterValues, end in StopTransaction's transactionData) and
+meter values outside transactions with transaction id 2^63-1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, cast
+
+import aiohttp
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import (
+    Action,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    MessageTrigger,
+    Reason,
+    TriggerMessageStatus,
+)
+
+type _Handler = Callable[..., Any]
+handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
+then = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
+ALFEN_IDLE_TRANSACTION = 2**63 - 1
+
+
+class _ClientConnection:
+    """An aiohttp client websocket as the connection the ocpp library reads and writes."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def recv(self) -> str:
+        message = await self.ws.receive()
+        if message.type is aiohttp.WSMsgType.TEXT:
+            return str(message.data)
+        raise ConnectionError(f"websocket {message.type.name.lower()}")
+
+    async def send(self, text: str) -> None:
+        await self.ws.send_str(text)
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class _Client(ChargePoint):
+    """The library's charge point with the one request a central system sends us here."""
+
+    def __init__(self, owner: GenericOcpp16Charger, connection: _ClientConnection) -> None:
+        super().__init__(owner.charge_point_id, connection)  # type: ignore[no-untyped-call]
+        self.owner = owner
+
+    @handles(Action.trigger_message)
+    def on_trigger_message(self, requested_message: str, **_: Any) -> call_result.TriggerMessage:
+        if requested_message == MessageTrigger.boot_notification:
+            return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
+        return call_result.TriggerMessage(status=TriggerMessageStatus.not_implemented)
+
+    @then(Action.trigger_message)
+    async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
+        if requested_message == MessageTrigger.boot_notification:
+            await self.owner.boot()
+
+
+@dataclass
+class GenericOcpp16Charger:
+    """A single-connector OCPP 1.6J wallbox with an energy register in Wh."""
+
+    charge_point_id: str
+    password: str | None = None
+    serial: str = "SIM-0001"
+    firmware: str = "1.0.0"
+    register_wh: int = 1_234_000
+    at: datetime = field(default_factory=lambda: datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
+    registration: str | None = None
+    heartbeat_interval: int | None = None
+    transaction_id: int | None = None
+    answers: list[str] = field(default_factory=list)
+
+    vendor: ClassVar[str] = "Generic"
+    model: ClassVar[str] = "OCPP 1.6J wallbox"
+    energy_unit: ClassVar[str] = "Wh"
+
+    def __post_init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._client: _Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._accepted = asyncio.Event()
+
+    # -- connection ----------------------------------------------------------------------
+
+    async def connect(self, url: str) -> None:
+        """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
+        self._session = aiohttp.ClientSession()
+        auth = None
+        if self.password is not None:
+            auth = aiohttp.BasicAuth(self.charge_point_id, self.password)
+        try:
+            self._ws = await self._session.ws_connect(
+                f"{url.rstrip('/')}/{self.charge_point_id}", protocols=("ocpp1.6",), auth=auth
+            )
+        except Exception:
+            await self._session.close()
+            self._session = None
+            raise
+        self._client = _Client(self, _ClientConnection(self._ws))
+        self._task = asyncio.create_task(self._run(self._client))
+
+    async def _run(self, client: _Client) -> None:
+        with contextlib.suppress(ConnectionError):
+            await client.start()  # type: ignore[no-untyped-call]
+
+    async def disconnect(self) -> None:
+        """Close the websocket (the charger keeps its register and transaction)."""
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        self._ws = self._session = self._client = self._task = None
+        self._accepted.clear()
+
+    async def _call(self, payload: Any) -> Any:
+        assert self._client is not None, "connect first"
+        return await self._client.call(payload)  # type: ignore[no-untyped-call]
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def boot(self) -> str:
+        """BootNotification; returns Accepted, Pending or Rejected."""
+        result = await self._call(
+            call.BootNotification(
+                charge_point_vendor=self.vendor,
+                charge_point_model=self.model,
+                charge_point_serial_number=self.serial,
+                firmware_version=self.firmware,
+            )
+        )
+        self.registration = str(result.status)
+        self.heartbeat_interval = int(result.interval)
+        if self.registration == "Accepted":
+            self._accepted.set()
+        return self.registration
+
+    async def wait_accepted(self, timeout: float = 10) -> None:
+        """Until a BootNotification was accepted (the central system triggers one)."""
+        await asyncio.wait_for(self._accepted.wait(), timeout)
+
+    async def status(self, status: str, error_code: str = "NoError") -> None:
+        """StatusNotification of connector 1."""
+        await self._call(
+            call.StatusNotification(
+                connector_id=1,
+                error_code=ChargePointErrorCode(error_code),
+                status=ChargePointStatus(status),
+                timestamp=_stamp(self.at),
+            )
+        )
+
+    async def authorize(self, id_tag: str) -> str:
+        """Authorize; returns idTagInfo.status."""
+        result = await self._call(call.Authorize(id_tag=id_tag))
+        status = str(result.id_tag_info["status"])
+        self.answers.append(status)
+        return status
+
+    async def start_transaction(self, id_tag: str) -> str:
+        """StartTransaction at the current register; returns idTagInfo.status."""
+        result = await self._call(
+            call.StartTransaction(
+                connector_id=1,
+                id_tag=id_tag,
+                meter_start=self.register_wh,
+                timestamp=_stamp(self.at),
+            )
+        )
+        self.transaction_id = int(result.transaction_id)
+        self._started_wh = self.register_wh
+        self._started_at = self.at
+        status = str(result.id_tag_info["status"])
+        self.answers.append(status)
+        return status
+
+    async def charge(self, seconds: int, power_w: float, *, samples: int = 1) -> None:
+        """Charge at `power_w` for `seconds`, sending `samples` MeterValues on the way."""
+        step = seconds / samples
+        for _ in range(samples):
+            self.at += timedelta(seconds=step)
+            self.register_wh += round(power_w * step / 3600)
+            await self.meter_values(power_w)
+
+    async def meter_values(self, power_w: float) -> None:
+        """One periodic MeterValues message with the register and the power."""
+        await self._call(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=self.transaction_id,
+                meter_value=[
+                    {
+                        "timestamp": _stamp(self.at),
+                        "sampledValue": self._sampled(power_w, "Sample.Periodic"),
+                    }
+                ],
+            )
+        )
+
+    def _sampled(self, power_w: float, context: str) -> list[dict[str, str]]:
+        scale = 1000 if self.energy_unit == "kWh" else 1
+        return [
+            {
+                "value": f"{self.register_wh / scale:g}",
+                "context": context,
+                "measurand": "Energy.Active.Import.Register",
+                "unit": self.energy_unit,
+            },
+            {
+                "value": f"{power_w:g}",
+                "context": context,
+                "measurand": "Power.Active.Import",
+                "unit": "W",
+            },
+        ]
+
+    async def stop_transaction(self, reason: str = "Local") -> None:
+        """StopTransaction at the current register."""
+        assert self.transaction_id is not None, "no transaction"
+        await self._call(
+            call.StopTransaction(
+                meter_stop=self.register_wh,
+                timestamp=_stamp(self.at),
+                transaction_id=self.transaction_id,
+                reason=Reason(reason),
+                transaction_data=self._transaction_data(),
+            )
+        )
+        self.transaction_id = None
+
+    def _transaction_data(self) -> list[dict[str, Any]] | None:
+        return None
+
+
+@dataclass
+class AlfenEveOcpp(GenericOcpp16Charger):
+    """An Alfen Eve Pro-line with an Eichrecht meter, as far as its OCPP quirks are known."""
+
+    serial: str = "ACE0123456"
+    firmware: str = "5.8.1-4123"
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+
+    vendor: ClassVar[str] = "Alfen BV"
+    model: ClassVar[str] = "NG910-60023"
+    energy_unit: ClassVar[str] = "kWh"
+
+    @property
+    def public_key_hex(self) -> str:
+        """The meter's public key (DER, hex) as printed on its label."""
+        return (
+            self.key.public_key()
+            .public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .hex()
+        )
+
+    async def meter_values(self, power_w: float) -> None:
+        """Outside a transaction it reports the idle transaction id, as Alfen firmware does."""
+        if self.transaction_id is not None:
+            await super().meter_values(power_w)
+            return
+        await self._call(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=ALFEN_IDLE_TRANSACTION,
+                meter_value=[
+                    {"timestamp": _stamp(self.at), "sampledValue": self._sampled(0, "Sample.Clock")}
+                ],
+            )
+        )
+
+    def ocmf(self) -> str:
+        """The signed record of the running transaction: begin and end reading."""
+
+        def reading(at: datetime, kind: str, wh: int) -> dict[str, Any]:
+            return {
+                "TM": at.strftime("%Y-%m-%dT%H:%M:%S,000+0000") + " S",
+                "TX": kind,
+                "RV": round(wh / 1000, 3),
+                "RI": "1-b:1.8.0",
+                "RU": "kWh",
+                "RT": "AC",
+                "ST": "G",
+            }
+
+        payload = json.dumps(
+            {
+                "FV": "1.0",
+                "GI": "ALFEN",
+                "GS": self.serial,
+                "GV": self.firmware,
+                "PG": f"T{self.transaction_id}",
+                "MV": "Carlo Gavazzi",
+                "MS": "EM340-SIM",
+                "IS": True,
+                "IT": "ISO14443",
+                "RD": [
+                    reading(self._started_at, "B", self._started_wh),
+                    reading(self.at, "E", self.register_wh),
+                ],
+            },
+            separators=(",", ":"),
+        )
+        signature = self.key.sign(payload.encode(), ec.ECDSA(hashes.SHA256()))
+        return (
+            f'OCMF|{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SE":"hex","SD":"{signature.hex()}"}}'
+        )
+
+    def _transaction_data(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "timestamp": _stamp(self.at),
+                "sampledValue": [
+                    {
+                        "value": self.ocmf(),
+                        "context": "Transaction.End",
+                        "format": "SignedData",
+                    },
+                    *self._sampled(0, "Transaction.End")[:1],
+                ],
+            }
+        ]
