@@ -108,12 +108,14 @@ class GenericOcpp16Charger:
     async def connect(self, url: str) -> None:
         """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
         self._session = aiohttp.ClientSession()
-        auth = None
+        headers = {}
         if self.password is not None:
-            auth = aiohttp.BasicAuth(self.charge_point_id, self.password)
+            headers["Authorization"] = aiohttp.encode_basic_auth(
+                self.charge_point_id, self.password
+            )
         try:
             self._ws = await self._session.ws_connect(
-                f"{url.rstrip('/')}/{self.charge_point_id}", protocols=("ocpp1.6",), auth=auth
+                f"{url.rstrip('/')}/{self.charge_point_id}", protocols=("ocpp1.6",), headers=headers
             )
         except Exception:
             await self._session.close()
@@ -222,16 +224,18 @@ class GenericOcpp16Charger:
         )
 
     def _sampled(self, power_w: float, context: str) -> list[dict[str, str]]:
-        scale = 1000 if self.energy_unit == "kWh" else 1
+        register = (
+            f"{self.register_wh / 1000:.3f}" if self.energy_unit == "kWh" else str(self.register_wh)
+        )
         return [
             {
-                "value": f"{self.register_wh / scale:g}",
+                "value": register,
                 "context": context,
                 "measurand": "Energy.Active.Import.Register",
                 "unit": self.energy_unit,
             },
             {
-                "value": f"{power_w:g}",
+                "value": f"{power_w:.1f}",
                 "context": context,
                 "measurand": "Power.Active.Import",
                 "unit": "W",

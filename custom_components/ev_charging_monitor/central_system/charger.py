@@ -74,6 +74,10 @@ class OcppCharger:
         self.signed: list[str] = []
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
+        # Whether the register came with the messages since the last reading. While it
+        # charges, a register repeated later would look like a live value that stood
+        # still, and the growth the next MeterValues reports like a jump in no time.
+        self._fresh_energy = False
 
     def set_connected(self, connected: bool) -> None:
         """The websocket opened or closed."""
@@ -89,6 +93,7 @@ class OcppCharger:
     def set_meter(self, sample: MeterSample) -> None:
         """Values of a MeterValues message; signed data is kept verbatim."""
         self.values.update(sample.values)
+        self._fresh_energy = self._fresh_energy or "energy" in sample.values
         self.signed.extend(sample.signed)
         self.on_update()
 
@@ -96,6 +101,7 @@ class OcppCharger:
         """A transaction started or stopped at the register value `meter_wh`."""
         self.transaction = transaction
         self.values["energy"] = float(meter_wh)
+        self._fresh_energy = True
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
@@ -108,6 +114,10 @@ class OcppCharger:
             # Reconnected without a status yet: its open transaction says a car is there.
             state = ChargerState.C if power else ChargerState.B
         values = self.values
+        # Outside Charging no energy flows, so the last register is still the register.
+        current = self._fresh_energy or (state is not None and not state.charging)
+        energy = values.get("energy") if current else None
+        self._fresh_energy = False
         return Reading(
             state=state,
             power=power,
@@ -120,6 +130,6 @@ class OcppCharger:
             voltage_l1=values.get("voltage_l1"),
             voltage_l2=values.get("voltage_l2"),
             voltage_l3=values.get("voltage_l3"),
-            energy=values.get("energy"),
+            energy=energy,
             extra={"ocpp_status": self.status, "ocpp_error": self.error_code},
         )

@@ -50,7 +50,7 @@ class OcppLiveCoordinator(LiveCoordinator):
         """The charger reported something: take a reading soon."""
         self._pending = True
         if self._drain is None or self._drain.done():
-            self._drain = self.config_entry.async_create_background_task(
+            self._drain = self.config_entry.async_create_task(
                 self.hass, self._take_readings(), f"{self.name} OCPP message"
             )
 

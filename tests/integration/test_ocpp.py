@@ -1,0 +1,301 @@
+"""OCPP 1.6J chargers against the central system in a real Home Assistant.
+
+The chargers are `ocpp` library clients (simulators/ocpp_charger.py) on real loopback
+websockets; nothing is mocked. Time for the session tracker is moved with the freezer
+between meter values, so energy and durations are plausible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
+from homeassistant.const import CONF_PORT
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+
+from custom_components.ev_charging_monitor.authorization.manager import (
+    AUTHORIZATION,
+    EVENT_AUTHORIZATION,
+    AuthorizationManager,
+)
+from custom_components.ev_charging_monitor.authorization.model import CredentialStatus
+from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
+from custom_components.ev_charging_monitor.const import DOMAIN
+from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
+from simulators.clock import SimClock
+from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
+
+from .test_authorization import CARD, _add_card, _set_up_authorization
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Rig:
+    """Home Assistant's side of the tests: the central system, its events and records."""
+
+    def __init__(self, hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+        self.hass = hass
+        self.freezer = freezer
+        self.port = _free_port()
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.events: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
+        self.central: ConfigEntry | None = None
+        self.charger: ConfigEntry | None = None
+        # The machine's monotonic clock cannot be moved: the sessions measure with this one.
+        self.clock = SimClock(manual=True)
+        hass.bus.async_listen(EVENT_AUTHORIZATION, callback(lambda e: self.events.append(e.data)))
+        hass.bus.async_listen(EVENT_SESSION_ENDED, callback(lambda e: self.records.append(e.data)))
+
+    async def set_up_central_system(self) -> None:
+        """Through the config flow's menu, as the administrator would."""
+        flow = await self.hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+        assert "central_system" in flow["menu_options"]
+        flow = await self.hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"next_step_id": "central_system"}
+        )
+        assert flow["step_id"] == "central_system"
+        flow = await self.hass.config_entries.flow.async_configure(
+            flow["flow_id"], {CONF_PORT: self.port}
+        )
+        assert flow["type"] is FlowResultType.CREATE_ENTRY
+        await self.hass.async_block_till_done()
+        self.central = flow["result"]
+
+    def discoveries(self) -> list[dict[str, Any]]:
+        return [
+            flow
+            for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if flow["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+        ]
+
+    async def accept(self, sim: GenericOcpp16Charger, password: str | None = PASSWORD) -> None:
+        """The charger connects and boots, the user accepts the discovery."""
+        await sim.connect(self.url)
+        assert await sim.boot() == "Pending"
+        await self.hass.async_block_till_done()
+        (flow,) = self.discoveries()
+        assert flow["step_id"] == "ocpp_confirm"
+        result = await self.hass.config_entries.flow.async_configure(
+            flow["flow_id"], {} if password is None else {"password": password}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await self.hass.async_block_till_done()
+        self.charger = result["result"]
+        self.drive_monotonic()
+        await sim.wait_accepted()  # the central system triggered a new BootNotification
+
+    def drive_monotonic(self) -> None:
+        assert self.charger is not None
+        sessions = self.charger.runtime_data.sessions
+        assert sessions is not None
+        sessions.monotonic = self.clock.now
+
+    async def settle(self) -> None:
+        """Let the readings of the messages just confirmed reach the sessions."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+            await self.hass.async_block_till_done()
+
+    async def tick(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.freezer.tick(timedelta(seconds=seconds))
+        await self.settle()
+
+    async def send(self, step: Any) -> Any:
+        result = await step
+        await self.settle()
+        return result
+
+
+@pytest.fixture
+async def rig(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> AsyncIterator[Rig]:
+    rig = Rig(hass, freezer)
+    await rig.set_up_central_system()
+    yield rig
+    if rig.central is not None:
+        await hass.config_entries.async_unload(rig.central.entry_id)
+
+
+@pytest.fixture
+async def generic() -> AsyncIterator[GenericOcpp16Charger]:
+    sim = GenericOcpp16Charger("CP-0001", password=PASSWORD, serial="GEN-42")
+    yield sim
+    await sim.disconnect()
+
+
+async def test_boot_is_pending_until_the_discovery_is_accepted(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Unknown id -> Pending and a discovery with vendor, model and serial -> Accepted."""
+    await generic.connect(rig.url)
+    assert await generic.boot() == "Pending"
+    assert generic.heartbeat_interval == 60
+    await hass.async_block_till_done()
+    (flow,) = rig.discoveries()
+    assert flow["context"]["title_placeholders"] == {"name": "Generic OCPP 1.6J wallbox"}
+    # A second boot while the user has not decided yet: still pending, still one flow.
+    assert await generic.boot() == "Pending"
+    await hass.async_block_till_done()
+    assert len(rig.discoveries()) == 1
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"password": PASSWORD})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Generic OCPP 1.6J wallbox"
+    assert result["data"]["serial"] == "GEN-42"
+    await hass.async_block_till_done()
+    await generic.wait_accepted()
+    assert generic.registration == "Accepted"
+    assert generic.heartbeat_interval == 300
+
+
+async def test_wrong_password_is_refused(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Security profile 1: once accepted with a password, only that password connects."""
+    await rig.accept(generic)
+    await generic.disconnect()
+    generic.password = "guessed-password-123"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await generic.connect(rig.url)
+    assert refused.value.status == 401
+    generic.password = None
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await generic.connect(rig.url)
+    assert refused.value.status == 401
+    generic.password = PASSWORD
+    await generic.connect(rig.url)
+    assert await generic.boot() == "Accepted"
+
+
+async def test_unknown_card_is_refused_at_authorize(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Default deny: a card nobody added is Invalid, and announced as unknown."""
+    await _set_up_authorization(hass)
+    await rig.accept(generic)
+    await rig.send(generic.status("Preparing"))
+    assert await rig.send(generic.authorize("04A1B2C3D4")) == "Invalid"
+    (event,) = rig.events
+    assert event["result"] == "invalid"
+    assert event["unknown_card_id"] is not None
+    # A blocked card is Blocked, one past its validity Expired.
+    manager = hass.data[AUTHORIZATION]
+    _add_card(manager, "04FFFFFFFF", person="Sam", status=CredentialStatus.BLOCKED)
+    assert await rig.send(generic.authorize("04FFFFFFFF")) == "Blocked"
+    _add_card(manager, "04EEEEEEEE", person="Kim", valid_until=dt_util.utcnow())
+    assert await rig.send(generic.authorize("04EEEEEEEE")) == "Expired"
+    assert [event["result"] for event in rig.events] == ["invalid", "blocked", "expired"]
+
+
+async def charge_one_session(rig: Rig, sim: GenericOcpp16Charger) -> int:
+    """Plug in, present CARD, charge 6 x 10 min at 11 kW, stop, unplug; the meter delta."""
+    await rig.send(sim.status("Available"))
+    await rig.send(sim.meter_values(0))
+    await rig.tick(60)
+    await rig.send(sim.status("Preparing"))
+    assert await rig.send(sim.authorize(CARD)) == "Accepted"
+    before = sim.register_wh
+    assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+    await rig.send(sim.status("Charging"))
+    for _ in range(6):
+        await rig.tick(600)
+        await rig.send(sim.charge(600, 11_000))
+    await rig.tick(5)
+    await rig.send(sim.stop_transaction())
+    await rig.send(sim.status("Finishing"))
+    await rig.tick(30)
+    await rig.send(sim.status("Available"))
+    return sim.register_wh - before
+
+
+async def test_known_card_charges_and_the_session_has_the_meter_delta(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """One session, attributed to the card's person, with the simulated meter's delta."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION])
+    await rig.accept(generic)
+    delta = await charge_one_session(rig, generic)
+    # By hand: 600 s at 11 kW is 1833.3 Wh, which the simulated meter rounds to 1833.
+    assert delta == 6 * 1833
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(delta)
+    assert record["authorization"]["person"] == "Alex"
+    assert [event["result"] for event in rig.events] == ["accepted"]
+
+
+async def test_alfen_reports_in_kwh_with_its_idle_transaction_id(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """kWh registers are scaled; MeterValues with transaction id 2^63-1 are confirmed."""
+    sim = AlfenEveOcpp("ALFEN-1", password=PASSWORD)
+    try:
+        await _set_up_authorization(hass)
+        _add_card(hass.data[AUTHORIZATION])
+        await rig.accept(sim)
+        delta = await charge_one_session(rig, sim)
+    finally:
+        await sim.disconnect()
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(6 * 1833)
+
+
+async def test_restart_mid_transaction_continues_it(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Home Assistant goes away while the car charges: one session with the whole delta."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION])
+    await rig.accept(generic)
+    assert rig.charger is not None and rig.central is not None
+    await rig.send(generic.status("Available"))
+    await rig.send(generic.meter_values(0))
+    await rig.tick(60)
+    await rig.send(generic.status("Preparing"))
+    before = generic.register_wh
+    assert await rig.send(generic.start_transaction(CARD)) == "Accepted"
+    await rig.send(generic.status("Charging"))
+    for _ in range(2):
+        await rig.tick(600)
+        await rig.send(generic.charge(600, 11_000))
+    transaction = generic.transaction_id
+    # The restart: everything unloaded, the process' memory gone, then set up again.
+    assert await hass.config_entries.async_unload(rig.charger.entry_id)
+    assert await hass.config_entries.async_unload(rig.central.entry_id)
+    await generic.disconnect()
+    del hass.data[OCPP_REGISTRY]
+    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    await rig.tick(120)
+    assert await hass.config_entries.async_setup(rig.central.entry_id)
+    assert await hass.config_entries.async_setup(rig.charger.entry_id)
+    await hass.async_block_till_done()
+    rig.drive_monotonic()
+    # The charger reconnects without rebooting and goes on with its transaction.
+    await generic.connect(rig.url)
+    for _ in range(2):
+        await rig.tick(600)
+        await rig.send(generic.charge(600, 11_000))
+    assert generic.transaction_id == transaction
+    await rig.send(generic.stop_transaction())
+    await rig.send(generic.status("Finishing"))
+    await rig.tick(30)
+    await rig.send(generic.status("Available"))
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(generic.register_wh - before)
+    assert generic.register_wh - before == 4 * 1833
