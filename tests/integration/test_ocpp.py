@@ -21,6 +21,7 @@ from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEnt
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from custom_components.ev_charging_monitor.authorization.manager import (
@@ -100,6 +101,17 @@ class Rig:
         self.charger = result["result"]
         self.drive_monotonic()
         await sim.wait_accepted()  # the central system triggered a new BootNotification
+
+    def state(self, key: str) -> str:
+        """The state of the charger's sensor `key` (its entity description's key)."""
+        assert self.charger is not None
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            "sensor", DOMAIN, f"{self.charger.unique_id}_{key}"
+        )
+        assert entity_id is not None, key
+        state = self.hass.states.get(entity_id)
+        assert state is not None
+        return state.state
 
     def drive_monotonic(self) -> None:
         assert self.charger is not None
@@ -216,7 +228,11 @@ async def charge_one_session(rig: Rig, sim: GenericOcpp16Charger) -> int:
     for _ in range(6):
         await rig.tick(600)
         await rig.send(sim.charge(600, 11_000))
-    await rig.tick(5)
+        assert rig.state("power") == "11000.0"
+        assert rig.state("status") == "charging"
+    # A heartbeat reading between two meter values: the entities keep the last register.
+    await rig.tick(45)
+    assert float(rig.state("energy")) == sim.register_wh / 1000
     await rig.send(sim.stop_transaction())
     await rig.send(sim.status("Finishing"))
     await rig.tick(30)
@@ -263,7 +279,8 @@ async def test_restart_mid_transaction_continues_it(
     await _set_up_authorization(hass)
     _add_card(hass.data[AUTHORIZATION])
     await rig.accept(generic)
-    assert rig.charger is not None and rig.central is not None
+    assert rig.charger is not None
+    assert rig.central is not None
     await rig.send(generic.status("Available"))
     await rig.send(generic.meter_values(0))
     await rig.tick(60)

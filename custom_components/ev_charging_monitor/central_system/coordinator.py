@@ -7,6 +7,7 @@ Messages that arrive together make one reading; a reading is also taken every HE
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Final
 
@@ -16,6 +17,7 @@ from ..coordinator import EVChargingConfigEntry, LiveCoordinator
 from ..devices import Reading
 from ..devices.base import Device
 from ..session.plausibility import ReadingPlausibility
+from .device import OcppDevice
 
 HEARTBEAT: Final = timedelta(seconds=30)
 
@@ -37,6 +39,9 @@ class OcppLiveCoordinator(LiveCoordinator):
         self._lock = asyncio.Lock()
         self._pending = False
         self._drain: asyncio.Task[None] | None = None
+        inner = getattr(device, "inner", device)  # behind authorization's guard
+        assert isinstance(inner, OcppDevice)
+        self._charger = inner.charger
 
     async def async_config_entry_first_refresh(self) -> None:
         """A charger not connected yet is no setup failure: it is unavailable until it is."""
@@ -67,4 +72,8 @@ class OcppLiveCoordinator(LiveCoordinator):
 
     async def _async_update_data(self) -> Reading:
         async with self._lock:
-            return await super()._async_update_data()
+            reading = await super()._async_update_data()
+        if reading.energy is None and (energy := self._charger.values.get("energy")) is not None:
+            # The sessions got no register between meter values; the entities show the last.
+            reading = replace(reading, energy=energy)
+        return reading
