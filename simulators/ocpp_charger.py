@@ -139,7 +139,8 @@ class GenericOcpp16Charger:
         self._ws = self._session = self._client = self._task = None
         self._accepted.clear()
 
-    async def _call(self, payload: Any) -> Any:
+    async def send(self, payload: Any) -> Any:
+        """Send any request; returns the confirmation."""
         assert self._client is not None, "connect first"
         return await self._client.call(payload)  # type: ignore[no-untyped-call]
 
@@ -147,7 +148,7 @@ class GenericOcpp16Charger:
 
     async def boot(self) -> str:
         """BootNotification; returns Accepted, Pending or Rejected."""
-        result = await self._call(
+        result = await self.send(
             call.BootNotification(
                 charge_point_vendor=self.vendor,
                 charge_point_model=self.model,
@@ -167,7 +168,7 @@ class GenericOcpp16Charger:
 
     async def status(self, status: str, error_code: str = "NoError") -> None:
         """StatusNotification of connector 1."""
-        await self._call(
+        await self.send(
             call.StatusNotification(
                 connector_id=1,
                 error_code=ChargePointErrorCode(error_code),
@@ -178,14 +179,14 @@ class GenericOcpp16Charger:
 
     async def authorize(self, id_tag: str) -> str:
         """Authorize; returns idTagInfo.status."""
-        result = await self._call(call.Authorize(id_tag=id_tag))
+        result = await self.send(call.Authorize(id_tag=id_tag))
         status = str(result.id_tag_info["status"])
         self.answers.append(status)
         return status
 
     async def start_transaction(self, id_tag: str) -> str:
         """StartTransaction at the current register; returns idTagInfo.status."""
-        result = await self._call(
+        result = await self.send(
             call.StartTransaction(
                 connector_id=1,
                 id_tag=id_tag,
@@ -210,7 +211,7 @@ class GenericOcpp16Charger:
 
     async def meter_values(self, power_w: float) -> None:
         """One periodic MeterValues message with the register and the power."""
-        await self._call(
+        await self.send(
             call.MeterValues(
                 connector_id=1,
                 transaction_id=self.transaction_id,
@@ -245,7 +246,7 @@ class GenericOcpp16Charger:
     async def stop_transaction(self, reason: str = "Local") -> None:
         """StopTransaction at the current register."""
         assert self.transaction_id is not None, "no transaction"
-        await self._call(
+        await self.send(
             call.StopTransaction(
                 meter_stop=self.register_wh,
                 timestamp=_stamp(self.at),
@@ -290,7 +291,7 @@ class AlfenEveOcpp(GenericOcpp16Charger):
         if self.transaction_id is not None:
             await super().meter_values(power_w)
             return
-        await self._call(
+        await self.send(
             call.MeterValues(
                 connector_id=1,
                 transaction_id=ALFEN_IDLE_TRANSACTION,

@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from ocpp.v16 import call
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -316,3 +317,73 @@ async def test_restart_mid_transaction_continues_it(
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(generic.register_wh - before)
     assert generic.register_wh - before == 4 * 1833
+
+
+async def test_a_pending_charger_is_answered_but_charges_nothing(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Before it is accepted, transaction messages are confirmed (or it retries for ever)."""
+    await generic.connect(rig.url)
+    assert await generic.boot() == "Pending"
+    assert await rig.send(generic.authorize(CARD)) == "Invalid"
+    assert await rig.send(generic.start_transaction(CARD)) == "Invalid"
+    assert generic.transaction_id is not None
+    await rig.send(generic.meter_values(3000))
+    await rig.send(generic.stop_transaction())
+    assert rig.records == []
+    assert rig.events == []  # no charger entry, so nobody was asked
+    assert len(rig.discoveries()) == 1
+
+
+async def test_a_repeated_start_and_garbage_values_make_one_exact_session(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """A StartTransaction sent again (its confirmation was lost) and NaN or text as values."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION])
+    await rig.accept(generic)
+    await rig.send(generic.status("Available"))
+    await rig.send(generic.meter_values(0))
+    await rig.send(generic.status("Preparing"))
+    before = generic.register_wh
+    start = call.StartTransaction(
+        connector_id=1, id_tag=CARD, meter_start=before, timestamp="2026-03-01T20:00:00Z"
+    )
+    first = await rig.send(generic.send(start))
+    again = await rig.send(generic.send(start))
+    assert first.transaction_id == again.transaction_id
+    generic.transaction_id = first.transaction_id
+    await rig.send(generic.status("Charging"))
+    for garbage in ("NaN", "not a number", "inf"):
+        confirmation = await rig.send(
+            generic.send(
+                call.MeterValues(
+                    connector_id=1,
+                    transaction_id=generic.transaction_id,
+                    meter_value=[
+                        {"timestamp": "2026-03-01T20:01:00Z", "sampledValue": [{"value": garbage}]}
+                    ],
+                )
+            )
+        )
+        assert confirmation is not None  # a confirmation, not a CallError
+    for _ in range(3):
+        await rig.tick(600)
+        await rig.send(generic.charge(600, 7_400))
+    await rig.send(generic.stop_transaction())
+    await rig.send(generic.status("Available"))
+    # By hand: 600 s at 7.4 kW is 1233.3 Wh, which the simulated meter rounds to 1233.
+    assert generic.register_wh - before == 3 * 1233
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(3 * 1233)
+
+
+async def test_a_charger_without_ocpp16_is_closed(hass: HomeAssistant, rig: Rig) -> None:
+    """OCPP-J: no common subprotocol -> the handshake completes and the socket closes."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{rig.url}/CP-2", protocols=("ocpp2.0.1",)) as ws,
+    ):
+        message = await ws.receive(timeout=5)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert rig.discoveries() == []
