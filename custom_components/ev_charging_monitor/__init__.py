@@ -41,6 +41,7 @@ from .devices.factory import create_device
 from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
+from .pricing.options import CONF_TARIFF, migrate_tariff
 from .pricing.price_entity import SessionPricing
 from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
@@ -217,3 +218,16 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     """Removing the Authorization entry frees every charger."""
     if is_authorization_entry(entry):
         await async_remove_authorization_entry(hass)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
+    """Bring an entry's options to the current format (1.2: time-of-use days of the week)."""
+    if entry.version > 1:
+        return False  # written by a newer version of the integration
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        if (tariff := options.get(CONF_TARIFF)) is not None:
+            options[CONF_TARIFF] = migrate_tariff(tariff)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated the options of %s to version 1.2", entry.title)
+    return True
