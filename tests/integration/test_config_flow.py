@@ -63,7 +63,7 @@ def _closed_port() -> int:
 async def _manual(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["manual", "scan", "authorization"]
+    assert result["menu_options"] == ["manual", "scan", "authorization", "central_system"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "manual"}
     )
