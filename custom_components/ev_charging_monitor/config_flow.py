@@ -138,8 +138,8 @@ class EVChargingConfigFlow(CentralSystemSteps, ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: EVChargingConfigEntry) -> bool:
-        """The ledger's entry has nothing to set."""
-        return not is_ledger_entry(config_entry)
+        """The ledger's entry and the OCPP central system's have nothing to set."""
+        return not is_ledger_entry(config_entry) and not is_central_system_entry(config_entry)
 
     async def _user_profile(self, text: str) -> ModbusProfile:
         """The user's profile, parsed off the event loop once per text.

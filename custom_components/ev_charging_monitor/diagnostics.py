@@ -11,6 +11,8 @@ from homeassistant.core import HomeAssistant
 
 from .authorization.diagnostics import authorization_diagnostics
 from .authorization.setup import is_authorization_entry
+from .central_system.diagnostics import async_central_system_diagnostics
+from .central_system.setup import is_central_system_entry
 from .coordinator import EVChargingConfigEntry
 from .ledger_link.entry import is_ledger_entry
 
@@ -38,6 +40,8 @@ async def async_get_config_entry_diagnostics(
         return authorization_diagnostics(hass)
     if is_ledger_entry(entry):
         return {"entry": {"title": entry.title, "data": dict(entry.data)}}
+    if is_central_system_entry(entry):
+        return await async_central_system_diagnostics(hass, entry)
     runtime = entry.runtime_data
     live = runtime.live
     return async_redact_data(

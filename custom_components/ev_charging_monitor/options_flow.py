@@ -28,6 +28,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.translation import async_get_translations
 
 from .authorization.setup import is_authorization_entry
+from .central_system.setup import is_central_system_entry
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .devices import DeviceKind
@@ -181,6 +182,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
             meter.domain != DOMAIN
             or is_authorization_entry(meter)
             or is_ledger_entry(meter)
+            or is_central_system_entry(meter)
             or meter.entry_id == self.config_entry.entry_id
             or meter.state is not ConfigEntryState.LOADED
             or meter.runtime_data.device.capabilities.kind is not DeviceKind.METER

@@ -24,6 +24,10 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -387,3 +391,22 @@ async def test_a_charger_without_ocpp16_is_closed(hass: HomeAssistant, rig: Rig)
         message = await ws.receive(timeout=5)
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert rig.discoveries() == []
+
+
+async def test_diagnostics_show_no_password(
+    hass: HomeAssistant,
+    rig: Rig,
+    generic: GenericOcpp16Charger,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The charger's and the central system's diagnostics: state yes, password never."""
+    await rig.accept(generic)
+    await rig.send(generic.status("Available"))
+    assert rig.charger is not None
+    assert rig.central is not None
+    charger = await get_diagnostics_for_config_entry(hass, hass_client, rig.charger)
+    central = await get_diagnostics_for_config_entry(hass, hass_client, rig.central)
+    assert PASSWORD not in str(charger)
+    assert PASSWORD not in str(central)
+    assert central["connected"] == ["CP-0001"]
+    assert central["accepted"]["CP-0001"]["status"] == "Available"

@@ -1,0 +1,34 @@
+"""Diagnostics of the central system: its port and who is connected (no passwords)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .registry import async_get_registry
+
+
+async def async_central_system_diagnostics(
+    hass: HomeAssistant, entry: ConfigEntry[Any]
+) -> dict[str, Any]:
+    """The port, the connected charge point ids, the accepted ones and open transactions."""
+    registry = await async_get_registry(hass)
+    return {
+        "entry": {"title": entry.title, "data": dict(entry.data)},
+        "connected": sorted(registry.connections),
+        "accepted": {
+            charge_point_id: {
+                "connected": charger.connected,
+                "status": charger.status,
+                "error_code": charger.error_code,
+                "signed_values": len(charger.signed),
+            }
+            for charge_point_id, charger in registry.chargers.items()
+        },
+        "open_transactions": {
+            charge_point_id: transaction.transaction_id
+            for charge_point_id, transaction in registry.book.open.items()
+        },
+    }
