@@ -71,6 +71,17 @@ class _Client(ChargePoint):
             return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
         return call_result.TriggerMessage(status=TriggerMessageStatus.not_implemented)
 
+    @handles(Action.get_configuration)
+    def on_get_configuration(
+        self, key: list[str] | None = None, **_: Any
+    ) -> call_result.GetConfiguration:
+        known = self.owner.configuration()
+        wanted = known if key is None else [k for k in key if k in known]
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": True, "value": known[k]} for k in wanted],
+            unknown_key=[k for k in key or [] if k not in known] or None,
+        )
+
     @then(Action.trigger_message)
     async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == MessageTrigger.boot_notification:
@@ -143,6 +154,10 @@ class GenericOcpp16Charger:
         """Send any request; returns the confirmation."""
         assert self._client is not None, "connect first"
         return await self._client.call(payload)  # type: ignore[no-untyped-call]
+
+    def configuration(self) -> dict[str, str]:
+        """The configuration keys GetConfiguration reports."""
+        return {"HeartbeatInterval": str(self.heartbeat_interval or 0)}
 
     # -- messages ------------------------------------------------------------------------
 
@@ -271,6 +286,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
     )
 
+    sent_ocmf: list[str] = field(default_factory=list)
+
     vendor: ClassVar[str] = "Alfen BV"
     model: ClassVar[str] = "NG910-60023"
     energy_unit: ClassVar[str] = "kWh"
@@ -285,6 +302,10 @@ class AlfenEveOcpp(GenericOcpp16Charger):
             )
             .hex()
         )
+
+    def configuration(self) -> dict[str, str]:
+        """With the meter's public key, as the OCA application note names it."""
+        return {**super().configuration(), "MeterPublicKey1": self.public_key_hex}
 
     async def meter_values(self, power_w: float) -> None:
         """Outside a transaction it reports the idle transaction id, as Alfen firmware does."""
@@ -339,12 +360,14 @@ class AlfenEveOcpp(GenericOcpp16Charger):
         )
 
     def _transaction_data(self) -> list[dict[str, Any]]:
+        signed = self.ocmf()
+        self.sent_ocmf.append(signed)
         return [
             {
                 "timestamp": _stamp(self.at),
                 "sampledValue": [
                     {
-                        "value": self.ocmf(),
+                        "value": signed,
                         "context": "Transaction.End",
                         "format": "SignedData",
                     },

@@ -178,7 +178,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
         live.add_processor("authorization", authorize)
     if isinstance(live, OcppLiveCoordinator):
-        await async_attach_ocpp_charger(hass, entry, device, live)
+        await async_attach_ocpp_charger(hass, entry, device, live, sessions)
     try:
         await asyncio.gather(
             identity.async_config_entry_first_refresh(),

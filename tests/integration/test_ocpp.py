@@ -38,6 +38,7 @@ from custom_components.ev_charging_monitor.authorization.model import Credential
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
+from ev_charging_ledger.ocmf import verify_session
 from simulators.clock import SimClock
 from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
@@ -275,6 +276,35 @@ async def test_alfen_reports_in_kwh_with_its_idle_transaction_id(
         await sim.disconnect()
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(6 * 1833)
+    # The signed record of the stop, verbatim, with the key read from the charger.
+    (signed,) = record["signed_meter_values"]
+    assert signed == {
+        "format": "OCMF",
+        "data": sim.sent_ocmf[-1],
+        "public_key": sim.public_key_hex,
+    }
+    verification = verify_session(record["signed_meter_values"])
+    assert verification is not None
+    assert verification.problems == []
+
+
+async def test_a_tampered_ocmf_value_fails_verification(hass: HomeAssistant, rig: Rig) -> None:
+    """A changed reading in the signed data is stored as sent, and the ledger rejects it."""
+    sim = AlfenEveOcpp("ALFEN-2", password=PASSWORD)
+    genuine = sim.ocmf
+    sim.ocmf = lambda: genuine().replace('"RV":', '"RV":1', 1)  # type: ignore[method-assign]
+    try:
+        # Authorization not set up: every card is accepted and only recorded.
+        await rig.accept(sim)
+        await charge_one_session(rig, sim)
+    finally:
+        await sim.disconnect()
+    (record,) = rig.records
+    (signed,) = record["signed_meter_values"]
+    assert signed["data"] == sim.sent_ocmf[-1]
+    verification = verify_session(record["signed_meter_values"])
+    assert verification is not None
+    assert any("signature" in problem for problem in verification.problems)
 
 
 async def test_restart_mid_transaction_continues_it(

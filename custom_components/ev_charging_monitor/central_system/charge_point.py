@@ -15,7 +15,7 @@ from typing import Any, cast
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import discovery_flow
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import (
@@ -53,6 +53,8 @@ def _id_tag_info(status: str) -> IdTagInfo:
 
 # The library's decorator, typed: it marks a method as the handler of an action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
+after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
+PUBLIC_KEY = "MeterPublicKey1"
 
 
 class CentralChargePoint(ChargePoint):
@@ -114,6 +116,26 @@ class CentralChargePoint(ChargePoint):
         return call_result.BootNotification(
             current_time=_now(), interval=PENDING_INTERVAL_S, status=RegistrationStatus.pending
         )
+
+    @after_handling(Action.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        if (charger := self.charger) is not None:
+            self.hass.async_create_background_task(
+                self.async_read_public_key(charger), f"OCPP public key {self.id}"
+            )
+
+    async def async_read_public_key(self, charger: OcppCharger) -> None:
+        """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one."""
+        try:
+            result = await self.call(  # type: ignore[no-untyped-call]
+                call.GetConfiguration(key=[PUBLIC_KEY])
+            )
+        except Exception as err:
+            LOGGER.debug("%s did not give its public key: %s", self.id, err)
+            return
+        for item in getattr(result, "configuration_key", None) or []:
+            if item.get("key") == PUBLIC_KEY and item.get("value"):
+                charger.public_key = str(item["value"])
 
     @handles(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:

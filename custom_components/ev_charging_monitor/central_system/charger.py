@@ -28,6 +28,10 @@ _STATES: Final = {
     "Faulted": ChargerState.F,
 }
 
+# What a session record holds of signed values at most (session_record.schema.json).
+MAX_SIGNED_VALUES: Final = 64
+MAX_SIGNED_CHARS: Final = 65536
+
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
 
@@ -72,6 +76,8 @@ class OcppCharger:
         self.error_code: str | None = None
         self.values: dict[str, float] = {}
         self.signed: list[str] = []
+        # The meter's public key (OCA: configuration key MeterPublicKey1), once read.
+        self.public_key: str | None = None
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
         # Whether the register came with the messages since the last reading. While it
@@ -99,12 +105,28 @@ class OcppCharger:
 
     def set_transaction(self, transaction: OpenTransaction | None, meter_wh: int) -> None:
         """A transaction started or stopped at the register value `meter_wh`."""
+        if transaction is not None and transaction != self.transaction:
+            self.signed.clear()  # what a new transaction signs starts afresh
         self.transaction = transaction
         self.values["energy"] = float(meter_wh)
         self._fresh_energy = True
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
+
+    def take_signed(self) -> list[dict[str, Any]]:
+        """The signed values of the session that ends now, as the record carries them."""
+        taken = [
+            {
+                "format": "OCMF" if value.startswith("OCMF|") else "SignedData",
+                "data": value,
+                "public_key": self.public_key,
+            }
+            for value in self.signed
+            if len(value) <= MAX_SIGNED_CHARS
+        ]
+        self.signed.clear()
+        return taken[-MAX_SIGNED_VALUES:]
 
     def reading(self) -> Reading:
         """What the charger reported last, as one reading."""

@@ -16,6 +16,7 @@ from ..authorization.model import AuthorizationMode, AuthorizationResult, Creden
 from ..const import CONF_DRIVER, DOMAIN
 from ..coordinator import EVChargingConfigEntry
 from ..devices.base import Device
+from ..session.manager import ChargerSessions
 from .charger import BootInfo, OcppCharger
 from .const import (
     CONF_CHARGE_POINT_ID,
@@ -103,7 +104,11 @@ def _inner(device: Device) -> OcppDevice:
 
 
 async def async_attach_ocpp_charger(
-    hass: HomeAssistant, entry: EVChargingConfigEntry, device: Device, live: OcppLiveCoordinator
+    hass: HomeAssistant,
+    entry: EVChargingConfigEntry,
+    device: Device,
+    live: OcppLiveCoordinator,
+    sessions: ChargerSessions | None,
 ) -> None:
     """From now on the charger's messages reach its readings and its id tags are decided."""
     charger = _inner(device).charger
@@ -133,6 +138,8 @@ async def async_attach_ocpp_charger(
         return _STATUS[decision.result]
 
     charger.authorize = authorize
+    if sessions is not None:
+        sessions.signed_values_fn = charger.take_signed
     charger.on_update = live.async_push
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))

@@ -108,6 +108,8 @@ class ChargerSessions:
         self.current_price: Decimal | None = None
         # Set by authorization: who the ending session is attributed to.
         self.authorization_fn: Callable[[], dict[str, Any]] | None = None
+        # Signed meter values (OCMF) the charger sent for the session that ends now.
+        self.signed_values_fn: Callable[[], list[dict[str, Any]]] | None = None
         self._saved_at = 0.0
         self._checkpoint: Store[dict[str, Any]] = Store(
             hass, CHECKPOINT_VERSION, f"{DOMAIN}.{entry.entry_id}.session"
@@ -284,6 +286,12 @@ class ChargerSessions:
                 authorization = self.authorization_fn()
             except Exception:  # see above
                 LOGGER.exception("Session %s could not be attributed", ended.session.id)
+        signed: list[dict[str, Any]] = []
+        if self.signed_values_fn is not None:
+            try:
+                signed = self.signed_values_fn()
+            except Exception:  # see above
+                LOGGER.exception("The signed values of session %s were lost", ended.session.id)
         source = billing_energy_source(self.hass, self.entry)
         reconciliation, flags = self._reconcile(ended)
         record = session_record(
@@ -297,6 +305,7 @@ class ChargerSessions:
             authorization=authorization,
             extra_flags=[*flags, *cost_flags],
             reconciliation=reconciliation,
+            signed_meter_values=signed,
         )
         stored = await self.history.async_add(record)
         self.last_record = stored

@@ -40,6 +40,7 @@ def session_record(
     authorization: dict[str, Any],
     extra_flags: list[str] | None = None,
     reconciliation: dict[str, str] | None = None,
+    signed_meter_values: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The record of a completed session, without `seq` (the history store assigns it)."""
     session = completed.session
@@ -73,7 +74,7 @@ def session_record(
         "charging_seconds": round(session.charging_seconds),
         "authorization": authorization,
         "cost": cost,
-        "signed_meter_values": [],
+        "signed_meter_values": signed_meter_values or [],
         "end_reason": completed.end_reason,
         "flags": list(dict.fromkeys(flags)),
         "reconciliation": reconciliation,
