@@ -103,6 +103,9 @@ class GenericOcpp16Charger:
     transaction_id: int | None = None
     answers: list[str] = field(default_factory=list)
 
+    meter_serial: str | None = None
+    meter_type: str | None = None
+
     vendor: ClassVar[str] = "Generic"
     model: ClassVar[str] = "OCPP 1.6J wallbox"
     energy_unit: ClassVar[str] = "Wh"
@@ -169,6 +172,8 @@ class GenericOcpp16Charger:
                 charge_point_model=self.model,
                 charge_point_serial_number=self.serial,
                 firmware_version=self.firmware,
+                meter_serial_number=self.meter_serial,
+                meter_type=self.meter_type,
             )
         )
         self.registration = str(result.status)
@@ -287,6 +292,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     )
 
     sent_ocmf: list[str] = field(default_factory=list)
+    meter_serial: str | None = "EM340-SIM"
+    meter_type: str | None = "Carlo Gavazzi EM340"
 
     vendor: ClassVar[str] = "Alfen BV"
     model: ClassVar[str] = "NG910-60023"
@@ -344,7 +351,7 @@ class AlfenEveOcpp(GenericOcpp16Charger):
                 "GV": self.firmware,
                 "PG": f"T{self.transaction_id}",
                 "MV": "Carlo Gavazzi",
-                "MS": "EM340-SIM",
+                "MS": self.meter_serial,
                 "IS": True,
                 "IT": "ISO14443",
                 "RD": [

@@ -38,7 +38,8 @@ from custom_components.ev_charging_monitor.authorization.model import Credential
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
-from ev_charging_ledger.ocmf import verify_session
+from ev_charging_ledger.evidence import classify
+from ev_charging_ledger.records import session_facts
 from simulators.clock import SimClock
 from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
@@ -276,6 +277,9 @@ async def test_alfen_reports_in_kwh_with_its_idle_transaction_id(
         await sim.disconnect()
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(6 * 1833)
+    # The meter the boot message named, not the charger, is the session's meter.
+    assert record["meter"]["serial"] == "EM340-SIM"
+    assert record["charger"]["serial"] == "ACE0123456"
     # The signed record of the stop, verbatim, with the key read from the charger.
     (signed,) = record["signed_meter_values"]
     assert signed == {
@@ -283,9 +287,13 @@ async def test_alfen_reports_in_kwh_with_its_idle_transaction_id(
         "data": sim.sent_ocmf[-1],
         "public_key": sim.public_key_hex,
     }
-    verification = verify_session(record["signed_meter_values"])
-    assert verification is not None
-    assert verification.problems == []
+    # The ledger's own classification of the record Home Assistant sent.
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class == "signed_ocmf"
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["problems"] == []
+    signed_wh = (Decimal(evidence.ocmf["begin_wh"]), Decimal(evidence.ocmf["end_wh"]))
+    assert signed_wh == (Decimal(1_234_000), Decimal(1_234_000 + 6 * 1833))
 
 
 async def test_a_tampered_ocmf_value_fails_verification(hass: HomeAssistant, rig: Rig) -> None:
@@ -302,9 +310,10 @@ async def test_a_tampered_ocmf_value_fails_verification(hass: HomeAssistant, rig
     (record,) = rig.records
     (signed,) = record["signed_meter_values"]
     assert signed["data"] == sim.sent_ocmf[-1]
-    verification = verify_session(record["signed_meter_values"])
-    assert verification is not None
-    assert any("signature" in problem for problem in verification.problems)
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class != "signed_ocmf"
+    assert evidence.ocmf is not None
+    assert any("signature" in problem for problem in evidence.ocmf["problems"])
 
 
 async def test_restart_mid_transaction_continues_it(

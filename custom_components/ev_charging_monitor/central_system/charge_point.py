@@ -31,6 +31,8 @@ from .connection import WebSocketConnection
 from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_FIRMWARE,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
     CONF_MODEL,
     CONF_SERIAL,
     CONF_VENDOR,
@@ -111,6 +113,8 @@ class CentralChargePoint(ChargePoint):
                     CONF_MODEL: self.boot.model,
                     CONF_SERIAL: self.boot.serial,
                     CONF_FIRMWARE: self.boot.firmware,
+                    CONF_METER_SERIAL: self.boot.meter_serial,
+                    CONF_METER_TYPE: self.boot.meter_type,
                 },
             )
         return call_result.BootNotification(

@@ -44,6 +44,8 @@ class BootInfo:
     model: str
     serial: str | None = None
     firmware: str | None = None
+    meter_serial: str | None = None
+    meter_type: str | None = None
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> BootInfo:
@@ -54,6 +56,8 @@ class BootInfo:
             serial=payload.get("charge_point_serial_number")
             or payload.get("charge_box_serial_number"),
             firmware=payload.get("firmware_version"),
+            meter_serial=payload.get("meter_serial_number"),
+            meter_type=payload.get("meter_type"),
         )
 
 

@@ -11,6 +11,8 @@ CONF_VENDOR: Final = "vendor"
 CONF_MODEL: Final = "model"
 CONF_SERIAL: Final = "serial"
 CONF_FIRMWARE: Final = "firmware"
+CONF_METER_SERIAL: Final = "meter_serial"
+CONF_METER_TYPE: Final = "meter_type"
 DEFAULT_PORT: Final = 9000
 SUBPROTOCOL: Final = "ocpp1.6"
 # Seconds between heartbeats an accepted charger is told to keep.

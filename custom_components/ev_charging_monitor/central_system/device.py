@@ -28,6 +28,15 @@ class OcppDevice:
             manufacturer=boot.vendor, model=boot.model, serial=boot.serial, firmware=boot.firmware
         )
 
+    def meter_identity(self) -> Identity | None:
+        """The built-in meter, where the BootNotification names its serial number."""
+        boot = self.boot
+        if boot.meter_serial is None:
+            return None
+        return Identity(
+            manufacturer=boot.vendor, model=boot.meter_type or boot.model, serial=boot.meter_serial
+        )
+
     async def read(self) -> Reading:
         """The last reported values; unavailable while the charger is not connected."""
         if not self.charger.connected:

@@ -20,6 +20,8 @@ from ..const import CONF_DRIVER
 from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_FIRMWARE,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
     CONF_MODEL,
     CONF_SERIAL,
     CONF_VENDOR,
@@ -92,6 +94,8 @@ class CentralSystemSteps(ConfigFlow):
                     CONF_MODEL: found[CONF_MODEL],
                     CONF_SERIAL: found.get(CONF_SERIAL),
                     CONF_FIRMWARE: found.get(CONF_FIRMWARE),
+                    CONF_METER_SERIAL: found.get(CONF_METER_SERIAL),
+                    CONF_METER_TYPE: found.get(CONF_METER_TYPE),
                     CONF_PASSWORD: user_input.get(CONF_PASSWORD) or None,
                 },
             )

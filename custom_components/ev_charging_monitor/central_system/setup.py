@@ -21,6 +21,8 @@ from .charger import BootInfo, OcppCharger
 from .const import (
     CONF_CHARGE_POINT_ID,
     CONF_FIRMWARE,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
     CONF_MODEL,
     CONF_SERIAL,
     CONF_VENDOR,
@@ -87,6 +89,8 @@ def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
         model=data[CONF_MODEL],
         serial=data.get(CONF_SERIAL),
         firmware=data.get(CONF_FIRMWARE),
+        meter_serial=data.get(CONF_METER_SERIAL),
+        meter_type=data.get(CONF_METER_TYPE),
     )
     charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
     return OcppDevice(charger, boot)
@@ -140,6 +144,7 @@ async def async_attach_ocpp_charger(
     charger.authorize = authorize
     if sessions is not None:
         sessions.signed_values_fn = charger.take_signed
+        sessions.meter_identity_fn = _inner(device).meter_identity
     charger.on_update = live.async_push
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))

@@ -108,6 +108,8 @@ class ChargerSessions:
         self.current_price: Decimal | None = None
         # Set by authorization: who the ending session is attributed to.
         self.authorization_fn: Callable[[], dict[str, Any]] | None = None
+        # The charger's built-in meter, where the charger names it (OCPP BootNotification).
+        self.meter_identity_fn: Callable[[], Identity | None] | None = None
         # Signed meter values (OCMF) the charger sent for the session that ends now.
         self.signed_values_fn: Callable[[], list[dict[str, Any]]] | None = None
         self._saved_at = 0.0
@@ -327,6 +329,8 @@ class ChargerSessions:
             return Identity(manufacturer="unknown", model=source.entry_id)
         if source.kind is EnergySourceKind.SENSOR:
             return Identity(manufacturer="Home Assistant sensor", model=str(source.entity_id))
+        if self.meter_identity_fn is not None and (built_in := self.meter_identity_fn()):
+            return built_in
         return charger
 
     def _reconcile(self, ended: CompletedSession) -> tuple[dict[str, str] | None, list[str]]:
