@@ -17,7 +17,11 @@ from typing import Any
 import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -449,3 +453,27 @@ async def test_diagnostics_show_no_password(
     assert PASSWORD not in str(central)
     assert central["connected"] == ["CP-0001"]
     assert central["accepted"]["CP-0001"]["status"] == "Available"
+
+
+async def test_a_taken_port_is_a_clear_retry_not_a_crash(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Another program holds the port: the entry says so and retries; freed, it listens."""
+    rig = Rig(hass, freezer)
+    with socket.socket() as holder:
+        # All addresses, as the central system binds them.
+        holder.bind(("0.0.0.0", rig.port))
+        holder.listen()
+        await rig.set_up_central_system()
+        assert rig.central is not None
+        assert rig.central.state is ConfigEntryState.SETUP_RETRY
+        assert str(rig.port) in str(rig.central.reason)
+    assert await hass.config_entries.async_reload(rig.central.entry_id)
+    assert rig.central.state is ConfigEntryState.LOADED
+    sim = GenericOcpp16Charger("CP-9")
+    try:
+        await sim.connect(rig.url)
+        assert await sim.boot() == "Pending"
+    finally:
+        await sim.disconnect()
+    await hass.config_entries.async_unload(rig.central.entry_id)
