@@ -477,3 +477,22 @@ async def test_a_taken_port_is_a_clear_retry_not_a_crash(
     finally:
         await sim.disconnect()
     await hass.config_entries.async_unload(rig.central.entry_id)
+
+
+async def test_a_single_session_card_in_use_is_concurrent_at_a_second_charger(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """The same card at another charger while its session runs: ConcurrentTx."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION], single_session=True)
+    second = GenericOcpp16Charger("CP-0002", password=PASSWORD, serial="GEN-43")
+    try:
+        await rig.accept(generic)
+        await rig.accept(second)
+        await rig.send(generic.status("Preparing"))
+        assert await rig.send(generic.authorize(CARD)) == "Accepted"
+        await rig.send(second.status("Preparing"))
+        assert await rig.send(second.authorize(CARD)) == "ConcurrentTx"
+    finally:
+        await second.disconnect()
+    assert [event["result"] for event in rig.events] == ["accepted", "concurrent"]
