@@ -496,3 +496,17 @@ async def test_a_single_session_card_in_use_is_concurrent_at_a_second_charger(
     finally:
         await second.disconnect()
     assert [event["result"] for event in rig.events] == ["accepted", "concurrent"]
+
+
+async def test_an_unknown_card_added_by_the_administrator_is_accepted_next_time(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Refused, then added to a person: the very next swipe charges."""
+    await _set_up_authorization(hass)
+    await rig.accept(generic)
+    await rig.send(generic.status("Preparing"))
+    assert await rig.send(generic.authorize(CARD)) == "Invalid"
+    _add_card(hass.data[AUTHORIZATION])
+    assert await rig.send(generic.authorize(CARD)) == "Accepted"
+    assert await rig.send(generic.start_transaction(CARD)) == "Accepted"
+    assert [event["result"] for event in rig.events] == ["invalid", "accepted"]

@@ -126,7 +126,9 @@ async def async_attach_ocpp_charger(
             return seen[1]
         status = await decide(id_tag)
         recent.clear()
-        recent[id_tag] = (time.monotonic(), status)
+        if status == "Accepted":
+            # A refused card is decided afresh: the administrator may add it in a moment.
+            recent[id_tag] = (time.monotonic(), status)
         return status
 
     async def decide(id_tag: str) -> str:
