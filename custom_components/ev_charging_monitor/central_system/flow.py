@@ -16,6 +16,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from ..authorization.subentries import CONF_ROLE
 from ..const import CONF_DRIVER
 from .const import (
     CONF_CHARGE_POINT_ID,
@@ -52,7 +53,7 @@ class CentralSystemSteps(ConfigFlow):
         if user_input is not None:
             return self.async_create_entry(
                 title=CENTRAL_SYSTEM_TITLE,
-                data={"role": ROLE_CENTRAL_SYSTEM, CONF_PORT: int(user_input[CONF_PORT])},
+                data={CONF_ROLE: ROLE_CENTRAL_SYSTEM, CONF_PORT: int(user_input[CONF_PORT])},
             )
         return self.async_show_form(
             step_id="central_system",

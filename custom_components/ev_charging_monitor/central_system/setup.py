@@ -13,6 +13,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from ..authorization.manager import AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
+from ..authorization.subentries import CONF_ROLE
 from ..const import CONF_DRIVER, DOMAIN
 from ..coordinator import EVChargingConfigEntry
 from ..devices.base import Device
@@ -45,12 +46,11 @@ _STATUS: Final = {
 }
 # Seconds within which a tag presented again is not decided (and announced) again.
 REPEAT_S: Final = 120
-_ROLE: Final = "role"  # authorization.subentries.CONF_ROLE, without importing the flow
 
 
 def is_central_system_entry(entry: ConfigEntry[Any]) -> bool:
     """Whether the entry runs the OCPP server (not a charger)."""
-    return entry.data.get(_ROLE) == ROLE_CENTRAL_SYSTEM
+    return entry.data.get(CONF_ROLE) == ROLE_CENTRAL_SYSTEM
 
 
 def is_ocpp_charger(entry: ConfigEntry[Any]) -> bool:
