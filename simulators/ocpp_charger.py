@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,8 @@ class GenericOcpp16Charger:
 
     meter_serial: str | None = None
     meter_type: str | None = None
+    # For wss:// (security profile 2): whom the charger trusts.
+    ssl_context: ssl.SSLContext | None = None
 
     vendor: ClassVar[str] = "Generic"
     model: ClassVar[str] = "OCPP 1.6J wallbox"
@@ -129,7 +132,10 @@ class GenericOcpp16Charger:
             )
         try:
             self._ws = await self._session.ws_connect(
-                f"{url.rstrip('/')}/{self.charge_point_id}", protocols=("ocpp1.6",), headers=headers
+                f"{url.rstrip('/')}/{self.charge_point_id}",
+                protocols=("ocpp1.6",),
+                headers=headers,
+                ssl=self.ssl_context if self.ssl_context is not None else True,
             )
         except Exception:
             await self._session.close()

@@ -8,14 +8,21 @@ between meter values, so energy and durations are plausible.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
@@ -75,8 +82,8 @@ class Rig:
         hass.bus.async_listen(EVENT_AUTHORIZATION, callback(lambda e: self.events.append(e.data)))
         hass.bus.async_listen(EVENT_SESSION_ENDED, callback(lambda e: self.records.append(e.data)))
 
-    async def set_up_central_system(self) -> None:
-        """Through the config flow's menu, as the administrator would."""
+    async def set_up_central_system(self, **tls: str) -> None:
+        """Through the config flow's menu, as the administrator would (`tls`: file paths)."""
         flow = await self.hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
         assert "central_system" in flow["menu_options"]
         flow = await self.hass.config_entries.flow.async_configure(
@@ -84,7 +91,7 @@ class Rig:
         )
         assert flow["step_id"] == "central_system"
         flow = await self.hass.config_entries.flow.async_configure(
-            flow["flow_id"], {CONF_PORT: self.port}
+            flow["flow_id"], {CONF_PORT: self.port, **tls}
         )
         assert flow["type"] is FlowResultType.CREATE_ENTRY
         await self.hass.async_block_till_done()
@@ -510,3 +517,74 @@ async def test_an_unknown_card_added_by_the_administrator_is_accepted_next_time(
     assert await rig.send(generic.authorize(CARD)) == "Accepted"
     assert await rig.send(generic.start_transaction(CARD)) == "Accepted"
     assert [event["result"] for event in rig.events] == ["invalid", "accepted"]
+
+
+def _self_signed(directory: Path) -> tuple[str, str, ssl.SSLContext]:
+    """A certificate for 127.0.0.1, its key, and a client context that trusts it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt_util.utcnow()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(pem)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    client = ssl.create_default_context(cadata=pem.decode())
+    return str(cert_path), str(key_path), client
+
+
+async def test_security_profile_2_over_tls(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """wss:// with a certificate: the same discovery and passwords, over TLS only."""
+    certificate, key, trusted = await hass.async_add_executor_job(_self_signed, tmp_path)
+    rig = Rig(hass, freezer)
+    # Half a TLS setup is refused with a reason.
+    flow = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    flow = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"next_step_id": "central_system"}
+    )
+    flow = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_PORT: rig.port, "certificate": certificate}
+    )
+    assert flow["errors"] == {"base": "ocpp_certificate_and_key"}
+    flow = await hass.config_entries.flow.async_configure(
+        flow["flow_id"],
+        {CONF_PORT: rig.port, "certificate": certificate, "private_key": str(tmp_path / "no")},
+    )
+    assert flow["errors"] == {"base": "ocpp_certificate_invalid"}
+    hass.config_entries.flow.async_abort(flow["flow_id"])
+    await rig.set_up_central_system(certificate=certificate, private_key=key)
+    assert rig.central is not None
+    rig.url = f"wss://127.0.0.1:{rig.port}"
+    sim = GenericOcpp16Charger("CP-TLS", password=PASSWORD, ssl_context=trusted)
+    try:
+        await rig.accept(sim)
+        assert sim.registration == "Accepted"
+        await sim.disconnect()
+        sim.password = "guessed-password-123"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await sim.connect(rig.url)
+        assert refused.value.status == 401
+    finally:
+        await sim.disconnect()
+    await hass.config_entries.async_unload(rig.central.entry_id)

@@ -13,6 +13,8 @@ CONF_SERIAL: Final = "serial"
 CONF_FIRMWARE: Final = "firmware"
 CONF_METER_SERIAL: Final = "meter_serial"
 CONF_METER_TYPE: Final = "meter_type"
+CONF_CERTIFICATE: Final = "certificate"
+CONF_PRIVATE_KEY: Final = "private_key"
 DEFAULT_PORT: Final = 9000
 SUBPROTOCOL: Final = "ocpp1.6"
 # Seconds between heartbeats an accepted charger is told to keep.

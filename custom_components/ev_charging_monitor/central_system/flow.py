@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import probatio as vol
@@ -19,17 +20,20 @@ from homeassistant.helpers.selector import (
 from ..authorization.subentries import CONF_ROLE
 from ..const import CONF_DRIVER
 from .const import (
+    CONF_CERTIFICATE,
     CONF_CHARGE_POINT_ID,
     CONF_FIRMWARE,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
     CONF_MODEL,
+    CONF_PRIVATE_KEY,
     CONF_SERIAL,
     CONF_VENDOR,
     DEFAULT_PORT,
     DRIVER_OCPP,
     ROLE_CENTRAL_SYSTEM,
 )
+from .tls import tls_context
 
 CENTRAL_SYSTEM_TITLE = "OCPP central system"
 
@@ -50,20 +54,34 @@ class CentralSystemSteps(ConfigFlow):
         """The port chargers connect to."""
         await self.async_set_unique_id(ROLE_CENTRAL_SYSTEM)
         self._abort_if_unique_id_configured()
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                title=CENTRAL_SYSTEM_TITLE,
-                data={CONF_ROLE: ROLE_CENTRAL_SYSTEM, CONF_PORT: int(user_input[CONF_PORT])},
-            )
+            data: dict[str, Any] = {CONF_ROLE: ROLE_CENTRAL_SYSTEM}
+            data[CONF_PORT] = int(user_input[CONF_PORT])
+            certificate = user_input.get(CONF_CERTIFICATE) or None
+            key = user_input.get(CONF_PRIVATE_KEY) or None
+            if (certificate is None) != (key is None):
+                errors["base"] = "ocpp_certificate_and_key"
+            elif certificate is not None and key is not None:
+                try:
+                    await self.hass.async_add_executor_job(tls_context, certificate, key)
+                except (OSError, ssl.SSLError):
+                    errors["base"] = "ocpp_certificate_invalid"
+                data[CONF_CERTIFICATE], data[CONF_PRIVATE_KEY] = certificate, key
+            if not errors:
+                return self.async_create_entry(title=CENTRAL_SYSTEM_TITLE, data=data)
         return self.async_show_form(
             step_id="central_system",
             data_schema=vol.Schema(
                 {
                     vol.Required(CONF_PORT, default=DEFAULT_PORT): NumberSelector(
                         NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
-                    )
+                    ),
+                    vol.Optional(CONF_CERTIFICATE): TextSelector(),
+                    vol.Optional(CONF_PRIVATE_KEY): TextSelector(),
                 }
             ),
+            errors=errors,
         )
 
     async def async_step_integration_discovery(

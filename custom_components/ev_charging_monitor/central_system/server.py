@@ -1,5 +1,7 @@
 """The websocket endpoint chargers connect to: ws://<home assistant>:<port>/<charge point id>.
 
+With a certificate it is wss:// (security profile 2: TLS, with the same passwords).
+
 Security profile 1: a charger whose entry has a password must send it with HTTP Basic auth
 (user name = its charge point id), or the upgrade is refused with 401. A charger not yet
 accepted may connect without one: it only gets `Pending` until the user accepts it.
@@ -11,6 +13,7 @@ import asyncio
 import base64
 import binascii
 import hmac
+import ssl
 from typing import Final
 from urllib.parse import unquote
 
@@ -40,9 +43,17 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
 class CentralSystemServer:
     """An aiohttp server on its own port, one websocket per charger."""
 
-    def __init__(self, hass: HomeAssistant, registry: OcppRegistry, host: str, port: int) -> None:
-        """Listen on `host`:`port` once started."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        registry: OcppRegistry,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """Listen on `host`:`port` once started (wss:// with `ssl_context`)."""
         self.hass = hass
+        self.ssl_context = ssl_context
         self.registry = registry
         self.host = host
         self.port = port
@@ -55,7 +66,7 @@ class CentralSystemServer:
         app.router.add_get("/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         try:
             await site.start()
         except OSError:

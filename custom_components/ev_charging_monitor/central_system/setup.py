@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.util.hass_dict import HassKey
 
 from ..authorization.manager import AUTHORIZATION
@@ -20,11 +21,13 @@ from ..devices.base import Device
 from ..session.manager import ChargerSessions
 from .charger import BootInfo, OcppCharger
 from .const import (
+    CONF_CERTIFICATE,
     CONF_CHARGE_POINT_ID,
     CONF_FIRMWARE,
     CONF_METER_SERIAL,
     CONF_METER_TYPE,
     CONF_MODEL,
+    CONF_PRIVATE_KEY,
     CONF_SERIAL,
     CONF_VENDOR,
     DRIVER_OCPP,
@@ -34,6 +37,7 @@ from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
 from .registry import async_get_registry
 from .server import CentralSystemServer
+from .tls import tls_context
 
 SERVERS: HassKey[dict[str, CentralSystemServer]] = HassKey(f"{DOMAIN}_ocpp_servers")
 # OCPP 1.6 idTagInfo.status of each decision.
@@ -61,7 +65,19 @@ def is_ocpp_charger(entry: ConfigEntry[Any]) -> bool:
 async def async_setup_central_system_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
     """Listen for chargers on the entry's port."""
     registry = await async_get_registry(hass)
-    server = CentralSystemServer(hass, registry, "0.0.0.0", int(entry.data[CONF_PORT]))
+    ssl_context = None
+    if (certificate := entry.data.get(CONF_CERTIFICATE)) is not None:
+        try:
+            ssl_context = await hass.async_add_executor_job(
+                tls_context, certificate, entry.data[CONF_PRIVATE_KEY]
+            )
+        except (OSError, ssl.SSLError) as err:
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key="ocpp_certificate_invalid",
+                translation_placeholders={"error": str(err)},
+            ) from err
+    server = CentralSystemServer(hass, registry, "0.0.0.0", int(entry.data[CONF_PORT]), ssl_context)
     try:
         await server.async_start()
     except OSError as err:
