@@ -28,6 +28,7 @@ from ocpp.v16.enums import (
     Action,
     ChargePointErrorCode,
     ChargePointStatus,
+    ConfigurationStatus,
     MessageTrigger,
     Reason,
     TriggerMessageStatus,
@@ -83,6 +84,11 @@ class _Client(ChargePoint):
             unknown_key=[k for k in key or [] if k not in known] or None,
         )
 
+    @handles(Action.change_configuration)
+    def on_change_configuration(self, key: str, value: str) -> call_result.ChangeConfiguration:
+        self.owner.changed[key] = value
+        return call_result.ChangeConfiguration(status=ConfigurationStatus.accepted)
+
     @then(Action.trigger_message)
     async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == MessageTrigger.boot_notification:
@@ -103,6 +109,8 @@ class GenericOcpp16Charger:
     heartbeat_interval: int | None = None
     transaction_id: int | None = None
     answers: list[str] = field(default_factory=list)
+    # Configuration keys the central system set (ChangeConfiguration).
+    changed: dict[str, str] = field(default_factory=dict)
 
     meter_serial: str | None = None
     meter_type: str | None = None

@@ -192,6 +192,13 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
     await generic.wait_accepted()
     assert generic.registration == "Accepted"
     assert generic.heartbeat_interval == 300
+    # Once accepted, it is asked for what the sessions need, every minute.
+    await rig.settle()
+    measurands = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
+    assert generic.changed == {
+        "MeterValuesSampledData": measurands,
+        "MeterValueSampleInterval": "60",
+    }
 
 
 async def test_wrong_password_is_refused(

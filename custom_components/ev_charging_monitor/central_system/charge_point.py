@@ -57,6 +57,12 @@ def _id_tag_info(status: str) -> IdTagInfo:
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
 PUBLIC_KEY = "MeterPublicKey1"
+# What the session tracker and the entities read, every minute. Kept short: some firmware
+# (ABB Terra AC up to 1.8.21) reboots when asked for measurands it cannot sample.
+METER_CONFIGURATION = {
+    "MeterValuesSampledData": "Energy.Active.Import.Register,Power.Active.Import,Current.Import",
+    "MeterValueSampleInterval": "60",
+}
 
 
 class CentralChargePoint(ChargePoint):
@@ -125,8 +131,27 @@ class CentralChargePoint(ChargePoint):
     def after_boot_notification(self, **_: Any) -> None:
         if (charger := self.charger) is not None:
             self.hass.async_create_background_task(
-                self.async_read_public_key(charger), f"OCPP public key {self.id}"
+                self.async_configure(charger), f"OCPP configure {self.id}"
             )
+
+    async def async_configure(self, charger: OcppCharger) -> None:
+        """Ask for the measurands and interval the readings need; read the public key.
+
+        A key the charger rejects or does not know is logged, never fatal: it then reports
+        what it was set up to report.
+        """
+        for key, value in METER_CONFIGURATION.items():
+            try:
+                result = await self.call(  # type: ignore[no-untyped-call]
+                    call.ChangeConfiguration(key=key, value=value)
+                )
+            except Exception as err:
+                LOGGER.debug("%s did not take %s: %s", self.id, key, err)
+                continue
+            status = getattr(result, "status", None)
+            if status != "Accepted":
+                LOGGER.info("%s answered %s to %s=%s", self.id, status, key, value)
+        await self.async_read_public_key(charger)
 
     async def async_read_public_key(self, charger: OcppCharger) -> None:
         """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one."""
