@@ -200,13 +200,16 @@ class GenericOcpp16Charger:
         """Until a BootNotification was accepted (the central system triggers one)."""
         await asyncio.wait_for(self._accepted.wait(), timeout)
 
-    async def status(self, status: str, error_code: str = "NoError") -> None:
+    async def status(
+        self, status: str, error_code: str = "NoError", vendor_error_code: str | None = None
+    ) -> None:
         """StatusNotification of connector 1."""
         await self.send(
             call.StatusNotification(
                 connector_id=1,
                 error_code=ChargePointErrorCode(error_code),
                 status=ChargePointStatus(status),
+                vendor_error_code=vendor_error_code,
                 timestamp=_stamp(self.at),
             )
         )

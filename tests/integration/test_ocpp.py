@@ -47,6 +47,7 @@ from custom_components.ev_charging_monitor.authorization.manager import (
 )
 from custom_components.ev_charging_monitor.authorization.model import CredentialStatus
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
+from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHARGER_FAULT
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from ev_charging_ledger.evidence import classify
@@ -595,3 +596,27 @@ async def test_security_profile_2_over_tls(
     finally:
         await sim.disconnect()
     await hass.config_entries.async_unload(rig.central.entry_id)
+
+
+async def test_a_fault_is_an_event_once_and_the_status_faulted(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """StatusNotification with an error code: one event per new error, status F."""
+    faults: list[dict[str, Any]] = []
+    hass.bus.async_listen(EVENT_CHARGER_FAULT, callback(lambda e: faults.append(e.data)))
+    await rig.accept(generic)
+    await rig.send(generic.status("Faulted", "GroundFailure", vendor_error_code="E42"))
+    await rig.send(generic.status("Faulted", "GroundFailure", vendor_error_code="E42"))
+    assert rig.state("status") == "fault"
+    await rig.send(generic.status("Available"))
+    assert rig.state("status") == "no_vehicle"
+    assert rig.charger is not None
+    assert faults == [
+        {
+            "entry_id": rig.charger.entry_id,
+            "error_code": "GroundFailure",
+            "status": "Faulted",
+            "info": None,
+            "vendor_error_code": "E42",
+        }
+    ]

@@ -172,10 +172,17 @@ class CentralChargePoint(ChargePoint):
 
     @handles(Action.status_notification)
     def on_status_notification(
-        self, connector_id: int, error_code: str, status: str, **_: Any
+        self,
+        connector_id: int,
+        error_code: str,
+        status: str,
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+        **_: Any,
     ) -> call_result.StatusNotification:
         if (charger := self.charger) is not None and connector_id != 0:
-            charger.set_status(status, error_code)
+            details = {"info": info, "vendor_error_code": vendor_error_code}
+            charger.set_status(status, error_code, details)
         return call_result.StatusNotification()
 
     @handles(Action.authorize)

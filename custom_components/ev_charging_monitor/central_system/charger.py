@@ -75,6 +75,7 @@ class OcppCharger:
         self.charge_point_id = charge_point_id
         self.authorize = authorize
         self.on_update = on_update
+        self.on_fault: Callable[[dict[str, Any]], None] = lambda _fault: None
         self.connected = False
         self.status: str | None = None
         self.error_code: str | None = None
@@ -94,10 +95,15 @@ class OcppCharger:
         self.connected = connected
         self.on_update()
 
-    def set_status(self, status: str, error_code: str | None) -> None:
-        """A StatusNotification for the connector."""
+    def set_status(
+        self, status: str, error_code: str | None, details: dict[str, Any] | None = None
+    ) -> None:
+        """A StatusNotification for the connector; a new error code is told once."""
         self.status = status
-        self.error_code = None if error_code in (None, "NoError") else error_code
+        error = None if error_code in (None, "NoError") else error_code
+        if error is not None and error != self.error_code:
+            self.on_fault({"error_code": error, "status": status, **(details or {})})
+        self.error_code = error
         self.on_update()
 
     def set_meter(self, sample: MeterSample) -> None:

@@ -15,7 +15,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..authorization.manager import AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
 from ..authorization.subentries import CONF_ROLE
-from ..const import CONF_DRIVER, DOMAIN
+from ..const import CONF_DRIVER, DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
 from ..devices.base import Device
 from ..session.manager import ChargerSessions
@@ -48,6 +48,7 @@ _STATUS: Final = {
     AuthorizationResult.INVALID: "Invalid",
     AuthorizationResult.CONCURRENT: "ConcurrentTx",
 }
+EVENT_CHARGER_FAULT: Final = f"{DOMAIN}_charger_fault"
 # Seconds within which a tag presented again is not decided (and announced) again.
 REPEAT_S: Final = 120
 
@@ -160,6 +161,12 @@ async def async_attach_ocpp_charger(
         return _STATUS[decision.result]
 
     charger.authorize = authorize
+
+    def fault(details: dict[str, Any]) -> None:
+        LOGGER.warning("%s reports a fault: %s", entry.title, details["error_code"])
+        hass.bus.async_fire(EVENT_CHARGER_FAULT, {"entry_id": entry.entry_id, **details})
+
+    charger.on_fault = fault
     if sessions is not None:
         sessions.signed_values_fn = charger.take_signed
         sessions.meter_identity_fn = _inner(device).meter_identity
