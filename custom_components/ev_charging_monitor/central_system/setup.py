@@ -49,7 +49,8 @@ _STATUS: Final = {
     AuthorizationResult.CONCURRENT: "ConcurrentTx",
 }
 EVENT_CHARGER_FAULT: Final = f"{DOMAIN}_charger_fault"
-# Seconds within which a tag presented again is not decided (and announced) again.
+# Seconds within which an accepted tag presented again (Authorize, then StartTransaction)
+# is not decided and announced a second time.
 REPEAT_S: Final = 120
 
 
