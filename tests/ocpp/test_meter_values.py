@@ -84,3 +84,12 @@ def test_the_book_survives_a_round_trip() -> None:
     copy = TransactionBook.from_dict(book.to_dict())
     assert copy == book
     assert copy.next_id == 3
+
+
+def test_id_minus_one_stops_the_open_transaction() -> None:
+    """A charger whose start was never confirmed stops with transaction id -1."""
+    book = TransactionBook()
+    started, _ = book.start("CP", 1, "TAG", 1000, "2026-03-01T20:00:00Z")
+    assert book.stop("CP", 7) is None  # some other transaction: the open one stays
+    assert book.stop("CP", -1) == started
+    assert book.open == {}

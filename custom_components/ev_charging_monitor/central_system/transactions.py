@@ -58,9 +58,13 @@ class TransactionBook:
         return transaction, True
 
     def stop(self, charge_point_id: str, transaction_id: int) -> OpenTransaction | None:
-        """Close the transaction; None when it is not open (a repeated stop, or unknown)."""
+        """Close the transaction; None when it is not open (a repeated stop, or unknown).
+
+        Id -1 is the open one: the charger never got its StartTransaction confirmed
+        (OCPP 1.6 errata 3.18).
+        """
         current = self.open.get(charge_point_id)
-        if current is None or current.transaction_id != transaction_id:
+        if current is None or transaction_id not in (current.transaction_id, -1):
             return None
         return self.open.pop(charge_point_id)
 
