@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
 from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
+from ..numbers import scaled, times_ten_to
 from .client import ModbusTransport
 from .codecs import (
     NUMERIC_WIDTH,
@@ -40,20 +41,13 @@ def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
         value = (int(value) >> spec.shift) & (spec.mask if spec.mask is not None else -1)
     if spec.enum is not None:
         return spec.enum.get(int(value), spec.enum.get(str(int(value))))
-    if spec.scale != 1.0:
-        value = _scaled(value, spec.scale)
-    return value
-
-
-def _scaled(value: float, scale: float) -> float:
-    """Apply a scale; divide by 10, 1000 ... instead of multiplying by 0.1, 0.001 ...
-
-    A division by an integer rounds correctly (1234 Wh x 0.1 would be 123.40000000000001).
-    """
-    divisor = 1 / scale
-    if abs(divisor - round(divisor)) < 1e-9:
-        return value / round(divisor)
-    return value * scale
+    # A value with a scale factor is rounded once that is applied (read_values).
+    return scaled(
+        value,
+        scale=spec.scale,
+        resolution=None if spec.scale_factor else spec.resolution,
+        float32=spec.type is DataType.F32,
+    )
 
 
 class ModbusDevice:
@@ -74,8 +68,13 @@ class ModbusDevice:
         unit: int | None = None,
         timeout: float = 3.0,
         transport: ModbusTransport | None = None,
+        resume_current_a: float | None = None,
     ) -> None:
-        """Bind a profile to a host; `unit` overrides the profile's default unit id."""
+        """Bind a profile to a host; `unit` overrides the profile's default unit id.
+
+        `resume_current_a` is the limit the user set last (kept by the caller across
+        restarts): resuming a charger paused with 0 A writes it instead of the maximum.
+        """
         self.profile = profile
         self.host = host
         self.port = port or profile.port
@@ -84,7 +83,7 @@ class ModbusDevice:
         # A SunSpec profile counts addresses from its models, which are found on first use.
         self._located = profile.sunspec is None
         self._plan = self._make_plan() if self._located else []
-        self._setpoint_a: float | None = None
+        self._setpoint_a: float | None = resume_current_a or None
 
     def _make_plan(self) -> list[ReadBlock]:
         profile = self.profile
@@ -172,7 +171,9 @@ class ModbusDevice:
                 continue
             exponent = values.get(spec.scale_factor)
             values[spec.name] = (
-                None if exponent is None else _times_ten_to(values[spec.name], exponent)
+                None
+                if exponent is None
+                else scaled(times_ten_to(values[spec.name], exponent), resolution=spec.resolution)
             )
         return values
 
@@ -218,8 +219,14 @@ class ModbusDevice:
         high = caps.max_current_a if caps.max_current_a is not None else math.inf
         if amps != 0 and not low <= amps <= high:
             raise ValueError(f"current limit {amps} A is outside {low}..{high} A")
-        self._setpoint_a = amps
         await self._write_setpoint(amps)
+        if amps > 0:  # 0 pauses; resuming returns to the last limit above it
+            self._setpoint_a = amps
+
+    @property
+    def resume_current_a(self) -> float | None:
+        """The limit resuming writes: the last one set above 0 A (None: the maximum)."""
+        return self._setpoint_a
 
     async def set_failsafe(
         self, *, current_a: float | None = None, timeout_s: float | None = None
@@ -301,13 +308,6 @@ class ModbusDevice:
                 if self._plan:
                     block = self._plan[0]
                     await self.transport.read(block.table, block.unit, block.address, 1)
-
-
-def _times_ten_to(value: float, exponent: int) -> float:
-    """value x 10^exponent, dividing for negative exponents so 2301 x 10^-1 is exactly 230.1."""
-    exponent = int(exponent)
-    result: float = value / 10**-exponent if exponent < 0 else value * 10**exponent
-    return result
 
 
 def _format_identity(value: Any) -> str:

@@ -80,6 +80,9 @@ class RegisterSpec:
     # A register some firmware lacks (e.g. the Vestel's failsafe current): a read it refuses
     # gives None instead of failing the poll, where its block holds optional values only.
     optional: bool = False
+    # The value's step after scaling (0.1 for a register of 0.1 V); the value is rounded to
+    # it. None: an integer register's step is its scale, a float's its shortest decimal.
+    resolution: float | None = None
 
     @property
     def end(self) -> int:
@@ -251,8 +254,13 @@ class ModbusProfile:
 
 
 def _resolution_wh(spec: RegisterSpec | None) -> float | None:
-    """The step of an integer energy register in Wh (None for floats and SunSpec scales)."""
+    """The step of an energy register in Wh: declared, or an integer register's scale.
+
+    None for undeclared floats and SunSpec scales.
+    """
     integers = (DataType.U16, DataType.I16, DataType.U32, DataType.I32, DataType.U64, DataType.I64)
+    if spec is not None and spec.resolution is not None:
+        return spec.resolution
     if spec is None or spec.type not in integers or spec.scale_factor is not None:
         return None
     return spec.scale
@@ -292,6 +300,7 @@ _SPEC_KEYS: dict[Any, Any] = {
     vol.Optional("enum"): {vol.Any(int, str): str},
     vol.Optional("block"): str,
     vol.Optional("optional"): bool,
+    vol.Optional("resolution"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
 }
 _SPEC = vol.Schema(_SPEC_KEYS)
 _PROBE = vol.Schema(
@@ -429,6 +438,7 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
         enum=raw.get("enum"),
         block=raw.get("block"),
         optional=raw.get("optional", False),
+        resolution=raw.get("resolution"),
     )
 
 
