@@ -72,7 +72,7 @@ def _closed_port() -> int:
 async def _manual(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["manual", "scan", "authorization"]
+    assert result["menu_options"] == ["manual", "scan", "authorization", "keba"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "manual"}
     )
@@ -259,12 +259,14 @@ async def test_zeroconf_confirm_then_update_host(hass: HomeAssistant, clock: Sim
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "discovery_confirm"
         assert result["description_placeholders"] == {
-            "name": "Shelly SPEM-003CEBEU",
+            "name": "Shelly Pro 3EM",  # the model's name, not its code SPEM-003CEBEU
             "host": "127.0.0.1",
         }
         result = await _configure(hass, result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         entry: ConfigEntry = result["result"]
+        assert entry.title == "Shelly Pro 3EM"
+        assert entry.unique_id == "C8F09E8A1B2C"
         assert entry.data[CONF_DRIVER] == "shelly_pro3em"
         assert await hass.config_entries.async_unload(entry.entry_id)
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: "192.0.2.7"})

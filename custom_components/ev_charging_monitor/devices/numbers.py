@@ -68,7 +68,8 @@ def times_ten_to(value: int | float, exponent: int) -> int | float:
     """value x 10^exponent (a SunSpec scale factor), exact in decimal; whole stays whole."""
     exponent = int(exponent)
     if isinstance(value, int) and exponent >= 0:
-        return value * 10**exponent
+        whole: int = value * 10**exponent
+        return whole
     return as_float(exact(value).scaleb(exponent))
 
 
