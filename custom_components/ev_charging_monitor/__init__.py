@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -159,10 +158,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
         live.add_processor("authorization", authorize)
     try:
-        await asyncio.gather(
-            identity.async_config_entry_first_refresh(),
-            live.async_config_entry_first_refresh(),
-        )
+        # The identity first: the first reading may start a session, whose event and
+        # record name the charger.
+        await identity.async_config_entry_first_refresh()
+        await live.async_config_entry_first_refresh()
     except ConfigEntryNotReady:
         await device.close()
         raise
