@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
 
 import aiohttp
+import numpy
 import pytest
 
 from custom_components.ev_charging_monitor.devices import InvalidProfileError
@@ -161,3 +163,11 @@ async def test_shelly_3em_sums_without_noise(
         device = ShellyEMGen1("127.0.0.1", port=port, session=session)
         reading = await device.read()
     assert repr(reading.energy) == "300000.3"
+
+
+def test_shortest_f32_agrees_with_numpy() -> None:
+    """A second implementation (numpy's float32 formatting) finds the same decimals."""
+    for bits in range(0x40000000, 0x4B000000, 0x00012345):
+        value = struct.unpack(">f", struct.pack(">I", bits))[0]
+        expected = numpy.format_float_positional(numpy.float32(value), unique=True, trim="-")
+        assert shortest_f32(value) == Decimal(expected)
