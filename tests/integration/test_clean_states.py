@@ -246,7 +246,8 @@ async def test_no_state_has_more_digits_than_its_register(
     add_device: AddDevice,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Every numeric state has at most the decimals of its register's resolution."""
+    """Every numeric state has at most the decimals of its register's resolution, and
+    every numeric sensor a suggested display precision."""
     entry = await add_device(loaded, driver=loaded.name)  # type: ignore[arg-type]
     await poll(hass, clock, 1234.5, freezer)  # both clocks: the energy gained is plausible
     prefix = f"{entry.unique_id or entry.entry_id}_"
@@ -257,6 +258,9 @@ async def test_no_state_has_more_digits_than_its_register(
         if (value := _numeric(state.state)) is None:
             continue
         key = registered.unique_id.removeprefix(prefix)
+        if registered.domain == "sensor":  # a numeric sensor says how to show itself
+            precision = registered.options.get("sensor", {}).get("suggested_display_precision")
+            assert precision is not None, f"{registered.entity_id} has no display precision"
         allowed = _resolution(loaded.name, key).decimals(value)
         assert _decimals(state.state) <= allowed, (
             f"{registered.entity_id} = {state.state}: more than {allowed} decimals"
