@@ -83,7 +83,9 @@ class ModbusDevice:
         # A SunSpec profile counts addresses from its models, which are found on first use.
         self._located = profile.sunspec is None
         self._plan = self._make_plan() if self._located else []
-        self._setpoint_a: float | None = resume_current_a or None
+        self._setpoint_a: float | None = None
+        if resume_current_a is not None and self._in_range(resume_current_a):
+            self._setpoint_a = resume_current_a
 
     def _make_plan(self) -> list[ReadBlock]:
         profile = self.profile
@@ -222,6 +224,12 @@ class ModbusDevice:
         await self._write_setpoint(amps)
         if amps > 0:  # 0 pauses; resuming returns to the last limit above it
             self._setpoint_a = amps
+
+    def _in_range(self, amps: float) -> bool:
+        caps = self.capabilities
+        low = caps.min_current_a if caps.min_current_a is not None else 0
+        high = caps.max_current_a if caps.max_current_a is not None else math.inf
+        return amps > 0 and low <= amps <= high
 
     @property
     def resume_current_a(self) -> float | None:
