@@ -167,7 +167,9 @@ async def test_shelly_3em_sums_without_noise(
 
 def test_shortest_f32_agrees_with_numpy() -> None:
     """A second implementation (numpy's float32 formatting) finds the same decimals."""
-    for bits in range(0x40000000, 0x4B000000, 0x00012345):
-        value = struct.unpack(">f", struct.pack(">I", bits))[0]
-        expected = numpy.format_float_positional(numpy.float32(value), unique=True, trim="-")
-        assert shortest_f32(value) == Decimal(expected)
+    # Normal float32 values of every magnitude, both signs, every few thousand bit patterns.
+    for bits in range(0x00800000, 0x7F000000, 0x0003F1E7):
+        for signed in (bits, bits | 0x80000000):
+            value = struct.unpack(">f", struct.pack(">I", signed))[0]
+            text = numpy.format_float_positional(numpy.float32(value), unique=True, trim="-")
+            assert shortest_f32(value) == Decimal(text), hex(signed)

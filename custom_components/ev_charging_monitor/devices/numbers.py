@@ -21,7 +21,10 @@ def shortest_f32(value: float) -> Decimal:
     """The shortest decimal that is the same float32 as `value` (which is one)."""
     if value == 0 or not math.isfinite(value):
         return Decimal(0) if value == 0 else Decimal(repr(value))
-    for digits in range(1, 10):  # nine significant digits identify every float32
+    # Six digits first: a float32 lies within 3e-8 (relative) of the decimal it stands for,
+    # so rounding it to six digits finds every shorter decimal too ('g' drops the zeros).
+    # Nine significant digits identify every float32.
+    for digits in range(6, 10):
         text = f"{value:.{digits}g}"
         if _F32.unpack(_F32.pack(float(text)))[0] == value:
             return Decimal(text)
