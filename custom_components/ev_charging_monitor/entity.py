@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -29,10 +29,11 @@ class EVChargingEntity(CoordinatorEntity[LiveCoordinator]):
         self.entity_description = description
         identity = entry.runtime_data.identity.data
         key = device_key(entry)
+        # No MAC connection: Home Assistant's own Shelly (or other) integration may list the
+        # same MAC, and the registry would then merge the two devices into one.
         self._attr_unique_id = f"{key}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, key)},
-            connections={(CONNECTION_NETWORK_MAC, identity.mac)} if identity.mac else set(),
             manufacturer=identity.manufacturer,
             model=identity.model,
             model_id=identity.model_id,
