@@ -5,6 +5,7 @@ of one type per field, translated setup errors, and unique ids from the device's
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -450,3 +451,21 @@ async def test_keba_silent_or_modbus_off(
         "serial": "22012345",
     }
     await modbus.start()
+
+
+async def test_keba_reply_port_taken(
+    hass: HomeAssistant, keba: tuple[KebaUdp, KebaP30], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program holds the port the KEBA answers to: a translated error, no crash."""
+    udp, modbus = keba
+    assert modbus.port is not None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        monkeypatch.setattr(
+            config_flow,
+            "KEBA_PROBE",
+            {"port": udp.port, "local_port": taken.getsockname()[1], "local_host": "127.0.0.1"},
+        )
+        result = await _keba_flow(hass, modbus.port)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "keba_port_busy"}
