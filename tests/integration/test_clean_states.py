@@ -193,6 +193,8 @@ def _resolution(device: str, key: str) -> Step | Float32:
     table = RESOLUTION[device]
     if key == "session_duration":
         return _step("1")  # whole minutes
+    if key in ("session_cost", "total_cost"):
+        return _step("0.01")  # a session's cost is in cents (its price intervals finer)
     name = VALUE_OF.get(key, key)
     if name in table:
         return table[name]
