@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 import numpy
@@ -23,6 +24,7 @@ from custom_components.ev_charging_monitor.devices.modbus.profile import (
     Table,
     load_profile_text,
 )
+from custom_components.ev_charging_monitor.devices.neighbours import neighbour_mac
 from custom_components.ev_charging_monitor.devices.numbers import clean_sum, shortest_f32
 from simulators.base import Simulator
 from simulators.behaviour import ConstantLoad
@@ -173,3 +175,16 @@ def test_shortest_f32_agrees_with_numpy() -> None:
             value = struct.unpack(">f", struct.pack(">I", signed))[0]
             text = numpy.format_float_positional(numpy.float32(value), unique=True, trim="-")
             assert shortest_f32(value) == Decimal(text), hex(signed)
+
+
+def test_neighbour_mac_from_a_table_file(tmp_path: Path) -> None:
+    """The table is read from its file; an IP or a missing file are handled."""
+    table = tmp_path / "arp"
+    table.write_text(
+        "IP address       HW type     Flags       HW address            Mask     Device\n"
+        "192.0.2.7        0x1         0x2         00:1A:2B:3C:4D:5E     *        eth0\n",
+        encoding="ascii",
+    )
+    assert neighbour_mac("192.0.2.7", table) == "00:1a:2b:3c:4d:5e".lower()
+    assert neighbour_mac("192.0.2.8", table) is None
+    assert neighbour_mac("192.0.2.7", tmp_path / "missing") is None
