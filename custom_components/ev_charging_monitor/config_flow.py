@@ -74,6 +74,7 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
+from .entity_charger.flow import EntityChargerSteps
 from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
 from .pricing.options import (
     CONF_FLAT_PRICE,
@@ -123,7 +124,7 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
+class EVChargingConfigFlow(EntityChargerSteps, ConfigFlow, domain=DOMAIN):
     """Set up a wallbox or an energy meter."""
 
     VERSION = 1
@@ -238,7 +239,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, optional port and unit id, and auto-detection or a chosen profile."""
         return self.async_show_menu(
-            step_id="user", menu_options=["manual", "scan", "authorization"]
+            step_id="user", menu_options=["manual", "scan", "entities", "authorization"]
         )
 
     async def async_step_authorization(

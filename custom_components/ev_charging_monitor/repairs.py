@@ -155,4 +155,6 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """The fix flow of a fixable issue (only the register one is)."""
     assert data is not None
+    if data.get("confirm_only"):
+        return ConfirmRepairFlow()  # the user has read it (a renamed source entity)
     return AcceptRegisterFlow(str(data["entry_id"]))
