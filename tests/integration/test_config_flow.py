@@ -72,7 +72,7 @@ def _closed_port() -> int:
 async def _manual(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["manual", "scan", "authorization"]
+    assert result["menu_options"] == ["manual", "scan", "entities", "authorization"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "manual"}
     )

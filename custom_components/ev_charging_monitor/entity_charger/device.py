@@ -10,9 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, ATTR_UNIT_OF_MEASUREMENT, STATE_ON
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_ON,
+    UnitOfEnergy,
+)
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -68,6 +74,32 @@ def convert(
     if source not in converter.VALID_UNITS:
         return None
     return converter.convert(number, source, unit)
+
+
+# Decimal factors to Wh: kWh states such as 1234.567 become exactly 1234567 Wh (a float
+# product would carry noise into the session's register difference).
+_WH_FACTORS: dict[str | None, Decimal] = {
+    UnitOfEnergy.WATT_HOUR: Decimal(1),
+    UnitOfEnergy.KILO_WATT_HOUR: Decimal(1000),
+    UnitOfEnergy.MEGA_WATT_HOUR: Decimal(1_000_000),
+}
+
+
+def energy_wh(state: State | None) -> float | None:
+    """An energy state in Wh; None when it is none, no finite number, or has no energy unit."""
+    value = _value(state)
+    if value is None or state is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    if (factor := _WH_FACTORS.get(unit)) is not None:
+        return float(number * factor)
+    return convert(state, EnergyConverter, UnitOfEnergy.WATT_HOUR, default=None)
 
 
 class EntityChargerDevice:
@@ -183,7 +215,6 @@ class EntityChargerDevice:
             raise DeviceConnectionError(
                 f"the charger's state entities ({mapping.status or mapping.plug}) show no state"
             )
-        energy = EnergyConverter
         currents = [
             convert(self._state(e), ElectricCurrentConverter, "A", default="A")
             for e in mapping.currents
@@ -199,8 +230,8 @@ class EntityChargerDevice:
         return Reading(
             state=state,
             power=convert(self._state(mapping.power), PowerConverter, "W", default=None),
-            energy=convert(self._state(mapping.energy), energy, "Wh", default=None),
-            session_energy=convert(self._state(mapping.session_energy), energy, "Wh", default=None),
+            energy=energy_wh(self._state(mapping.energy)),
+            session_energy=energy_wh(self._state(mapping.session_energy)),
             current_l1=currents[0],
             current_l2=currents[1],
             current_l3=currents[2],

@@ -265,6 +265,12 @@ class EntityChargerSteps(ConfigFlow):
         assert mapping is not None
         if mapping.controllable:
             return await self.async_step_entities_create()
+        return await self.async_step_entities_monitor_only()
+
+    async def async_step_entities_monitor_only(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Nothing can hold this charger: add it to monitor only, or map a control."""
         return self.async_show_menu(
             step_id="entities_monitor_only",
             menu_options=["entities_create", "entities_map"],

@@ -1,0 +1,207 @@
+"""A charger made of another integration's entities, in a real Home Assistant.
+
+The other integration is real entities (input helpers and template entities, see
+entity_source.py) driven by a scenario; the sessions, authorization and ledger link are
+the integration's own, unmocked.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import Event, HomeAssistant, callback
+
+from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
+from custom_components.ev_charging_monitor.authorization.model import CredentialKind
+from custom_components.ev_charging_monitor.session.manager import (
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+)
+
+from .entity_source import (
+    ALLOWED,
+    START_KWH,
+    SWITCH,
+    Garage,
+    async_add_charger,
+    async_setup_source,
+)
+from .test_authorization import _add_card, _set_up_authorization
+
+CARD = "04A2B3C4D5"
+OUR_STATUS = "sensor.carport_status"  # our charger's status (the entry is named after the source)
+
+
+def _events(hass: HomeAssistant, event_type: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    hass.bus.async_listen(event_type, callback(lambda e: seen.append(dict(e.data))))
+    return seen
+
+
+@pytest.fixture
+async def garage(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> Garage:
+    await async_setup_source(hass)
+    garage = Garage(hass, freezer)
+    garage.drive(monkeypatch)
+    return garage
+
+
+async def test_plug_charge_pause_unplug_bills_the_mapped_energy_entity(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    started = _events(hass, EVENT_SESSION_STARTED)
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    tariff = {"type": "flat", "price": "0.30"}
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "tariff": tariff})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(OUR_STATUS).state == "no_vehicle"
+
+    await garage.plug()
+    for _ in range(5):
+        await garage.run(60)
+        assert hass.states.get(OUR_STATUS).state == "charging"
+    # The car pauses (the switch is turned off at the source), then charges on.
+    await hass.services.async_call("switch", "turn_off", {"entity_id": SWITCH}, blocking=True)
+    await garage.run(0)
+    assert hass.states.get(OUR_STATUS).state == "connected"
+    for _ in range(3):
+        await garage.run(60)
+    await hass.services.async_call("switch", "turn_on", {"entity_id": SWITCH}, blocking=True)
+    for _ in range(2):
+        await garage.run(60)
+    await garage.unplug()
+
+    assert len(started) == 1
+    assert len(ended) == 1
+    record = ended[0]
+    # 7 minutes at 12 kW = 1.4 kWh, read from the meter entity in kWh, exactly.
+    assert garage.delivered_wh == Decimal(1400)
+    assert Decimal(record["energy_wh"]) == Decimal(1400)
+    assert Decimal(record["meter_start_wh"]) == START_KWH * 1000
+    assert Decimal(record["meter_end_wh"]) == START_KWH * 1000 + 1400
+    assert record["end_reason"] == "unplugged"
+    assert record["id"] == started[0]["session_id"]
+    assert record["max_power_w"] in (12000, "12000")
+    assert record["flags"] == [], record
+    assert record["authorization"]["method"] == "none"
+    # Priced like any charger's session: 1.4 kWh at 0.30 (by hand).
+    assert Decimal(record["cost"]["total"]) == Decimal("0.42")
+
+
+async def test_restart_mid_session_continues_it(hass: HomeAssistant, garage: Garage) -> None:
+    started = _events(hass, EVENT_SESSION_STARTED)
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    await garage.plug()
+    for _ in range(4):
+        await garage.run(60)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # While the integration is down the car charges on (3 minutes); when it comes back,
+    # the other integration is still offline (its energy sensor unavailable) at first.
+    for _ in range(3):
+        await garage.run(60)
+    await hass.services.async_call(
+        "input_boolean", "turn_off", {"entity_id": "input_boolean.garage_online"}, blocking=True
+    )
+    assert hass.states.get("sensor.garage_energy").state == "unavailable"
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await garage.run(60)
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": "input_boolean.garage_online"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    for _ in range(2):
+        await garage.run(60)
+    await garage.unplug()
+
+    assert len(started) == 1  # the same session, not a new one
+    assert [r["id"] for r in ended] == [started[0]["session_id"]]
+    # 4 + 3 (while down) + 1 (while the source was offline) + 2 minutes at 12 kW.
+    assert garage.delivered_wh == Decimal(2000)
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(2000)
+    assert "recovered_after_restart" not in ended[0]["flags"]  # a clean unload
+
+
+async def test_a_mapped_switch_enforces_default_deny_and_the_card_attributes_the_person(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    await _set_up_authorization(hass)  # default deny
+    manager = hass.data[AUTHORIZATION]
+    _add_card(manager, CARD, person="Alex")
+    await hass.async_block_till_done()
+    await async_add_charger(hass)
+    assert hass.states.get(ALLOWED).state == "off"  # held at once, no car yet
+
+    # A car without a card: the switch stays off, and turning it on at the source is undone.
+    await garage.plug()
+    await garage.run(60)
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": ALLOWED}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(ALLOWED).state == "off"
+    await garage.run(60)
+    assert garage.delivered == []
+
+    # Alex's card: released within the reading that sees it; the session is Alex's.
+    await garage.swipe(CARD)
+    assert hass.states.get(ALLOWED).state == "on"
+    for _ in range(3):
+        await garage.run(60)
+    await garage.unplug()
+    assert hass.states.get(ALLOWED).state == "off"  # locked again
+    record = ended[-1]
+    assert Decimal(record["energy_wh"]) == garage.delivered_wh == Decimal(600)
+    assert record["authorization"]["method"] == "rfid"
+    assert record["authorization"]["person"] == "Alex"
+    assert record["authorization"]["tag_hash"] == manager.hash(CredentialKind.RFID, CARD)
+
+    # The RFID entity still shows Alex's card: it must not open the next plug-in.
+    garage.delivered.clear()
+    await garage.plug()
+    for _ in range(3):
+        await garage.run(60)
+    assert hass.states.get(ALLOWED).state == "off"
+    assert garage.delivered == []
+    await garage.unplug()
+    assert ended[-1]["authorization"]["method"] == "none"
+    assert Decimal(ended[-1]["energy_wh"]) == 0
+
+
+async def test_an_unknown_card_never_lets_energy_flow(hass: HomeAssistant, garage: Garage) -> None:
+    events: list[Event] = []
+    hass.bus.async_listen("ev_charging_monitor_authorization", events.append)
+    await _set_up_authorization(hass)
+    await async_add_charger(hass)
+    await garage.plug()
+    await garage.swipe("DEADBEEF01")
+    for _ in range(5):
+        await garage.run(60)
+        assert hass.states.get(ALLOWED).state == "off"
+    assert garage.delivered == []
+    assert [e.data["result"] for e in events] == ["invalid"]
+
+
+async def test_without_a_control_the_flow_offers_monitor_only(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry: ConfigEntry = await async_add_charger(hass, switch=False)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.device.capabilities.can_enable is False
+    await garage.plug()
+    await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(200)
