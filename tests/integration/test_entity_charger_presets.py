@@ -47,12 +47,24 @@ class E:
 EASEE = [
     E("sensor.garage_status", "EH123456_status", "easee_status"),
     E("sensor.garage_power", "EH123456_power", "power", "power", "kW"),
-    E("sensor.garage_lifetime_energy", "EH123456_lifetime_energy", "lifetime_energy", "energy", "kWh"),
+    E(
+        "sensor.garage_lifetime_energy",
+        "EH123456_lifetime_energy",
+        "lifetime_energy",
+        "energy",
+        "kWh",
+    ),
     E("sensor.garage_session_energy", "EH123456_session_energy", "session_energy", "energy", "kWh"),
-    E("sensor.garage_energy_last_hour", "EH123456_energy_last_hour", "energy_last_hour", "energy", "kWh"),
+    E(
+        "sensor.garage_energy_last_hour",
+        "EH123456_energy_last_hour",
+        "energy_last_hour",
+        "energy",
+        "kWh",
+    ),
     E("switch.garage_enable_idle_current", "EH123456_enable_idle_current", "enable_idle_current"),
     E("switch.garage_is_enabled", "EH123456_is_enabled", "is_enabled"),
-]  # fmt: skip
+]
 ZAPTEC_MODES = (
     "unknown",
     "disconnected",
@@ -61,29 +73,90 @@ ZAPTEC_MODES = (
     "connected_finished",
 )
 ZAPTEC = [
-    E("sensor.go_charger_mode", "zc1_charger_operation_mode", "charger_operation_mode", "enum", None, ZAPTEC_MODES),
+    E(
+        "sensor.go_charger_mode",
+        "zc1_charger_operation_mode",
+        "charger_operation_mode",
+        "enum",
+        None,
+        ZAPTEC_MODES,
+    ),
     E("sensor.go_charge_power", "zc1_total_charge_power", "total_charge_power", "power", "W"),
-    E("sensor.go_completed_session_energy", "zc1_completed_session.Energy", "completed_session_energy", "energy", "kWh"),
-    E("sensor.go_energy_meter", "zc1_signed_meter_value_kwh", "signed_meter_value", "energy", "kWh"),
-    E("sensor.go_session_total_charge", "zc1_total_charge_power_session", "total_charge_power_session", "energy", "kWh"),
+    E(
+        "sensor.go_completed_session_energy",
+        "zc1_completed_session.Energy",
+        "completed_session_energy",
+        "energy",
+        "kWh",
+    ),
+    E(
+        "sensor.go_energy_meter",
+        "zc1_signed_meter_value_kwh",
+        "signed_meter_value",
+        "energy",
+        "kWh",
+    ),
+    E(
+        "sensor.go_session_total_charge",
+        "zc1_total_charge_power_session",
+        "total_charge_power_session",
+        "energy",
+        "kWh",
+    ),
     E("sensor.go_current_phase_1", "zc1_current_phase1", "current_phase1", "current", "A"),
     E("sensor.go_current_phase_2", "zc1_current_phase2", "current_phase2", "current", "A"),
     E("sensor.go_current_phase_3", "zc1_current_phase3", "current_phase3", "current", "A"),
     E("switch.go_permanent_cable_lock", "zc1_permanent_cable_lock", "permanent_cable_lock"),
     E("switch.go_charging", "zc1_charger_operation_mode", "charger_operation_mode"),
-    E("number.go_charger_min_current", "zc1_charger_min_current", "charger_min_current", "current", "A"),
-    E("number.go_charger_max_current", "zc1_charger_max_current", "charger_max_current", "current", "A"),
-]  # fmt: skip
+    E(
+        "number.go_charger_min_current",
+        "zc1_charger_min_current",
+        "charger_min_current",
+        "current",
+        "A",
+    ),
+    E(
+        "number.go_charger_max_current",
+        "zc1_charger_max_current",
+        "charger_max_current",
+        "current",
+        "A",
+    ),
+]
 WALLBOX = [
     E("sensor.pulsar_status_description", "status_description-12345", "status_description"),
-    E("sensor.pulsar_max_available_power", "max_available_power-12345", "max_available_power", "current", "A"),
+    E(
+        "sensor.pulsar_max_available_power",
+        "max_available_power-12345",
+        "max_available_power",
+        "current",
+        "A",
+    ),
     E("sensor.pulsar_charging_power", "charging_power-12345", "charging_power", "power", "kW"),
-    E("sensor.pulsar_added_green_energy", "added_green_energy-12345", "added_green_energy", "energy", "kWh"),
+    E(
+        "sensor.pulsar_added_green_energy",
+        "added_green_energy-12345",
+        "added_green_energy",
+        "energy",
+        "kWh",
+    ),
     E("sensor.pulsar_added_energy", "added_energy-12345", "added_energy", "energy", "kWh"),
     E("switch.pulsar_pause_resume", "paused-12345", "pause_resume"),
-    E("number.pulsar_maximum_icp_current", "icp_max_current-12345", "maximum_icp_current", "current", "A"),
-    E("number.pulsar_maximum_charging_current", "max_charging_current-12345", "maximum_charging_current", "current", "A"),
-]  # fmt: skip
+    E(
+        "number.pulsar_maximum_icp_current",
+        "icp_max_current-12345",
+        "maximum_icp_current",
+        "current",
+        "A",
+    ),
+    E(
+        "number.pulsar_maximum_charging_current",
+        "max_charging_current-12345",
+        "maximum_charging_current",
+        "current",
+        "A",
+    ),
+]
 TESLA_STATES = (
     "booting",
     "not_connected",
@@ -99,24 +172,53 @@ TESLA_STATES = (
 TESLA = [
     E("sensor.wall_connector_status", "PGT1_status", "status", "enum", None, TESLA_STATES),
     E("sensor.wall_connector_status_code", "PGT1_evse_state", "status_code", None, None, (), True),
-    E("binary_sensor.wall_connector_vehicle_connected", "PGT1_vehicle_connected", "vehicle_connected", "plug"),
-    E("binary_sensor.wall_connector_contactor_closed", "PGT1_contactor_closed", "contactor_closed", "battery_charging"),
+    E(
+        "binary_sensor.wall_connector_vehicle_connected",
+        "PGT1_vehicle_connected",
+        "vehicle_connected",
+        "plug",
+    ),
+    E(
+        "binary_sensor.wall_connector_contactor_closed",
+        "PGT1_contactor_closed",
+        "contactor_closed",
+        "battery_charging",
+    ),
     E("sensor.wall_connector_power", "PGT1_total_power_w", "total_power_w", "power", "kW"),
-    E("sensor.wall_connector_session_energy", "PGT1_session_energy_wh", "session_energy_wh", "energy", "kWh"),
+    E(
+        "sensor.wall_connector_session_energy",
+        "PGT1_session_energy_wh",
+        "session_energy_wh",
+        "energy",
+        "kWh",
+    ),
     E("sensor.wall_connector_energy", "PGT1_energy_kWh", "energy_kwh", "energy", "kWh"),
-    E("sensor.wall_connector_vehicle_current", "PGT1_vehicle_current_a", "vehicle_current_a", "current", "A"),
+    E(
+        "sensor.wall_connector_vehicle_current",
+        "PGT1_vehicle_current_a",
+        "vehicle_current_a",
+        "current",
+        "A",
+    ),
     E("sensor.wall_connector_phase_a_current", "PGT1_current_a_a", "current_a_a", "current", "A"),
     E("sensor.wall_connector_phase_b_current", "PGT1_current_b_a", "current_b_a", "current", "A"),
     E("sensor.wall_connector_phase_c_current", "PGT1_current_c_a", "current_c_a", "current", "A"),
-]  # fmt: skip
+]
 OHME_STATES = ("unplugged", "pending_approval", "charging", "plugged_in", "paused", "finished")
 OHME = [
     E("sensor.ohme_home_pro_status", "OHME1_status", "status", "enum", None, OHME_STATES),
     E("sensor.ohme_home_pro_current", "OHME1_current", None, "current", "A"),
     E("sensor.ohme_home_pro_power", "OHME1_power", None, "power", "kW"),
     E("sensor.ohme_home_pro_energy", "OHME1_energy", None, "energy", "kWh"),
-    E("select.ohme_home_pro_charge_mode", "OHME1_charge_mode", "charge_mode", None, None, ("smart_charge", "max_charge", "paused")),
-]  # fmt: skip
+    E(
+        "select.ohme_home_pro_charge_mode",
+        "OHME1_charge_mode",
+        "charge_mode",
+        None,
+        None,
+        ("smart_charge", "max_charge", "paused"),
+    ),
+]
 GOE = [
     E("sensor.goe_012345_car", "goe_012345_car", "car", None, None, (), True),
     E("sensor.goe_012345_car_value", "goe_012345_car_value", "car_value"),
@@ -130,16 +232,35 @@ GOE = [
     E("sensor.goe_012345_trx", "goe_012345_trx", "trx"),
     E("select.goe_012345_frc", "goe_012345_frc", "frc", None, None, ("0", "1", "2")),
     E("number.goe_012345_amp", "goe_012345_amp", "amp", "current", "A"),
-]  # fmt: skip
+]
 EVCC = [
     E("binary_sensor.evcc_garage_connected", "evcc_lp1_connected", "connected", "connectivity"),
     E("binary_sensor.evcc_garage_charging", "evcc_lp1_charging", "charging", "battery_charging"),
     E("binary_sensor.evcc_garage_enabled", "evcc_lp1_enabled", "enabled"),
     E("sensor.evcc_garage_chargepower", "evcc_lp1_chargepower", "chargepower", "power", "kW"),
-    E("sensor.evcc_garage_chargetotalimport", "evcc_lp1_chargetotalimport", "chargetotalimport", "energy", "kWh"),
-    E("sensor.evcc_garage_sessionenergy", "evcc_lp1_sessionenergy", "sessionenergy", "energy", "kWh"),
-    E("select.evcc_garage_mode", "evcc_lp1_mode", "mode", None, None, ("off", "pv", "minpv", "now")),
-]  # fmt: skip
+    E(
+        "sensor.evcc_garage_chargetotalimport",
+        "evcc_lp1_chargetotalimport",
+        "chargetotalimport",
+        "energy",
+        "kWh",
+    ),
+    E(
+        "sensor.evcc_garage_sessionenergy",
+        "evcc_lp1_sessionenergy",
+        "sessionenergy",
+        "energy",
+        "kWh",
+    ),
+    E(
+        "select.evcc_garage_mode",
+        "evcc_lp1_mode",
+        "mode",
+        None,
+        None,
+        ("off", "pv", "minpv", "now"),
+    ),
+]
 
 CASES: dict[str, tuple[str, list[E], dict[str, Any]]] = {
     "easee": (
