@@ -91,6 +91,7 @@ async def async_setup_source(hass: HomeAssistant, *, allowed: bool = True) -> No
                     "sensor": [
                         {
                             "name": "Garage energy",
+                            "unique_id": "garage_energy",
                             "state": "{{ states('input_number.garage_meter') }}",
                             "unit_of_measurement": "kWh",
                             "device_class": "energy",
@@ -99,6 +100,7 @@ async def async_setup_source(hass: HomeAssistant, *, allowed: bool = True) -> No
                         },
                         {
                             "name": "Garage power",
+                            "unique_id": "garage_power",
                             "state": "{{ states('input_number.garage_power_w') }}",
                             "unit_of_measurement": "W",
                             "device_class": "power",
@@ -109,6 +111,7 @@ async def async_setup_source(hass: HomeAssistant, *, allowed: bool = True) -> No
                     "switch": [
                         {
                             "name": "Garage charging",
+                            "unique_id": "garage_charging",
                             "state": "{{ is_state('input_boolean.garage_allowed', 'on') }}",
                             "turn_on": {
                                 "action": "input_boolean.turn_on",

@@ -7,25 +7,40 @@ the integration's own, unmocked.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.model import CredentialKind
+from custom_components.ev_charging_monitor.const import DOMAIN
+from custom_components.ev_charging_monitor.entity_charger.device import energy_wh
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
 )
+from tests.ledger.ledger_process import free_port, start_ledger, stop
 
 from .entity_source import (
     ALLOWED,
+    ENERGY,
     START_KWH,
+    STATUS,
     SWITCH,
+    WORDS,
     Garage,
     async_add_charger,
     async_setup_source,
@@ -205,3 +220,166 @@ async def test_without_a_control_the_flow_offers_monitor_only(
     await garage.run(60)
     await garage.unplug()
     assert Decimal(ended[0]["energy_wh"]) == Decimal(200)
+
+
+async def test_the_session_reaches_the_ledger(
+    hass: HomeAssistant,
+    aiohttp_client: Callable[..., Awaitable[object]],
+    hass_access_token: str,
+    tmp_path: Path,
+) -> None:
+    """The real ledger process takes the entity charger's session like any other.
+
+    Home Assistant's clock runs on in real time here (a frozen clock that jumps would time
+    out the ledger's websocket); each step's energy stays within what the charger's
+    power allows in that time.
+    """
+    await async_setup_source(hass)
+    garage = Garage(hass, None)
+    await async_add_charger(hass, card=False)
+    client = await aiohttp_client(hass.http.app)
+    url = f"http://127.0.0.1:{client.server.port}"  # type: ignore[attr-defined]
+    await garage.plug()
+    for _ in range(3):
+        await garage.run(60)
+    await garage.unplug()
+    history = hass.data[HISTORY]
+    [record] = history.after(0, 10)
+    assert Decimal(record["energy_wh"]) == garage.delivered_wh == Decimal(600)
+
+    data_dir = tmp_path / "ledger"
+    process = await start_ledger(
+        "--ha-url", url, "--token", hass_access_token, "--data-dir", str(data_dir),
+        "--listen", f"127.0.0.1:{free_port()}", "--api-token", "test",
+        log=tmp_path / "ledger.log",
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while history.acked_seq < record["seq"]:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+    finally:
+        assert await stop(process) == 0
+    with sqlite3.connect(data_dir / "ledger.sqlite3") as db:
+        stored = list(db.execute("SELECT session_id, energy_wh, body FROM sessions"))
+    assert [(session_id, Decimal(energy)) for session_id, energy, _ in stored] == [
+        (record["id"], Decimal(600))
+    ]
+    assert b"Carport" in bytes(stored[0][2])  # the stored body names the charger
+
+
+async def test_a_renamed_source_entity_is_followed_and_told(
+    hass: HomeAssistant,
+    garage: Garage,
+    hass_client: ClientSessionGenerator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The energy sensor gets a new entity id: the charger reads it on, a repair says so,
+    and confirming the repair closes it."""
+    assert await async_setup_component(hass, "repairs", {})
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    er.async_get(hass).async_update_entity(ENERGY, new_entity_id="sensor.carport_meter")
+    await hass.async_block_till_done()
+    assert entry.data["mapping"]["energy"] == "sensor.carport_meter"
+    assert entry.state is ConfigEntryState.LOADED
+    issue_id = f"source_entity_renamed_{entry.entry_id}_sensor.carport_meter"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "name": "Carport",
+        "old": ENERGY,
+        "new": "sensor.carport_meter",
+    }
+
+    await garage.plug()
+    for _ in range(2):
+        await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(400)
+
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    assert flow["step_id"] == "confirm"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert (await response.json())["type"] == "create_entry"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_removed_source_entity_raises_a_repair_and_nothing_is_lost(
+    hass: HomeAssistant, garage: Garage, issue_registry: ir.IssueRegistry
+) -> None:
+    """The switch disappears mid-session: a repair names it; the session still ends with
+    its energy."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    issue_id = f"source_entity_missing_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await garage.plug()
+    await garage.run(60)
+    er.async_get(hass).async_remove(SWITCH)
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "source_entity_missing"
+    assert issue.translation_placeholders == {"name": "Carport", "entities": SWITCH}
+    await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(400)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        ("1234567", "Wh", 1234567.0),
+        ("1234.567", "kWh", 1234567.0),
+        ("1.234567", "MWh", 1234567.0),
+        ("nan", "kWh", None),
+        ("inf", "kWh", None),
+        ("lots", "kWh", None),
+        ("12", "W", None),  # not an energy
+        ("12", None, None),  # no unit: no guess
+        ("unavailable", "kWh", None),
+        ("unknown", "kWh", None),
+    ],
+)
+async def test_energy_states_as_home_assistant_shows_them(
+    hass: HomeAssistant, value: str, unit: str | None, expected: float | None
+) -> None:
+    hass.states.async_set("sensor.x", value, {} if unit is None else {"unit_of_measurement": unit})
+    assert energy_wh(hass.states.get("sensor.x")) == expected
+
+
+async def test_garbage_and_unknown_words_never_end_a_session(
+    hass: HomeAssistant, garage: Garage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The source shows a word nobody mapped, an energy of NaN and goes unavailable
+    mid-session: the charger is unavailable meanwhile, the session runs on, and its energy
+    is exact."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    await garage.plug()
+    await garage.run(60)
+    # A word the mapping does not know, without a plug sensor: no state, not "unplugged".
+    hass.states.async_set(STATUS, "Rebooting", {"options": [*WORDS, "Rebooting"]})
+    await hass.async_block_till_done()
+    assert not entry.runtime_data.live.last_update_success
+    assert hass.states.get(OUR_STATUS).state == "unavailable"
+    assert "Rebooting" in caplog.text
+    await garage.run(60)  # the source writes its real state again
+    assert hass.states.get(OUR_STATUS).state == "charging"
+    hass.states.async_set(ENERGY, "nan", {"unit_of_measurement": "kWh"})
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "input_boolean", "turn_off", {"entity_id": "input_boolean.garage_online"}, blocking=True
+    )
+    await garage.run(60)
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": "input_boolean.garage_online"}, blocking=True
+    )
+    await garage.run(60)
+    await garage.unplug()
+    assert len(ended) == 1
+    assert Decimal(ended[0]["energy_wh"]) == garage.delivered_wh == Decimal(800)
