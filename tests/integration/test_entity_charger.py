@@ -383,3 +383,31 @@ async def test_garbage_and_unknown_words_never_end_a_session(
     await garage.unplug()
     assert len(ended) == 1
     assert Decimal(ended[0]["energy_wh"]) == garage.delivered_wh == Decimal(800)
+
+
+async def test_a_per_session_counter_as_the_energy_entity(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    """Wallbox has no lifetime counter: its session counter (restarting at 0 with each
+    plug-in) is the energy entity. The restart is a confirmed register reset: the second
+    session counts from the first reading after it, and says so."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    garage.meter = Decimal(0)
+    await garage.publish()
+    await async_add_charger(hass, card=False)
+    await garage.plug()
+    for _ in range(3):
+        await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(600)
+    # Plugged in again: the counter still shows 0.6 kWh until the integration shows it
+    # restarted at 0 (energy before that reading would belong to no session).
+    garage.delivered.clear()
+    await garage.plug()
+    garage.meter = Decimal(0)
+    await garage.run(0)
+    for _ in range(4):
+        await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[1]["energy_wh"]) == garage.delivered_wh == Decimal(800)
+    assert "meter_reset" in ended[1]["flags"]
