@@ -75,6 +75,7 @@ from .energy_source import (
     EnergySourceKind,
 )
 from .entity_charger.flow import EntityChargerSteps
+from .entity_charger.setup import is_entity_charger
 from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
 from .pricing.options import (
     CONF_FLAT_PRICE,
@@ -447,6 +448,8 @@ class EVChargingConfigFlow(EntityChargerSteps, ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if is_ledger_entry(entry):
             return self.async_abort(reason="ledger_not_reconfigurable")
+        if is_entity_charger(entry):
+            return await self.async_reconfigure_entities()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **_clean(user_input)}

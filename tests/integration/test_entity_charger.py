@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -37,6 +38,7 @@ from tests.ledger.ledger_process import free_port, start_ledger, stop
 from .entity_source import (
     ALLOWED,
     ENERGY,
+    MEANINGS,
     START_KWH,
     STATUS,
     SWITCH,
@@ -49,6 +51,12 @@ from .test_authorization import _add_card, _set_up_authorization
 
 CARD = "04A2B3C4D5"
 OUR_STATUS = "sensor.carport_status"  # our charger's status (the entry is named after the source)
+
+
+async def _reconfigure(hass: HomeAssistant, entry: ConfigEntry) -> Any:
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
 
 
 def _events(hass: HomeAssistant, event_type: str) -> list[dict[str, Any]]:
@@ -411,3 +419,53 @@ async def test_a_per_session_counter_as_the_energy_entity(
     await garage.unplug()
     assert Decimal(ended[1]["energy_wh"]) == garage.delivered_wh == Decimal(800)
     assert "meter_reset" in ended[1]["flags"]
+
+
+async def test_set_up_before_the_other_integration_has_states(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    """At startup the other integration may load after this one: the charger is set up,
+    unavailable, and comes alive with the source's first state."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    hass.states.async_set(STATUS, "unavailable", {"friendly_name": "Carport"})
+    entry = await async_add_charger(hass, card=False)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(OUR_STATUS).state == "unavailable"
+    await garage.plug()
+    assert hass.states.get(OUR_STATUS).state == "charging"
+    await garage.run(60)
+    await garage.unplug()
+    assert Decimal(ended[0]["energy_wh"]) == Decimal(200)
+
+
+async def test_reconfigure_maps_a_control_and_clears_the_missing_entity_repair(
+    hass: HomeAssistant, garage: Garage, issue_registry: ir.IssueRegistry
+) -> None:
+    """Added to monitor only, the switch then removed and added back under another id:
+    reconfiguring maps it, and the repair goes."""
+    entry = await async_add_charger(hass, switch=False)
+    result = await _reconfigure(hass, entry)
+    assert result["step_id"] == "entities_map"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"status": STATUS, "energy": ENERGY, "enable": SWITCH}
+    )
+    assert result["step_id"] == "entities_states"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MEANINGS)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.device.capabilities.can_enable
+
+    er.async_get(hass).async_remove(SWITCH)
+    await hass.async_block_till_done()
+    issue_id = f"source_entity_missing_{entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    result = await _reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"status": STATUS, "energy": ENERGY, "enable": ALLOWED}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MEANINGS)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -55,6 +55,9 @@ class EntityLiveCoordinator(LiveCoordinator):
         )
         self.config_entry.async_on_unload(self._cancel_drain)
         await self.async_refresh()
+        if self.data is None:
+            # Entities are created from a reading: an empty one until the source speaks.
+            self.data = Reading()
 
     @callback
     def _state_changed(self, _event: Event[EventStateChangedData]) -> None:

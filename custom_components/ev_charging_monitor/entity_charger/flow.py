@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlow, ConfigFlowResult
 from homeassistant.const import ATTR_FRIENDLY_NAME, ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -276,12 +276,24 @@ class EntityChargerSteps(ConfigFlow):
             menu_options=["entities_create", "entities_map"],
         )
 
+    async def async_reconfigure_entities(self) -> ConfigFlowResult:
+        """Reconfigure: the stored mapping, to confirm or change (new entities, a control)."""
+        entry = self._get_reconfigure_entry()
+        self._ec_mapping = EntityMapping.from_dict(entry.data[CONF_MAPPING])
+        self._ec_title = entry.title
+        return await self.async_step_entities_map()
+
     async def async_step_entities_create(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add the charger."""
+        """Add the charger (or, reconfiguring, store its new mapping)."""
         mapping = self._ec_mapping
         assert mapping is not None
+        if self.source == SOURCE_RECONFIGURE:
+            entry = self._get_reconfigure_entry()
+            return self.async_update_reload_and_abort(
+                entry, data={**entry.data, CONF_MAPPING: mapping.as_dict()}
+            )
         anchor = mapping.device_id or mapping.status or mapping.plug or mapping.energy
         await self.async_set_unique_id(f"{DRIVER_ENTITIES}_{anchor}")
         self._abort_if_unique_id_configured()
