@@ -63,7 +63,7 @@ class EntityLiveCoordinator(LiveCoordinator):
     def _state_changed(self, _event: Event[EventStateChangedData]) -> None:
         self._pending = True
         if self._drain is None or self._drain.done():
-            self._drain = self.config_entry.async_create_background_task(
+            self._drain = self.config_entry.async_create_task(
                 self.hass, self._take_readings(), f"{self.name} state change"
             )
 

@@ -110,7 +110,7 @@ class EntityChargerDevice:
         hass: HomeAssistant,
         mapping: EntityMapping,
         *,
-        now: Callable[[], datetime] = dt_util.utcnow,
+        now: Callable[[], datetime] = lambda: dt_util.utcnow(),
     ) -> None:
         """Read `mapping`'s entities from `hass`'s state machine."""
         self.hass = hass
