@@ -55,7 +55,7 @@ class EntityLiveCoordinator(LiveCoordinator):
         )
         self.config_entry.async_on_unload(self._cancel_drain)
         await self.async_refresh()
-        if self.data is None:
+        if not self.last_update_success:
             # Entities are created from a reading: an empty one until the source speaks.
             self.data = Reading()
 
