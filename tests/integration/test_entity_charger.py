@@ -22,12 +22,18 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util.unit_conversion import (
+    BaseUnitConverter,
+    ElectricCurrentConverter,
+    PowerConverter,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.model import CredentialKind
 from custom_components.ev_charging_monitor.const import DOMAIN
-from custom_components.ev_charging_monitor.entity_charger.device import energy_wh
+from custom_components.ev_charging_monitor.diagnostics import async_get_config_entry_diagnostics
+from custom_components.ev_charging_monitor.entity_charger.device import convert, energy_wh
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import (
     EVENT_SESSION_ENDED,
@@ -224,6 +230,8 @@ async def test_without_a_control_the_flow_offers_monitor_only(
     entry: ConfigEntry = await async_add_charger(hass, switch=False)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.device.capabilities.can_enable is False
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["entry"]["data"]["mapping"]["status"] == STATUS
     await garage.plug()
     await garage.run(60)
     await garage.unplug()
@@ -469,3 +477,28 @@ async def test_reconfigure_maps_a_control_and_clears_the_missing_entity_repair(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "converter", "target", "expected"),
+    [
+        ("11.04", "kW", PowerConverter, "W", 11040.0),
+        ("11040000", "mW", PowerConverter, "W", 11040.0),
+        ("16000", "mA", ElectricCurrentConverter, "A", 16.0),
+        ("16", None, ElectricCurrentConverter, "A", 16.0),  # a current without unit: A
+        ("16", None, PowerConverter, "W", None),  # a power without unit: no guess
+        ("-nan", "W", PowerConverter, "W", None),
+    ],
+)
+async def test_power_and_current_states_as_home_assistant_shows_them(
+    hass: HomeAssistant,
+    value: str,
+    unit: str | None,
+    converter: type[BaseUnitConverter],
+    target: str,
+    expected: float | None,
+) -> None:
+    hass.states.async_set("sensor.x", value, {} if unit is None else {"unit_of_measurement": unit})
+    default = "A" if converter is ElectricCurrentConverter else None
+    result = convert(hass.states.get("sensor.x"), converter, target, default=default)
+    assert result == pytest.approx(expected) if expected is not None else result is None

@@ -13,6 +13,7 @@ from typing import Any, Final
 import probatio as vol
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlow, ConfigFlowResult
 from homeassistant.const import ATTR_FRIENDLY_NAME, ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
@@ -78,7 +79,7 @@ _SELECTORS: Final[dict[str, EntitySelector]] = {
 }
 
 
-def candidates(hass: Any, device_id: str) -> list[Candidate]:
+def candidates(hass: HomeAssistant, device_id: str) -> list[Candidate]:
     """The device's enabled entities, as the registry and the state machine describe them."""
     registry = er.async_get(hass)
     found = []
