@@ -32,8 +32,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.model import CredentialKind
 from custom_components.ev_charging_monitor.const import DOMAIN
+from custom_components.ev_charging_monitor.devices import ChargerState, DeviceConnectionError
 from custom_components.ev_charging_monitor.diagnostics import async_get_config_entry_diagnostics
-from custom_components.ev_charging_monitor.entity_charger.device import convert, energy_wh
+from custom_components.ev_charging_monitor.entity_charger.device import (
+    EntityChargerDevice,
+    convert,
+    energy_wh,
+)
+from custom_components.ev_charging_monitor.entity_charger.mapping import EntityMapping
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from custom_components.ev_charging_monitor.session.manager import (
     EVENT_SESSION_ENDED,
@@ -502,3 +508,110 @@ async def test_power_and_current_states_as_home_assistant_shows_them(
     default = "A" if converter is ElectricCurrentConverter else None
     result = convert(hass.states.get("sensor.x"), converter, target, default=default)
     assert result == pytest.approx(expected) if expected is not None else result is None
+
+
+async def test_the_car_leaves_while_the_integration_is_down(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    """Unloaded mid-session; the car charges 2 more minutes and leaves before the charger
+    is back: the session ends then, recovered, with the energy the register counted."""
+    ended = _events(hass, EVENT_SESSION_ENDED)
+    entry = await async_add_charger(hass, card=False)
+    await garage.plug()
+    for _ in range(3):
+        await garage.run(60)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    for _ in range(2):
+        await garage.run(60)
+    await garage.unplug()
+    await garage.run(60)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(ended) == 1
+    assert Decimal(ended[0]["energy_wh"]) == garage.delivered_wh == Decimal(1000)
+    assert ended[0]["end_reason"] == "recovered"
+
+
+@pytest.mark.parametrize(
+    ("status", "plug", "charging", "expected"),
+    [
+        # Plug and charging binary sensors alone (evcc): A, B and C.
+        (None, "off", "off", ChargerState.A),
+        (None, "on", "off", ChargerState.B),
+        (None, "on", "on", ChargerState.C),
+        (None, "unavailable", "on", None),  # no plug state: no data, never A
+        # A word meaning "ask the plug sensor" ("ready" is free for some, connected for others).
+        ("ready", "off", None, ChargerState.A),
+        ("ready", "on", None, ChargerState.B),
+        ("ready", None, None, None),
+        # An unmapped word: the plug sensor decides; without one there is no state.
+        ("rebooting", "on", None, ChargerState.B),
+        ("rebooting", None, None, None),
+        ("offline", "on", None, None),  # mapped to "no data"
+        ("charging", "on", None, ChargerState.C),
+        ("unknown", "on", None, None),
+    ],
+)
+async def test_the_charger_state_from_status_plug_and_charging(
+    hass: HomeAssistant,
+    status: str | None,
+    plug: str | None,
+    charging: str | None,
+    expected: ChargerState | None,
+) -> None:
+    mapping = EntityMapping(
+        status=None if status is None else "sensor.status",
+        states={"ready": "plug", "offline": "none", "charging": "C"},
+        plug=None if plug is None else "binary_sensor.plug",
+        charging=None if charging is None else "binary_sensor.charging",
+        energy="sensor.energy",
+    )
+    for entity_id, value in (
+        ("sensor.status", status),
+        ("binary_sensor.plug", plug),
+        ("binary_sensor.charging", charging),
+    ):
+        if value is not None:
+            hass.states.async_set(entity_id, value)
+    assert EntityChargerDevice(hass, mapping).charger_state() is expected
+
+
+async def test_a_number_limit_and_a_select_enable_are_commanded_through_their_domains(
+    hass: HomeAssistant,
+) -> None:
+    """input_number / input_select stand in for number / select: same services, own domain."""
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {"input_number": {"limit": {"min": 0, "max": 32, "initial": 16, "mode": "box"}}},
+    )
+    assert await async_setup_component(
+        hass,
+        "input_select",
+        {"input_select": {"force": {"options": ["0", "1", "2"], "initial": "0"}}},
+    )
+    device = EntityChargerDevice(
+        hass,
+        EntityMapping(
+            plug="binary_sensor.plug",
+            energy="sensor.energy",
+            enable="input_select.force",
+            enable_on="0",
+            enable_off="1",
+            limit="input_number.limit",
+        ),
+    )
+    caps = device.capabilities
+    assert (caps.can_enable, caps.can_set_current, caps.max_current_a) == (True, True, 32.0)
+    await device.set_current_limit(10)
+    await device.set_enabled(False)
+    assert hass.states.get("input_number.limit").state == "10.0"
+    assert hass.states.get("input_select.force").state == "1"
+    hass.states.async_set("binary_sensor.plug", "on")
+    reading = await device.read()
+    assert (reading.current_limit, reading.enabled) == (10.0, False)
+    await device.set_enabled(True)
+    assert hass.states.get("input_select.force").state == "0"
+    # A refused action is a device error (authorization retries), not a crash.
+    with pytest.raises(DeviceConnectionError):
+        await device.set_current_limit(99)

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import probatio as vol
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
@@ -245,7 +246,7 @@ class EntityChargerDevice:
     async def _call(self, domain: str, service: str, data: dict[str, Any]) -> None:
         try:
             await self.hass.services.async_call(domain, service, data, blocking=True)
-        except (HomeAssistantError, ValueError) as err:
+        except (HomeAssistantError, ValueError, vol.Invalid) as err:
             # The other integration refused or is offline: like a charger that did not
             # answer, so authorization tries again at the next reading.
             raise DeviceConnectionError(f"{domain}.{service} failed: {err}") from err
