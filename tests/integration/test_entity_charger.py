@@ -51,6 +51,7 @@ from .entity_source import (
     ALLOWED,
     ENERGY,
     MEANINGS,
+    POWER,
     START_KWH,
     STATUS,
     SWITCH,
@@ -615,3 +616,46 @@ async def test_a_number_limit_and_a_select_enable_are_commanded_through_their_do
     # A refused action is a device error (authorization retries), not a crash.
     with pytest.raises(DeviceConnectionError):
         await device.set_current_limit(99)
+
+
+async def test_the_mapping_form_says_what_is_wrong_and_recovers(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    flow_id = result["flow_id"]
+    # No state at all; an "energy" in W; an action that does not exist.
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"energy": POWER, "limit_action": "easee.set_charger_dynamic_limit"}
+    )
+    assert result["errors"] == {
+        "base": "state_required",
+        "energy": "energy_unit",
+        "limit_action": "unknown_action",
+    }
+    # A select without its two options.
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"status": STATUS, "energy": ENERGY, "enable": STATUS}
+    )
+    assert result["errors"] == {"enable_on": "select_options_required"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"status": STATUS, "energy": ENERGY, "enable": SWITCH}
+    )
+    assert result["step_id"] == "entities_states"
+    result = await hass.config_entries.flow.async_configure(flow_id, MEANINGS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The same charger again: refused.
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"status": STATUS, "energy": ENERGY, "enable": SWITCH}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MEANINGS)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
