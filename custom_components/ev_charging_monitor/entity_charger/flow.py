@@ -57,10 +57,9 @@ _SINGLE_ROLES: Final = (
 _PHASES: Final = ("current_l1", "current_l2", "current_l3")
 
 
-def _entity(domains: list[str], device_class: str | None = None) -> EntitySelector:
-    if device_class is None:
-        return EntitySelector(EntitySelectorConfig(domain=domains))
-    return EntitySelector(EntitySelectorConfig(domain=domains, device_class=device_class))
+def _entity(domains: list[str]) -> EntitySelector:
+    # Helpers (input_*) are offered too: a charger may be built from them by hand.
+    return EntitySelector(EntitySelectorConfig(domain=domains))
 
 
 _SELECTORS: Final[dict[str, EntitySelector]] = {
@@ -116,12 +115,11 @@ class EntityChargerSteps(ConfigFlow):
         if user_input is not None:
             device_id = user_input.get(CONF_DEVICE) or None
             presets = await self.hass.async_add_executor_job(load_presets)
-            words: tuple[str, ...] = ()
             found = [] if device_id is None else candidates(self.hass, device_id)
             mapping = propose(presets, found, device_id=device_id)
             if mapping.status and (state := self.hass.states.get(mapping.status)):
-                words = (state.state,)
-                mapping = propose(presets, found, device_id=device_id, words=words)
+                # The word shown now is offered too, also where no option list names it.
+                mapping = propose(presets, found, device_id=device_id, words=(state.state,))
             self._ec_mapping = mapping
             if device_id is not None and (device := dr.async_get(self.hass).async_get(device_id)):
                 self._ec_title = device.name_by_user or device.name
