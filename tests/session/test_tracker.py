@@ -538,3 +538,14 @@ def test_checkpoint_round_trip_and_naive_time() -> None:
     assert ActiveSession.from_dict(active.to_dict()) == active
     with pytest.raises(ValueError, match="timezone-aware"):
         tracker.update(now=datetime(2026, 1, 1), mono=0, state=C, energy_wh=1.0, power_w=0)
+
+
+def test_readings_in_the_same_instant_keep_times_strictly_increasing() -> None:
+    """A charger of another integration reads at each state change; two can share a
+    timestamp. The later reading stands for that moment (pricing needs increasing times)."""
+    tracker = SessionTracker(max_power_w=22_000)
+    [done] = _run(
+        tracker,
+        [(0, C, 1_000), (60, C, 1_100), (60, C, 1_150), (60, A, 1_150)],
+    )
+    assert done.session.samples == [(T0, Decimal(0)), (T0 + timedelta(seconds=60), Decimal(150))]
