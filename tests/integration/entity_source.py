@@ -65,6 +65,7 @@ async def async_setup_source(hass: HomeAssistant, *, allowed: bool = True) -> No
                     "initial": float(START_KWH),
                 },
                 "garage_power_w": {"min": 0, "max": 50_000, "mode": "box", "initial": 0},
+                "garage_limit": {"min": 0, "max": 32, "mode": "box", "initial": 16},
             }
         },
     )

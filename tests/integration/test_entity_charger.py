@@ -60,6 +60,9 @@ from .entity_source import (
     async_add_charger,
     async_setup_source,
 )
+from .entity_source import (
+    CARD as CARD_ENTITY,
+)
 from .test_authorization import _add_card, _set_up_authorization
 
 CARD = "04A2B3C4D5"
@@ -659,3 +662,33 @@ async def test_the_mapping_form_says_what_is_wrong_and_recovers(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], MEANINGS)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_a_current_limit_alone_holds_the_charger_at_0_a(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    """No switch, only a current-limit number: default deny holds it at 0 A, an accepted
+    card releases it to its maximum, the unplug holds it again."""
+    limit = "input_number.garage_limit"
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION], CARD, person="Alex")
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"status": STATUS, "energy": ENERGY, "rfid": CARD_ENTITY, "limit": limit}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], MEANINGS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert float(hass.states.get(limit).state) == 0
+    await garage.plug()
+    await garage.run(60)
+    assert float(hass.states.get(limit).state) == 0
+    await garage.swipe(CARD)
+    assert float(hass.states.get(limit).state) == 32
+    await garage.unplug()
+    assert float(hass.states.get(limit).state) == 0
