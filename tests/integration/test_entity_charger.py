@@ -354,6 +354,12 @@ async def test_a_removed_source_entity_raises_a_repair_and_nothing_is_lost(
     await garage.run(60)
     await garage.unplug()
     assert Decimal(ended[0]["energy_wh"]) == Decimal(400)
+    # The other integration creates it again: the repair goes.
+    er.async_get(hass).async_get_or_create(
+        "switch", "template", "garage_charging", suggested_object_id="garage_charging"
+    )
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 @pytest.mark.parametrize(

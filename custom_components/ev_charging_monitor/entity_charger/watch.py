@@ -3,7 +3,8 @@
 A renamed entity keeps working: the mapping takes the new id, the entry reloads, and a
 repair tells the administrator which entity the charger reads now (confirming it closes
 the repair). A removed entity, or one that does not exist once Home Assistant has
-started, raises a repair that asks to reconfigure the charger.
+started, raises a repair that asks to reconfigure the charger; it goes when the entity
+comes back or the charger is reconfigured.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def async_watch_sources(hass: HomeAssistant, entry: EVChargingConfigEntry) -> CA
         if data["action"] == "remove" and data["entity_id"] in current.entities:
             LOGGER.warning("%s: its source entity %s was removed", entry.title, data["entity_id"])
             _report_missing(hass, entry, [data["entity_id"]])
+            return
+        if data["action"] == "create" and data["entity_id"] in current.entities:
+            check()  # back again (the other integration set up anew)
             return
         if data["action"] != "update" or "old_entity_id" not in data:
             return
