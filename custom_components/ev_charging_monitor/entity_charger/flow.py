@@ -55,6 +55,19 @@ _SINGLE_ROLES: Final = (
     "limit",
 )
 _PHASES: Final = ("current_l1", "current_l2", "current_l3")
+# The order of the mapping form: what the charger is, what it measures, what it obeys.
+_FORM_ORDER: Final = (
+    "status",
+    "plug",
+    "charging",
+    "power",
+    "energy",
+    "session_energy",
+    *_PHASES,
+    "rfid",
+    "enable",
+    "limit",
+)
 
 
 def _entity(domains: list[str]) -> EntitySelector:
@@ -133,7 +146,7 @@ class EntityChargerSteps(ConfigFlow):
 
     def _map_schema(self) -> vol.Schema:
         schema: dict[Any, Any] = {}
-        for role in (*_SINGLE_ROLES[:6], *_PHASES, *_SINGLE_ROLES[6:]):
+        for role in _FORM_ORDER:
             key = vol.Required(role) if role == "energy" else vol.Optional(role)
             schema[key] = _SELECTORS[role]
         schema[vol.Optional(CONF_ENABLE_ON)] = TextSelector()
