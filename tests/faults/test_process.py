@@ -92,17 +92,16 @@ class Bench:
         assert self.meter.port is not None
         self.charger_entry = await self.ha.add_device(self.session, self.wallbox.port)
         meter_entry = await self.ha.add_device(self.session, self.meter.port)
-        await self.ha.set_options(
-            self.session,
-            self.charger_entry,
-            {
-                "scan_interval": 5,
-                "energy_source": "meter_entry",
-                "energy_meter_entry": meter_entry,
-                "tariff_type": "flat",
-                "flat_price": 0.3,
-            },
-        )
+        for steps in (
+            [{"next_step_id": "polling"}, {"scan_interval": 5}],
+            [
+                {"next_step_id": "energy_source"},
+                {"energy_source": "meter_entry"},
+                {"energy_meter_entry": meter_entry},
+            ],
+            [{"next_step_id": "tariff"}, {"tariff_type": "flat"}, {"flat_price": 0.3}],
+        ):
+            await self.ha.set_options(self.session, self.charger_entry, steps)
         await self.ready()
 
     async def close(self) -> None:
