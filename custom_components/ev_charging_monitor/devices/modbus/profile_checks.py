@@ -1,0 +1,212 @@
+"""Checks of a profile document beyond its fields: the JSON Schema, and register overlaps.
+
+Every failure is an InvalidProfileError with a reason code and placeholders that name the
+field (and, for overlaps, the other value and the register), so the message can be shown
+in the user's language.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema_rs
+
+from ..errors import InvalidProfileError
+
+if TYPE_CHECKING:
+    from .profile import RegisterSpec
+
+SCHEMA_PATH = Path(__file__).parent / "profile.schema.json"
+
+_validator: Any = None
+_validator_lock = threading.Lock()
+
+
+def _schema_validator() -> Any:
+    """The compiled schema, read once per process (blocking: callers are off the loop)."""
+    global _validator
+    if _validator is None:
+        with _validator_lock:
+            if _validator is None:
+                schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+                _validator = jsonschema_rs.Draft7Validator(schema)
+    return _validator
+
+
+def _jsonable(node: Any) -> Any:
+    """The document as JSON sees it: YAML allows numbers as keys (`map: {1: A}`), JSON not."""
+    if isinstance(node, dict):
+        return {str(key): _jsonable(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_jsonable(item) for item in node]
+    return node
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in path) or "profile"
+
+
+def validate_document(document: Mapping[str, Any]) -> None:
+    """Check the document against profile.schema.json; raise for the first problem."""
+    errors = list(_schema_validator().iter_errors(_jsonable(document)))
+    if not errors:
+        return
+    # The deepest error names the field most exactly (an anyOf reports its branches too).
+    error = max(errors, key=lambda e: len(list(e.instance_path)))
+    raise _schema_error(error)
+
+
+def _schema_error(error: Any) -> InvalidProfileError:
+    path = list(error.instance_path)
+    field = _field(path)
+    kind = error.kind
+    name = kind.name
+    if name == "required":
+        missing = _field([*path, _missing_key(error.message)])
+        return InvalidProfileError(
+            f"{missing}: required", reason="missing", placeholders={"field": missing}
+        )
+    if name == "additionalProperties":
+        unexpected = list(getattr(kind, "unexpected", ()) or ())
+        key = _field([*path, unexpected[0]]) if unexpected else field
+        return InvalidProfileError(
+            f"{key}: not a field of a profile here",
+            reason="unknown_key",
+            placeholders={"field": key},
+        )
+    if name == "enum":
+        allowed = ", ".join(str(option) for option in kind.options)
+        return InvalidProfileError(
+            f"{field}: use one of {allowed}",
+            reason="not_allowed",
+            placeholders={"field": field, "allowed": allowed},
+        )
+    if name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems"):
+        return InvalidProfileError(
+            f"{field}: {error.message}",
+            reason="out_of_range",
+            placeholders={"field": field, "limit": str(kind.limit)},
+        )
+    if name == "pattern" or (name == "propertyNames"):
+        return InvalidProfileError(
+            f"{field}: use lower-case letters, digits and _",
+            reason="bad_name",
+            placeholders={"field": field},
+        )
+    return InvalidProfileError(
+        f"{field}: {error.message}", reason="wrong_type", placeholders={"field": field}
+    )
+
+
+def _missing_key(message: str) -> str:
+    """The property a `required` error names ('"id" is a required property')."""
+    return message.split('"')[1] if message.count('"') >= 2 else "?"
+
+
+def describe_register(spec: RegisterSpec) -> str:
+    """Where a value is read, for messages: "input register 6, unit 1"."""
+    span = str(spec.address) if spec.count == 1 else f"{spec.address}-{spec.end - 1}"
+    block = f" of block {spec.block}" if spec.block else ""
+    return f"{spec.table} register {span}{block}, unit {spec.unit}"
+
+
+def check_overlaps(values: Iterable[RegisterSpec]) -> None:
+    """Two values on one register are an error, naming both, unless meant.
+
+    Meant are: one value saying `same_register_as` the other, and bit fields (mask/shift)
+    taken from the same registers.
+    """
+    seen: list[RegisterSpec] = []
+    for spec in values:
+        for other in seen:
+            if (spec.unit, spec.table, spec.block) != (other.unit, other.table, other.block):
+                continue
+            if not (spec.address < other.end and other.address < spec.end):
+                continue
+            if _meant(spec, other):
+                continue
+            same = (spec.address, spec.count) == (other.address, other.count)
+            register = describe_register(other if other.count <= spec.count else spec)
+            reason = "duplicate_register" if same else "overlapping_registers"
+            raise InvalidProfileError(
+                f"values.{spec.name}: reads {describe_register(spec)}, which values.{other.name} "
+                f"reads too ({describe_register(other)})",
+                reason=reason,
+                placeholders={
+                    "field": f"values.{spec.name}",
+                    "other": f"values.{other.name}",
+                    "register": register,
+                },
+            )
+        seen.append(spec)
+
+
+def _meant(spec: RegisterSpec, other: RegisterSpec) -> bool:
+    if spec.same_register_as == other.name or other.same_register_as == spec.name:
+        return True
+    same = (spec.address, spec.count) == (other.address, other.count)
+    bits = (spec.mask is not None or spec.shift) and (other.mask is not None or other.shift)
+    return bool(same and bits)
+
+
+def check_same_register_as(values: Iterable[RegisterSpec]) -> None:
+    """`same_register_as` names a value on exactly the same registers."""
+    by_name = {spec.name: spec for spec in values}
+    for spec in by_name.values():
+        if (name := spec.same_register_as) is None:
+            continue
+        other = by_name.get(name)
+        field = f"values.{spec.name}.same_register_as"
+        if other is None:
+            raise InvalidProfileError(
+                f"{field}: no value named {name!r}",
+                reason="no_value",
+                placeholders={"field": field, "name": name},
+            )
+        if (spec.unit, spec.table, spec.block, spec.address, spec.count) != (
+            other.unit,
+            other.table,
+            other.block,
+            other.address,
+            other.count,
+        ):
+            raise InvalidProfileError(
+                f"{field}: values.{name} reads {describe_register(other)}, "
+                f"this value {describe_register(spec)}",
+                reason="not_same_register",
+                placeholders={
+                    "field": field,
+                    "other": f"values.{name}",
+                    "register": describe_register(spec),
+                },
+            )
+
+
+def check_control_registers(controls: Mapping[str, tuple[int, int, int] | None]) -> None:
+    """No two controls write the same register (`controls` key -> (unit, address, count))."""
+    seen: list[tuple[str, tuple[int, int, int]]] = []
+    for key, where in controls.items():
+        if where is None:
+            continue
+        unit, address, count = where
+        for other_key, (other_unit, other_address, other_count) in seen:
+            if (
+                unit == other_unit
+                and address < other_address + other_count
+                and (other_address < address + count)
+            ):
+                register = f"holding register {address}, unit {unit}"
+                raise InvalidProfileError(
+                    f"controls.{key}: writes {register}, which controls.{other_key} writes too",
+                    reason="duplicate_register",
+                    placeholders={
+                        "field": f"controls.{key}",
+                        "other": f"controls.{other_key}",
+                        "register": register,
+                    },
+                )
+        seen.append((key, where))
