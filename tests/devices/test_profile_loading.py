@@ -274,7 +274,7 @@ def test_duplicate_register_names_both_values() -> None:
     assert err.value.placeholders == {
         "field": "values.current_l2",
         "other": "values.current_l1",
-        "register": "input register 6, unit 1",
+        "register": "input 6, unit 1",
     }
 
 
@@ -286,7 +286,7 @@ def test_overlapping_registers_name_both_values() -> None:
     assert err.value.reason == "overlapping_registers"
     assert err.value.placeholders["field"] == "values.power"
     assert err.value.placeholders["other"] == "values.energy"
-    assert err.value.placeholders["register"] == "holding register 11, unit 1"
+    assert err.value.placeholders["register"] == "holding 11, unit 1"
 
 
 def test_same_register_on_purpose_and_bit_fields_are_accepted() -> None:
@@ -322,7 +322,7 @@ def test_two_controls_on_one_register() -> None:
         load_profile_text(text)
     assert err.value.reason == "duplicate_register"
     assert err.value.placeholders["other"] == "controls.current_limit"
-    assert err.value.placeholders["register"] == "holding register 261, unit 1"
+    assert err.value.placeholders["register"] == "holding 261, unit 1"
 
 
 # -- unknown value names -----------------------------------------------------------------------
@@ -432,7 +432,7 @@ async def test_trial_read_names_the_refused_register(start_simulator: StartSimul
     finally:
         await device.close()
     assert err.value.field == "values.current_l2"
-    assert err.value.register == "input register 7, unit 1"
+    assert err.value.register == "input 7, unit 1"
     assert err.value.code == 2  # illegal data address
 
 
@@ -453,5 +453,5 @@ async def test_trial_read_names_a_request_across_a_gap(start_simulator: StartSim
         await device.close()
         await separate.close()
     assert err.value.field == "values.power, values.energy"
-    assert err.value.register == "holding registers 0-2, unit 1"
+    assert err.value.register == "holding 0-2, unit 1"
     assert (reading.power, reading.energy) == (1, 2)

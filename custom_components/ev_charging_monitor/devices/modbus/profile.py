@@ -492,9 +492,14 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
     )
 
 
-def parse_profile(document: Any) -> ModbusProfile:
-    """Validate a profile document and build the profile; raise InvalidProfileError."""
-    validate_document(document)
+def parse_profile(document: Any, *, strict: bool = True) -> ModbusProfile:
+    """Validate a profile document and build the profile; raise InvalidProfileError.
+
+    `strict` adds the checks a profile saved before them may fail (the JSON Schema, two
+    values on one register): a new profile gets them, a stored one keeps working.
+    """
+    if strict:
+        validate_document(document)
     try:
         data = _SCHEMA(document)
     except vol.MultipleInvalid as err:
@@ -644,19 +649,20 @@ def parse_profile(document: Any) -> ModbusProfile:
     )
     _check_blocks(sunspec, values, identity, probes)
     check_same_register_as(values)
-    check_overlaps(values)
-    check_control_registers(
-        {
-            key: (c.unit, c.address, NUMERIC_WIDTH[c.type])
-            for key, c in (
-                ("current_limit", current),
-                ("failsafe_current", failsafe.current),
-                ("failsafe_timeout", failsafe.timeout),
-            )
-            if c is not None
-        }
-        | _other_writes(enable, watchdog)
-    )
+    if strict:
+        check_overlaps(values)
+        check_control_registers(
+            {
+                key: (c.unit, c.address, NUMERIC_WIDTH[c.type])
+                for key, c in (
+                    ("current_limit", current),
+                    ("failsafe_current", failsafe.current),
+                    ("failsafe_timeout", failsafe.timeout),
+                )
+                if c is not None
+            }
+            | _other_writes(enable, watchdog)
+        )
     return ModbusProfile(
         id=data["id"],
         name=data["name"],
@@ -777,11 +783,14 @@ def check_profile_size(text: str) -> None:
         raise ProfileTooLargeError(size)
 
 
-def load_profile_text(text: str, origin: str = "profile", *, limit: bool = True) -> ModbusProfile:
+def load_profile_text(
+    text: str, origin: str = "profile", *, limit: bool = True, strict: bool = True
+) -> ModbusProfile:
     """Load and validate a profile from YAML (JSON is YAML too).
 
-    With `limit`, a text above MAX_PROFILE_BYTES is refused before parsing. CPU-bound for a
-    large document: callers in an event loop run it in an executor.
+    With `limit`, a text above MAX_PROFILE_BYTES is refused before parsing; `strict` see
+    parse_profile. CPU-bound for a large document: callers in an event loop run it in an
+    executor.
     """
     if limit:
         check_profile_size(text)
@@ -807,7 +816,7 @@ def load_profile_text(text: str, origin: str = "profile", *, limit: bool = True)
             reason="not_mapping",
             placeholders={"field": "profile"},
         )
-    return parse_profile(document)
+    return parse_profile(document, strict=strict)
 
 
 _shipped: Mapping[str, ModbusProfile] | None = None

@@ -107,50 +107,72 @@ def _missing_key(message: str) -> str:
     return message.split('"')[1] if message.count('"') >= 2 else "?"
 
 
+def place(table: str, start: int, end: int, unit: int, block: str | None = None) -> str:
+    """Registers start..end-1 in the profile's own words: "input 6-7, unit 1".
+
+    Only profile keywords and numbers, so it reads the same in every language's message.
+    """
+    span = str(start) if end - start == 1 else f"{start}-{end - 1}"
+    of_block = f" (block {block})" if block else ""
+    return f"{table} {span}{of_block}, unit {unit}"
+
+
 def describe_register(spec: RegisterSpec) -> str:
-    """Where a value is read, for messages: "input register 6, unit 1"."""
-    span = str(spec.address) if spec.count == 1 else f"{spec.address}-{spec.end - 1}"
-    block = f" of block {spec.block}" if spec.block else ""
-    return f"{spec.table} register {span}{block}, unit {spec.unit}"
+    """Where a value is read, for messages: "input 6, unit 1"."""
+    return place(str(spec.table), spec.address, spec.end, spec.unit, spec.block)
 
 
 def check_overlaps(values: Iterable[RegisterSpec]) -> None:
     """Two values on one register are an error, naming both, unless meant.
 
-    Meant are: one value saying `same_register_as` the other, and bit fields (mask/shift)
-    taken from the same registers.
+    Meant are: values saying `same_register_as` another on the same registers, and bit
+    fields (mask/shift). Linear in the number of values after a sort: a profile may have
+    thousands.
     """
-    seen: list[RegisterSpec] = []
+    clusters: dict[tuple[int, str, str, int, int], list[RegisterSpec]] = {}
     for spec in values:
-        for other in seen:
-            if (spec.unit, spec.table, spec.block) != (other.unit, other.table, other.block):
-                continue
-            if not (spec.address < other.end and other.address < spec.end):
-                continue
-            if _meant(spec, other):
-                continue
-            same = (spec.address, spec.count) == (other.address, other.count)
-            register = describe_register(other if other.count <= spec.count else spec)
-            reason = "duplicate_register" if same else "overlapping_registers"
-            raise InvalidProfileError(
-                f"values.{spec.name}: reads {describe_register(spec)}, which values.{other.name} "
-                f"reads too ({describe_register(other)})",
-                reason=reason,
-                placeholders={
-                    "field": f"values.{spec.name}",
-                    "other": f"values.{other.name}",
-                    "register": register,
-                },
-            )
-        seen.append(spec)
+        key = (spec.unit, str(spec.table), spec.block or "", spec.address, spec.count)
+        clusters.setdefault(key, []).append(spec)
+    for members in clusters.values():
+        roots = [spec for spec in members if not _justified(spec, members)]
+        if len(roots) > 1:
+            raise _overlap("duplicate_register", roots[1], roots[0])
+    reach: tuple[tuple[int, str, str], int, RegisterSpec] | None = None
+    for key, members in sorted(clusters.items(), key=lambda item: item[0]):
+        place, address, end = key[:3], key[3], key[3] + key[4]
+        if reach is not None and reach[0] == place and address < reach[1]:
+            other = reach[2]
+            if not (all(_bits(spec) for spec in members) and _bits(other)):
+                raise _overlap("overlapping_registers", members[0], other)
+        if reach is None or reach[0] != place or end > reach[1]:
+            reach = (place, end, members[0])
 
 
-def _meant(spec: RegisterSpec, other: RegisterSpec) -> bool:
-    if spec.same_register_as == other.name or other.same_register_as == spec.name:
+def _bits(spec: RegisterSpec) -> bool:
+    return spec.mask is not None or spec.shift != 0
+
+
+def _justified(spec: RegisterSpec, members: list[RegisterSpec]) -> bool:
+    """A bit field, or an alias of another value on exactly these registers."""
+    if _bits(spec):
         return True
-    same = (spec.address, spec.count) == (other.address, other.count)
-    bits = (spec.mask is not None or spec.shift) and (other.mask is not None or other.shift)
-    return bool(same and bits)
+    return spec.same_register_as is not None and any(
+        other.name == spec.same_register_as for other in members
+    )
+
+
+def _overlap(reason: str, spec: RegisterSpec, other: RegisterSpec) -> InvalidProfileError:
+    start, end = max(spec.address, other.address), min(spec.end, other.end)
+    register = place(str(spec.table), start, end, spec.unit, spec.block)
+    return InvalidProfileError(
+        f"values.{spec.name}: reads {register}, which values.{other.name} reads too",
+        reason=reason,
+        placeholders={
+            "field": f"values.{spec.name}",
+            "other": f"values.{other.name}",
+            "register": register,
+        },
+    )
 
 
 def check_same_register_as(values: Iterable[RegisterSpec]) -> None:
@@ -199,7 +221,7 @@ def check_control_registers(controls: Mapping[str, tuple[int, int, int] | None])
                 and address < other_address + other_count
                 and (other_address < address + count)
             ):
-                register = f"holding register {address}, unit {unit}"
+                register = place("holding", address, address + count, unit)
                 raise InvalidProfileError(
                     f"controls.{key}: writes {register}, which controls.{other_key} writes too",
                     reason="duplicate_register",

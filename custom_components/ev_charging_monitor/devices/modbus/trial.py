@@ -17,7 +17,7 @@ from ..errors import (
 from ..models import Identity, Reading
 from .device import ModbusDevice
 from .profile import RegisterSpec
-from .profile_checks import describe_register
+from .profile_checks import describe_register, place
 
 # Failures that belong to one request, not to the connection: worth reading value by value.
 _PER_REQUEST = (DeviceCommunicationError, DeviceTimeoutError)
@@ -64,7 +64,7 @@ async def _pinpoint(
         except _PER_REQUEST as err:
             code = err.code if isinstance(err, DeviceExceptionResponse) else None
             fields = ", ".join(f"values.{spec.name}" for spec in block.specs)
-            end = block.address + block.count - 1
-            where = f"{block.table} registers {block.address}-{end}, unit {block.unit}"
+            end = block.address + block.count
+            where = place(str(block.table), block.address, end, block.unit)
             return ProfileReadError(fields, where, code, err)
     return cause
