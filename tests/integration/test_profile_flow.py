@@ -22,7 +22,15 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 
+from custom_components.ev_charging_monitor.authorization.failsafe import (
+    FAILSAFE_CURRENT_KEYS,
+    FAILSAFE_TIMEOUT_KEYS,
+)
+from custom_components.ev_charging_monitor.authorization.plug_cycle import COUNTERS
 from custom_components.ev_charging_monitor.const import CONF_DRIVER, CONF_PROFILE_YAML, DOMAIN
+from custom_components.ev_charging_monitor.devices.models import READING_FIELDS
+from custom_components.ev_charging_monitor.devices.value_names import ENTITY_VALUES, USED_VALUES
+from custom_components.ev_charging_monitor.repairs import WATCHDOG_TIMEOUT_KEYS
 from simulators.behaviour import ConstantLoad
 from simulators.clock import SimClock
 from simulators.examples.carlo_gavazzi_em24 import CarloGavazziEM24
@@ -297,3 +305,21 @@ async def test_unknown_names_added_anyway_reach_diagnostics(
     entry = result["result"]
     assert entry.runtime_data.live.data.extra == {"temperature": 2300}
     await _unload_all(hass)
+
+
+def test_documented_value_names_are_the_ones_the_integration_reads() -> None:
+    """The names the reference lists (and the warning spares) are the ones code reads.
+
+    A consumer reading a new name from a reading's extra without adding it to the list
+    would make profile authors get a warning for a value that is in fact used.
+    """
+    known = set(ENTITY_VALUES) | set(USED_VALUES)
+    assert set(READING_FIELDS) - {"state"} <= known
+    consumers = {*FAILSAFE_CURRENT_KEYS, *FAILSAFE_TIMEOUT_KEYS, *WATCHDOG_TIMEOUT_KEYS, *COUNTERS}
+    assert consumers <= known
+    reference = (DOCS / "user_profiles.md").read_text(encoding="utf-8")
+    german = (DOCS / "user_profiles.de.md").read_text(encoding="utf-8")
+    for name, unit in {**ENTITY_VALUES, **USED_VALUES}.items():
+        row = next(line for line in reference.splitlines() if f"`{name}`" in line and "|" in line)
+        assert f"| {unit} |" in row or not unit, (name, row)
+        assert f"`{name}`" in german, name
