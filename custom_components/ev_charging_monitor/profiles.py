@@ -83,7 +83,10 @@ def profile_error(err: InvalidProfileError) -> tuple[str, dict[str, str]]:
     placeholders = {**NO_DETAIL, **err.placeholders}
     if isinstance(err, ProfileTooLargeError):
         return "profile_too_large", placeholders
-    return PROFILE_ERRORS.get(err.reason, "invalid_profile"), placeholders
+    if err.reason in PROFILE_ERRORS:
+        return PROFILE_ERRORS[err.reason], placeholders
+    # A rule without a reason of its own still names the field it concerns.
+    return ("profile_wrong_type" if placeholders["field"] else "invalid_profile"), placeholders
 
 
 def read_error(err: ProfileReadError) -> tuple[str, dict[str, str]]:

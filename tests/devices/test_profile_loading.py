@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from custom_components.ev_charging_monitor.devices import ChargerState
 from custom_components.ev_charging_monitor.devices.errors import ProfileReadError
@@ -455,3 +457,103 @@ async def test_trial_read_names_a_request_across_a_gap(start_simulator: StartSim
     assert err.value.field == "values.power, values.energy"
     assert err.value.register == "holding 0-2, unit 1"
     assert (reading.power, reading.energy) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("source: 2024-01-01", "source"),  # YAML reads a date
+        ("source: !!binary aGVsbG8=", "source"),  # and binary data
+        ("source: s\nvalues: {p: {address: 1, type: u16, scale: .nan}}", "values.p.scale"),
+        ("source: s\nvalues: {p: {address: 1, type: u16, scale: .inf}}", "values.p.scale"),
+        (
+            "source: s\nvalues: {p: {address: 99999999999999999999999, type: u16}}",
+            "values.p.address",
+        ),
+        ("source: s\nvalues: null", "values"),
+    ],
+)
+def test_garbage_in_a_profile_is_a_clear_error(line: str, field: str) -> None:
+    """Types JSON lacks, NaN, infinity, huge numbers: an error naming the field, no crash."""
+    text = "id: x\nname: n\nkind: meter\nmanufacturer: m\n" + line + "\n"
+    if "values" not in line:
+        text += "values: {p: {address: 1, type: u16}}\n"
+    with pytest.raises(InvalidProfileError) as err:
+        load_profile_text(text)
+    assert err.value.placeholders["field"] == field
+
+
+_KEYS = st.sampled_from(
+    [
+        "address",
+        "type",
+        "table",
+        "unit",
+        "count",
+        "word_order",
+        "scale",
+        "mask",
+        "shift",
+        "enum",
+        "version_bits",
+        "same_register_as",
+        "from",
+        "map",
+        "rules",
+        "when",
+        "state",
+        "action",
+        "interval",
+        "value",
+        "current_limit",
+        "watchdog",
+        "enable",
+        "p",
+        "q",
+    ]
+)
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["u16", "u32", "version", "holding", "coil", "little", "p", "A", "write"])
+)
+_NODES = st.recursive(
+    _LEAVES,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.dictionaries(st.sampled_from(["p", "q", "power", "energy"]), _NODES, max_size=3),
+    state=_NODES,
+    controls=_NODES,
+    identity=_NODES,
+)
+def test_any_document_is_a_profile_or_a_clear_error(
+    values: dict[str, object], state: object, controls: object, identity: object
+) -> None:
+    """Whatever the sections hold, loading ends in a profile or an InvalidProfileError."""
+    document = {
+        "id": "fuzz",
+        "name": "Fuzz",
+        "kind": "charger",
+        "manufacturer": "m",
+        "source": "s",
+        "values": values,
+        "state": state,
+        "controls": controls,
+        "identity": identity,
+    }
+    for strict in (True, False):
+        error: InvalidProfileError | None = None
+        try:
+            profile_module.parse_profile(document, strict=strict)
+        except InvalidProfileError as err:
+            error = err
+        if error is not None:
+            assert error.reason
+            assert isinstance(error.placeholders.get("field"), str)

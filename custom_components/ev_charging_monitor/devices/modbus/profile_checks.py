@@ -38,12 +38,19 @@ def _schema_validator() -> Any:
 
 
 def _jsonable(node: Any) -> Any:
-    """The document as JSON sees it: YAML allows numbers as keys (`map: {1: A}`), JSON not."""
+    """The document as JSON sees it.
+
+    YAML allows numbers as keys (`map: {1: A}`) and has types JSON lacks (dates, binary);
+    those become text here, and the loader's own rules then name the field if it needs
+    another type.
+    """
     if isinstance(node, dict):
         return {str(key): _jsonable(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_jsonable(item) for item in node]
-    return node
+    if node is None or isinstance(node, (str, int, float)):
+        return node
+    return str(node)
 
 
 def _field(path: Iterable[Any]) -> str:
@@ -52,7 +59,10 @@ def _field(path: Iterable[Any]) -> str:
 
 def validate_document(document: Mapping[str, Any]) -> None:
     """Check the document against profile.schema.json; raise for the first problem."""
-    errors = list(_schema_validator().iter_errors(_jsonable(document)))
+    try:
+        errors = list(_schema_validator().iter_errors(_jsonable(document)))
+    except ValueError as err:  # a number beyond what the validator represents, and such
+        raise InvalidProfileError(f"profile: {err}", placeholders={"field": "profile"}) from err
     if not errors:
         return
     # The deepest error names the field most exactly (an anyOf reports its branches too).
