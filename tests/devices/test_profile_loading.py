@@ -208,6 +208,13 @@ def test_shipped_profiles_follow_the_json_schema() -> None:
         assert errors == [], path.name
 
 
+def test_schema_is_a_valid_draft_7_schema() -> None:
+    """Editors load it as a draft-07 schema: it must itself follow the meta-schema."""
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema_rs.meta.validate(schema)
+
+
 def test_schema_knows_every_key_the_loader_accepts() -> None:
     """The schema and the loader's own rules name the same register keys (no drift)."""
     schema = json.loads(SCHEMA_PATH.read_text())
@@ -216,6 +223,12 @@ def test_schema_knows_every_key_the_loader_accepts() -> None:
     assert register_keys == loader_keys
     watchdog = schema["properties"]["controls"]["properties"]["watchdog"]["properties"]
     assert set(watchdog) == {"action", "interval", "address", "unit", "value", "when"}
+    loader = {str(key): value for key, value in profile_module._SCHEMA.schema.items()}
+    assert set(schema["properties"]) == set(loader)
+    for section in ("connection", "capabilities", "controls"):
+        assert set(schema["properties"][section]["properties"]) == {
+            str(key) for key in loader[section]
+        }, section
 
 
 def _profile(values: str, extra: str = "") -> str:
