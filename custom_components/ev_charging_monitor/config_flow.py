@@ -367,9 +367,9 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
             return (CONF_PROFILE_YAML, key), detail, None
         except DeviceConnectionError:
             return ("base", "cannot_connect"), {}, None
-        except DeviceError:
-            LOGGER.debug("Trying profile %s failed", profile.id, exc_info=True)
-            return ("base", "cannot_connect"), {}, None
+        except DeviceError as err:
+            # Connected, but no single register to blame (e.g. no SunSpec model found).
+            return (CONF_PROFILE_YAML, "profile_read_failed"), {"detail": str(err)}, None
         except Exception:
             LOGGER.exception("Unexpected error while trying profile %s", profile.id)
             return ("base", "unknown"), {}, None

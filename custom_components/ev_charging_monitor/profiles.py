@@ -48,7 +48,19 @@ PROFILE_ERRORS = {
 }
 # Every placeholder the profile errors use, empty: each text formats whatever its reason.
 NO_DETAIL: dict[str, str] = dict.fromkeys(
-    ("field", "other", "register", "name", "allowed", "limit", "line", "bits", "total", "code"),
+    (
+        "field",
+        "other",
+        "register",
+        "name",
+        "allowed",
+        "limit",
+        "line",
+        "bits",
+        "total",
+        "code",
+        "detail",
+    ),
     "",
 )
 

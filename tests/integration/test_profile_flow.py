@@ -323,3 +323,48 @@ def test_documented_value_names_are_the_ones_the_integration_reads() -> None:
         row = next(line for line in reference.splitlines() if f"`{name}`" in line and "|" in line)
         assert f"| {unit} |" in row or not unit, (name, row)
         assert f"`{name}`" in german, name
+
+
+async def test_silent_register_and_closed_port(
+    hass: HomeAssistant, served: list[ModbusSimulator]
+) -> None:
+    """A device that stops answering: the value is named; nothing listening: cannot_connect.
+
+    Both end in recovery: the device answers again and the same form adds it.
+    """
+    table = RegisterTable(_TABLE)
+    port = await _serve(served, table)
+    text = _HEAD + "values:\n  power: {address: 14, type: u16, table: input}\n"
+    result = await _profile_step(hass, port)
+    table.faults.delay = 10  # longer than the client's 3 s timeout
+    result = await _submit(hass, result["flow_id"], text)
+    assert result["errors"] == {CONF_PROFILE_YAML: "profile_read_timeout"}
+    shown = await _messages(hass, result)
+    assert "values.power" in shown["de"]
+    assert "input 14, unit 1" in shown["de"]
+    table.faults.delay = 0
+    result = await _submit(hass, result["flow_id"], text)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await _unload_all(hass)
+
+    await table.stop()
+    result = await _profile_step(hass, port)
+    result = await _submit(hass, result["flow_id"], text)
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_no_register_to_blame_still_says_what_failed(
+    hass: HomeAssistant, served: list[ModbusSimulator]
+) -> None:
+    """A SunSpec profile at a device without the SunSpec marker: the reason, not "connect"."""
+    shipped = (
+        (Path(__file__).parents[2] / "custom_components" / "ev_charging_monitor" / "devices")
+        / "modbus"
+        / "profiles"
+        / "sunspec_meter_int.yaml"
+    )
+    text = shipped.read_text().replace("id: sunspec_meter_int", "id: my_sunspec")
+    result = await _profile_step(hass, await _serve(served, RegisterTable(_TABLE)))
+    result = await _submit(hass, result["flow_id"], text)
+    assert result["errors"] == {CONF_PROFILE_YAML: "profile_read_failed"}
+    assert "SunS" in result["description_placeholders"]["detail"]
