@@ -91,6 +91,7 @@ from .pricing.options import (
 )
 from .profiles import (
     NO_DETAIL,
+    PROFILE_DOCS_URL,
     async_load_shipped_profiles,
     async_parse_user_profile,
     profile_error,
@@ -301,7 +302,12 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Paste a profile for a device that is not shipped; it is tried on the device."""
         errors: dict[str, str] = {}
-        placeholders = {"max_kb": str(MAX_PROFILE_BYTES // 1024), "size_kb": "", **NO_DETAIL}
+        placeholders = {
+            "max_kb": str(MAX_PROFILE_BYTES // 1024),
+            "size_kb": "",
+            "docs_url": PROFILE_DOCS_URL,
+            **NO_DETAIL,
+        }
         if user_input is not None:
             data = {**self._pending, CONF_PROFILE_YAML: user_input[CONF_PROFILE_YAML]}
             try:

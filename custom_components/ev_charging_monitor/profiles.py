@@ -20,6 +20,9 @@ from .devices.modbus.profile import (
     shipped_profiles_loaded,
 )
 
+PROFILE_DOCS_URL = (
+    "https://github.com/ev-charging-monitor/ev-charging-monitor/blob/main/docs/user_profiles.md"
+)
 # InvalidProfileError.reason -> the config flow's error key (strings.json config.error).
 PROFILE_ERRORS = {
     "missing": "profile_missing",

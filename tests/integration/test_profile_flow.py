@@ -7,6 +7,7 @@ the German translation with the flow's placeholders.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from custom_components.ev_charging_monitor.authorization.plug_cycle import COUNT
 from custom_components.ev_charging_monitor.const import CONF_DRIVER, CONF_PROFILE_YAML, DOMAIN
 from custom_components.ev_charging_monitor.devices.models import READING_FIELDS
 from custom_components.ev_charging_monitor.devices.value_names import ENTITY_VALUES, USED_VALUES
+from custom_components.ev_charging_monitor.profiles import PROFILE_DOCS_URL
 from custom_components.ev_charging_monitor.repairs import WATCHDOG_TIMEOUT_KEYS
 from simulators.behaviour import ConstantLoad
 from simulators.clock import SimClock
@@ -368,3 +370,13 @@ async def test_no_register_to_blame_still_says_what_failed(
     result = await _submit(hass, result["flow_id"], text)
     assert result["errors"] == {CONF_PROFILE_YAML: "profile_read_failed"}
     assert "SunS" in result["description_placeholders"]["detail"]
+
+
+def test_the_form_links_the_reference_in_the_repository() -> None:
+    """The link the form shows points at the reference this repository holds."""
+    assert PROFILE_DOCS_URL.endswith("/blob/main/docs/user_profiles.md")
+    manifest = json.loads(
+        (Path(__file__).parents[2] / "custom_components" / DOMAIN / "manifest.json").read_text()
+    )
+    assert PROFILE_DOCS_URL.startswith(manifest["documentation"] + "/")
+    assert (DOCS / "user_profiles.md").is_file()
