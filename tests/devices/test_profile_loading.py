@@ -263,6 +263,11 @@ def _profile(values: str, extra: str = "") -> str:
             {"field": "values.power.address"},
         ),
         (_profile("  Power: {address: 1, type: u16}\n"), "bad_name", {"field": "values"}),
+        (
+            "id: x\nname: n\nkind: meter\nmanufacturer: m\nsource: s\nvalues: {}\n",
+            "missing",
+            {"field": "values"},
+        ),
         ("values: [unclosed\n", "not_yaml", {"field": "profile", "line": "2"}),
     ],
 )

@@ -75,6 +75,10 @@ def _schema_error(error: Any) -> InvalidProfileError:
     field = _field(path)
     kind = error.kind
     name = kind.name
+    if name == "minProperties":  # `values: {}`: as good as missing
+        return InvalidProfileError(
+            f"{field}: empty", reason="missing", placeholders={"field": field}
+        )
     if name == "required":
         missing = _field([*path, _missing_key(error.message)])
         return InvalidProfileError(
@@ -101,7 +105,7 @@ def _schema_error(error: Any) -> InvalidProfileError:
             reason="out_of_range",
             placeholders={"field": field, "limit": str(kind.limit)},
         )
-    if name == "pattern" or (name == "propertyNames"):
+    if name in ("pattern", "propertyNames"):
         return InvalidProfileError(
             f"{field}: use lower-case letters, digits and _",
             reason="bad_name",
