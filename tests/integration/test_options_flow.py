@@ -251,11 +251,12 @@ async def test_time_of_use_editor_every_step_and_error(
     charger = await add_device(wallbox)
     result = await _time_of_use(hass, charger)
     flow_id = result["flow_id"]
-    assert result["menu_options"] == ["tou_add", "tou_other"]
+    assert result["menu_options"] == ["tou_add", "tou_season_add", "tou_other"]
     assert result["description_placeholders"] == {
         "periods": "-",
         "default_price": "-",
         "holiday_entity": "-",
+        "seasons": "-",
     }
 
     result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
@@ -274,7 +275,14 @@ async def test_time_of_use_editor_every_step_and_error(
         await _step(hass, flow_id, {**MON_FRI, "end": "25:00:00"})
     result = await _step(hass, flow_id, MON_FRI)
     assert result["step_id"] == "time_of_use"
-    assert result["menu_options"] == ["tou_add", "tou_edit", "tou_remove", "tou_other", "tou_save"]
+    assert result["menu_options"] == [
+        "tou_add",
+        "tou_edit",
+        "tou_remove",
+        "tou_season_add",
+        "tou_other",
+        "tou_save",
+    ]
 
     # Saturday-Sunday is not an overlap with Monday-Friday, whatever the hours.
     result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
@@ -535,3 +543,88 @@ async def test_an_unreadable_holiday_source_prices_ordinary_days(
     assert charger.state is ConfigEntryState.LOADED
     assert charger.runtime_data.sessions.pricing.tariff.holidays == frozenset()
     assert "Holidays from calendar.gone cannot be read" in caplog.text
+
+
+async def test_seasons_each_step_and_error(
+    hass: HomeAssistant, berlin: None, wallbox: VestelEVC04, add_device: AddDevice
+) -> None:
+    """Winter and summer weekday prices: seasons added, checked, used, refused removal."""
+    charger = await add_device(wallbox)
+    result = await _time_of_use(hass, charger)
+    flow_id = result["flow_id"]
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_add"})
+    assert set(result["data_schema"].schema) == {"name", "first", "last"}
+    for wrong, errors in (
+        ({"first": "11-01", "last": "02-29"}, {"name": "season_name_required"}),
+        ({"name": "Winter", "first": "11", "last": "02-29"}, {"first": "invalid_day"}),
+        ({"name": "Winter", "first": "11-01", "last": "02-30"}, {"last": "invalid_day"}),
+    ):
+        result = await _step(hass, flow_id, wrong)
+        assert result["errors"] == errors, wrong
+    result = await _step(hass, flow_id, {"name": "Winter", "first": "11-01", "last": "2-29"})
+    assert result["description_placeholders"]["seasons"] == "Winter: 11-01 - 02-29"
+    assert "tou_season_remove" in result["menu_options"]
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_add"})
+    result = await _step(hass, flow_id, {"name": "Winter", "first": "03-01", "last": "10-31"})
+    assert result["errors"] == {"name": "season_exists"}
+    result = await _step(hass, flow_id, {"name": "Summer", "first": "02-01", "last": "10-31"})
+    assert result["errors"] == {"base": "season_overlaps"}
+    result = await _step(hass, flow_id, {"name": "Summer", "first": "03-01", "last": "10-31"})
+
+    # The same weekday hours in each season are no overlap; all year would be.
+    result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
+    assert "season" in {str(key) for key in result["data_schema"].schema}
+    result = await _step(hass, flow_id, {**MON_FRI, "season": "Winter"})
+    result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
+    result = await _step(hass, flow_id, {**MON_FRI, "price": 0.30})
+    assert result["errors"] == {"base": "period_overlaps"}
+    assert result["description_placeholders"] == {
+        "other": "Monday-Friday 07:00-22:00 (Winter): 0.38 EUR/kWh"
+    }
+    result = await _step(hass, flow_id, {**MON_FRI, "price": 0.30, "season": "Summer"})
+    assert result["step_id"] == "time_of_use"
+
+    # A season in use stays.
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_remove"})
+    result = await _step(hass, flow_id, {"seasons": ["Winter"]})
+    assert result["errors"] == {"seasons": "season_in_use"}
+    result = await _step(hass, flow_id, {"seasons": []})
+    result = await _step(hass, flow_id, {"next_step_id": "tou_save"})
+    assert charger.options["tariff"] == {
+        "type": "time_of_use",
+        "periods": [
+            {
+                "days": WEEKDAYS,
+                "start": "07:00",
+                "end": "22:00",
+                "price": "0.38",
+                "season": "Winter",
+            },
+            {
+                "days": WEEKDAYS,
+                "start": "07:00",
+                "end": "22:00",
+                "price": "0.3",
+                "season": "Summer",
+            },
+        ],
+        "seasons": [
+            {"name": "Winter", "first": "11-01", "last": "02-29"},
+            {"name": "Summer", "first": "03-01", "last": "10-31"},
+        ],
+    }
+    tariff = charger.runtime_data.sessions.pricing.tariff
+    # Wednesday 14 January and Tuesday 14 July 2026, 08:00 Berlin; a Saturday has no price.
+    assert tariff.price_at(datetime(2026, 1, 14, 8, tzinfo=BERLIN)) == Decimal("0.38")
+    assert tariff.price_at(datetime(2026, 7, 14, 8, tzinfo=BERLIN)) == Decimal("0.30")
+    assert tariff.price_at(datetime(2026, 7, 18, 8, tzinfo=BERLIN)) is None
+
+    # An unused season can go.
+    result = await _time_of_use(hass, charger)
+    result = await _step(hass, result["flow_id"], {"next_step_id": "tou_remove"})
+    result = await _step(hass, result["flow_id"], {"period": ["1"]})
+    result = await _step(hass, result["flow_id"], {"next_step_id": "tou_season_remove"})
+    result = await _step(hass, result["flow_id"], {"seasons": ["Summer", "Winter"]})
+    assert result["errors"] == {"seasons": "season_in_use"}
+    result = await _step(hass, result["flow_id"], {"seasons": ["Summer"]})
+    assert result["description_placeholders"]["seasons"] == "Winter: 11-01 - 02-29"
