@@ -349,7 +349,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
         )
 
     async def _day_names(self) -> dict[str, str]:
-        """The days' names in the user's language, as the days selector shows them."""
+        """The days' names in Home Assistant's language (a flow is not told the browser's)."""
         prefix = f"component.{DOMAIN}.selector.{CONF_DAYS}.options."
         texts = await async_get_translations(
             self.hass, self.hass.config.language, "selector", {DOMAIN}
