@@ -54,9 +54,12 @@ NOMINAL_VOLTAGE = 230
 # Three phases of 80 A: above any household connection, so only nonsense is gated.
 DEFAULT_MAX_POWER_W = 55_200
 
+# The Authorization entry's platforms: each person's totals.
+AUTHORIZATION_PLATFORMS: list[Platform] = [Platform.SENSOR]
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -84,7 +87,10 @@ def _max_power_w(device: Device) -> float:
 async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Connect to the device, read its identity once, then start polling."""
     if is_authorization_entry(entry):
-        return await async_setup_authorization_entry(hass, entry)
+        if not await async_setup_authorization_entry(hass, entry):
+            return False
+        await hass.config_entries.async_forward_entry_setups(entry, AUTHORIZATION_PLATFORMS)
+        return True
     if is_ledger_entry(entry):
         return await async_setup_ledger_entry(hass, entry)
     try:
@@ -196,7 +202,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
-    if is_authorization_entry(entry) or is_ledger_entry(entry):
+    if is_authorization_entry(entry):
+        return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
+    if is_ledger_entry(entry):
         return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
