@@ -12,11 +12,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    MockPlatform,
+    mock_integration,
+    mock_platform,
+)
 
 from custom_components.ev_charging_monitor.const import CONF_SCAN_INTERVAL, DOMAIN
 from custom_components.ev_charging_monitor.energy_source import (
@@ -476,42 +486,80 @@ HOLIDAY_TARIFF = {
 }
 
 
+class HolidayCalendar(CalendarEntity):
+    """A calendar of holidays, as Home Assistant's Holiday integration keeps one."""
+
+    _attr_name = "Germany"
+
+    def __init__(self, holiday: date) -> None:
+        """One holiday."""
+        self.holiday = holiday
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """No event now."""
+        return None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """The holiday, as an all-day event, when asked for its days."""
+        self.asked.append((start_date, end_date))
+        event = CalendarEvent(
+            start=self.holiday, end=self.holiday + timedelta(days=1), summary="Holiday"
+        )
+        return [event] if start_date.date() <= self.holiday < end_date.date() else []
+
+
+async def _holiday_calendar(hass: HomeAssistant, holiday: date) -> HolidayCalendar:
+    """A real calendar entity (calendar.germany) of a test integration, read through the
+    calendar component's own `calendar.get_events` action."""
+    calendar = HolidayCalendar(holiday)
+
+    async def setup_platform(
+        hass: HomeAssistant,
+        config: ConfigType,
+        add: AddEntitiesCallback,
+        discovery_info: DiscoveryInfoType | None = None,
+    ) -> None:
+        add([calendar])
+
+    mock_integration(hass, MockModule("holiday_test"))
+    mock_platform(hass, "holiday_test.calendar", MockPlatform(async_setup_platform=setup_platform))
+    assert await async_setup_component(hass, "calendar", {"calendar": {"platform": "holiday_test"}})
+    await hass.async_block_till_done()
+    assert hass.states.get("calendar.germany") is not None
+    return calendar
+
+
 @pytest.mark.parametrize("source", ["calendar.germany", "binary_sensor.workday_sensor"])
 async def test_holidays_from_a_holiday_calendar_or_workday_sensor(
     hass: HomeAssistant, berlin: None, wallbox: VestelEVC04, add_device: AddDevice, source: str
 ) -> None:
     """A weekday the source calls a holiday is priced by the holiday period.
 
-    Home Assistant's Holiday and Workday integrations need the `holidays` library, which this
-    toolchain does not have: their two actions are stood in for here, answering in the shape
-    those integrations answer (`calendar.get_events`, `workday.check_date`).
+    The calendar is a real calendar entity read through the calendar component. Home
+    Assistant's Workday integration needs the `holidays` library, which this toolchain does
+    not have: its `workday.check_date` action is stood in for here, answering in its shape.
     """
     holiday = _next_weekday(dt_util.now().date())
-    asked: list[dict[str, Any]] = []
+    asked: list[Any] = []
+    if source.startswith("calendar."):
+        calendar = await _holiday_calendar(hass, holiday)
+        asked = calendar.asked
+    else:
 
-    async def get_events(call: ServiceCall) -> ServiceResponse:
-        asked.append(dict(call.data))
-        return {
-            source: {
-                "events": [
-                    {
-                        "start": holiday.isoformat(),
-                        "end": (holiday + timedelta(days=1)).isoformat(),
-                        "summary": "Holiday",
-                    }
-                ]
-            }
-        }
+        async def check_date(call: ServiceCall) -> ServiceResponse:
+            asked.append(dict(call.data))
+            return {source: {"workday": call.data["check_date"] != holiday}}
 
-    async def check_date(call: ServiceCall) -> ServiceResponse:
-        asked.append(dict(call.data))
-        return {source: {"workday": call.data["check_date"] != holiday}}
-
-    hass.services.async_register("calendar", "get_events", get_events, None, SupportsResponse.ONLY)
-    hass.services.async_register("workday", "check_date", check_date, None, SupportsResponse.ONLY)
-    hass.states.async_set(
-        "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
-    )
+        hass.services.async_register(
+            "workday", "check_date", check_date, None, SupportsResponse.ONLY
+        )
+        hass.states.async_set(
+            "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
+        )
     charger = await add_device(wallbox)
     hass.config_entries.async_update_entry(
         charger, options={"tariff": {**HOLIDAY_TARIFF, "holiday_entity": source}}
