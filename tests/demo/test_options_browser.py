@@ -57,11 +57,24 @@ async def _shot(page: Page, name: str) -> None:
     await page.screenshot(path=ARTIFACTS / f"options-tou-{name}.png")
 
 
-async def _menu(page: Page, item: str) -> None:
-    """Pick a menu item once the menu shows it."""
+async def _menu(page: Page, item: str, then: Locator) -> None:
+    """Pick a menu item once the menu shows it, until the step it opens (`then`) shows.
+
+    A click while the dialog still animates from the previous step can go nowhere; it is
+    repeated then, as a person would click again.
+    """
     entry = _dialog(page).get_by_text(item, exact=True)
     await page_expect(entry).to_be_visible(timeout=30_000)
-    await entry.click()
+    for _ in range(5):
+        await page.wait_for_timeout(300)
+        if await entry.count():
+            await entry.first.click()
+        try:
+            await page_expect(then.first).to_be_visible(timeout=6_000)
+            return
+        except AssertionError:
+            continue
+    await page_expect(then.first).to_be_visible(timeout=1)
 
 
 async def _submit(page: Page) -> None:
@@ -107,25 +120,24 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
         timeout=30_000
     )
     await _shot(page, "1-menu")
-    await _menu(page, "Tariff")
+    await _menu(page, "Tariff", dialog.get_by_text("Time of use", exact=True))
     await dialog.get_by_text("Time of use", exact=True).click()
     await _submit(page)
 
     # The demo's every-day periods go.
-    await _menu(page, "Remove periods")
-    await page_expect(dialog.get_by_text("Periods to remove")).to_be_visible(timeout=30_000)
+    await _menu(page, "Remove periods", dialog.get_by_text("Periods to remove"))
     for label in ("00:00-06:00", "06:00-22:00", "22:00-24:00"):
         await dialog.get_by_text(re.compile(re.escape(label))).first.click()
     await _shot(page, "2-remove")
     await _submit(page)
 
-    await _menu(page, "Add a period")
+    await _menu(page, "Add a period", dialog.get_by_role("checkbox", name="Monday"))
     await _period(page, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"], 7, 22, "0.38")
     await _shot(page, "3-weekdays")
     await _submit(page)
 
     # Friday ticked by mistake: the check is per day, and names the period in the way.
-    await _menu(page, "Add a period")
+    await _menu(page, "Add a period", dialog.get_by_role("checkbox", name="Monday"))
     await _period(page, ["Friday", "Saturday", "Sunday"], 10, 16, "0.28")
     await _submit(page)
     overlap = dialog.get_by_text(
@@ -136,7 +148,9 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
     await dialog.get_by_text("Friday", exact=True).click()
     await _submit(page)
 
-    await _menu(page, "Price at other times and holidays")
+    await _menu(
+        page, "Price at other times and holidays", dialog.get_by_text("Price at all other times")
+    )
     price = dialog.locator("ha-selector-number").get_by_role("spinbutton")
     await page_expect(price).to_be_visible(timeout=30_000)
     await price.fill("0.24")
@@ -147,10 +161,7 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
     ).to_be_visible(timeout=30_000)
     await page_expect(dialog.get_by_text("At all other times: 0.24 EUR/kWh")).to_be_visible()
     await _shot(page, "5-schedule")
-    await _menu(page, "Save the tariff")
-    await page_expect(dialog.get_by_text(re.compile("saved|success", re.I)).first).to_be_visible(
-        timeout=30_000
-    )
+    await _menu(page, "Save the tariff", dialog.get_by_text(re.compile("saved|success", re.I)))
     await _shot(page, "6-saved")
 
 
