@@ -38,7 +38,11 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
-from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
+from .ledger_link.entry import (
+    async_setup_ledger_entry,
+    async_unload_ledger_entry,
+    is_ledger_entry,
+)
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
 from .pricing.price_entity import SessionPricing
@@ -195,7 +199,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
-    if is_authorization_entry(entry) or is_ledger_entry(entry):
+    if is_ledger_entry(entry):
+        return await async_unload_ledger_entry(hass, entry)
+    if is_authorization_entry(entry):
         return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
