@@ -30,13 +30,16 @@ class RegisterFaults:
     count on from 0); `override_wh` replaces the value while it is set (garbage, NaN, a
     negative number); `raw` replaces the encoded register words' value while it is set (an
     integer register answering 0xFFFFFFFF, say); `resolution_wh` floors the served value to
-    whole steps (a coarse register).
+    whole steps (a coarse register). Without `session_counters` the device answers "not
+    available" for its per-session energy and charging-time counters (firmware without
+    them), so nothing but a card tells one plug cycle from the next.
     """
 
     offset_wh: float = 0.0
     override_wh: float | None = None
     raw: int | None = None
     resolution_wh: float | None = None
+    session_counters: bool = True
     events: list[tuple[float, str, float]] = field(default_factory=list)
 
     def jump(self, at: float, wh: float) -> None:

@@ -45,6 +45,7 @@ from .ledger_link.entry import (
 )
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
+from .pricing.options import CONF_TARIFF, migrate_tariff
 from .pricing.price_entity import SessionPricing
 from .profiles import async_load_shipped_profiles, async_parse_user_profile
 from .repairs import async_watch_problems
@@ -57,9 +58,12 @@ NOMINAL_VOLTAGE = 230
 # Three phases of 80 A: above any household connection, so only nonsense is gated.
 DEFAULT_MAX_POWER_W = 55_200
 
+# The Authorization entry's platforms: each person's totals.
+AUTHORIZATION_PLATFORMS: list[Platform] = [Platform.SENSOR]
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -87,7 +91,10 @@ def _max_power_w(device: Device) -> float:
 async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Connect to the device, read its identity once, then start polling."""
     if is_authorization_entry(entry):
-        return await async_setup_authorization_entry(hass, entry)
+        if not await async_setup_authorization_entry(hass, entry):
+            return False
+        await hass.config_entries.async_forward_entry_setups(entry, AUTHORIZATION_PLATFORMS)
+        return True
     if is_ledger_entry(entry):
         return await async_setup_ledger_entry(hass, entry)
     try:
@@ -199,10 +206,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
     """Unload the platforms and close the connection."""
+    if is_authorization_entry(entry):
+        return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
     if is_ledger_entry(entry):
         return await async_unload_ledger_entry(hass, entry)
-    if is_authorization_entry(entry):
-        return True
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if (sessions := entry.runtime_data.sessions) is not None:
@@ -215,3 +222,16 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     """Removing the Authorization entry frees every charger."""
     if is_authorization_entry(entry):
         await async_remove_authorization_entry(hass)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:
+    """Bring an entry's options to the current format (1.2: time-of-use days of the week)."""
+    if entry.version > 1:
+        return False  # written by a newer version of the integration
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        if (tariff := options.get(CONF_TARIFF)) is not None:
+            options[CONF_TARIFF] = migrate_tariff(tariff)
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated the options of %s to version 1.2", entry.title)
+    return True

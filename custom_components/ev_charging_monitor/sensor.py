@@ -27,10 +27,12 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .authorization.entities import authorization_sensors
+from .authorization.subentries import is_authorization_entry
 from .coordinator import EVChargingConfigEntry
 from .devices import Capabilities, ChargerState, DeviceKind, Reading
 from .entity import EVChargingEntity
 from .session.manager import ChargerSessions
+from .total_sensors import async_setup_person_sensors, charger_total_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -236,7 +238,10 @@ async def async_setup_entry(
     entry: EVChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors this device has."""
+    """Add the sensors this device has; the Authorization entry's are each person's totals."""
+    if is_authorization_entry(entry):
+        async_setup_person_sensors(hass, entry, async_add_entities)
+        return
     caps = entry.runtime_data.device.capabilities
     reading = entry.runtime_data.live.data
     entities: list[SensorEntity] = [
@@ -250,6 +255,7 @@ async def async_setup_entry(
             for description in SESSION_SENSORS
         ]
     entities += authorization_sensors(hass, entry)
+    entities += charger_total_sensors(hass, entry)
     async_add_entities(entities)
 
 

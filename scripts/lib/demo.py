@@ -32,11 +32,19 @@ sys.path[:0] = [str(REPO), str(REPO / "addon" / "app")]
 import demo_history  # noqa: E402  (scripts/lib, next to this file)
 
 USER, PASSWORD = "demo", "demo-charging"
-# The wallbox bills from the MID meter in front of it, at a time-of-use tariff.
-TARIFF_OPTIONS = {
-    "tariff_type": "time_of_use",
-    "tou_schedule": "06:00-22:00=0.35, 22:00-06:00=0.22",
-}
+# The wallbox bills from the MID meter in front of it, at a time-of-use tariff: the options
+# flow's menu steps, as a person walks them (every day and holidays). The year of history
+# is priced at the same tariff (demo_history.DEMO_TARIFF).
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
+TARIFF_STEPS: list[dict[str, Any]] = [
+    {"next_step_id": "tariff"},
+    {"tariff_type": "time_of_use"},
+    {"next_step_id": "tou_add"},
+    {"days": EVERY_DAY, "start": "06:00:00", "end": "22:00:00", "price": 0.35},
+    {"next_step_id": "tou_add"},
+    {"days": EVERY_DAY, "start": "22:00:00", "end": "06:00:00", "price": 0.22},
+    {"next_step_id": "tou_save"},
+]
 # Home Assistant exits with this code when someone restarts it from Settings.
 RESTART_EXIT_CODE = 100
 CONFIGURATION = """\
@@ -239,22 +247,23 @@ async def _bill_from_meter(
     session: aiohttp.ClientSession, base: str, token: str, wallbox: str, meter: str
 ) -> None:
     """The wallbox's options: sessions billed from the meter, at the demo's tariff."""
-    flow = await _flow(
-        session,
-        f"{base}/api/config/config_entries/options/flow",
-        token,
+    for steps in (
+        [{"next_step_id": "polling"}, {"scan_interval": 5}],
         [
-            {"handler": wallbox},
-            {
-                "scan_interval": 5,
-                "energy_source": "meter_entry",
-                "energy_meter_entry": meter,
-                **TARIFF_OPTIONS,
-            },
+            {"next_step_id": "energy_source"},
+            {"energy_source": "meter_entry"},
+            {"energy_meter_entry": meter},
         ],
-    )
-    if flow.get("type") != "create_entry":
-        raise DemoError(f"setting the wallbox's options failed: {json.dumps(flow)}")
+        TARIFF_STEPS,
+    ):
+        flow = await _flow(
+            session,
+            f"{base}/api/config/config_entries/options/flow",
+            token,
+            [{"handler": wallbox}, *steps],
+        )
+        if flow.get("type") != "create_entry":
+            raise DemoError(f"setting the wallbox's options failed: {json.dumps(flow)}")
 
 
 async def _websocket(
@@ -464,9 +473,7 @@ async def run(demo: Demo, args: argparse.Namespace) -> None:
         )
         if not demo.setup.get("history"):
             # Written before Home Assistant starts: it reads its session history at setup.
-            added = demo_history.seed_home_assistant(
-                demo.config / ".storage", date.today(), TARIFF_OPTIONS
-            )
+            added = demo_history.seed_home_assistant(demo.config / ".storage", date.today())
             demo.setup["history"] = added
             demo.save()
             print(f">> a year of charging history: {added} sessions for the ledger", flush=True)

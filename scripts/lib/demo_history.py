@@ -30,8 +30,8 @@ from custom_components.ev_charging_monitor.ledger_link import contract
 from custom_components.ev_charging_monitor.pricing.cost import session_cost
 from custom_components.ev_charging_monitor.pricing.options import (
     CONF_TARIFF,
+    EVERY_DAY,
     static_tariff,
-    tariff_from_form,
 )
 from custom_components.ev_charging_monitor.pricing.tariff import Tariff
 from custom_components.ev_charging_monitor.session.record import session_record
@@ -72,13 +72,23 @@ DRIVERS = (SAM, ALEX)
 ALEX_PASSWORD = "alex-charging"
 
 
-def tariff(options: dict[str, Any]) -> Tariff:
-    """The wallbox's tariff from its options form (demo.py), as the integration builds it."""
-    stored, errors = tariff_from_form(options)
-    built = None if errors else static_tariff({CONF_TARIFF: stored}, currency="EUR",
-                                              time_zone="Europe/Berlin")  # fmt: skip
+# The demo's tariff as the options flow stores it (demo.py TARIFF_STEPS walks the same
+# numbers through the flow): 0.35 EUR/kWh from 06:00 to 22:00, 0.22 EUR/kWh at night.
+DEMO_TARIFF: dict[str, Any] = {
+    "type": "time_of_use",
+    "periods": [
+        {"start": "06:00", "end": "22:00", "price": "0.35", "days": EVERY_DAY},
+        {"start": "22:00", "end": "00:00", "price": "0.22", "days": EVERY_DAY},
+        {"start": "00:00", "end": "06:00", "price": "0.22", "days": EVERY_DAY},
+    ],
+}
+
+
+def tariff(stored: dict[str, Any]) -> Tariff:
+    """A tariff as the integration builds it from the options it stored."""
+    built = static_tariff({CONF_TARIFF: stored}, currency="EUR", time_zone="Europe/Berlin")
     if built is None:
-        raise ValueError(f"the demo's tariff options are not a fixed tariff: {errors}")
+        raise ValueError(f"not a fixed tariff: {stored}")
     return built
 
 
@@ -218,12 +228,12 @@ def _record(charge: Charge, seq: int, prices: Tariff) -> dict[str, Any]:
 
 
 def year_of_sessions(
-    today: date, first_seq: int, tariff_options: dict[str, Any]
+    today: date, first_seq: int, stored_tariff: dict[str, Any] = DEMO_TARIFF
 ) -> list[dict[str, Any]]:
     """The year's records, numbered from `first_seq`; the meter ends where the live one
     starts."""
     plans = _plans(today, random.Random(SEED))
-    prices = tariff(tariff_options)
+    prices = tariff(stored_tariff)
     charges = []
     register = 0.0
     for plan in plans:
@@ -248,7 +258,7 @@ def year_of_sessions(
     return records
 
 
-def seed_home_assistant(storage: Path, today: date, tariff_options: dict[str, Any]) -> int:
+def seed_home_assistant(storage: Path, today: date) -> int:
     """Add the year to Home Assistant's session history (Home Assistant is not running).
 
     Sessions already there keep their seq; the year follows them. Returns how many were
@@ -258,7 +268,7 @@ def seed_home_assistant(storage: Path, today: date, tariff_options: dict[str, An
     data: dict[str, Any] = {"last_seq": 0, "acked_seq": 0, "sessions": []}
     if path.is_file():
         data = json.loads(path.read_text())["data"]
-    records = year_of_sessions(today, data["last_seq"] + 1, tariff_options)
+    records = year_of_sessions(today, data["last_seq"] + 1)
     known = {record["id"] for record in data["sessions"]}
     records = [record for record in records if record["id"] not in known]
     if not records:

@@ -100,8 +100,11 @@ class VestelEVC04(ModbusSimulator):
         shown = self.register_faults.shown_wh(charger.energy_wh())
         image.put_u32(UNIT, INPUT, 1036, self._energy_raw(shown))  # 0.1 kWh
         session_wh = charger.session_energy_wh() if charger.vehicle else 0.0
-        image.put_u32(UNIT, INPUT, 1502, int(session_wh))
-        image.put_u32(UNIT, INPUT, 1508, int(charger.charging_seconds()))
+        counters = self.register_faults.session_counters
+        image.put_u32(UNIT, INPUT, 1502, int(session_wh) if counters else 0xFFFFFFFF)
+        image.put_u32(
+            UNIT, INPUT, 1508, int(charger.charging_seconds()) if counters else 0xFFFFFFFF
+        )
         image.put_utf16(UNIT, INPUT, 1516, charger.rfid or "", 15)
         if self.has_failsafe_current_register:
             image.put_u16(UNIT, HOLDING, 2000, round(charger.safe_current))

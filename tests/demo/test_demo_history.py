@@ -27,7 +27,6 @@ import itertools
 import demo_history
 
 BERLIN = ZoneInfo("Europe/Berlin")
-OPTIONS = {"tariff_type": "time_of_use", "tou_schedule": "06:00-22:00=0.35, 22:00-06:00=0.22"}
 TODAY = date(2026, 12, 1)
 
 
@@ -38,7 +37,7 @@ def _price(moment: str) -> Decimal:
 
 @pytest.fixture(scope="module")
 def year() -> list[dict[str, object]]:
-    return demo_history.year_of_sessions(TODAY, 1, OPTIONS)
+    return demo_history.year_of_sessions(TODAY, 1)
 
 
 def test_a_year_for_two_people_and_two_cars(year: list[dict[str, object]]) -> None:
@@ -99,7 +98,7 @@ def test_seeding_home_assistant_happens_once(tmp_path: Path) -> None:
             }
         )
     )
-    added = demo_history.seed_home_assistant(storage, TODAY, OPTIONS)
+    added = demo_history.seed_home_assistant(storage, TODAY)
     data = json.loads((storage / demo_history.STORE_KEY).read_text())["data"]
     assert added == len(data["sessions"]) - 1 > 150
     assert data["sessions"][0] == live  # what was there keeps its seq
@@ -107,7 +106,7 @@ def test_seeding_home_assistant_happens_once(tmp_path: Path) -> None:
     assert data["last_seq"] == added + 1
     assert data["acked_seq"] == 1
     before = (storage / demo_history.STORE_KEY).read_text()
-    assert demo_history.seed_home_assistant(storage, TODAY, OPTIONS) == 0
+    assert demo_history.seed_home_assistant(storage, TODAY) == 0
     assert (storage / demo_history.STORE_KEY).read_text() == before
 
 

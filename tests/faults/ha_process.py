@@ -192,16 +192,17 @@ class HomeAssistantProcess:
         return str(flow["result"]["entry_id"])
 
     async def set_options(
-        self, session: aiohttp.ClientSession, entry_id: str, values: dict[str, Any]
+        self, session: aiohttp.ClientSession, entry_id: str, steps: list[dict[str, Any]]
     ) -> None:
-        """The options flow, as the UI submits it."""
+        """One walk through the options flow's menu and steps, as the UI submits it."""
         url = f"{self.base}/api/config/config_entries/options/flow"
         async with session.post(url, json={"handler": entry_id}, headers=self.headers) as r:
-            flow = await r.json()
-        async with session.post(
-            f"{url}/{flow['flow_id']}", json=values, headers=self.headers
-        ) as response:
-            result = await response.json()
+            result = await r.json()
+        for values in steps:
+            async with session.post(
+                f"{url}/{result['flow_id']}", json=values, headers=self.headers
+            ) as response:
+                result = await response.json()
         assert result.get("type") == "create_entry", result
 
     async def entry_loaded(self, session: aiohttp.ClientSession, entry_id: str) -> bool:

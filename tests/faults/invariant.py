@@ -14,6 +14,16 @@ For each physical session (one plug cycle):
   poll interval between the last reading on the old track and the first on the new one,
   so there (and only there) the record may fall short by at most maximum power times one
   poll interval per discontinuity, never exceed what was delivered (`unprovable_wh`);
+- where no poll saw the boundary between two plug cycles (car A left and car B came while
+  Home Assistant was down or the charger did not answer: `unseen_start`), the register's
+  value at that boundary was never read, so neither record can equal its own cycle's change
+  of a coarse register: there the two records (each still within the resolution of what its
+  car got) must add up to the register's change across both cycles, exactly as consecutive
+  sessions must;
+- a record flagged `swap_time_unknown` (the device offered nothing to place an unseen swap:
+  no per-session counter, only another card) carries an estimated split: its own energy is
+  not judged, its chain must still add up to the register's change and to what the cars
+  got within a step; it is counted `estimated`, never `exact`;
 - it has a cost or a flag saying why not (`price_missing` or another `price_*` flag);
 - its times are consistent (`ended_at >= started_at`, charging time no longer than the plug
   cycle): a record the ledger would quarantine never reaches a statement.
@@ -29,6 +39,8 @@ from typing import Any
 
 # A record's charging time may exceed the plug cycle by the polls that bracket it.
 CHARGING_TIME_SLACK_S = 30.0
+# The integration's flag on a split it could only estimate.
+ESTIMATED_SPLIT = "swap_time_unknown"
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,9 @@ class PhysicalSession:
     # Energy no register reading can prove: maximum power x one poll interval for each
     # register jump or reset in the cycle (0 without one).
     unprovable_wh: float = 0.0
+    # No poll saw the boundary to the previous plug cycle (the previous car left and this
+    # one came while nobody watched).
+    unseen_start: bool = False
 
     @property
     def span(self) -> tuple[datetime, datetime]:
@@ -62,6 +77,7 @@ class Verdict:
 
     sessions: int = 0
     exact: int = 0
+    estimated: int = 0  # an unseen swap split where the device told nothing (flagged)
     lost: int = 0
     merged: int = 0
     phantom: int = 0
@@ -89,6 +105,7 @@ class Verdict:
         for name in (
             "sessions",
             "exact",
+            "estimated",
             "lost",
             "merged",
             "phantom",
@@ -168,6 +185,14 @@ def check(
             matches[i].append(index)
         matched_records.update([index] if hits else [])
 
+    # Cycles joined by boundaries no poll saw: the register change is checked across them.
+    joined = {
+        i
+        for i, cycle in enumerate(physical)
+        if cycle.unseen_start or (i + 1 < len(physical) and physical[i + 1].unseen_start)
+    }
+    # cycle -> (energy of its one record, whether the split is an estimate), where good
+    judged: dict[int, tuple[Decimal, bool]] = {}
     for i, cycle in enumerate(physical):
         found = matches[i]
         where = f"plug cycle {cycle.plugged_wall.isoformat()}..{cycle.unplugged_wall.isoformat()}"
@@ -185,9 +210,67 @@ def check(
         record = records[found[0]]
         if any(found[0] in matches[j] for j in range(len(physical)) if j != i):
             continue  # merged, counted above
-        if _judge(cycle, record, where, verdict, register_tolerance_wh):
-            verdict.exact += 1
+        estimate = ESTIMATED_SPLIT in (record.get("flags") or []) and i in joined
+        if _judge(
+            cycle,
+            record,
+            where,
+            verdict,
+            register_tolerance_wh,
+            own_change=i not in joined,
+            estimate=estimate,
+        ):
+            if estimate:
+                verdict.estimated += 1
+            else:
+                verdict.exact += 1
+            energy = _number(record.get("energy_wh"))
+            assert energy is not None  # judged good
+            judged[i] = (energy, estimate)
+    _judge_chains(physical, judged, verdict, register_tolerance_wh)
     return verdict
+
+
+def _judge_chains(
+    physical: list[PhysicalSession],
+    judged: dict[int, tuple[Decimal, bool]],
+    verdict: Verdict,
+    register_tolerance_wh: float,
+) -> None:
+    """Records of cycles joined by unseen boundaries must add up to the register's change
+    across the whole chain (when every one of them was otherwise good), and, where a split
+    is an estimate, to what the cars got within a register step."""
+    chains: list[list[int]] = []
+    for i, cycle in enumerate(physical):
+        if cycle.unseen_start and chains and chains[-1][-1] == i - 1:
+            chains[-1].append(i)
+        elif i + 1 < len(physical) and physical[i + 1].unseen_start:
+            chains.append([i])
+    for chain in chains:
+        if not all(i in judged for i in chain):
+            continue
+        energy = sum((judged[i][0] for i in chain), Decimal(0))
+        estimates = sum(1 for i in chain if judged[i][1])
+        delivered = Decimal(str(sum(physical[i].delivered_wh for i in chain)))
+        step = Decimal(str(physical[chain[0]].resolution_wh))
+        changes = [physical[i].register_change_wh for i in chain]
+        wrong = []
+        if None not in changes:
+            change = Decimal(str(sum(c for c in changes if c is not None)))
+            if abs(energy - change) > Decimal(str(register_tolerance_wh)):
+                wrong.append(f"the register moved {change} Wh across them")
+        if estimates and not delivered - step < energy < delivered + step:
+            wrong.append(f"the cars got {delivered:.1f} Wh")
+        if wrong:
+            verdict.exact -= len(chain) - estimates
+            verdict.estimated -= estimates
+            verdict.inexact += len(chain)
+            first, last = physical[chain[0]], physical[chain[-1]]
+            verdict.problems.append(
+                f"inexact: plug cycles {first.plugged_wall.isoformat()}.."
+                f"{last.unplugged_wall.isoformat()} (no poll saw the swaps between them): "
+                f"{', '.join(wrong)}, the records add up to {energy} Wh"
+            )
 
 
 def _judge(
@@ -196,15 +279,26 @@ def _judge(
     where: str,
     verdict: Verdict,
     register_tolerance_wh: float,
+    *,
+    own_change: bool = True,
+    estimate: bool = False,
 ) -> bool:
-    """Energy, price and times of the one record of a plug cycle; True when all hold."""
+    """Energy, price and times of the one record of a plug cycle; True when all hold.
+
+    Without `own_change` the register's change is checked across a chain of cycles instead;
+    an `estimate`'s energy only there.
+    """
     good = True
     energy = _number(record.get("energy_wh"))
     delivered = Decimal(str(cycle.delivered_wh))
     resolution = Decimal(str(cycle.resolution_wh))
-    change = cycle.register_change_wh
+    change = cycle.register_change_wh if own_change else None
     unprovable = Decimal(str(cycle.unprovable_wh))
-    if energy is None or not delivered - unprovable - resolution < energy < delivered + resolution:
+    if estimate and energy is not None:
+        pass  # an estimated split is judged across its chain (_judge_chains)
+    elif (
+        energy is None or not delivered - unprovable - resolution < energy < delivered + resolution
+    ):
         good = False
         verdict.inexact += 1
         verdict.problems.append(

@@ -21,7 +21,9 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Literal
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -33,6 +35,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ev_charging_monitor.const import CONF_DRIVER, DOMAIN
+from custom_components.ev_charging_monitor.session import manager
 from simulators.clock import SimClock
 from simulators.devices.eastron_sdm630 import EastronSDM630
 from simulators.devices.vestel_evc04 import VestelEVC04
@@ -80,7 +83,10 @@ class Rig:
     sensor_override: str | None = None
     faulted_cycles: set[int] = field(default_factory=set)
     discontinuities: dict[int, int] = field(default_factory=dict)
+    unseen_starts: set[int] = field(default_factory=set)
     event_at: float = -1e9
+    # Points the session tracking's monotonic clock at physical time (see start()).
+    monotonic_patch: Any = None
 
     def __post_init__(self) -> None:
         """Create the simulators (not yet listening)."""
@@ -101,6 +107,15 @@ class Rig:
     async def start(self, at: datetime, options: dict[str, Any] | None = None) -> None:
         """Serve the simulators, set the wall clock and add the devices as a user would."""
         await self.hass.config.async_set_time_zone("Europe/Berlin")
+        # Before any set-up: the first poll of each set-up (after a restart too) already
+        # feeds the tracker, and a monotonic clock that changed between two polls would
+        # look like a clock correction. Mocked because freezegun moves `time.monotonic`
+        # with every wall-clock correction, which a real monotonic clock never does.
+        clock = self.clock
+        self.monotonic_patch = patch.object(
+            manager, "time", SimpleNamespace(monotonic=lambda: MONOTONIC_ORIGIN + clock.now())
+        )
+        self.monotonic_patch.start()
         self.freezer.move_to(at)
         await self.wallbox.start()
         await self.meter.start()
@@ -121,7 +136,6 @@ class Rig:
             )
             assert await self.hass.config_entries.async_reload(self.entry.entry_id)
             await self.hass.async_block_till_done()
-        self._physical_monotonic()
 
     async def _add(self, simulator: ModbusSimulator) -> ConfigEntry:
         flow = self.hass.config_entries.flow
@@ -139,23 +153,15 @@ class Rig:
 
     async def stop(self) -> None:
         """Unload what is loaded and stop the simulators."""
+        if self.monotonic_patch is not None:
+            self.monotonic_patch.stop()
+            self.monotonic_patch = None
         for entry in (self.entry, self.meter_entry):
             if entry is not None and entry.state is ConfigEntryState.LOADED:
                 await self.hass.config_entries.async_unload(entry.entry_id)
         await self.hass.async_block_till_done()
         await self.wallbox.stop()
         await self.meter.stop()
-
-    def _physical_monotonic(self) -> None:
-        """Point the charger's session tracking at a monotonic clock that only physical time
-        moves (freezegun would move `time.monotonic` with every wall-clock correction)."""
-        assert self.entry is not None
-        if self.entry.state is not ConfigEntryState.LOADED:
-            return
-        sessions = self.entry.runtime_data.sessions
-        if sessions is not None:
-            clock = self.clock
-            sessions.monotonic = lambda: MONOTONIC_ORIGIN + clock.now()
 
     # -- the billing register --------------------------------------------------------------
 
@@ -240,6 +246,10 @@ class Rig:
             self.discontinuities[cycle] = self.discontinuities.get(cycle, 0) + 1
         self.event()
 
+    def mark_unseen_plug_in(self) -> None:
+        """No poll saw the previous car leave and this one come (nobody was watching)."""
+        self.unseen_starts.add(len(self.truth.cycles) - 1)
+
     def event(self) -> None:
         """Something happened (a fault struck or cleared): poll at the real cadence a while."""
         self.event_at = self.clock.now()
@@ -284,7 +294,6 @@ class Rig:
         self.freezer.tick(timedelta(seconds=down_s - half))
         self.publish_sensor()
         assert await self.hass.config_entries.async_setup(self.entry.entry_id)
-        self._physical_monotonic()
         await self.hass.async_block_till_done(wait_background_tasks=True)
 
     # -- the verdict -----------------------------------------------------------------------
@@ -331,6 +340,7 @@ class Rig:
             duration_s=cycle.unplugged_at - cycle.plugged_at,
             resolution_wh=RESOLUTION_WH[self.billing],
             unprovable_wh=self.discontinuities.get(cycle.index, 0) * MAX_POWER_W * POLL_S / 3600,
+            unseen_start=cycle.index in self.unseen_starts,
         )
 
     async def verdict(self, scenario: str) -> Verdict:

@@ -30,9 +30,9 @@ class Tally:
         v = self.verdict
         return (
             f"faults: scenarios={len(self.scenarios)} runs={self.runs} sessions={v.sessions} "
-            f"exact={v.exact} lost={v.lost} merged={v.merged} phantom={v.phantom} "
-            f"duplicate={v.duplicate} inexact={v.inexact} unpriced={v.unpriced} "
-            f"invalid={v.invalid} seed={self.seed}"
+            f"exact={v.exact} estimated={v.estimated} lost={v.lost} merged={v.merged} "
+            f"phantom={v.phantom} duplicate={v.duplicate} inexact={v.inexact} "
+            f"unpriced={v.unpriced} invalid={v.invalid} seed={self.seed}"
         )
 
 

@@ -1,4 +1,6 @@
-"""Every step and error of the config, reconfigure and options flows, each ending in recovery.
+"""Every step and error of the config and reconfigure flows, each ending in recovery.
+
+The options flow has its own tests: test_options_flow.py.
 
 The peers are the simulators on loopback; nothing is mocked.
 """
@@ -36,21 +38,10 @@ from custom_components.ev_charging_monitor.config_flow import EVChargingConfigFl
 from custom_components.ev_charging_monitor.const import (
     CONF_DRIVER,
     CONF_PROFILE_YAML,
-    CONF_SCAN_INTERVAL,
     DOMAIN,
 )
 from custom_components.ev_charging_monitor.devices.modbus import profile as profile_module
-from custom_components.ev_charging_monitor.energy_source import (
-    CONF_ENERGY_METER_ENTRY,
-    CONF_ENERGY_SENSOR,
-    CONF_ENERGY_SOURCE,
-    EnergySource,
-    EnergySourceKind,
-    async_read_energy_wh,
-    billing_energy_source,
-)
 from simulators.clock import SimClock
-from simulators.devices.eastron_sdm630 import EastronSDM630
 from simulators.devices.shelly_pro3em import ShellyPro3EMSimulator
 from simulators.devices.vestel_evc04 import VestelEVC04
 
@@ -334,144 +325,6 @@ async def test_reconfigure(
         assert await hass.config_entries.async_unload(entry.entry_id)
     finally:
         await moved.stop()
-
-
-TARIFF_FIELDS = ("tariff_type", "flat_price", "tou_schedule", "tou_default_price", "price_entity")
-
-
-async def test_options_tariff(
-    hass: HomeAssistant, wallbox: VestelEVC04, add_device: AddDevice
-) -> None:
-    """Each tariff type and its errors end in the stored tariff, shown again next time."""
-    charger = await add_device(wallbox)
-    base = {CONF_SCAN_INTERVAL: 5, "energy_source": "device"}
-    cases = [
-        ({"tariff_type": "flat"}, {"flat_price": "price_required"}, {"flat_price": 0.3279}),
-        (
-            {"tariff_type": "time_of_use", "tou_schedule": "22:00-06:00=cheap"},
-            {"tou_schedule": "invalid_schedule"},
-            {"tou_schedule": "22:00-06:00=0.22, 06:00-22:00=0.35"},
-        ),
-        (
-            {"tariff_type": "dynamic"},
-            {"price_entity": "price_entity_required"},
-            {"price_entity": "sensor.nordpool"},
-        ),
-    ]
-    stored = []
-    for wrong, errors, fix in cases:
-        flow = await hass.config_entries.options.async_init(charger.entry_id)
-        result = await hass.config_entries.options.async_configure(
-            flow["flow_id"], {**base, **wrong}
-        )
-        assert result["errors"] == errors
-        result = await hass.config_entries.options.async_configure(
-            flow["flow_id"], {**base, **wrong, **fix}
-        )
-        assert result["type"] is FlowResultType.CREATE_ENTRY
-        await hass.async_block_till_done()
-        stored.append(charger.options["tariff"])
-    assert stored == [
-        {"type": "flat", "price": "0.3279"},
-        {
-            "type": "time_of_use",
-            "periods": [
-                {"start": "22:00", "end": "00:00", "price": "0.22"},
-                {"start": "00:00", "end": "06:00", "price": "0.22"},
-                {"start": "06:00", "end": "22:00", "price": "0.35"},
-            ],
-        },
-        {"type": "dynamic", "entity_id": "sensor.nordpool"},
-    ]
-    # "No tariff" removes it again.
-    flow = await hass.config_entries.options.async_init(charger.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {**base, "tariff_type": "none"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert "tariff" not in charger.options
-
-
-async def test_options_interval_and_energy_sources(
-    hass: HomeAssistant,
-    wallbox: VestelEVC04,
-    meter: EastronSDM630,
-    add_device: AddDevice,
-) -> None:
-    """Each energy source, each error, each ending in stored options the helper reads."""
-    charger = await add_device(wallbox)
-    meter_entry = await add_device(meter)
-
-    # A meter's options have only the interval.
-    result = await hass.config_entries.options.async_init(meter_entry.entry_id)
-    assert set(result["data_schema"].schema) == {CONF_SCAN_INTERVAL}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_SCAN_INTERVAL: 10}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert meter_entry.options == {CONF_SCAN_INTERVAL: 10}
-    await hass.async_block_till_done()
-
-    # The charger: its own meter by default.
-    assert billing_energy_source(hass, charger) == EnergySource(
-        kind=EnergySourceKind.DEVICE, entry_id=charger.entry_id
-    )
-    assert async_read_energy_wh(hass, billing_energy_source(hass, charger)) == 1_234_500
-
-    flow = await hass.config_entries.options.async_init(charger.entry_id)
-    assert set(flow["data_schema"].schema) == {
-        CONF_SCAN_INTERVAL,
-        CONF_ENERGY_SOURCE,
-        CONF_ENERGY_METER_ENTRY,
-        CONF_ENERGY_SENSOR,
-        *TARIFF_FIELDS,
-    }
-    base = {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "meter_entry"}
-    result = await hass.config_entries.options.async_configure(flow["flow_id"], base)
-    assert result["errors"] == {CONF_ENERGY_METER_ENTRY: "meter_required"}
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {**base, CONF_ENERGY_METER_ENTRY: charger.entry_id}
-    )
-    assert result["errors"] == {CONF_ENERGY_METER_ENTRY: "not_a_meter"}
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {**base, CONF_ENERGY_METER_ENTRY: meter_entry.entry_id}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    source = billing_energy_source(hass, charger)
-    assert source == EnergySource(kind=EnergySourceKind.METER_ENTRY, entry_id=meter_entry.entry_id)
-    assert source.external
-    # The SDM630's 5 432.1 kWh, read as a float32 (closest value 5 432.10009765625 kWh).
-    assert async_read_energy_wh(hass, source) == pytest.approx(5_432_100, abs=0.2)
-
-    flow = await hass.config_entries.options.async_init(charger.entry_id)
-    base = {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "sensor"}
-    result = await hass.config_entries.options.async_configure(flow["flow_id"], base)
-    assert result["errors"] == {CONF_ENERGY_SENSOR: "sensor_required"}
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {**base, CONF_ENERGY_SENSOR: "sensor.mid_meter_energy"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert CONF_ENERGY_METER_ENTRY not in charger.options
-    await hass.async_block_till_done()
-    source = billing_energy_source(hass, charger)
-    assert source.kind is EnergySourceKind.SENSOR
-    assert source.entity_id == "sensor.mid_meter_energy"
-    assert async_read_energy_wh(hass, source) is None  # no such sensor yet
-    hass.states.async_set(
-        "sensor.mid_meter_energy",
-        "2.5",
-        {"device_class": "energy", "unit_of_measurement": "MWh"},
-    )
-    assert async_read_energy_wh(hass, source) == 2_500_000
-    hass.states.async_set("sensor.mid_meter_energy", "unavailable", {"device_class": "energy"})
-    assert async_read_energy_wh(hass, source) is None
-
-    flow = await hass.config_entries.options.async_init(charger.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
-    )
-    assert charger.options == {CONF_SCAN_INTERVAL: 5, CONF_ENERGY_SOURCE: "device"}
 
 
 def _vestel_profile(extra_values: int) -> str:

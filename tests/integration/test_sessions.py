@@ -10,6 +10,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ev_charging_monitor.const import DOMAIN
@@ -306,6 +307,10 @@ async def _charger(hass: HomeAssistant, add_device: AddDevice, wallbox: VestelEV
     return entry
 
 
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _drive_monotonic(entry: ConfigEntry, wallbox: VestelEVC04) -> None:
     sessions = entry.runtime_data.sessions
     assert sessions is not None
@@ -319,24 +324,26 @@ async def test_car_swapped_while_home_assistant_is_down(
     freezer: FrozenDateTimeFactory,
     add_device: AddDevice,
 ) -> None:
-    """Car A leaves and car B arrives during a restart: two records (main: one for both)."""
+    """Car A leaves and car B arrives during a restart: two records, split where B came
+    (issue 12: one record for both at 6a3e4d5, split at the restart at 3b91dc1)."""
     started = _events(hass, EVENT_SESSION_STARTED)
     ended = _events(hass, EVENT_SESSION_ENDED)
     entry = await _charger(hass, add_device, wallbox)
-    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    car_a = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _refresh(hass, entry, clock, freezer)
     start_a = vestel_register(wallbox)
     for _ in range(10):
         await _refresh(hass, entry, clock, freezer, 60)
-    last_seen_a = vestel_register(wallbox)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
     # While Home Assistant is down: A charges 5 more minutes and leaves; B comes.
     clock.advance(300)
     freezer.tick(timedelta(seconds=300))
     wallbox.charger.unplug()
+    a_left = dt_util.utcnow()
     clock.advance(120)
     freezer.tick(timedelta(seconds=120))
+    b_came = dt_util.utcnow()
     car_b = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     clock.advance(600)
     freezer.tick(timedelta(seconds=600))
@@ -353,15 +360,21 @@ async def test_car_swapped_while_home_assistant_is_down(
     first, second = ended
     assert first["id"] == started[0]["session_id"]
     assert first["end_reason"] == "recovered"
-    # A is closed at its last plausible register: 10 minutes at 11 040 W seen.
-    assert Decimal(first["energy_wh"]) == last_seen_a - start_a == Decimal(1_800)
+    # A: 15 minutes 5 s at 11 040 W = 2 775.3 Wh, 5 minutes unseen; B: 20 minutes = 3 680 Wh.
+    # Each record is exact to the register's 0.1 kWh step, and the two add up to the
+    # register's change across both (the split is where B's session counter started).
+    assert car_a.delivered == pytest.approx(11_040 * 905 / 3600)
+    assert abs(Decimal(first["energy_wh"]) - Decimal(str(car_a.delivered))) < 100
     assert second["id"] != first["id"]
-    # B: 20 minutes at 11 040 W = 3 680 Wh physically; the record is exact to the
-    # register's 0.1 kWh step.
     assert car_b.delivered == pytest.approx(3_680)
-    assert abs(Decimal(second["energy_wh"]) - Decimal("3680")) < 100
+    assert abs(Decimal(second["energy_wh"]) - Decimal(3_680)) < 100
+    assert Decimal(first["energy_wh"]) + Decimal(second["energy_wh"]) == (
+        vestel_register(wallbox) - start_a
+    )
     assert second["meter_resolution_wh"] == "100"
-    assert second["started_at"] >= first["ended_at"]
+    # Each record inside its own plug cycle.
+    assert _utc(first["ended_at"]) <= a_left
+    assert _utc(second["started_at"]) >= b_came
 
 
 async def test_car_swapped_while_the_charger_is_offline(
@@ -374,17 +387,18 @@ async def test_car_swapped_while_the_charger_is_offline(
     """The charger stops answering while car A leaves and car B arrives: two records."""
     ended = _events(hass, EVENT_SESSION_ENDED)
     entry = await _charger(hass, add_device, wallbox)
-    wallbox.charger.plug(Vehicle(max_current=16, phases=3))
+    car_a = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _refresh(hass, entry, clock, freezer)
     start_a = vestel_register(wallbox)
     for _ in range(5):
         await _refresh(hass, entry, clock, freezer, 60)
-    last_seen_a = vestel_register(wallbox)
     wallbox.faults.exception = 4  # server device failure on every request
     await _refresh(hass, entry, clock, freezer, 60)
     assert hass.states.get("sensor.vestel_evc04_power").state == "unavailable"
     wallbox.charger.unplug()
+    a_left = dt_util.utcnow()
     await _refresh(hass, entry, clock, freezer, 60)
+    b_came = dt_util.utcnow()
     car_b = wallbox.charger.plug(Vehicle(max_current=16, phases=3))
     await _refresh(hass, entry, clock, freezer, 300)
     wallbox.faults.exception = None
@@ -396,11 +410,18 @@ async def test_car_swapped_while_the_charger_is_offline(
 
     assert len(ended) == 2
     first, second = ended
-    assert Decimal(first["energy_wh"]) == last_seen_a - start_a == Decimal(900)
     assert "plug_cycle_unseen" in first["flags"]
-    # B: 11 minutes at 11 040 W = 2 024 Wh, exact to the register's 0.1 kWh step.
+    # A: 6 minutes 5 s at 11 040 W = 1 119.3 Wh (the last minute unseen); B: 11 minutes
+    # = 2 024 Wh; each exact to the register's 0.1 kWh step, together its change.
+    assert car_a.delivered == pytest.approx(11_040 * 365 / 3600)
+    assert abs(Decimal(first["energy_wh"]) - Decimal(str(car_a.delivered))) < 100
     assert car_b.delivered == pytest.approx(2_024)
     assert abs(Decimal(second["energy_wh"]) - Decimal(2_024)) < 100
+    assert Decimal(first["energy_wh"]) + Decimal(second["energy_wh"]) == (
+        vestel_register(wallbox) - start_a
+    )
+    assert _utc(first["ended_at"]) <= a_left
+    assert _utc(second["started_at"]) >= b_came
 
 
 async def test_register_jump_is_never_billed(

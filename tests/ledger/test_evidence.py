@@ -130,6 +130,8 @@ def test_signed_energy_must_match_the_session() -> None:
         ({"mid": False}, "non_mid_meter"),
         ({"mid": None}, "non_mid_meter"),
         ({"mid": True, "flags": ["estimated"]}, "estimate"),
+        ({"mid": True, "flags": ["plug_cycle_unseen", "swap_time_unknown"]}, "estimate"),
+        ({"mid": True, "flags": ["plug_cycle_unseen"]}, "mid_meter"),
     ],
 )
 def test_evidence_class_without_ocmf(changes: dict[str, Any], expected: str) -> None:

@@ -150,20 +150,21 @@ def test_excel_csv_german_and_english(world: Fixture) -> None:
     ids = rows[1]
     assert ids[0] == "row_type"
     table = [dict(zip(ids, row, strict=True)) for row in rows[2:]]
-    (total,) = [row for row in table if row["row_type"] == "total"]
+    (total,) = [row for row in table if row["row_type"] == "Summe"]
     assert "," in total["amount"]
     assert Decimal(total["amount"].replace(",", ".")) == world.expected_amount
     assert Decimal(total["energy_kwh"].replace(",", ".")) == world.expected_kwh
-    counted = [r for r in table if r["row_type"] == "session" and r["excluded"] == "nein"]
+    counted = [r for r in table if r["row_type"] == "Ladevorgang" and r["excluded"] == "nein"]
     assert len(counted) == world.expected_count
     assert sum(Decimal(r["amount"].replace(",", ".")) for r in counted) == world.expected_amount
-    # Local time without offset, which Excel reads as a date-time.
-    assert datetime.strptime(counted[0]["start"], "%Y-%m-%d %H:%M:%S")
+    # Local time in the reader's pattern, which Excel reads as a date-time.
+    assert datetime.strptime(counted[0]["start"], "%d.%m.%Y %H:%M")
+    assert {r["price_basis"] for r in counted} == {"Festpreis des Arbeitgebers"}
 
     english = statement_csv([doc], "excel", "en")
     rows = _parse(english, encoding="utf-8-sig", delimiter=",")
     table = [dict(zip(rows[1], row, strict=True)) for row in rows[2:]]
-    (total,) = [row for row in table if row["row_type"] == "total"]
+    (total,) = [row for row in table if row["row_type"] == "Total"]
     assert Decimal(total["amount"]) == world.expected_amount
 
 
@@ -202,12 +203,12 @@ def test_pdf_contents(world: Fixture, tmp_path: Path) -> None:
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     flat = " ".join(text.split())
     assert (
-        f"Total: {world.expected_count} Sessions, {world.expected_kwh:.3f} kWh, "
+        f"Total: {world.expected_count} charging sessions, {world.expected_kwh:.3f} kWh, "
         f"{world.expected_amount:.2f} EUR" in flat
     )
     for needed in (
-        "Personnel no.: 4711", "B-EV 100", "WB-0001", "MTR-42", "2026-03-01 - 2026-03-31",
-        "Fixed employer price - employer price 2026", "Excluded sessions", "+private trip",
+        "Personnel no.: 4711", "B-EV 100", "WB-0001", "MTR-42", "1 Mar 2026 to 31 Mar 2026",
+        "Fixed employer price: employer price 2026", "Excluded sessions", "+private trip",
         doc.content_hash, "Driver: date, signature", "Approver: date, signature", "Generated",
     ):  # fmt: skip
         assert needed in flat, needed
@@ -242,7 +243,7 @@ def test_payroll_csv(world: Fixture) -> None:
     ]
     data = payroll_csv(docs, PayrollSettings())
     rows = _parse(data, encoding="utf-8", delimiter=";")
-    assert rows[0] == ["Personalnummer", "Abrechnungsmonat", "Lohnart", "Betrag"]
+    assert rows[0] == ["Personalnummer", "Abrechnungsmonat", "Lohnart", "Betrag (EUR)"]
     other_amount = _expected(
         [make_record(100 + seq, user_id="user-other") for seq in range(1, 4)], set()
     )[1]
@@ -257,7 +258,7 @@ def test_payroll_csv(world: Fixture) -> None:
         decimal_comma=False,
     )
     rows = _parse(payroll_csv(docs, custom, "en"), encoding="utf-8", delimiter=",")
-    assert rows[0] == ["Name", "Personnel number", "Wage type", "Amount"]
+    assert rows[0] == ["Name", "Personnel number", "Wage type", "Amount (EUR)"]
     assert rows[1] == ["'" + EVIL_NAME, "4711", "'=1+2", f"{world.expected_amount:.2f}"]
     with pytest.raises(ValueError, match="payroll columns"):
         PayrollSettings.parse_columns("amount, salary")

@@ -236,13 +236,13 @@ async def test_admin_walks_through_the_ui(site: Site, browser: Browser) -> None:
     assert page.url.endswith(f"/statements/{site.driver_id}/{site.month}")
     total = await page.locator("#total-amount").inner_text()
     assert total == f"{site.expected_amount:.2f} EUR"
-    assert await page.locator("#total-energy").inner_text() == f"{site.expected_kwh:.3f}"
+    assert await page.locator("#total-energy").inner_text() == f"{site.expected_kwh:.3f} kWh"
     await page.screenshot(path=str(ARTIFACTS / "ui-statement.png"), full_page=True)
 
     pdf = await _download(page, "#download-pdf")
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert (
-        f"Total: {site.expected_count} Sessions, {site.expected_kwh:.3f} kWh, "
+        f"Total: {site.expected_count} charging sessions, {site.expected_kwh:.3f} kWh, "
         f"{site.expected_amount:.2f} EUR" in text
     )
     assert "=Dora Driver" in text  # a PDF is not a spreadsheet: shown as entered
@@ -256,7 +256,7 @@ async def test_admin_walks_through_the_ui(site: Site, browser: Browser) -> None:
     assert Decimal(str(total_row[8])) == site.expected_amount
 
     excel = _csv(await _download(page, "#download-csv"), ",")
-    (total_line,) = [row for row in excel if row["row_type"] == "total"]
+    (total_line,) = [row for row in excel if row["row_type"] == "Total"]
     assert Decimal(total_line["amount"]) == site.expected_amount
     assert total_line["person"] == "'=Dora Driver"
 
@@ -269,7 +269,7 @@ async def test_admin_walks_through_the_ui(site: Site, browser: Browser) -> None:
     await page.goto(f"{base}/reports?month={site.month}")
     payroll = (await _download(page, "#download-payroll")).decode()
     lines = payroll.splitlines()
-    assert lines[0] == "Personnel number;Payroll month;Wage type;Amount"
+    assert lines[0] == "Personnel number;Payroll month;Wage type;Amount (EUR)"
     # Payroll format is configured, not taken from the UI language: decimal comma.
     amount = f"{site.expected_amount}".replace(".", ",")
     assert f"1001;{number}/{year};9979;{amount}" in lines
@@ -315,7 +315,7 @@ async def test_german_ui(site: Site, browser: Browser) -> None:
     amount = f"{site.expected_amount:.2f}".replace(".", ",")
     assert await page.locator("#total-amount").inner_text() == f"{amount} EUR"
     german = _csv(await _download(page, "#download-csv"), ";")
-    (total,) = [row for row in german if row["row_type"] == "total"]
+    (total,) = [row for row in german if row["row_type"] == "Summe"]
     assert total["amount"] == amount
     await page.goto(f"{site.admin_url}/")
     assert await page.locator("nav a").first.inner_text() == "Übersicht"

@@ -10,6 +10,8 @@ from custom_components.ev_charging_monitor.pricing.tariff import (
     DynamicTariff,
     FlatTariff,
     PricePoint,
+)
+from custom_components.ev_charging_monitor.pricing.time_of_use import (
     TimeOfUsePeriod,
     TimeOfUseTariff,
 )

@@ -16,6 +16,8 @@ from custom_components.ev_charging_monitor.pricing.tariff import (
     FlatTariff,
     PricePoint,
     StandingCharge,
+)
+from custom_components.ev_charging_monitor.pricing.time_of_use import (
     TimeOfUsePeriod,
     TimeOfUseTariff,
 )

@@ -11,7 +11,10 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from custom_components.ev_charging_monitor.pricing.cost import session_cost
-from custom_components.ev_charging_monitor.pricing.tariff import TimeOfUsePeriod, TimeOfUseTariff
+from custom_components.ev_charging_monitor.pricing.time_of_use import (
+    TimeOfUsePeriod,
+    TimeOfUseTariff,
+)
 
 REPEATED_HOUR_CHEAP = TimeOfUseTariff(
     periods=(TimeOfUsePeriod(Decimal("0.10"), time(2), time(3)),),

@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.ev_charging_monitor.pricing.tariff import (
-    DayKind,
     DynamicTariff,
     FlatTariff,
     PriceInterval,
     PricePoint,
-    Season,
     StandingCharge,
+)
+from custom_components.ev_charging_monitor.pricing.time_of_use import (
+    DayKind,
+    Season,
     TimeOfUsePeriod,
     TimeOfUseTariff,
 )

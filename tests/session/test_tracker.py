@@ -264,10 +264,16 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     assert started is not None
     assert ended.session.id == first_id
     assert ended.end_reason == "recovered"
-    assert ended.session.energy_wh == Decimal(184)  # its last plausible register
-    assert ended.ended_at == T0 + timedelta(seconds=60)
+    # A took everything up to B's plug-in: 10 552 - 184 (B's counter) = 10 368, not only
+    # the 184 Wh of its last reading; 184 Wh more at 11 040 W is 60 s more than seen.
+    assert ended.session.energy_wh == Decimal(368)
+    assert ended.ended_at == T0 + timedelta(seconds=120)
     assert started.id != first_id
-    assert started.meter_start_wh == Decimal(10_552 - 184)
+    assert started.meter_start_wh == Decimal(10_368)
+    # B's 184 Wh need at least 30 s at the charger's 22 080 W: plugged by 330 s (at 300 s).
+    assert started.started_at == T0 + timedelta(seconds=330)
+    assert "plug_cycle_unseen" in started.flags
+    assert "swap_time_unknown" not in started.flags
     assert "recovered_after_restart" in started.flags
     _, done = tracker.update(
         now=T0 + timedelta(seconds=420), mono=65, state=C, energy_wh=10_736, power_w=11_040
@@ -287,7 +293,8 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     lower than before: a plug cycle went unseen, so two sessions, not one.
 
     A: 10 000 -> 10 184 (seen). B: 92 Wh on its counter when the charger answers again
-    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828).
+    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828). So B started at
+    10 644 - 92 = 10 552 and A took 368 Wh unseen: 120 s at its 11 040 W, until 180 s.
     """
     tracker = SessionTracker(max_power_w=22_080)
     tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
@@ -309,11 +316,13 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     )
     assert ended is not None
     assert started is not None
-    assert ended.session.energy_wh == Decimal(184)
-    assert ended.ended_at == T0 + timedelta(seconds=60)
+    assert ended.session.energy_wh == Decimal(552)
+    assert ended.ended_at == T0 + timedelta(seconds=180)
     assert "plug_cycle_unseen" in ended.session.flags
     assert "recovered_after_restart" not in ended.session.flags
-    assert started.meter_start_wh == Decimal(10_644 - 92)
+    assert started.meter_start_wh == Decimal(10_552)
+    # 92 Wh take at least 15 s at 22 080 W.
+    assert started.started_at == T0 + timedelta(seconds=1_245)
     _, done = tracker.update(
         now=T0 + timedelta(seconds=1_320), mono=1_320, state=A, energy_wh=10_828, power_w=0
     )
@@ -538,3 +547,192 @@ def test_checkpoint_round_trip_and_naive_time() -> None:
     assert ActiveSession.from_dict(active.to_dict()) == active
     with pytest.raises(ValueError, match="timezone-aware"):
         tracker.update(now=datetime(2026, 1, 1), mono=0, state=C, energy_wh=1.0, power_w=0)
+
+
+def test_car_gone_after_a_crash_ends_when_its_counters_say() -> None:
+    """kill -9 just after unplug: the checkpoint is from 60 s, the car charged on to 105 s
+    (its charging-time counter: 105 s; the register: 45 s x 11 040 W = 138 Wh more) and
+    left. The record ends at 105 s, not at the checkpoint's 60 s."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds, register in ((0, 10_000), (60, 10_184)):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=register,
+            power_w=11_040,
+            device_charging_s=seconds,
+        )
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=400),
+        mono=3,
+        state=A,
+        energy_wh=10_322,
+        power_w=0,
+        device_charging_s=105,
+    )
+    assert ended is not None
+    assert ended.session.energy_wh == Decimal(322)
+    assert ended.ended_at == T0 + timedelta(seconds=105)
+    assert ended.session.charging_seconds == 105
+
+
+def test_car_gone_after_a_crash_without_a_counter_ends_by_its_energy() -> None:
+    """The same without a charging-time counter: 138 Wh at the 11 040 W the car drew take
+    45 s, so it was there until at least 105 s."""
+    tracker = SessionTracker(max_power_w=22_080)
+    for seconds, register in ((0, 10_000), (60, 10_184)):
+        tracker.update(
+            now=T0 + timedelta(seconds=seconds),
+            mono=seconds,
+            state=C,
+            energy_wh=register,
+            power_w=11_040,
+        )
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=400), mono=3, state=A, energy_wh=10_322, power_w=0
+    )
+    assert ended is not None
+    assert ended.ended_at == T0 + timedelta(seconds=105)
+    assert ended.ended_at >= ended.session.started_at
+
+
+def test_a_garbage_counter_does_not_stretch_a_gone_car() -> None:
+    """A counter far beyond the time unseen (0xFFFFFFFF) is no car's: the energy decides."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=11_040, device_charging_s=0)
+    tracker = _restored(tracker)
+    _, ended = tracker.update(
+        now=T0 + timedelta(seconds=600),
+        mono=3,
+        state=A,
+        energy_wh=10_184,
+        power_w=0,
+        device_charging_s=float(0xFFFFFFFF),
+    )
+    assert ended is not None
+    assert ended.ended_at == T0 + timedelta(seconds=60)  # 184 Wh at 11 040 W
+
+
+def test_swap_told_by_a_card_alone_is_split_at_the_outage_and_flagged() -> None:
+    """No per-session counter, but another card after the restart: nothing tells where A
+    ended, so A ends at its last reading (10 184) and B takes the rest from there, both
+    flagged `swap_time_unknown` (an estimate the ledger and the fault matrix count apart)."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=11_040, rfid="04A1")
+    tracker.update(
+        now=T0 + timedelta(seconds=60), mono=60, state=C, energy_wh=10_184, power_w=11_040
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=600),
+        mono=2,
+        state=C,
+        energy_wh=10_900,
+        power_w=11_040,
+        rfid="0799",
+    )
+    assert ended is not None
+    assert started is not None
+    assert ended.session.energy_wh == Decimal(184)
+    assert ended.ended_at == T0 + timedelta(seconds=60)
+    assert started.meter_start_wh == Decimal(10_184)
+    assert started.started_at == T0 + timedelta(seconds=600)
+    for flags in (ended.session.flags, started.flags):
+        assert {"plug_cycle_unseen", "swap_time_unknown"} <= set(flags)
+
+
+def test_swap_seen_on_a_billing_meter_finer_than_the_chargers_register() -> None:
+    """Billed from a 1 Wh meter; the charger's own total counts 0.1 kWh. A's checkpoint
+    was taken before it drew (counter 0, meter 50 000); it took 40 Wh unseen and left; B
+    came and has 12 Wh on its counter when Home Assistant is back (meter 50 052, the
+    charger's total still 20 000). Only the meter shows the counter restarted: A ends at
+    50 052 - 12 = 50 040, B starts there."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=B,
+        energy_wh=50_000,
+        power_w=0,
+        device_session_wh=0,
+        device_energy_wh=20_000,
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=40),
+        mono=1,
+        state=C,
+        energy_wh=50_052,
+        power_w=11_040,
+        device_session_wh=12,
+        device_energy_wh=20_000,
+    )
+    assert ended is not None
+    assert started is not None
+    assert ended.session.energy_wh == Decimal(40)
+    assert started.meter_start_wh == Decimal(50_040)
+
+
+def test_restored_session_waits_for_the_billing_register() -> None:
+    """The meter's entity is not back at the first poll: nothing is decided until it is."""
+    tracker = SessionTracker(max_power_w=22_080)
+    tracker.update(now=T0, mono=0, state=C, energy_wh=50_000, power_w=11_040, device_session_wh=0)
+    tracker = _restored(tracker)
+    assert tracker.update(
+        now=T0 + timedelta(seconds=30),
+        mono=1,
+        state=C,
+        energy_wh=None,
+        power_w=11_040,
+        device_session_wh=92,
+    ) == (None, None)
+    assert tracker.needs_fresh_register(mono=6)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=35),
+        mono=6,
+        state=C,
+        energy_wh=50_107,
+        power_w=11_040,
+        device_session_wh=107,
+    )
+    assert (started, ended) == (None, None)  # the same car: both grew by 107 Wh
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == Decimal(107)
+
+
+@pytest.mark.parametrize(("paired", "swapped"), [(False, False), (True, True)])
+def test_a_meters_older_poll_is_no_evidence_of_a_swap(paired: bool, swapped: bool) -> None:
+    """Graceful restart mid-session, billed from a meter entry whose last poll was 5 s older
+    than the charger's (15 Wh at 11 040 W): the checkpoint's meter register is 15 Wh low
+    against the session counter, so after the restart the meter seems to have grown 15 Wh
+    more than the counter. Read while energy flowed, that pair proves nothing (the same
+    session goes on); only a pair of one moment would (then 15 Wh is a car unseen)."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=C,
+        energy_wh=50_000,
+        power_w=11_040,
+        device_session_wh=100,
+        device_energy_wh=20_000,
+        billing_paired=paired,
+    )
+    tracker = _restored(tracker)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=1,
+        state=C,
+        energy_wh=50_000 + 15 + 184,
+        power_w=11_040,
+        device_session_wh=100 + 184,
+        device_energy_wh=20_100,
+    )
+    assert (started is not None, ended is not None) == (swapped, swapped)

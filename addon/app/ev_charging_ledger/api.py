@@ -643,15 +643,45 @@ async def export_statement(request: web.Request) -> web.Response:
     await _check_person_access(request, person_id)
     lang = _lang(request)
     ledger = request.app[LEDGER_KEY]
+    home_zone = request.app[REPORTS_KEY].time_zone
 
     def build() -> tuple[bytes, str]:
-        document = statement_document.build(ledger, person_id, month, vehicle_id=vehicle_id)
+        document = statement_document.build(
+            ledger, person_id, month, vehicle_id=vehicle_id, home_zone=home_zone
+        )
         return render_statement([document], fmt, lang), document.file_stem()
 
     body, stem = await asyncio.to_thread(build)
     content_type, extension = EXPORT_FORMATS[fmt]
     suffix = "-machine" if fmt == "machine_csv" else ""
     return _download(body, content_type, f"{stem}{suffix}.{extension}")
+
+
+@routes.get("/api/statements/{person_id}/{month}/verify")
+async def verify_statement(request: web.Request) -> web.Response:
+    """Recompute the statement from the ledger and compare its content hash."""
+    person_id = _path_int(request, "person_id")
+    month = _month(request.match_info["month"])
+    await _check_person_access(request, person_id)
+    printed = request.query["hash"].lower()
+    scope = request.query.get("vehicle", "all")
+    ledger = request.app[LEDGER_KEY]
+    if await asyncio.to_thread(ledger.person, person_id) is None:
+        raise NotFoundError(f"no person {person_id}")
+    document = await asyncio.to_thread(
+        lambda: statement_document.build_scoped(
+            ledger, person_id, month, scope, home_zone=request.app[REPORTS_KEY].time_zone
+        )
+    )
+    return web.json_response(
+        {
+            "match": document.content_hash == printed,
+            "content_hash": document.content_hash,
+            "person_id": person_id,
+            "month": month,
+            "vehicle": scope,
+        }
+    )
 
 
 @routes.get("/api/reports/{month}/payroll.csv")
@@ -678,7 +708,10 @@ async def export_payroll(request: web.Request) -> web.Response:
     lang = _lang(request)
 
     def build() -> bytes:
-        return payroll_csv(statement_document.statements_of_month(ledger, month), payroll, lang)
+        documents = statement_document.statements_of_month(
+            ledger, month, home_zone=request.app[REPORTS_KEY].time_zone
+        )
+        return payroll_csv(documents, payroll, lang)
 
     body = await asyncio.to_thread(build)
     return _download(body, "text/csv; charset=utf-8", f"payroll-{month}.csv")
@@ -692,7 +725,10 @@ async def export_month_xlsx(request: web.Request) -> web.Response:
     lang = _lang(request)
 
     def build() -> bytes:
-        return statement_xlsx(statement_document.statements_of_month(ledger, month), lang)
+        documents = statement_document.statements_of_month(
+            ledger, month, home_zone=request.app[REPORTS_KEY].time_zone
+        )
+        return statement_xlsx(documents, lang)
 
     body = await asyncio.to_thread(build)
     return _download(body, EXPORT_FORMATS["xlsx"][0], f"statements-{month}.xlsx")

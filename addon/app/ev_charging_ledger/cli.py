@@ -1,4 +1,5 @@
-"""Command line: ``python -m ev_charging_ledger [run options] | verify | snapshot``.
+"""Command line: ``python -m ev_charging_ledger [run options] | verify | verify-statement |
+snapshot``.
 
 Errors the user can fix are one line on stderr and exit code 2; ``verify`` exits 1
 when the chain is broken.
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +27,8 @@ def _run_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="EV Charging Ledger: stores Home Assistant's charging sessions in a "
         "tamper-evident ledger and serves its API. Subcommands: 'verify' checks the hash "
-        "chain, 'snapshot' writes a consistent copy for backups.",
+        "chain, 'verify-statement' checks a statement's content hash, 'snapshot' writes a "
+        "consistent copy for backups.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
@@ -101,6 +104,43 @@ def verify(argv: Sequence[str]) -> int:
     return 0 if report.ok else 1
 
 
+def verify_statement(argv: Sequence[str]) -> int:
+    """Recompute a statement and compare the content hash printed on it."""
+    parser = _data_dir_parser(
+        "verify-statement",
+        "Recompute a monthly statement from the ledger and compare it with the content hash "
+        "printed on its PDF, XLSX or page. Exit code 0: it matches; 1: it does not.",
+    )
+    parser.add_argument("--person", type=int, required=True, help="person id (on the statement)")
+    parser.add_argument("--month", required=True, help="month of the statement, YYYY-MM")
+    parser.add_argument("--hash", required=True, help="the content hash printed on it")
+    parser.add_argument(
+        "--vehicle", default="all", help="all (default), none, or the vehicle id printed on it"
+    )
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", args.month):
+        raise StartupError(f"--month must be YYYY-MM, not {args.month!r}")
+    if not re.fullmatch(r"all|none|[1-9][0-9]{0,17}", args.vehicle):
+        raise StartupError("--vehicle must be all, none or a vehicle id")
+    data_dir = _data_dir(args.data_dir)
+    if not (data_dir / "ledger.sqlite3").exists():
+        raise StartupError(f"no ledger in {data_dir}")
+    from ev_charging_ledger.reports.document import build_scoped
+
+    with open_ledger(data_dir) as ledger:
+        if ledger.person(args.person) is None:
+            raise StartupError(f"no person {args.person} in the ledger")
+        document = build_scoped(ledger, args.person, args.month, args.vehicle)
+    if document.content_hash == args.hash.strip().lower():
+        print(f"ok: the statement of person {args.person} for {args.month} matches the ledger")
+        return 0
+    print(
+        f"DIFFERENT: the statement of person {args.person} for {args.month} does not match; "
+        f"the ledger's statement now has content hash {document.content_hash}"
+    )
+    return 1
+
+
 def snapshot(argv: Sequence[str]) -> int:
     args = _data_dir_parser(
         "snapshot", "Write a consistent copy of the ledger for a backup."
@@ -135,7 +175,7 @@ def run(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    commands = {"verify": verify, "snapshot": snapshot}
+    commands = {"verify": verify, "verify-statement": verify_statement, "snapshot": snapshot}
     try:
         if arguments and arguments[0] in commands:
             return commands[arguments[0]](arguments[1:])

@@ -111,7 +111,7 @@ def write_month(
         for stale in partial.iterdir():
             stale.unlink()
     partial.mkdir(parents=True, exist_ok=True)
-    documents = statement_document.statements_of_month(ledger, month)
+    documents = statement_document.statements_of_month(ledger, month, home_zone=settings.time_zone)
     result = DeliveryResult(month, folder, statements=len(documents))
     names: list[str] = []
     for document in documents:

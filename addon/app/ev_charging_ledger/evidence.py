@@ -19,8 +19,11 @@ from .records import (
     SessionFacts,
 )
 
-# Flags that mean the energy is not a clean register difference.
-_ESTIMATE_FLAGS = frozenset({"estimated", "interpolated", "meter_reset", "meter_discrepancy"})
+# Flags that mean the energy is not a clean register difference. `swap_time_unknown`: a car
+# was swapped while nobody watched and the charger offered nothing to place the split.
+_ESTIMATE_FLAGS = frozenset(
+    {"estimated", "interpolated", "meter_reset", "meter_discrepancy", "swap_time_unknown"}
+)
 # OCMF registers are given with 2 decimals in kWh by common meters: 10 Wh granularity.
 _OCMF_TOLERANCE_WH = Decimal(10)
 

@@ -119,6 +119,71 @@ TEXT: dict[str, dict[str, str]] = {
         "content_hash": "Content hash (SHA-256)",
         "signature_driver": "Driver: date, signature",
         "signature_approver": "Approver: date, signature",
+        # Statements (issue 15 item 3): every word a statement prints.
+        "st_title": "Monthly statement {month}",
+        "st_month_1": "January",
+        "st_month_2": "February",
+        "st_month_3": "March",
+        "st_month_4": "April",
+        "st_month_5": "May",
+        "st_month_6": "June",
+        "st_month_7": "July",
+        "st_month_8": "August",
+        "st_month_9": "September",
+        "st_month_10": "October",
+        "st_month_11": "November",
+        "st_month_12": "December",
+        "st_period_value": "{first} to {last}",
+        "st_time_zone": "All times are local time ({zone}).",
+        "st_session_count": "{count} charging sessions",
+        "st_session_count_one": "{count} charging session",
+        "st_amount": "Amount",
+        "st_price": "Price",
+        "st_energy": "Energy",
+        "st_note": "Note",
+        "st_sessions_title": "Charging sessions",
+        "st_split_reading": "split at midnight, meter reading",
+        "st_split_interpolated": "split at midnight, interpolated",
+        "st_part_reading": "Part {index} of {count} of the session from {start} to {end} "
+        "({energy}), split at midnight on the first of the month by the meter reading at "
+        "that moment",
+        "st_part_interpolated": "Part {index} of {count} of the session from {start} to {end} "
+        "({energy}), split at midnight on the first of the month; the energy at midnight is "
+        "interpolated (linearly in time between the meter readings before and after it, as "
+        "there is no reading at that moment)",
+        "st_split_title": "Sessions across a month boundary",
+        "st_source_session_tariff": "cost of the session under the electricity tariff "
+        "recorded by Home Assistant",
+        "st_source_fixed_price": "fixed price per kWh agreed with the employer",
+        "st_problem_rate_no_price": "the rate has no price",
+        "st_problem_no_flat_price": "no official flat price for this year is entered",
+        "st_problem_parts_differ": "the parts of the session are priced differently",
+        "st_basis_year": "Price basis in {year}: {bases}",
+        "st_verify_title": "How to verify this statement",
+        "st_verify": "The content hash covers every row and total of this statement. The "
+        "ledger recomputes it from its hash-chained records: open {path} in the ledger (as "
+        "an administrator or as the driver), or give the ledger program the command "
+        "{command} where the ledger is installed. "
+        "Any other answer than a match means the records changed after this statement was "
+        "made.",
+        "st_rules_title": "What the rules ask (Germany, from 2026)",
+        "st_rules": "Since 1 January 2026 (letter of the Federal Ministry of Finance of 11 "
+        "November 2025) an employer reimburses the electricity for charging a company car at "
+        "home free of tax only on proof per charging session: the kWh of each session, "
+        "measured by a separate meter (a meter built into the wallbox counts), times one "
+        "price basis used for the whole calendar year, either the price of the electricity "
+        "contract (with a share of the standing charge) or the official electricity flat "
+        "price (Strompreispauschale). The monthly flat allowances ended on 31 December 2025.",
+        "st_gap_start": "the start",
+        "st_gap_now": "now",
+        "notice_bases": "More than one price basis in {year} ({bases}); the rules allow one "
+        "price basis per calendar year.",
+        "notice_currencies": "The sessions are priced in more than one currency.",
+        "notice_gap": "{count} sessions recorded by Home Assistant are missing from the "
+        "ledger, between {after} and {before}: {reason}",
+        "notice_unpriced": "{count} sessions could not be priced and are not in the total.",
+        "st_verify_match": "The statement matches the ledger.",
+        "st_verify_mismatch": "The statement does not match the ledger as it is now.",
         "warnings": "Warnings",
         "unpriced": "Sessions without a price",
         "name": "Name",
@@ -360,6 +425,73 @@ TEXT: dict[str, dict[str, str]] = {
         "content_hash": "Inhalts-Hash (SHA-256)",
         "signature_driver": "Fahrer/in: Datum, Unterschrift",
         "signature_approver": "Freigabe: Datum, Unterschrift",
+        # Abrechnungen (Issue 15 Punkt 3): jedes Wort, das eine Abrechnung druckt.
+        "st_title": "Monatsabrechnung {month}",
+        "st_month_1": "Januar",
+        "st_month_2": "Februar",
+        "st_month_3": "März",
+        "st_month_4": "April",
+        "st_month_5": "Mai",
+        "st_month_6": "Juni",
+        "st_month_7": "Juli",
+        "st_month_8": "August",
+        "st_month_9": "September",
+        "st_month_10": "Oktober",
+        "st_month_11": "November",
+        "st_month_12": "Dezember",
+        "st_period_value": "{first} bis {last}",
+        "st_time_zone": "Alle Zeiten in Ortszeit ({zone}).",
+        "st_session_count": "{count} Ladevorgänge",
+        "st_session_count_one": "{count} Ladevorgang",
+        "st_amount": "Betrag",
+        "st_price": "Preis",
+        "st_energy": "Energie",
+        "st_note": "Hinweis",
+        "st_sessions_title": "Ladevorgänge",
+        "st_split_reading": "um Mitternacht geteilt, Zählerstand",
+        "st_split_interpolated": "um Mitternacht geteilt, interpoliert",
+        "st_part_reading": "Teil {index} von {count} des Ladevorgangs vom {start} bis {end} "
+        "({energy}), geteilt um Mitternacht am Monatsersten nach dem Zählerstand in diesem "
+        "Moment",
+        "st_part_interpolated": "Teil {index} von {count} des Ladevorgangs vom {start} bis "
+        "{end} ({energy}), geteilt um Mitternacht am Monatsersten; die Energie um Mitternacht "
+        "ist interpoliert (zeitlich linear zwischen den Zählerständen davor und danach, da es "
+        "in diesem Moment keinen Zählerstand gibt)",
+        "st_split_title": "Ladevorgänge über eine Monatsgrenze",
+        "st_source_session_tariff": "Kosten des Ladevorgangs nach dem in Home Assistant "
+        "erfassten Stromtarif",
+        "st_source_fixed_price": "mit dem Arbeitgeber vereinbarter Festpreis je kWh",
+        "st_problem_rate_no_price": "der Erstattungssatz hat keinen Preis",
+        "st_problem_no_flat_price": "für dieses Jahr ist keine amtliche Pauschale erfasst",
+        "st_problem_parts_differ": "die Teile des Ladevorgangs sind unterschiedlich bepreist",
+        "st_basis_year": "Preisgrundlage {year}: {bases}",
+        "st_verify_title": "So prüfen Sie diese Abrechnung",
+        "st_verify": "Der Inhalts-Hash umfasst jede Zeile und jede Summe dieser Abrechnung. "
+        "Das Ladebuch berechnet ihn aus seinen hash-verketteten Einträgen neu: Öffnen Sie "
+        "{path} im Ladebuch (als Administrator oder als Fahrer/in) oder geben Sie dem "
+        "Ladebuch-Programm dort, wo es installiert ist, den Befehl {command}. Jede andere "
+        "Antwort als eine Übereinstimmung bedeutet, dass die Einträge nach Erstellung "
+        "dieser Abrechnung geändert wurden.",
+        "st_rules_title": "Was die Regeln verlangen (Deutschland, ab 2026)",
+        "st_rules": "Seit dem 1. Januar 2026 (BMF-Schreiben vom 11. November 2025) erstattet "
+        "ein Arbeitgeber den Strom für das Laden eines Dienstwagens zu Hause nur steuerfrei, "
+        "wenn jeder Ladevorgang belegt ist: die kWh jedes Ladevorgangs, gemessen mit einem "
+        "gesonderten Zähler (ein in der Wallbox eingebauter Zähler genügt), mal einer "
+        "Preisgrundlage, die für das ganze Kalenderjahr gilt, entweder dem Preis des "
+        "Stromvertrags (mit anteiligem Grundpreis) oder der amtlichen Strompreispauschale. "
+        "Die monatlichen Pauschalen endeten am 31. Dezember 2025.",
+        "st_gap_start": "dem Anfang",
+        "st_gap_now": "jetzt",
+        "notice_bases": "Mehr als eine Preisgrundlage im Jahr {year} ({bases}); die Regeln "
+        "erlauben eine Preisgrundlage je Kalenderjahr.",
+        "notice_currencies": "Die Ladevorgänge sind in mehr als einer Währung bepreist.",
+        "notice_gap": "{count} von Home Assistant erfasste Ladevorgänge fehlen im Ladebuch, "
+        "zwischen {after} und {before}: {reason}",
+        "notice_unpriced": "{count} Ladevorgänge konnten nicht bepreist werden und sind nicht "
+        "in der Summe enthalten.",
+        "st_verify_match": "Die Abrechnung stimmt mit dem Ladebuch überein.",
+        "st_verify_mismatch": "Die Abrechnung stimmt nicht mit dem heutigen Stand des "
+        "Ladebuchs überein.",
         "warnings": "Hinweise",
         "unpriced": "Ladevorgänge ohne Preis",
         "name": "Name",

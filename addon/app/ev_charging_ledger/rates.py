@@ -167,10 +167,10 @@ def price_session(
     )
 
 
-def basis_warnings(rates: list[Rate], person_id: int, year: int) -> list[str]:
-    """Warn when a person's rates mix price bases within one calendar year."""
+def year_bases(rates: list[Rate], person_id: int, year: int) -> list[str]:
+    """The price bases of the person's rates valid at some time in ``year``."""
     first, last = date(year, 1, 1), date(year, 12, 31)
-    bases = sorted(
+    return sorted(
         {
             rate.basis
             for rate in rates
@@ -179,6 +179,11 @@ def basis_warnings(rates: list[Rate], person_id: int, year: int) -> list[str]:
             and (rate.valid_to is None or rate.valid_to >= first)
         }
     )
+
+
+def basis_warnings(rates: list[Rate], person_id: int, year: int) -> list[str]:
+    """Warn when a person's rates mix price bases within one calendar year."""
+    bases = year_bases(rates, person_id, year)
     if len(bases) > 1:
         return [
             f"person {person_id} has more than one price basis in {year} ({', '.join(bases)}); "

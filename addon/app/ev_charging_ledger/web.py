@@ -43,6 +43,7 @@ from ev_charging_ledger.http_context import identity as _identity
 from ev_charging_ledger.http_context import own_person_id as _own_person_id
 from ev_charging_ledger.http_context import parse_month as _month
 from ev_charging_ledger.reports import document as statement_document
+from ev_charging_ledger.reports.wording import Wording
 from ev_charging_ledger.storage import Ledger, NotFoundError, SessionFilter
 from ev_charging_ledger.ui import charts
 from ev_charging_ledger.ui import dashboard as dashboard_data
@@ -467,13 +468,20 @@ async def statement_page(request: web.Request) -> web.Response:
     _check_person(page, person_id)
     vehicle_id = _query_id(request, "vehicle_id")
     document = await asyncio.to_thread(
-        statement_document.build, ledger, person_id, month, vehicle_id=vehicle_id
+        lambda: statement_document.build(
+            ledger,
+            person_id,
+            month,
+            vehicle_id=vehicle_id,
+            home_zone=request.app[REPORTS_KEY].time_zone,
+        )
     )
     vehicle_query = f"&vehicle_id={vehicle_id}" if vehicle_id else ""
     return _render(
         page,
         "statement.html",
         doc=document,
+        say=Wording(document, page.lang),
         export=page.url(f"/api/statements/{person_id}/{month}/export?lang={page.lang}")
         + vehicle_query,
         previous=_shift_month(month, -1),

@@ -3,8 +3,11 @@
 Options hold the tariff as plain data (`entry.options["tariff"]`):
 
 - `{"type": "flat", "price": "0.32"}`
-- `{"type": "time_of_use", "default_price": "0.30", "periods": [{"start": "22:00",
-  "end": "00:00", "price": "0.22", "days": ["weekday", "weekend", "holiday"]}, ...]}`
+- `{"type": "time_of_use", "default_price": "0.24", "holiday_entity": "calendar.germany",
+  "periods": [{"start": "07:00", "end": "22:00", "price": "0.38", "days": ["mon", "tue",
+  "wed", "thu", "fri"]}, ...]}`: days of the week ("mon" to "sun") and "holiday"; a period
+  ends at or before midnight ("00:00" is the end of the day). Entries before options
+  version 1.2 may hold "weekday"/"weekend" or no days at all (every day): `migrate_tariff`.
 - `{"type": "dynamic", "entity_id": "sensor.nordpool"}`: prices of a Home Assistant price
   sensor (Nord Pool, ENTSO-e, EPEX Spot, Tibber style lists, or any sensor whose state is
   the current price), collected while the integration runs.
@@ -15,11 +18,12 @@ sessions unpriced and flagged `price_missing`, never priced at 0.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .tariff import DayKind, FlatTariff, Tariff, TimeOfUsePeriod, TimeOfUseTariff
+from .tariff import FlatTariff, Tariff
+from .time_of_use import WEEK, DayKind, TimeOfUsePeriod, TimeOfUseTariff
 
 CONF_TARIFF = "tariff"
 
@@ -33,10 +37,16 @@ def _decimal(value: Any, what: str) -> Decimal:
 
 def _time(value: str) -> time:
     hours, _, minutes = value.partition(":")
-    return time(int(hours) % 24, int(minutes or 0))
+    return time(int(hours) % 24, int(minutes.partition(":")[0] or 0))
 
 
-def static_tariff(options: dict[str, Any], *, currency: str, time_zone: str) -> Tariff | None:
+def static_tariff(
+    options: dict[str, Any],
+    *,
+    currency: str,
+    time_zone: str,
+    holidays: frozenset[date] = frozenset(),
+) -> Tariff | None:
     """Build a flat or time-of-use tariff; None when none (or a dynamic one) is configured."""
     config = options.get(CONF_TARIFF) or {}
     match config.get("type"):
@@ -64,75 +74,33 @@ def static_tariff(options: dict[str, Any], *, currency: str, time_zone: str) -> 
                 currency=currency,
                 name=config.get("name", "Time of use"),
                 default_price=None if default is None else _decimal(default, "default price"),
+                holidays=holidays,
             )
     return None
 
 
-CONF_TARIFF_TYPE = "tariff_type"
-CONF_FLAT_PRICE = "flat_price"
-CONF_PRICE_ENTITY = "price_entity"
-CONF_TOU_SCHEDULE = "tou_schedule"
-CONF_TOU_DEFAULT = "tou_default_price"
-TARIFF_TYPES = ("none", "flat", "time_of_use", "dynamic")
+EVERY_DAY = [day.value for day in WEEK] + [DayKind.HOLIDAY.value]
+_GROUPS = {
+    DayKind.WEEKDAY.value: [day.value for day in WEEK[:5]],
+    DayKind.WEEKEND.value: [day.value for day in WEEK[5:]],
+}
 
 
-def tariff_from_form(form: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """Turn the options form's tariff fields into the stored tariff (or field errors).
+def migrate_tariff(tariff: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored tariff in the 1.2 format: every time-of-use period names its days.
 
-    The time-of-use schedule is written as local windows with prices, e.g.
-    `22:00-06:00=0.22, 06:00-22:00=0.35`; a window over midnight is split in two.
+    Before 1.2 a period without days applied every day (holidays too) and "weekday" /
+    "weekend" stood for Monday-Friday / Saturday-Sunday; the prices at every moment stay
+    the same.
     """
-    kind = form.get(CONF_TARIFF_TYPE, "none")
-    if kind == "flat":
-        if form.get(CONF_FLAT_PRICE) is None:
-            return None, {CONF_FLAT_PRICE: "price_required"}
-        return {"type": "flat", "price": str(form[CONF_FLAT_PRICE])}, {}
-    if kind == "dynamic":
-        if not form.get(CONF_PRICE_ENTITY):
-            return None, {CONF_PRICE_ENTITY: "price_entity_required"}
-        return {"type": "dynamic", "entity_id": form[CONF_PRICE_ENTITY]}, {}
-    if kind == "time_of_use":
-        try:
-            periods = _schedule(str(form.get(CONF_TOU_SCHEDULE) or ""))
-            tariff: dict[str, Any] = {"type": "time_of_use", "periods": periods}
-            if form.get(CONF_TOU_DEFAULT) is not None:
-                tariff["default_price"] = str(form[CONF_TOU_DEFAULT])
-            static_tariff({CONF_TARIFF: tariff}, currency="EUR", time_zone="UTC")
-        except (ValueError, KeyError):
-            return None, {CONF_TOU_SCHEDULE: "invalid_schedule"}
-        return tariff, {}
-    return None, {}
-
-
-def tariff_form_values(tariff: dict[str, Any] | None) -> dict[str, Any]:
-    """The options form's fields for a stored tariff (to show it again)."""
-    tariff = tariff or {}
-    values: dict[str, Any] = {CONF_TARIFF_TYPE: tariff.get("type", "none")}
-    if tariff.get("type") == "flat":
-        values[CONF_FLAT_PRICE] = float(tariff["price"])
-    elif tariff.get("type") == "dynamic":
-        values[CONF_PRICE_ENTITY] = tariff["entity_id"]
-    elif tariff.get("type") == "time_of_use":
-        values[CONF_TOU_SCHEDULE] = ", ".join(
-            f"{p['start']}-{p['end']}={p['price']}" for p in tariff["periods"]
-        )
-        if "default_price" in tariff:
-            values[CONF_TOU_DEFAULT] = float(tariff["default_price"])
-    return values
-
-
-def _schedule(text: str) -> list[dict[str, str]]:
-    periods: list[dict[str, str]] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        window, _, price = part.partition("=")
-        start, _, end = window.strip().partition("-")
-        _decimal(price.strip(), "price")
-        start, end, price = start.strip(), end.strip(), price.strip()
-        if _time(start) > _time(end) and _time(end) != time(0):
-            periods.append({"start": start, "end": "00:00", "price": price})
-            periods.append({"start": "00:00", "end": end, "price": price})
-        else:
-            periods.append({"start": start, "end": end, "price": price})
-    if not periods:
-        raise ValueError("empty schedule")
-    return periods
+    if not tariff or tariff.get("type") != "time_of_use":
+        return tariff
+    periods = []
+    for period in tariff.get("periods", []):
+        days: list[str] = []
+        for day in period.get("days", EVERY_DAY):
+            for one in _GROUPS.get(day, [day]):
+                if one not in days:
+                    days.append(one)
+        periods.append({**period, "days": sorted(days, key=EVERY_DAY.index)})
+    return {**tariff, "periods": periods}

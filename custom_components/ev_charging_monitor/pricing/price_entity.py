@@ -10,7 +10,7 @@ why until prices flow again.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,11 +28,13 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
+    async_track_time_change,
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
+from ..holidays import async_holidays
 from ..session.tracker import ActiveSession
 from .boundaries import next_boundary
 from .cost import PRICE_MISSING, SessionCost, session_cost
@@ -40,6 +42,7 @@ from .options import CONF_TARIFF, static_tariff
 from .points import PriceBook
 from .prices import current_price_point, readable_price_points
 from .tariff import Tariff
+from .time_of_use import TimeOfUseTariff
 
 # A generic price sensor's current price is assumed to hold until its next change, at most
 # this long (then the price is unknown, not extrapolated).
@@ -211,6 +214,7 @@ class SessionPricing:
         self._started_at = dt_util.utcnow()
         self._boundary_cache: tuple[int | None, datetime, datetime | None] | None = None
         config = options.get(CONF_TARIFF) or {}
+        self.holiday_entity: str | None = config.get("holiday_entity")
         try:
             if config.get("type") == "dynamic":
                 entity_id = str(config["entity_id"])
@@ -264,9 +268,22 @@ class SessionPricing:
             hass.async_create_task(refresh(), eager_start=True)
             arm()
 
+        async def holidays(_now: datetime | None = None) -> None:
+            # The days around today, asked again every night.
+            if self.holiday_entity is None or not isinstance(self._static, TimeOfUseTariff):
+                return
+            found = await async_holidays(hass, self.holiday_entity, dt_util.now().date())
+            if found != self._static.holidays:
+                self._static = replace(self._static, holidays=found)
+                self._boundary_cache = None
+                arm()
+
         hass = self.hass
         if self.collector is not None:
             stops.append(self.collector.async_start(self, arm))
+        if self.holiday_entity is not None:
+            hass.async_create_task(holidays(), eager_start=True)
+            stops.append(async_track_time_change(hass, holidays, hour=0, minute=0, second=5))
         arm()
 
         @callback

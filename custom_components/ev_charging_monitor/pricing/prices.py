@@ -13,6 +13,9 @@ holds it, with datetimes as objects or as ISO strings after a JSON round trip) a
 - ENTSO-e style: `prices_today` / `prices_tomorrow` (or `prices`), lists of {time, price}.
 - EPEX Spot style: `data`, a list of {start_time, end_time, price_<unit>} where the key names
   the unit, e.g. price_ct_per_kwh or price_eur_per_mwh.
+- Octopus Energy style: `rates`, a list of {start, end, value_inc_vat} in the sensor's
+  currency per kWh (GBP/kWh without a unit), as its current-day and next-day rate
+  entities carry them.
 - Any other sensor: its current price as one interval from its `last_changed`.
 
 Units: the sensor's unit of measurement, e.g. EUR/kWh, ct/kWh or EUR/MWh, converted to the
@@ -202,6 +205,16 @@ def epex_spot_points(attributes: Mapping[str, Any]) -> list[PricePoint]:
     return points
 
 
+def octopus_points(attributes: Mapping[str, Any]) -> list[PricePoint]:
+    """Octopus Energy style: `rates`, a list of {start, end, value_inc_vat}."""
+    factor = _unit_factor(attributes, "GBP/kWh")
+    return [
+        _point(row.get("start"), row.get("end"), row.get("value_inc_vat"), factor)
+        for row in _list(attributes, "rates")
+        if isinstance(row, Mapping)
+    ]
+
+
 def current_price_point(
     state: str, attributes: Mapping[str, Any], last_changed: datetime, end: datetime
 ) -> PricePoint:
@@ -227,6 +240,10 @@ def price_points(attributes: Mapping[str, Any]) -> list[PricePoint]:
     if isinstance(attributes.get("data"), list):
         return epex_spot_points(attributes)
     if any(
+        isinstance(row, Mapping) and "value_inc_vat" in row for row in _list(attributes, "rates")
+    ):
+        return octopus_points(attributes)
+    if any(
         isinstance(row, Mapping) and "startsAt" in row
         for key in ("today", "tomorrow", "prices")
         for row in _list(attributes, key)
@@ -246,6 +263,7 @@ _LIST_KEYS = (
     "prices_today",
     "prices_tomorrow",
     "data",
+    "rates",
 )
 
 

@@ -26,6 +26,7 @@ from ..energy_source import (
 from ..ledger_link.history import SessionHistory
 from ..pricing.cost import PRICE_MISSING, SessionCost
 from ..pricing.price_entity import SessionPricing
+from .plausibility import IDLE_POWER_W
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
 
@@ -153,7 +154,13 @@ class ChargerSessions:
         """Take one poll of the charger."""
         identity = self.identity_fn()
         source = billing_energy_source(self.hass, self.entry)
-        energy = self._external_energy(source) if source.external else reading.energy
+        mono = self.monotonic()
+        paired = True
+        if source.external:
+            fresh = self.tracker.needs_fresh_register(mono)
+            energy, paired = await self._external_energy(source, reading, fresh=fresh)
+        else:
+            energy = reading.energy
         self.tracker.resolution_wh = (
             async_energy_resolution_wh(self.hass, source)
             if source.external
@@ -162,7 +169,7 @@ class ChargerSessions:
         previous = self.tracker.active
         started, ended = self.tracker.update(
             now=now,
-            mono=self.monotonic(),
+            mono=mono,
             state=reading.state,
             energy_wh=energy,
             power_w=reading.power,
@@ -170,6 +177,7 @@ class ChargerSessions:
             device_session_wh=reading.session_energy,
             device_energy_wh=reading.energy,
             device_charging_s=_seconds(reading.extra.get("charging_time")),
+            billing_paired=paired,
         )
         if source.external:
             reference = _decimal(reading.energy)
@@ -206,24 +214,38 @@ class ChargerSessions:
             LOGGER.exception("The current price of %s could not be had", self.entry.title)
             self.current_price = None
 
-    def _external_energy(self, source: EnergySource) -> float | None:
-        """The billing register of another device or entity, in Wh.
+    async def _external_energy(
+        self, source: EnergySource, charger: Reading, *, fresh: bool
+    ) -> tuple[float | None, bool]:
+        """The billing register of another device or entity, in Wh, and whether it is of
+        the same moment as the charger's `reading` (read afresh, or both read while no
+        energy flowed).
 
         A meter entry's shown register holds a reset or jump back (unknown) until it is
         confirmed; the tracker confirms it itself and counts from the first reading on
         the new track, so it reads the meter's registers before they are held back.
+        `fresh`: read the meter entry now rather than take its last poll (up to a scan
+        interval old), so its register and the charger's counters are of one moment.
         """
         if source.kind is not EnergySourceKind.METER_ENTRY:
-            return async_read_energy_wh(self.hass, source)
+            return async_read_energy_wh(self.hass, source), False
         entry: EVChargingConfigEntry | None = self.hass.config_entries.async_get_entry(
             source.entry_id
         )
         if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
-            return None
+            return None, False
         live = entry.runtime_data.live
+        if fresh:
+            # The meter's own coordinator fetches; a failure leaves it unavailable (None).
+            await live.async_refresh()
         if not live.last_update_success or live.checked is None:
-            return None
-        return live.checked.energy
+            return None, False
+        meter = live.checked
+        idle = all(
+            power is not None and abs(power) < IDLE_POWER_W
+            for power in (meter.power, charger.power)
+        )
+        return meter.energy, fresh or idle
 
     def _announce_plug_cycle(self, started: ActiveSession, previous_id: str | None) -> None:
         cycle = PlugCycle(

@@ -15,17 +15,28 @@ is flagged `clock_corrected`, so `ended_at >= started_at` and the samples stay i
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from ..devices import ChargerState
-from .plausibility import RegisterTrack, Verdict, energy_register, max_growth_wh, slack_wh
+from .active import ActiveSession, CompletedSession, Segment, card_digest
+from .plausibility import RegisterTrack, Verdict, energy_register, max_growth_wh
+from .plug_cycle import FLAG_SWAP_TIME_UNKNOWN, FLAG_UNSEEN, locate_swap, new_plug_cycle, seen_until
+
+__all__ = [
+    "FLAG_RECOVERED",
+    "FLAG_SWAP_TIME_UNKNOWN",
+    "FLAG_UNSEEN",
+    "ActiveSession",
+    "CompletedSession",
+    "Segment",
+    "SessionTracker",
+    "card_digest",
+]
 
 # At most one stored sample per this many seconds; boundaries between them are
 # interpolated (and marked so) when the cost is computed.
@@ -48,7 +59,6 @@ FLAG_DROPPED = "meter_register_dropped"
 FLAG_RESET = "meter_reset"
 FLAG_JUMP = "meter_register_jump"
 FLAG_INVALID = "meter_value_invalid"  # NaN, negative, a sentinel: taken as no reading
-FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened between two polls
 
 # Given the time of the previous sample, the next price-interval boundary after it (or
 # None): the tracker then stores a sample at the first reading at or after it.
@@ -56,158 +66,6 @@ type BoundaryFn = Callable[[datetime], datetime | None]
 # A reading this soon after a price boundary is taken as the register at the boundary (the
 # poll requested there, plus the time the device takes to answer).
 BOUNDARY_TOLERANCE = timedelta(seconds=2)
-
-
-def card_digest(rfid: str) -> str:
-    """What a checkpoint keeps of a card: enough to tell cards apart, not the UID."""
-    return hashlib.sha256(rfid.encode()).hexdigest()[:16]
-
-
-@dataclass
-class Segment:
-    """A stretch of plausible register readings: energy = end - start."""
-
-    start_wh: Decimal
-    end_wh: Decimal
-
-
-@dataclass
-class ActiveSession:
-    """A session in progress, in a form that can be checkpointed and restored."""
-
-    id: str
-    started_at: datetime
-    segments: list[Segment]
-    samples: list[tuple[datetime, Decimal]]  # (time, session energy so far in Wh)
-    last_reading_at: datetime
-    register_at: datetime  # when the last plausible register was read
-    max_power_w: float = 0.0
-    charging_seconds: float = 0.0
-    duration_s: float = 0.0
-    flags: list[str] = field(default_factory=list)
-    rfid: str | None = None  # card_digest() of the first card seen
-    # A second meter read alongside the billing meter (the charger's own when billing from
-    # an external one): its first and last register, for reconciliation.
-    reference: tuple[Decimal, Decimal] | None = None
-    # The charger's per-session energy counter and its own total register, read together
-    # at the last poll: after a restart they tell whether the car is still the same one.
-    device_session: tuple[Decimal, Decimal] | None = None
-    # The charger's own charging-time counter at the last poll, in seconds: it spans the
-    # time Home Assistant did not see (a restart, the charger offline).
-    device_charging_s: float | None = None
-    # Wh per count of the billing register (None: unknown or fine-grained).
-    resolution_wh: Decimal | None = None
-    # Monotonic seconds of the last reading; None after a restore (monotonic clocks
-    # restart with the machine, so a checkpoint keeps only wall times and sums).
-    mono_at: float | None = field(default=None, compare=False)
-    track: RegisterTrack | None = field(default=None, compare=False)
-
-    def note_reference(self, register: Decimal | None) -> None:
-        """Take the second meter's register (ignored when missing or going backwards)."""
-        if register is None:
-            return
-        if self.reference is None:
-            self.reference = (register, register)
-        elif register >= self.reference[1]:
-            self.reference = (self.reference[0], register)
-
-    @property
-    def meter_start_wh(self) -> Decimal:
-        """Register when the session started."""
-        return self.segments[0].start_wh
-
-    @property
-    def meter_end_wh(self) -> Decimal:
-        """Last plausible register."""
-        return self.segments[-1].end_wh
-
-    @property
-    def energy_wh(self) -> Decimal:
-        """Energy delivered so far: the sum of the plausible stretches."""
-        return sum((s.end_wh - s.start_wh for s in self.segments), Decimal(0))
-
-    def flag(self, name: str) -> None:
-        """Remember that something needs a reader's attention (once)."""
-        if name not in self.flags:
-            self.flags.append(name)
-
-    def readings(self) -> list[tuple[datetime, Decimal]]:
-        """Stored samples plus the latest plausible reading: what the cost is computed from."""
-        latest = (self.register_at, self.energy_wh)
-        return self.samples if self.samples[-1] == latest else [*self.samples, latest]
-
-    def shift(self, delta: timedelta) -> None:
-        """Move every wall time of the session (the wall clock was corrected by `delta`)."""
-        self.started_at += delta
-        self.last_reading_at += delta
-        self.register_at += delta
-        self.samples = [(t + delta, e) for t, e in self.samples]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Checkpoint form (JSON-compatible)."""
-        return {
-            "id": self.id,
-            "started_at": self.started_at.isoformat(),
-            "segments": [[str(s.start_wh), str(s.end_wh)] for s in self.segments],
-            "samples": [[t.isoformat(), str(e)] for t, e in self.samples],
-            "last_reading_at": self.last_reading_at.isoformat(),
-            "register_at": self.register_at.isoformat(),
-            "max_power_w": self.max_power_w,
-            "charging_seconds": self.charging_seconds,
-            "duration_s": self.duration_s,
-            "flags": list(self.flags),
-            "rfid": self.rfid,
-            "reference": None if self.reference is None else [str(v) for v in self.reference],
-            "device_session": (
-                None if self.device_session is None else [str(v) for v in self.device_session]
-            ),
-            "resolution_wh": None if self.resolution_wh is None else str(self.resolution_wh),
-            "device_charging_s": self.device_charging_s,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ActiveSession:
-        """Restore a checkpoint (also one written before durations were kept)."""
-        started_at = datetime.fromisoformat(data["started_at"])
-        last_reading_at = datetime.fromisoformat(data["last_reading_at"])
-        device_session = data.get("device_session")
-        resolution = data.get("resolution_wh")
-        return cls(
-            id=data["id"],
-            started_at=started_at,
-            segments=[Segment(Decimal(a), Decimal(b)) for a, b in data["segments"]],
-            samples=[(datetime.fromisoformat(t), Decimal(e)) for t, e in data["samples"]],
-            last_reading_at=last_reading_at,
-            register_at=datetime.fromisoformat(data["register_at"]),
-            max_power_w=data["max_power_w"],
-            charging_seconds=data["charging_seconds"],
-            duration_s=data.get(
-                "duration_s", max((last_reading_at - started_at).total_seconds(), 0.0)
-            ),
-            flags=list(data["flags"]),
-            rfid=data.get("rfid"),
-            reference=(
-                None
-                if data.get("reference") is None
-                else (Decimal(data["reference"][0]), Decimal(data["reference"][1]))
-            ),
-            device_session=(
-                None
-                if device_session is None
-                else (Decimal(device_session[0]), Decimal(device_session[1]))
-            ),
-            resolution_wh=None if resolution is None else Decimal(resolution),
-            device_charging_s=data.get("device_charging_s"),
-        )
-
-
-@dataclass(frozen=True)
-class CompletedSession:
-    """A finished session, before it becomes a ledger record."""
-
-    session: ActiveSession
-    ended_at: datetime
-    end_reason: str
 
 
 @dataclass
@@ -247,6 +105,8 @@ class SessionTracker:
         self._counter: float | None = None  # the charger's charging-time counter now
         # Since when a restored session's car is known gone with no register to end on.
         self._gone_since: datetime | None = None
+        # Since when an unseen swap waits for a billing register to split at.
+        self._waiting_since: datetime | None = None
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -269,6 +129,7 @@ class SessionTracker:
         device_session_wh: float | Decimal | None = None,
         device_energy_wh: float | Decimal | None = None,
         device_charging_s: float | None = None,
+        billing_paired: bool = True,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Take one poll; return (a session that just started, a session that just ended).
 
@@ -276,6 +137,8 @@ class SessionTracker:
         billing register; `device_session_wh` and `device_energy_wh` are the charger's own
         per-session counter and total register (for telling plug cycles apart after a
         restart); `device_charging_s` its charging-time counter of the present plug-in.
+        `billing_paired`: the billing register was read at the same moment as those
+        counters (False: another meter's last poll, which may be seconds older).
         Both results are set when a restart hid an unplug and a new plug-in.
         """
         if now.tzinfo is None:
@@ -314,10 +177,10 @@ class SessionTracker:
             end = None if state.charging else register
             if end is None:
                 session.flag(FLAG_INVALID)
-            last_seen = session.last_reading_at
+            until = self._seen_until(session, now, end)
             self._take(session, now, mono, end, power_w, state)
             session.flag(FLAG_RECOVERED)
-            ended = self.close(last_seen, "recovered")
+            ended = self.close(until, "recovered")
             session = None
             restored = False
         if session is not None and restored and state is not None and not state.vehicle_connected:
@@ -332,10 +195,10 @@ class SessionTracker:
                     return None, None
                 session.flag(FLAG_INVALID)
             self._gone_since = None
-            last_seen = session.last_reading_at
+            until = self._seen_until(session, now, register)
             self._take(session, now, mono, register, power_w, state)
             session.flag(FLAG_RECOVERED)
-            ended = self.close(last_seen, "recovered")
+            ended = self.close(until, "recovered")
             self._note_idle(now, mono, register, state)
             return None, ended
         if (
@@ -343,16 +206,50 @@ class SessionTracker:
             and unseen
             and state is not None
             and state.vehicle_connected
-            and self._new_plug_cycle(
-                session, rfid, device_session, device_energy, self._unseen_s(session, now, mono)
+            and new_plug_cycle(
+                session,
+                rfid=rfid,
+                device_session=device_session,
+                device_energy=device_energy,
+                seconds=self._unseen_s(session, now, mono),
+                max_power_w=self.max_power_w,
+                device_resolution_wh=self.device_resolution_wh,
+                register=register if billing_paired and device_energy is not register else None,
+                resolution_wh=self.resolution_wh,
             )
         ):
+            if register is None and self._wait_for_register(now, restored=restored):
+                return None, None
+            self._waiting_since = None
             return self._swap(
-                session, now, mono, register, power_w, state, rfid, device_session, device_energy
+                session,
+                now,
+                mono,
+                register,
+                power_w,
+                state,
+                rfid,
+                device_session,
+                device_energy,
+                paired=billing_paired,
             )
+        if (
+            session is not None
+            and restored
+            and register is None
+            and state is not None
+            and state.vehicle_connected
+            and self._wait_for_register(now, restored=True)
+        ):
+            # Whether the car is still the same one may need the billing register (a
+            # meter's entity may not be back yet): nothing is decided without it.
+            return None, None
+        self._waiting_since = None
         if session is not None and state is ChargerState.A:
+            # After a gap (the charger offline) the car left some time in it.
+            until = self._seen_until(session, now, register) if unseen else now
             self._take(session, now, mono, register, power_w, state)
-            ended = self.close(now, "unplugged")
+            ended = self.close(until, "unplugged")
             session = None
         elif session is None and state is not None and state.vehicle_connected:
             if register is None:
@@ -364,10 +261,41 @@ class SessionTracker:
         if session is None:
             self._note_idle(now, mono, register, state)
         else:
-            self._after(session, rfid, device_session, device_energy)
+            self._after(session, rfid, device_session, device_energy, paired=billing_paired)
         return started, ended
 
+    def needs_fresh_register(self, mono: float) -> bool:
+        """Whether the next reading decides an unseen stretch (after a restart or a gap),
+        where a billing register read at another moment than the charger would misplace
+        the split between two cars."""
+        session = self.active
+        if session is None:
+            return False
+        return self._restored or session.mono_at is None or mono - session.mono_at > UNSEEN_GAP_S
+
     # -- plug cycles ------------------------------------------------------------------------
+
+    def _wait_for_register(self, now: datetime, *, restored: bool) -> bool:
+        """Whether to wait for a register before splitting an unseen swap (a meter's entity
+        may not be back yet); at most RESTORED_REGISTER_WAIT_S."""
+        waiting = self._waiting_since or now
+        if (now - waiting).total_seconds() >= RESTORED_REGISTER_WAIT_S:
+            return False
+        # Keep the session as it was, so the next poll sees the swap again.
+        self._waiting_since, self._restored = waiting, restored
+        return True
+
+    def _seen_until(self, session: ActiveSession, now: datetime, end: Decimal | None) -> datetime:
+        """When a car that left unseen was last known there: from its counters, not only
+        its last checkpoint (which may be a minute older than the last poll that saw it)."""
+        return seen_until(
+            session,
+            now=now,
+            register=end,
+            counter_s=self._counter,
+            max_power_w=self.max_power_w,
+            resolution_wh=session.resolution_wh,
+        )
 
     def _swap(
         self,
@@ -380,35 +308,64 @@ class SessionTracker:
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        *,
+        paired: bool,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Another plug-in happened unseen (Home Assistant down, or the charger offline).
 
-        The old session ends at its last plausible register and when it was last seen;
-        the new one counts from its own plug-in where the charger's per-session counter
-        tells it, else from now.
+        Where the charger's per-session counter tells it, the old session takes the energy
+        up to the new car's plug-in and the new one counts from there (plug_cycle.py);
+        otherwise the two are split where the outage began, flagged as an estimate.
         """
         restored = session.mono_at is None
         if restored:
             session.flag(FLAG_RECOVERED)
         session.flag(FLAG_UNSEEN)
-        ended = self.close(session.last_reading_at, "recovered")
         if register is None:
-            return None, ended
-        start = register
-        if device_session is not None:
-            start = min(max(register - device_session, session.meter_end_wh), register)
-        unseen_s = self._unseen_s(session, now, mono)
-        started = self._start(session.last_reading_at, mono, start)
+            # Nothing to bill the rest of either car from.
+            session.flag(FLAG_SWAP_TIME_UNKNOWN)
+            return None, self.close(session.last_reading_at, "recovered")
+        last_seen = session.last_reading_at
+        point = locate_swap(
+            session,
+            now=now,
+            register=register,
+            device_session=device_session,
+            counter_s=self._counter,
+            max_power_w=self.max_power_w,
+            resolution_wh=self.resolution_wh,
+        )
+        if point.register > session.meter_end_wh:
+            session.segments[-1].end_wh = point.register
+            session.charging_seconds += point.old_charging_s
+        session.duration_s += max((point.old_ended_at - session.last_reading_at).total_seconds(), 0)
+        session.last_reading_at = session.register_at = point.old_ended_at
+        if not point.exact:
+            session.flag(FLAG_SWAP_TIME_UNKNOWN)
+        ended = self.close(point.old_ended_at, "recovered")
+        unseen_s = max((now - point.new_started_at).total_seconds(), 0.0)
+        started = self._start(point.new_started_at, mono, point.register)
         started.flag(FLAG_UNSEEN)
+        if not point.exact:
+            started.flag(FLAG_SWAP_TIME_UNKNOWN)
         if self._counter is not None and self._counter <= unseen_s + CLOCK_TOLERANCE_S:
             # The counter restarted at the unseen plug-in: it is this session's own.
             started.charging_seconds = self._counter
         if restored:
             started.flag(FLAG_RECOVERED)
-        # Only the wall clock spans the time unseen (see _advance_clock).
-        started.mono_at = started.track = None
+        # Only the wall clock spans the time unseen (see _advance_clock). The register
+        # may have grown since the split's reading was taken (the old car's last, for an
+        # estimate), not only since the new session's start.
+        started.mono_at = None
+        grown_since = point.new_started_at if point.exact else last_seen
+        started.track = RegisterTrack(
+            max_power_w=self.max_power_w,
+            resolution_wh=self.resolution_wh,
+            last=point.register,
+            last_at=mono - max((now - grown_since).total_seconds(), 0.0),
+        )
         self._take(started, now, mono, register, power_w, state)
-        self._after(started, rfid, device_session, device_energy)
+        self._after(started, rfid, device_session, device_energy, paired=paired)
         return started, ended
 
     @staticmethod
@@ -417,49 +374,20 @@ class SessionTracker:
             return max((now - session.last_reading_at).total_seconds(), 0.0)
         return max(mono - session.mono_at, 0.0)
 
-    def _new_plug_cycle(
-        self,
-        session: ActiveSession,
-        rfid: str | None,
-        device_session: Decimal | None,
-        device_energy: Decimal | None,
-        seconds: float,
-    ) -> bool:
-        """Whether the connected car is from a plug-in after the last one seen.
-
-        `seconds` is how long the session went unseen.
-        """
-        if rfid and session.rfid and card_digest(rfid) != session.rfid:
-            return True
-        if device_session is None or session.device_session is None or device_energy is None:
-            return False
-        last_session, last_energy = session.device_session
-        tolerance = slack_wh(self.device_resolution_wh) + slack_wh(None)
-        grown = device_energy - last_energy
-        if (
-            not -tolerance
-            <= grown
-            <= max_growth_wh(self.max_power_w, seconds, self.device_resolution_wh)
-        ):
-            # The total register itself was reset or jumped: the counters prove nothing.
-            return False
-        if device_session + tolerance < last_session:
-            return True  # the per-session counter restarted: a plug-in
-        # In one plug cycle both counters grow alike; a total that grew more than the
-        # session counter means the counter restarted (and counted again) in between.
-        return grown - (device_session - last_session) > tolerance + grown / 50
-
     def _after(
         self,
         session: ActiveSession,
         rfid: str | None,
         device_session: Decimal | None,
         device_energy: Decimal | None,
+        *,
+        paired: bool,
     ) -> None:
         if rfid and session.rfid is None:
             session.rfid = card_digest(rfid)
         if device_session is not None and device_energy is not None:
             session.device_session = (device_session, device_energy)
+        session.billing_paired = paired and session.register_at == session.last_reading_at
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -607,6 +535,7 @@ class SessionTracker:
         """End the active session (unplug, stop, recovery)."""
         session, self.active = self.active, None
         self._restored = False
+        self._waiting_since = None
         if session is None:
             return None
         ended_at = max(now, session.started_at)

@@ -11,9 +11,10 @@ the same hash and a printed statement can be checked against the ledger later.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ev_charging_ledger.records import canonical_json
@@ -41,9 +42,12 @@ class DocumentRow:
     excluded: bool
     exclusion_reason: str
     problem: str
+    source: str = ""  # where the price comes from (rate note, flat price source)
+    # Set when the session crosses a month boundary and this row is its part in the month.
+    part: RowPartView | None = None
 
     def content(self) -> dict[str, object]:
-        return {
+        content: dict[str, object] = {
             "session_id": self.session_id,
             "vehicle": self.vehicle,
             "start": self.start.isoformat(),
@@ -57,6 +61,36 @@ class DocumentRow:
             "evidence_class": self.evidence_class,
             "excluded": self.excluded,
             "exclusion_reason": self.exclusion_reason,
+        }
+        if self.part is not None:
+            # Only split rows carry it, so the hash of every other statement is unchanged.
+            content["part"] = self.part.content()
+        return content
+
+
+@dataclass(frozen=True, slots=True)
+class RowPartView:
+    """A month's part of a session that crosses a month boundary, in local time."""
+
+    index: int  # 0-based
+    count: int
+    method: str  # "reading" or "interpolated"
+    session_start: datetime
+    session_end: datetime
+    session_energy_kwh: Decimal
+
+    @property
+    def interpolated(self) -> bool:
+        return self.method == "interpolated"
+
+    def content(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "count": self.count,
+            "method": self.method,
+            "session_start": self.session_start.isoformat(),
+            "session_end": self.session_end.isoformat(),
+            "session_energy_kwh": format(self.session_energy_kwh, "f"),
         }
 
 
@@ -77,6 +111,16 @@ class StatementDocument:
     warnings: list[str]
     generated_at: datetime
     content_hash: str
+    # The same findings as ``warnings`` as (text key, values), for the reader's language.
+    notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    time_zone: str = "UTC"
+    # Which sessions by vehicle: "all", a vehicle id, or "none" (sessions without one);
+    # the verify endpoint and command take the same value.
+    vehicle_scope: str = "all"
+
+    @property
+    def split_rows(self) -> list[DocumentRow]:
+        return [row for row in self.rows if row.part is not None]
 
     @property
     def counted(self) -> list[DocumentRow]:
@@ -122,11 +166,20 @@ def build(
     *,
     vehicle_id: int | None = None,
     now: datetime | None = None,
+    home_zone: str = "UTC",
 ) -> StatementDocument:
-    """``vehicle_id`` given: only that vehicle's sessions; None: all of the person's."""
+    """``vehicle_id`` given: only that vehicle's sessions; None: all of the person's.
+
+    ``home_zone``: the time zone of an empty statement's texts (rows bring their own).
+    """
     statement = ledger.statement(person_id, month)
     return from_statement(
-        ledger, statement, vehicle_id=vehicle_id, by_vehicle=vehicle_id is not None, now=now
+        ledger,
+        statement,
+        vehicle_id=vehicle_id,
+        by_vehicle=vehicle_id is not None,
+        now=now,
+        home_zone=home_zone,
     )
 
 
@@ -137,6 +190,7 @@ def from_statement(
     vehicle_id: int | None = None,
     by_vehicle: bool = False,
     now: datetime | None = None,
+    home_zone: str = "UTC",
 ) -> StatementDocument:
     """``by_vehicle``: only the rows of ``vehicle_id`` (which may be None: no vehicle)."""
     vehicles = {vehicle.id: vehicle for vehicle in ledger.vehicles()}
@@ -156,6 +210,16 @@ def from_statement(
         amount = row.pricing.amount
         if amount is not None and row.pricing.direction == "bill":
             amount = -amount
+        part = None
+        if row.part is not None:
+            part = RowPartView(
+                index=row.part.index,
+                count=row.part.count,
+                method=row.part.method,
+                session_start=_local(row.part.session_started_at, zone),
+                session_end=_local(row.part.session_ended_at, zone),
+                session_energy_kwh=row.part.session_energy_wh / _KWH,
+            )
         rows.append(
             DocumentRow(
                 session_id=row.session_id,
@@ -175,6 +239,8 @@ def from_statement(
                 excluded=row.excluded,
                 exclusion_reason=row.exclusion_reason or "",
                 problem=row.pricing.problem or "",
+                source=row.pricing.source or "",
+                part=part,
             )
         )
     counted = [row for row in rows if not row.excluded]
@@ -186,9 +252,11 @@ def from_statement(
         if not doc_row.excluded and source_row.pricing.basis:
             bases.setdefault(source_row.pricing.basis, source_row.pricing.source or "")
     warnings = list(statement.warnings)
+    notices = list(statement.notices)
     unpriced = sum(1 for row in counted if row.amount is None)
     if unpriced:
         warnings.append(f"{unpriced} session(s) could not be priced")
+        notices.append(("notice_unpriced", {"count": unpriced}))
     vehicle = vehicles.get(vehicle_id) if vehicle_id is not None else None
     vehicle_names = sorted({row.vehicle for row in rows if row.vehicle})
     if vehicle is not None:
@@ -220,6 +288,9 @@ def from_statement(
         warnings=warnings,
         generated_at=(now or datetime.now(UTC)).replace(microsecond=0),
         content_hash=digest,
+        notices=notices,
+        time_zone=selected[0].time_zone if selected else home_zone,
+        vehicle_scope=("none" if vehicle_id is None else str(vehicle_id)) if by_vehicle else "all",
     )
 
 
@@ -233,7 +304,26 @@ def _local(text: str, zone: ZoneInfo) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone)
 
 
-def statements_of_month(ledger: Ledger, month: str) -> list[StatementDocument]:
+def build_scoped(
+    ledger: Ledger, person_id: int, month: str, scope: str, *, home_zone: str = "UTC"
+) -> StatementDocument:
+    """The statement as :attr:`StatementDocument.vehicle_scope` names it: ``all``, ``none``
+    (only sessions without a vehicle) or a vehicle id."""
+    if scope == "all":
+        return build(ledger, person_id, month, home_zone=home_zone)
+    vehicle_id = None if scope == "none" else int(scope)
+    return from_statement(
+        ledger,
+        ledger.statement(person_id, month),
+        vehicle_id=vehicle_id,
+        by_vehicle=True,
+        home_zone=home_zone,
+    )
+
+
+def statements_of_month(
+    ledger: Ledger, month: str, *, home_zone: str = "UTC"
+) -> list[StatementDocument]:
     """Every person's statement of a month, one per vehicle they charged (for delivery)."""
     documents: list[StatementDocument] = []
     now = datetime.now(UTC)
@@ -246,6 +336,13 @@ def statements_of_month(ledger: Ledger, month: str) -> list[StatementDocument]:
         )
         for vehicle_id in vehicle_ids:
             documents.append(
-                from_statement(ledger, statement, vehicle_id=vehicle_id, by_vehicle=True, now=now)
+                from_statement(
+                    ledger,
+                    statement,
+                    vehicle_id=vehicle_id,
+                    by_vehicle=True,
+                    now=now,
+                    home_zone=home_zone,
+                )
             )
     return documents

@@ -1,10 +1,13 @@
 """PDF statements (fpdf2): what an employer files (reimbursement.md section 5.3).
 
-Header (person, personnel number, vehicle, charger and meter serials, period), one row
-per session, totals, the price basis with its source, excluded sessions with reasons,
-generation time, the content hash and signature lines. The built-in Helvetica is used
-with the Windows-1252 encoding (German text and the euro sign); characters outside it
-print as ``?``, so no font file has to ship with the add-on.
+Header (person, personnel number, vehicle, charger and meter serials, period, time
+zone, price basis of the year), one row per session in local time with units, totals,
+the price basis with its source, notices, excluded sessions with reasons, sessions
+split at a month boundary, how to verify the content hash, what the 2026 rules ask,
+generation time and signature lines. Every text comes from :mod:`.wording`.
+
+The built-in Helvetica is used with the Windows-1252 encoding (German text and the euro
+sign); characters outside it print as ``?``, so no font file has to ship with the add-on.
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ from collections.abc import Iterable
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from ev_charging_ledger import i18n
-
 from .document import StatementDocument
+from .wording import Wording
 
 _ENCODING = "windows-1252"
 
@@ -34,135 +36,125 @@ class _Pdf(FPDF):
         self.cell(0, 5, _safe(f"{self.footer_text} - {self.page_no()}/{{nb}}"), align="R")
 
 
+def _section(pdf: _Pdf, title: str) -> None:
+    pdf.ln(2)
+    if pdf.will_page_break(14):
+        pdf.add_page()
+    pdf.set_font("Helvetica", "B", 9)
+    pdf.cell(0, 5, _safe(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=8)
+
+
+def _paragraph(pdf: _Pdf, text: str, height: float = 4.2) -> None:
+    pdf.multi_cell(0, height, _safe(text), new_x="LMARGIN", new_y="NEXT")
+
+
 def statement_pdf(documents: Iterable[StatementDocument], lang: str = "en") -> bytes:
-    def t(key: str) -> str:
-        return i18n.text(lang, key)
-
-    def n(value: object, places: int | None = None) -> str:
-        from decimal import Decimal
-
-        if value is None:
-            return ""
-        assert isinstance(value, (Decimal, int))
-        return i18n.number(value, lang, places)
-
     pdf = _Pdf(orientation="landscape", format="A4")
     pdf.core_fonts_encoding = _ENCODING
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_creator("EV Charging Ledger")
     for document in documents:
-        pdf.footer_text = f"{t('content_hash')}: {document.content_hash}"
-        pdf.add_page()
-        pdf.set_title(f"{t('statement')} {document.month}")
-        pdf.set_font("Helvetica", "B", 15)
-        pdf.cell(0, 9, _safe(f"{t('statement')} {document.month}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=9)
-        first, last = document.period
-        header = [
-            (t("person"), document.person.name),
-            (t("personnel_number"), document.person.personnel_number or "-"),
-            (t("vehicle"), ", ".join(document.vehicles) or "-"),
-            (t("charger_serials"), ", ".join(document.charger_serials) or "-"),
-            (t("meter_serials"), ", ".join(document.meter_serials) or "-"),
-            (t("period"), f"{first} - {last}"),
-        ]
-        for label, value in header:
-            pdf.set_font("Helvetica", "B", 9)
-            pdf.cell(45, 5, _safe(label + ":"))
-            pdf.set_font("Helvetica", size=9)
-            pdf.cell(0, 5, _safe(value), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-        counted = document.counted
-        pdf.set_font("Helvetica", size=8)
-        headings = [
-            t("date"), t("start"), t("end"), t("register_start"), t("register_end"), t("kwh"),
-            t("price_per_kwh"), t("amount"), t("evidence_class"),
-        ]  # fmt: skip
-        with pdf.table(
-            col_widths=(22, 16, 16, 32, 32, 22, 24, 26, 40),
-            text_align=(
-                "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT",
-            ),
-            headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-            line_height=4.5,
-            width=230,
-            align="LEFT",
-        ) as table:  # fmt: skip
-            table.row([_safe(text) for text in headings])
-            for row in counted:
-                table.row(
-                    [
-                        row.start.strftime("%Y-%m-%d"),
-                        row.start.strftime("%H:%M"),
-                        row.end.strftime("%H:%M"),
-                        n(row.register_start_kwh, 3),
-                        n(row.register_end_kwh, 3),
-                        n(row.energy_kwh, 3),
-                        n(row.price_per_kwh, 4),
-                        n(row.amount, 2),
-                        _safe(t(f"ev_{row.evidence_class}")),
-                    ]
-                )
-        pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(
-            0,
-            6,
-            _safe(
-                f"{t('total')}: {document.session_count} {t('sessions')}, "
-                f"{n(document.energy_kwh, 3)} kWh, {n(document.amount, 2)} {document.currency}"
-            ),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        pdf.set_font("Helvetica", size=9)
-        for basis, source in document.bases:
-            pdf.multi_cell(
-                0,
-                5,
-                _safe(f"{t('price_basis')}: {t('basis_' + basis)} - {source}"),
-                new_x="LMARGIN",
-            )
-        for warning in document.warnings:
-            pdf.multi_cell(0, 5, _safe(f"{t('warnings')}: {warning}"), new_x="LMARGIN")
-        excluded = document.excluded
-        if excluded:
-            pdf.ln(2)
-            pdf.set_font("Helvetica", "B", 9)
-            pdf.cell(0, 5, _safe(t("excluded_sessions")), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("Helvetica", size=8)
-            for row in excluded:
-                pdf.multi_cell(
-                    0,
-                    4.5,
-                    _safe(
-                        f"{row.start.strftime('%Y-%m-%d %H:%M')}  {n(row.energy_kwh, 3)} kWh  "
-                        f"{t('reason')}: {row.exclusion_reason}"
-                    ),
-                    new_x="LMARGIN",
-                )
-        pdf.ln(3)
-        pdf.set_font("Helvetica", size=8)
-        stamp = document.generated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        pdf.cell(0, 4.5, _safe(f"{t('generated')}: {stamp}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(
-            0,
-            4.5,
-            _safe(f"{t('content_hash')}: {document.content_hash}"),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
-        if pdf.will_page_break(26):
-            pdf.add_page()
-        pdf.ln(14)
-        y = pdf.get_y()
-        for x, label in (
-            (pdf.l_margin, "signature_driver"),
-            (pdf.l_margin + 140, "signature_approver"),
-        ):
-            pdf.line(x, y, x + 110, y)
-            pdf.set_xy(x, y + 1)
-            pdf.cell(110, 5, _safe(t(label)))
+        _document(pdf, document, Wording(document, lang))
     if pdf.page == 0:
         pdf.add_page()
     return bytes(pdf.output())
+
+
+def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
+    t = say.t
+    pdf.footer_text = f"{t('content_hash')}: {document.content_hash}"
+    pdf.add_page()
+    pdf.set_title(say.title())
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 9, _safe(say.title()), new_x="LMARGIN", new_y="NEXT")
+    header = [
+        (t("person"), document.person.name),
+        (t("personnel_number"), document.person.personnel_number or "-"),
+        (t("vehicle"), ", ".join(document.vehicles) or "-"),
+        (t("charger_serials"), ", ".join(document.charger_serials) or "-"),
+        (t("meter_serials"), ", ".join(document.meter_serials) or "-"),
+        (t("period"), say.period()),
+        (t("price_basis"), "; ".join(say.bases()) or "-"),
+    ]
+    for label, value in header:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(45, 5, _safe(label + ":"))
+        pdf.set_font("Helvetica", size=9)
+        pdf.multi_cell(0, 5, _safe(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=8)
+    pdf.cell(0, 5, _safe(say.time_zone()), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    headings = [
+        t("date"), t("start"), t("end"), t("register_start"), t("register_end"),
+        t("st_energy"), t("price_per_kwh"), t("st_amount"), t("evidence_class"), t("st_note"),
+    ]  # fmt: skip
+    with pdf.table(
+        col_widths=(22, 12, 28, 32, 32, 22, 28, 24, 27, 40),
+        text_align=(
+            "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
+        ),
+        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+        line_height=4.2,
+        width=267,
+        align="LEFT",
+    ) as table:  # fmt: skip
+        table.row([_safe(text) for text in headings])
+        for row in document.counted:
+            table.row(
+                [
+                    _safe(say.day(row.start)),
+                    say.clock(row.start),
+                    _safe(say.end_of(row)),
+                    _safe(say.energy(row.register_start_kwh)),
+                    _safe(say.energy(row.register_end_kwh)),
+                    _safe(say.energy(row.energy_kwh)),
+                    _safe(say.price(row.price_per_kwh, row.currency)),
+                    _safe(say.money(row.amount, row.currency)),
+                    _safe(say.evidence(row.evidence_class)),
+                    _safe(say.split_marker(row) or say.problem(row.problem)),
+                ]
+            )
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 10)
+    total = (
+        f"{t('total')}: {say.sessions(document.session_count)}, "
+        f"{say.energy(document.energy_kwh)}, {say.money(document.amount)}"
+    )
+    pdf.cell(0, 6, _safe(total), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=8)
+    for line in say.bases():
+        _paragraph(pdf, f"{t('price_basis')}: {line}")
+    for notice in say.notices():
+        _paragraph(pdf, f"{t('warnings')}: {notice}")
+    split_rows = [row for row in document.counted if row.part is not None]
+    if split_rows:
+        _section(pdf, t("st_split_title"))
+        for row in split_rows:
+            _paragraph(pdf, f"{say.day(row.start)}: {say.row_note(row)}")
+    if document.excluded:
+        _section(pdf, t("excluded_sessions"))
+        for row in document.excluded:
+            _paragraph(
+                pdf,
+                f"{say.moment(row.start)}, {say.energy(row.energy_kwh)}: "
+                f"{t('reason')}: {row.exclusion_reason}",
+            )
+    _section(pdf, t("st_verify_title"))
+    _paragraph(pdf, f"{t('content_hash')}: {document.content_hash}")
+    _paragraph(pdf, say.verify_text())
+    _section(pdf, t("st_rules_title"))
+    _paragraph(pdf, say.rules_text())
+    pdf.ln(2)
+    _paragraph(pdf, f"{t('generated')}: {say.generated()}")
+    if pdf.will_page_break(26):
+        pdf.add_page()
+    pdf.ln(14)
+    y = pdf.get_y()
+    for x, label in (
+        (pdf.l_margin, "signature_driver"),
+        (pdf.l_margin + 140, "signature_approver"),
+    ):
+        pdf.line(x, y, x + 110, y)
+        pdf.set_xy(x, y + 1)
+        pdf.cell(110, 5, _safe(t(label)))

@@ -5,13 +5,17 @@ Two flavours (reimbursement.md section 5.1):
 - ``machine``: UTF-8 without BOM, RFC 4180 (``,`` separator, CRLF, minimal quoting),
   ``.`` decimals, ISO 8601 times with offset, one header row of stable snake_case ids.
 - ``excel``: UTF-8 with BOM; in German ``;`` separator and decimal comma, in English ``,``
-  and ``.``; local times ``YYYY-MM-DD HH:MM:SS`` (which Excel reads as date-times), no
-  thousands separators; a row of localised headers followed by the row of stable ids.
+  and ``.``; local times in the reader's pattern (``31.10.2026 23:00``, ``31 Oct 2026
+  23:00``, which Excel reads as date-times), no thousands separators; a row of localised
+  headers followed by the row of stable ids; row type, evidence class, price basis and
+  the note on a session split at a month boundary in words.
 
 Statement columns (both flavours, in this order): see :data:`STATEMENT_COLUMNS`; the
-last row has ``row_type`` ``total`` and carries the totals of the sessions that count
-(excluded sessions are listed with ``excluded`` true and do not count). Every text
-cell is neutralised (:mod:`.cells`).
+last row of each statement has ``row_type`` ``total`` (in words for Excel) and carries
+the totals of the sessions that count (excluded sessions are listed with ``excluded``
+true and do not count). ``split`` says which part of a session split at a month
+boundary the row is (machine: ``1/2 reading`` or ``2/2 interpolated``). Every text cell
+is neutralised (:mod:`.cells`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from ev_charging_ledger import i18n
 from ev_charging_ledger.storage import Ledger, SessionFilter
 
 from .cells import neutralise
-from .document import StatementDocument
+from .document import DocumentRow, StatementDocument
+from .wording import Wording
 
 FLAVOURS = ("excel", "machine")
 BOM = "\ufeff"
@@ -57,6 +62,7 @@ STATEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("price_basis", "price_basis"),
     ("excluded", "excluded"),
     ("exclusion_reason", "reason"),
+    ("split", "st_note"),
 )
 
 # Streamed sessions export: columns of the ledger's sessions table, stored attribution.
@@ -97,8 +103,14 @@ class Dialect:
 
     def moment(self, value: datetime) -> str:
         if self.flavour == "excel":
-            return value.strftime("%Y-%m-%d %H:%M:%S")
+            # The reader's date and a 24-hour clock, which Excel reads as a date-time.
+            return f"{self.day(value)} {value:%H:%M}"
         return value.isoformat()
+
+    def day(self, value: datetime) -> str:
+        if self.flavour == "excel":
+            return i18n.local_time(value, self.lang, date_only=True)
+        return value.date().isoformat()
 
     def flag(self, value: bool) -> str:
         if self.flavour == "excel":
@@ -131,18 +143,26 @@ def statement_csv(documents: Iterable[StatementDocument], flavour: str, lang: st
     writer = _writer(buffer, style)
     _headers(writer, style, STATEMENT_COLUMNS)
     for document in documents:
+        say = Wording(document, style.lang)
+        excel = style.flavour == "excel"
         who = [
             document.month,
             neutralise(document.person.name),
             neutralise(document.person.personnel_number),
         ]
         for row in document.rows:
+            if excel:
+                words = [say.evidence(row.evidence_class), say.basis(row.basis)]
+                split = say.row_note(row)
+            else:
+                words = [row.evidence_class, row.basis]
+                split = _machine_split(row)
             writer.writerow(
                 [
-                    "session",
+                    say.t("session") if excel else "session",
                     *who,
                     neutralise(row.session_id),
-                    row.start.date().isoformat(),
+                    style.day(row.start),
                     style.moment(row.start),
                     style.moment(row.end),
                     neutralise(row.vehicle),
@@ -154,15 +174,20 @@ def statement_csv(documents: Iterable[StatementDocument], flavour: str, lang: st
                     style.number(row.price_per_kwh),
                     style.number(row.amount),
                     neutralise(row.currency),
-                    row.evidence_class,
-                    row.basis,
+                    *words,
                     style.flag(row.excluded),
                     neutralise(row.exclusion_reason),
+                    neutralise(split),
                 ]
             )
+        bases = (
+            [say.basis(basis) for basis, _ in document.bases]
+            if excel
+            else [basis for basis, _ in document.bases]
+        )
         writer.writerow(
             [
-                "total",
+                say.t("total") if excel else "total",
                 *who,
                 "",
                 "",
@@ -178,12 +203,20 @@ def statement_csv(documents: Iterable[StatementDocument], flavour: str, lang: st
                 style.number(document.amount),
                 neutralise(document.currency),
                 "",
-                ", ".join(basis for basis, _ in document.bases),
+                ", ".join(bases),
+                "",
                 "",
                 "",
             ]
         )
     return buffer.getvalue().encode("utf-8")
+
+
+def _machine_split(row: DocumentRow) -> str:
+    """``1/2 reading``: the part of a session split at a month boundary, in stable words."""
+    if row.part is None:
+        return ""
+    return f"{row.part.index + 1}/{row.part.count} {row.part.method}"
 
 
 # -------------------------------------------------------------------------- payroll
@@ -238,7 +271,15 @@ def payroll_csv(
     writer = csv.writer(buffer, delimiter=settings.delimiter, lineterminator="\r\n")
     language = lang if lang in i18n.LANGUAGES else "en"
     if settings.header:
-        writer.writerow([PAYROLL_COLUMNS[column][language] for column in settings.columns])
+        # The amount column names its currency, so no number stands without its unit.
+        currencies = {doc.currency for docs in people.values() for doc in docs if doc.currency}
+        unit = f" ({next(iter(currencies))})" if len(currencies) == 1 else ""
+        writer.writerow(
+            [
+                PAYROLL_COLUMNS[column][language] + (unit if column == "amount" else "")
+                for column in settings.columns
+            ]
+        )
     for person_documents in people.values():
         first = person_documents[0]
         amount = sum((doc.amount for doc in person_documents), Decimal(0))

@@ -207,6 +207,28 @@ class SessionDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class RowPart:
+    """Where a statement row sits in a session that crosses a month boundary."""
+
+    index: int  # 0-based
+    count: int
+    method: str  # "reading" or "interpolated": how the boundary energy was found
+    session_started_at: str
+    session_ended_at: str
+    session_energy_wh: Decimal
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "count": self.count,
+            "method": self.method,
+            "session_started_at": self.session_started_at,
+            "session_ended_at": self.session_ended_at,
+            "session_energy_wh": str(self.session_energy_wh),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class StatementRow:
     session_id: str
     started_at: str
@@ -221,9 +243,11 @@ class StatementRow:
     pricing: Pricing
     excluded: bool
     exclusion_reason: str | None
+    # Set when the session crosses a month boundary: this row is its part in the month.
+    part: RowPart | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "session_id": self.session_id,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
@@ -238,6 +262,9 @@ class StatementRow:
             "excluded": self.excluded,
             "exclusion_reason": self.exclusion_reason,
         }
+        if self.part is not None:
+            out["part"] = self.part.as_json()
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +282,8 @@ class Statement:
     # Recorded gaps in Home Assistant's sequence whose window overlaps the month: the
     # statement may be missing sessions, and says so.
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    # ``warnings`` as (text key, values) for the reader's language; not in the API.
+    notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
