@@ -278,9 +278,14 @@ async def _log_in_to_home_assistant(page: Page, demo: RunningDemo) -> None:
     await page.wait_for_url(re.compile(r"/lovelace|/home"), timeout=60_000)
 
 
+def history_seq(demo: RunningDemo) -> int:
+    """The last seq of the demo's year of history: live sessions come after it."""
+    return int(json.loads((demo.root / "setup.json").read_text())["history"])
+
+
 async def _live_session(demo: RunningDemo) -> dict[str, Any]:
     """The first car's session (after the year of history in Home Assistant's store)."""
-    history = json.loads((demo.root / "setup.json").read_text())["history"]
+    history = history_seq(demo)
     for _ in range(180):
         result = await _ws(demo, {"type": "ev_charging_monitor/sessions", "after_seq": history})
         if result["sessions"]:
