@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 REPO = Path(__file__).resolve().parents[2]
 # The demo's year of history is built with the integration's and the simulators' code.
 sys.path[:0] = [str(REPO), str(REPO / "addon" / "app")]
-import demo_history  # noqa: E402  (scripts/lib, next to this file)
+from scripts.lib import demo_history  # noqa: E402
 
 USER, PASSWORD = "demo", "demo-charging"
 # The wallbox bills from the MID meter in front of it, at a time-of-use tariff: the options

@@ -8,8 +8,8 @@ the records' own registers, not against the generator's arithmetic.
 
 from __future__ import annotations
 
+import itertools
 import json
-import sys
 from collections import Counter
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,11 +20,7 @@ import pytest
 
 from custom_components.ev_charging_monitor.ledger_link import contract
 from ev_charging_ledger.storage import Ledger
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "lib"))
-import itertools
-
-import demo_history
+from scripts.lib import demo_history
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 12, 1)
