@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from .coordinator import (
     IdentityCoordinator,
     LiveCoordinator,
 )
+from .current_limit import CurrentLimitMemory
 from .devices import (
     DeviceError,
     DeviceKind,
@@ -38,6 +38,7 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
+from .identity import async_check_identity, async_forget_identity
 from .ledger_link.entry import (
     async_setup_ledger_entry,
     async_unload_ledger_entry,
@@ -103,6 +104,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         if (profile_yaml := entry.data.get(CONF_PROFILE_YAML)) is not None:
             profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
         await async_load_shipped_profiles(hass)
+        current_limit = CurrentLimitMemory(hass, entry.entry_id)
         device = create_device(
             entry.data[CONF_DRIVER],
             entry.data[CONF_HOST],
@@ -110,6 +112,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             unit=entry.data.get(CONF_UNIT),
             profile=profile,
             session=async_get_clientsession(hass),
+            resume_current_a=await current_limit.async_load(),
         )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
         raise ConfigEntryError(
@@ -166,20 +169,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
         live.add_processor("authorization", authorize)
     try:
-        await asyncio.gather(
-            identity.async_config_entry_first_refresh(),
-            live.async_config_entry_first_refresh(),
-        )
+        # The identity first: the first reading may start a session, whose event and
+        # record name the charger.
+        await identity.async_config_entry_first_refresh()
+        await live.async_config_entry_first_refresh()
     except ConfigEntryNotReady:
         await device.close()
         raise
     except DeviceError as err:
         await device.close()
-        raise ConfigEntryNotReady(str(err)) from err
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="communication_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
     entry.runtime_data = EVChargingRuntimeData(
-        device=device, live=live, identity=identity, sessions=sessions
+        device=device,
+        live=live,
+        identity=identity,
+        sessions=sessions,
+        current_limit=current_limit if device.capabilities.can_set_current else None,
     )
+    async_check_identity(hass, entry)
     if sessions is not None:
 
         async def clean_shutdown(_event: Event) -> None:
@@ -222,6 +234,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     """Removing the Authorization entry frees every charger."""
     if is_authorization_entry(entry):
         await async_remove_authorization_entry(hass)
+        return
+    if not is_ledger_entry(entry):
+        await CurrentLimitMemory(hass, entry.entry_id).async_remove()
+        async_forget_identity(hass, entry)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:

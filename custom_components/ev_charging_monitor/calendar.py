@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
+from .entity import device_key
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY
 from .session.manager import ChargerSessions, PlugCycle
@@ -35,6 +36,7 @@ SESSIONS = CalendarEntityDescription(key="sessions", translation_key="sessions")
 RUNNING_HORIZON = timedelta(minutes=15)
 # An event needs an end after its start: a session that ended where it started lasts this.
 MIN_DURATION = timedelta(seconds=1)
+
 _TEXT = f"component.{DOMAIN}.exceptions"
 # Texts if the translations cannot be had (the keys are in strings.json).
 _FALLBACK = {
@@ -59,6 +61,22 @@ async def async_setup_entry(
     async_add_entities([SessionCalendar(hass, entry, sessions)])
 
 
+def shown_end(start: datetime, end: datetime) -> datetime:
+    """An end Home Assistant accepts for an event from `start` to `end`.
+
+    Home Assistant checks an event's duration on local wall-clock times, so a session
+    from 02:20 summer time to 02:10 winter time (50 minutes, in the night the clocks go
+    back) would be refused as negative. Such an event is shown until just after the
+    start's wall-clock time in the repeated hour instead (never shorter than it was).
+    """
+    start_local, end_local = dt_util.as_local(start), dt_util.as_local(end)
+    wall_start = start_local.replace(tzinfo=None)
+    if end_local.replace(tzinfo=None) - wall_start >= MIN_DURATION:
+        return end_local
+    repeated = (wall_start + MIN_DURATION).replace(tzinfo=start_local.tzinfo, fold=1)
+    return max(end_local, dt_util.as_local(repeated), key=dt_util.as_utc)
+
+
 def kwh_text(energy: Decimal) -> str:
     """kWh with three decimals: the record's Wh, exactly."""
     return f"{energy.quantize(Decimal('0.001'))}"
@@ -79,8 +97,8 @@ class SessionCalendar(CalendarEntity):
         self._sessions = sessions
         identity = entry.runtime_data.identity.data
         self._select: SelectFn = of_charger(identity.serial, entry.title)
-        self._attr_unique_id = f"{entry.unique_id}_{SESSIONS.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, str(entry.unique_id))})
+        self._attr_unique_id = f"{device_key(entry)}_{SESSIONS.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device_key(entry))})
         self._texts = dict(_FALLBACK)
 
     async def async_added_to_hass(self) -> None:
@@ -117,7 +135,7 @@ class SessionCalendar(CalendarEntity):
         now = dt_util.utcnow()
         return CalendarEvent(
             start=dt_util.as_local(active.started_at),
-            end=dt_util.as_local(max(now, active.started_at) + RUNNING_HORIZON),
+            end=shown_end(active.started_at, max(now, active.started_at) + RUNNING_HORIZON),
             summary=self._texts["calendar_running"],
             uid=active.id,
         )
@@ -157,7 +175,7 @@ class SessionCalendar(CalendarEntity):
             lines.append(texts["calendar_vehicle"].format(vehicle=vehicle))
         return CalendarEvent(
             start=dt_util.as_local(begin),
-            end=dt_util.as_local(max(end, begin + MIN_DURATION)),
+            end=shown_end(begin, max(end, begin + MIN_DURATION)),
             summary=texts["calendar_summary"].format(energy=energy_text),
             description="\n".join(lines),
             uid=str(record.get("id")),

@@ -234,8 +234,33 @@ async def test_monthly_totals_across_a_dst_night_and_a_month_boundary(
     The last session starts on October 31st and ends on November 1st: it counts in
     November, and Alex's month starts again from zero at midnight on November 1st.
     """
-    freezer.move_to(datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN))
-    await garage.session("Alex", ALEX_CARD, minutes=120)  # through 02:00-03:00 twice
+    # From 02:20 summer time to 02:10 winter time: 50 minutes, the later hour on the clock
+    # being the earlier one. The calendar's current event is renewed during it.
+    freezer.move_to(datetime(2026, 10, 25, 2, 20, tzinfo=BERLIN))
+    await garage.session("Alex", ALEX_CARD, minutes=50)
+    dst_session = garage.records[-1]
+    assert dst_session["started_at"].startswith("2026-10-25T00:20")
+    assert dst_session["ended_at"].startswith("2026-10-25T01:10")
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": CALENDAR,
+            "start_date_time": datetime(2026, 10, 25, tzinfo=BERLIN),
+            "end_date_time": datetime(2026, 10, 26, tzinfo=BERLIN),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    (event,) = response[CALENDAR]["events"]  # type: ignore[index]
+    start = datetime.fromisoformat(event["start"])
+    assert start == datetime.fromisoformat(dst_session["started_at"])
+    # Home Assistant refuses an event whose local end reads earlier than its start: it is
+    # shown until the start's clock time in the repeated hour, one hour and a second on.
+    assert datetime.fromisoformat(event["end"]) - start == timedelta(hours=1, seconds=1)
+    assert event["summary"] == f"Charging {garage.expected[-1][1] / 1000:.3f} kWh"
+    freezer.move_to(datetime(2026, 10, 25, 18, 0, tzinfo=BERLIN))
+    await garage.session("Alex", ALEX_CARD, minutes=70)
     freezer.move_to(datetime(2026, 10, 27, 18, 0, tzinfo=BERLIN))
     await garage.session("Bo", BO_CARD, minutes=60)
     freezer.move_to(datetime(2026, 10, 29, 7, 0, tzinfo=BERLIN))

@@ -499,12 +499,14 @@ async def test_holidays_from_a_holiday_calendar_or_workday_sensor(
         asked.append(dict(call.data))
         return {source: {"workday": call.data["check_date"] != holiday}}
 
+    # The charger first: its sessions calendar loads Home Assistant's calendar component,
+    # whose own get_events would otherwise replace the stand-in.
+    charger = await add_device(wallbox)
     hass.services.async_register("calendar", "get_events", get_events, None, SupportsResponse.ONLY)
     hass.services.async_register("workday", "check_date", check_date, None, SupportsResponse.ONLY)
     hass.states.async_set(
         "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
     )
-    charger = await add_device(wallbox)
     hass.config_entries.async_update_entry(
         charger, options={"tariff": {**HOLIDAY_TARIFF, "holiday_entity": source}}
     )
