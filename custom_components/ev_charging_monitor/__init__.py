@@ -42,7 +42,11 @@ from .entity_charger.coordinator import EntityLiveCoordinator
 from .entity_charger.setup import create_entity_device, is_entity_charger
 from .entity_charger.watch import async_watch_sources
 from .identity import async_check_identity, async_forget_identity
-from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
+from .ledger_link.entry import (
+    async_setup_ledger_entry,
+    async_unload_ledger_entry,
+    is_ledger_entry,
+)
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
 from .pricing.options import CONF_TARIFF, migrate_tariff
@@ -227,7 +231,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     if is_authorization_entry(entry):
         return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
     if is_ledger_entry(entry):
-        return True
+        return await async_unload_ledger_entry(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if (sessions := entry.runtime_data.sessions) is not None:

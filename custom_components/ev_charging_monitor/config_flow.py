@@ -12,7 +12,7 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     OptionsFlow,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.helpers.typing import DiscoveryInfoType
 
 from .authorization.flow import AuthorizationOptionsFlow, async_apply_setup, setup_schema
 from .authorization.manager import async_get_manager
@@ -67,7 +68,14 @@ from .devices.neighbours import neighbour_mac
 from .entity_charger.flow import EntityChargerSteps
 from .entity_charger.setup import is_entity_charger
 from .identity import device_unique_id
-from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .ledger_link.entry import (
+    LEDGER_NAME,
+    STANDALONE_ID,
+    checked_ledger_url,
+    is_ledger_entry,
+    ledger_entry_data,
+    standalone_ledger_data,
+)
 from .options_flow import EVChargingOptionsFlow
 from .profiles import (
     NO_DETAIL,
@@ -573,6 +581,31 @@ class EVChargingConfigFlow(EntityChargerSteps, ConfigFlow, domain=DOMAIN):
             return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
         self._set_confirm_only()
         return self.async_show_form(step_id="hassio_confirm")
+
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """A standalone ledger announced its address: offer to link it."""
+        text = discovery_info.get(CONF_URL)
+        url = checked_ledger_url(text) if isinstance(text, str) else None
+        if url is None:
+            return self.async_abort(reason="invalid_ledger_url")
+        await self.async_set_unique_id(STANDALONE_ID)
+        self._abort_if_unique_id_configured(updates={CONF_URL: url})
+        self._ledger = standalone_ledger_data(url)
+        self.context["title_placeholders"] = {"name": LEDGER_NAME}
+        return await self.async_step_ledger_confirm()
+
+    async def async_step_ledger_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before linking the standalone ledger."""
+        if user_input is not None:
+            return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="ledger_confirm", description_placeholders={"url": self._ledger[CONF_URL]}
+        )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None

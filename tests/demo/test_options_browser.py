@@ -29,7 +29,15 @@ from playwright.async_api import expect as page_expect
 from custom_components.ev_charging_monitor.pricing.cost import session_cost
 from custom_components.ev_charging_monitor.pricing.options import static_tariff
 
-from .test_demo import ARTIFACTS, CHROMIUM_ARGS, RunningDemo, _no_untranslated_text, _ws, demo
+from .test_demo import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    RunningDemo,
+    _no_untranslated_text,
+    _ws,
+    demo,
+    history_seq,
+)
 
 __all__ = ["demo"]  # the fixture, shared with test_demo.py
 
@@ -250,7 +258,9 @@ async def test_time_of_use_tariff_through_the_options_steps(demo: RunningDemo) -
     # reload the wallbox's entry, and a session's cost is worked out when it ends.
     record = None
     for _ in range(240):
-        result = await _ws(demo, {"type": "ev_charging_monitor/sessions"})
+        result = await _ws(
+            demo, {"type": "ev_charging_monitor/sessions", "after_seq": history_seq(demo)}
+        )
         for candidate in result["sessions"]:
             started = datetime.fromisoformat(candidate["started_at"])
             ended = datetime.fromisoformat(candidate["ended_at"])
