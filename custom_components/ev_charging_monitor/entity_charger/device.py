@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import probatio as vol
@@ -18,7 +17,6 @@ from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_ON,
-    UnitOfEnergy,
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
@@ -27,7 +25,6 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import (
     BaseUnitConverter,
     ElectricCurrentConverter,
-    EnergyConverter,
     PowerConverter,
 )
 
@@ -41,6 +38,7 @@ from ..devices import (
     Reading,
     UnsupportedDeviceError,
 )
+from ..energy_source import state_energy_wh
 from .mapping import ENABLE_SELECT, NO_VALUE_STATES, PLUG, EntityMapping, letter, normalize_word
 
 # Words RFID entities show when no card is there, whatever the integration.
@@ -77,30 +75,11 @@ def convert(
     return converter.convert(number, source, unit)
 
 
-# Decimal factors to Wh: kWh states such as 1234.567 become exactly 1234567 Wh (a float
-# product would carry noise into the session's register difference).
-_WH_FACTORS: dict[str | None, Decimal] = {
-    UnitOfEnergy.WATT_HOUR: Decimal(1),
-    UnitOfEnergy.KILO_WATT_HOUR: Decimal(1000),
-    UnitOfEnergy.MEGA_WATT_HOUR: Decimal(1_000_000),
-}
-
-
 def energy_wh(state: State | None) -> float | None:
     """An energy state in Wh; None when it is none, no finite number, or has no energy unit."""
-    value = _value(state)
-    if value is None or state is None:
+    if _value(state) is None or state is None:
         return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-    if (factor := _WH_FACTORS.get(unit)) is not None:
-        return float(number * factor)
-    return convert(state, EnergyConverter, UnitOfEnergy.WATT_HOUR, default=None)
+    return state_energy_wh(state)
 
 
 class EntityChargerDevice:
