@@ -68,7 +68,7 @@ def billing_energy_source(hass: HomeAssistant, entry: EVChargingConfigEntry) -> 
 
 # Decimal factors to Wh: a kWh state such as 1234.567 becomes exactly 1234567 Wh (a float
 # product would carry noise into the session's register difference).
-_WH_FACTORS: Final[dict[str, Decimal]] = {
+_WH_FACTORS: Final[dict[str | None, Decimal]] = {
     UnitOfEnergy.WATT_HOUR: Decimal(1),
     UnitOfEnergy.KILO_WATT_HOUR: Decimal(1000),
     UnitOfEnergy.MEGA_WATT_HOUR: Decimal(1_000_000),
