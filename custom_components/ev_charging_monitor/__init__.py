@@ -38,8 +38,15 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
+from .entity_charger.coordinator import EntityLiveCoordinator
+from .entity_charger.setup import create_entity_device, is_entity_charger
+from .entity_charger.watch import async_watch_sources
 from .identity import async_check_identity, async_forget_identity
-from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
+from .ledger_link.entry import (
+    async_setup_ledger_entry,
+    async_unload_ledger_entry,
+    is_ledger_entry,
+)
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
 from .pricing.options import CONF_TARIFF, migrate_tariff
@@ -101,14 +108,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
             profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
         await async_load_shipped_profiles(hass)
         current_limit = CurrentLimitMemory(hass, entry.entry_id)
-        device = create_device(
-            entry.data[CONF_DRIVER],
-            entry.data[CONF_HOST],
-            port=entry.data.get(CONF_PORT),
-            unit=entry.data.get(CONF_UNIT),
-            profile=profile,
-            session=async_get_clientsession(hass),
-            resume_current_a=await current_limit.async_load(),
+        device: Device = (
+            create_entity_device(hass, entry)
+            if is_entity_charger(entry)
+            else create_device(
+                entry.data[CONF_DRIVER],
+                entry.data[CONF_HOST],
+                port=entry.data.get(CONF_PORT),
+                unit=entry.data.get(CONF_UNIT),
+                profile=profile,
+                session=async_get_clientsession(hass),
+                resume_current_a=await current_limit.async_load(),
+            )
         )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
         raise ConfigEntryError(
@@ -123,7 +134,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         device, authorization = async_guard_charger(hass, entry, device)
     resolution = device.capabilities.energy_resolution_wh
     resolution_wh = None if resolution is None else Decimal(str(resolution))
-    live = LiveCoordinator(
+    # A charger of another integration reads whenever its entities change, not by polling.
+    live = (EntityLiveCoordinator if is_entity_charger(entry) else LiveCoordinator)(
         hass,
         entry,
         device,
@@ -195,6 +207,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
         entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, clean_shutdown))
     entry.async_on_unload(async_watch_problems(hass, entry))
+    if is_entity_charger(entry):
+        entry.async_on_unload(async_watch_sources(hass, entry))
     if (interval := device.watchdog_interval) is not None:
         # Chargers with a watchdog fall back to their safe current unless kept alive.
         async def keep_alive(_now: datetime) -> None:
@@ -217,7 +231,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     if is_authorization_entry(entry):
         return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
     if is_ledger_entry(entry):
-        return True
+        return await async_unload_ledger_entry(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if (sessions := entry.runtime_data.sessions) is not None:

@@ -12,7 +12,7 @@ from homeassistant.config_entries import (
     ConfigSubentryFlow,
     OptionsFlow,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_URL
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.helpers.typing import DiscoveryInfoType
 
 from .authorization.flow import AuthorizationOptionsFlow, async_apply_setup, setup_schema
 from .authorization.manager import async_get_manager
@@ -58,13 +59,32 @@ from .devices import (
 )
 from .devices.discovery import DetectedDevice, detect, scan_subnet
 from .devices.discovery_signatures import probe_keba_udp
+from .devices.errors import ProfileReadError
 from .devices.factory import create_device, driver_ids
+from .devices.modbus.device import ModbusDevice
 from .devices.modbus.profile import MAX_PROFILE_BYTES, ModbusProfile, ProfileTooLargeError
+from .devices.modbus.trial import trial_read
 from .devices.neighbours import neighbour_mac
+from .entity_charger.flow import EntityChargerSteps
+from .entity_charger.setup import is_entity_charger
 from .identity import device_unique_id
-from .ledger_link.entry import LEDGER_NAME, is_ledger_entry, ledger_entry_data
+from .ledger_link.entry import (
+    LEDGER_NAME,
+    STANDALONE_ID,
+    checked_ledger_url,
+    is_ledger_entry,
+    ledger_entry_data,
+    standalone_ledger_data,
+)
 from .options_flow import EVChargingOptionsFlow
-from .profiles import async_load_shipped_profiles, async_parse_user_profile
+from .profiles import (
+    NO_DETAIL,
+    PROFILE_DOCS_URL,
+    async_load_shipped_profiles,
+    async_parse_user_profile,
+    profile_error,
+    read_error,
+)
 
 CONF_NETWORK = "network"
 CONF_FOUND = "found"
@@ -108,7 +128,7 @@ def _clean(user_input: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
+class EVChargingConfigFlow(EntityChargerSteps, ConfigFlow, domain=DOMAIN):
     """Set up a wallbox or an energy meter."""
 
     VERSION = 1
@@ -120,6 +140,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         self._pending: dict[str, Any] = {}
         self._found: list[DetectedDevice] = []
         self._profile: tuple[str, ModbusProfile] | None = None  # the user's text, parsed
+        # A user's profile that read the device: entry data, driver id, identity.
+        self._profile_entry: tuple[dict[str, Any], str, Identity] | None = None
         self._ledger: dict[str, Any] = {}
 
     @staticmethod
@@ -245,7 +267,7 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, optional port and unit id, and auto-detection or a chosen profile."""
         return self.async_show_menu(
-            step_id="user", menu_options=["manual", "scan", "authorization", "keba"]
+            step_id="user", menu_options=["manual", "scan", "authorization", "keba", "entities"]
         )
 
     async def async_step_keba(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -333,9 +355,14 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_custom_profile(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Paste a profile for a device that is not shipped."""
+        """Paste a profile for a device that is not shipped; it is tried on the device."""
         errors: dict[str, str] = {}
-        placeholders = {"error": "", "max_kb": str(MAX_PROFILE_BYTES // 1024), "size_kb": ""}
+        placeholders = {
+            "max_kb": str(MAX_PROFILE_BYTES // 1024),
+            "size_kb": "",
+            "docs_url": PROFILE_DOCS_URL,
+            **NO_DETAIL,
+        }
         if user_input is not None:
             data = {**self._pending, CONF_PROFILE_YAML: user_input[CONF_PROFILE_YAML]}
             try:
@@ -344,21 +371,91 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_PROFILE_YAML] = "profile_too_large"
                 placeholders["size_kb"] = str(-(-err.size // 1024))
             except InvalidProfileError as err:
-                errors[CONF_PROFILE_YAML] = "invalid_profile"
-                placeholders["error"] = str(err)
+                errors[CONF_PROFILE_YAML], detail = profile_error(err)
+                placeholders |= detail
             else:
-                errors, result = await self._validate(data)
-                if not errors:
-                    _driver, identity, port = result
-                    return await self._create(data, profile.id, identity, port)
+                error, detail, identity = await self._try_profile(data, profile)
+                if error is None:
+                    assert identity is not None
+                    self._profile_entry = (data, profile.id, identity)
+                    if unknown := profile.unknown_values():
+                        LOGGER.warning(
+                            "Profile %s reads values nothing uses: %s", profile.id, unknown
+                        )
+                        return await self.async_step_custom_profile_unused()
+                    return await self.async_step_custom_profile_add()
+                errors[error[0]] = error[1]
+                placeholders |= detail
+        suggested = user_input or (
+            {CONF_PROFILE_YAML: self._profile[0]} if self._profile is not None else None
+        )
         return self.async_show_form(
             step_id="custom_profile",
-            data_schema=vol.Schema(
-                {vol.Required(CONF_PROFILE_YAML): TextSelector(TextSelectorConfig(multiline=True))}
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_PROFILE_YAML): TextSelector(
+                            TextSelectorConfig(multiline=True)
+                        )
+                    }
+                ),
+                suggested,
             ),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def _try_profile(
+        self, data: dict[str, Any], profile: ModbusProfile
+    ) -> tuple[tuple[str, str] | None, dict[str, str], Identity | None]:
+        """Read the device once with the user's profile: (field, error key), detail, identity.
+
+        A register the device refuses is named in the error, not reported as a failed
+        connection.
+        """
+        device = create_device(
+            profile.id,
+            data[CONF_HOST],
+            port=data.get(CONF_PORT),
+            unit=data.get(CONF_UNIT),
+            profile=profile,
+        )
+        assert isinstance(device, ModbusDevice)
+        try:
+            identity, _reading = await trial_read(device)
+        except ProfileReadError as err:
+            key, detail = read_error(err)
+            return (CONF_PROFILE_YAML, key), detail, None
+        except DeviceConnectionError:
+            return ("base", "cannot_connect"), {}, None
+        except DeviceError as err:
+            # Connected, but no single register to blame (e.g. no SunSpec model found).
+            return (CONF_PROFILE_YAML, "profile_read_failed"), {"detail": str(err)}, None
+        except Exception:
+            LOGGER.exception("Unexpected error while trying profile %s", profile.id)
+            return ("base", "unknown"), {}, None
+        finally:
+            await device.close()
+        return None, {}, identity
+
+    async def async_step_custom_profile_unused(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Warn of values no entity shows (a misspelt name?): fix the profile or add anyway."""
+        assert self._profile is not None
+        return self.async_show_menu(
+            step_id="custom_profile_unused",
+            menu_options=["custom_profile", "custom_profile_add"],
+            description_placeholders={"names": ", ".join(self._profile[1].unknown_values())},
+        )
+
+    async def async_step_custom_profile_add(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add the device the user's profile has read."""
+        assert self._profile_entry is not None
+        data, driver, identity = self._profile_entry
+        return await self._create(data, driver, identity, data.get(CONF_PORT))
 
     async def async_step_scan(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Search one /24 network for supported Modbus devices."""
@@ -485,6 +582,31 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         self._set_confirm_only()
         return self.async_show_form(step_id="hassio_confirm")
 
+    async def async_step_integration_discovery(
+        self, discovery_info: DiscoveryInfoType
+    ) -> ConfigFlowResult:
+        """A standalone ledger announced its address: offer to link it."""
+        text = discovery_info.get(CONF_URL)
+        url = checked_ledger_url(text) if isinstance(text, str) else None
+        if url is None:
+            return self.async_abort(reason="invalid_ledger_url")
+        await self.async_set_unique_id(STANDALONE_ID)
+        self._abort_if_unique_id_configured(updates={CONF_URL: url})
+        self._ledger = standalone_ledger_data(url)
+        self.context["title_placeholders"] = {"name": LEDGER_NAME}
+        return await self.async_step_ledger_confirm()
+
+    async def async_step_ledger_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before linking the standalone ledger."""
+        if user_input is not None:
+            return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="ledger_confirm", description_placeholders={"url": self._ledger[CONF_URL]}
+        )
+
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -492,6 +614,8 @@ class EVChargingConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if is_ledger_entry(entry):
             return self.async_abort(reason="ledger_not_reconfigurable")
+        if is_entity_charger(entry):
+            return await self.async_reconfigure_entities()
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **_clean(user_input)}

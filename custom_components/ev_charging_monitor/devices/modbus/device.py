@@ -16,11 +16,19 @@ from .codecs import (
     DataType,
     decode_number,
     decode_string,
+    decode_version,
     encode_number,
     raw_integer,
 )
 from .planner import ReadBlock, plan_reads
-from .profile import CurrentControl, EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
+from .profile import (
+    Condition,
+    CurrentControl,
+    EnableMode,
+    ModbusProfile,
+    RegisterSpec,
+    WatchdogAction,
+)
 from .sunspec import locate
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +40,8 @@ def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
         return bool(registers[0])
     if spec.type in STRING_TYPES:
         return decode_string(registers, spec.type)
+    if spec.type is DataType.VERSION:
+        return decode_version(registers, spec.version_bits, spec.word_order)
     if spec.sentinels and raw_integer(registers, spec.word_order) in spec.sentinels:
         return None
     value = decode_number(registers, spec.type, spec.word_order)
@@ -133,6 +143,11 @@ class ModbusDevice:
             spec.table, self._unit(spec.unit), spec.address, spec.count
         )
         return decode_value(spec, registers)
+
+    async def read_one(self, spec: RegisterSpec) -> Any:
+        """Read and decode one value on its own (to find which register a device refuses)."""
+        await self._ensure_located()
+        return await self._read_spec(spec)
 
     async def identify(self) -> Identity:
         """Read manufacturer, model, serial and firmware."""
@@ -306,6 +321,8 @@ class ModbusDevice:
         match watchdog.action:
             case WatchdogAction.WRITE:
                 assert watchdog.address is not None
+                if watchdog.conditions and not await self._hold(watchdog.conditions):
+                    return
                 await self.transport.write_registers(
                     self._unit(watchdog.unit), watchdog.address, [watchdog.value], multiple=False
                 )
@@ -316,6 +333,15 @@ class ModbusDevice:
                 if self._plan:
                     block = self._plan[0]
                     await self.transport.read(block.table, block.unit, block.address, 1)
+
+    async def _hold(self, conditions: tuple[Condition, ...]) -> bool:
+        """Whether the conditions hold on their values, read now (not from the last poll)."""
+        values: dict[str, Any] = {}
+        for name in {condition.value for condition in conditions}:
+            spec = self.profile.value(name)
+            assert spec is not None  # the profile names only values it has
+            values[name] = await self._read_spec(spec)
+        return all(condition.holds(values) for condition in conditions)
 
 
 def _format_identity(value: Any) -> str:
