@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -38,6 +37,7 @@ from .coordinator import (
     IdentityCoordinator,
     LiveCoordinator,
 )
+from .current_limit import CurrentLimitMemory
 from .devices import (
     DeviceError,
     DeviceKind,
@@ -47,7 +47,15 @@ from .devices import (
 )
 from .devices.base import Device
 from .devices.factory import create_device
-from .ledger_link.entry import async_setup_ledger_entry, is_ledger_entry
+from .entity_charger.coordinator import EntityLiveCoordinator
+from .entity_charger.setup import create_entity_device, is_entity_charger
+from .entity_charger.watch import async_watch_sources
+from .identity import async_check_identity, async_forget_identity
+from .ledger_link.entry import (
+    async_setup_ledger_entry,
+    async_unload_ledger_entry,
+    is_ledger_entry,
+)
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY, async_register
 from .pricing.options import CONF_TARIFF, migrate_tariff
@@ -110,9 +118,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         if (profile_yaml := entry.data.get(CONF_PROFILE_YAML)) is not None:
             profile = await async_parse_user_profile(hass, profile_yaml, limit=False)
         await async_load_shipped_profiles(hass)
+        current_limit = CurrentLimitMemory(hass, entry.entry_id)
         device: Device
         if is_ocpp_charger(entry):
             device = create_ocpp_device(entry)
+        elif is_entity_charger(entry):
+            device = create_entity_device(hass, entry)
         else:
             device = create_device(
                 entry.data[CONF_DRIVER],
@@ -121,6 +132,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
                 unit=entry.data.get(CONF_UNIT),
                 profile=profile,
                 session=async_get_clientsession(hass),
+                resume_current_a=await current_limit.async_load(),
             )
     except (InvalidProfileError, UnsupportedDeviceError) as err:
         raise ConfigEntryError(
@@ -135,8 +147,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         device, authorization = async_guard_charger(hass, entry, device)
     resolution = device.capabilities.energy_resolution_wh
     resolution_wh = None if resolution is None else Decimal(str(resolution))
-    # An OCPP charger reports by itself: a reading per message, not per poll.
-    live = (OcppLiveCoordinator if is_ocpp_charger(entry) else LiveCoordinator)(
+    # A charger of another integration reads whenever its entities change, an OCPP charger
+    # whenever it reports: neither by polling.
+    live = (
+        OcppLiveCoordinator
+        if is_ocpp_charger(entry)
+        else EntityLiveCoordinator
+        if is_entity_charger(entry)
+        else LiveCoordinator
+    )(
         hass,
         entry,
         device,
@@ -180,20 +199,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
     if isinstance(live, OcppLiveCoordinator):
         await async_attach_ocpp_charger(hass, entry, device, live, sessions)
     try:
-        await asyncio.gather(
-            identity.async_config_entry_first_refresh(),
-            live.async_config_entry_first_refresh(),
-        )
+        # The identity first: the first reading may start a session, whose event and
+        # record name the charger.
+        await identity.async_config_entry_first_refresh()
+        await live.async_config_entry_first_refresh()
     except ConfigEntryNotReady:
         await device.close()
         raise
     except DeviceError as err:
         await device.close()
-        raise ConfigEntryNotReady(str(err)) from err
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="communication_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
 
     entry.runtime_data = EVChargingRuntimeData(
-        device=device, live=live, identity=identity, sessions=sessions
+        device=device,
+        live=live,
+        identity=identity,
+        sessions=sessions,
+        current_limit=current_limit if device.capabilities.can_set_current else None,
     )
+    async_check_identity(hass, entry)
     if sessions is not None:
 
         async def clean_shutdown(_event: Event) -> None:
@@ -201,6 +229,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
 
         entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, clean_shutdown))
     entry.async_on_unload(async_watch_problems(hass, entry))
+    if is_entity_charger(entry):
+        entry.async_on_unload(async_watch_sources(hass, entry))
     if (interval := device.watchdog_interval) is not None:
         # Chargers with a watchdog fall back to their safe current unless kept alive.
         async def keep_alive(_now: datetime) -> None:
@@ -223,7 +253,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     if is_authorization_entry(entry):
         return await hass.config_entries.async_unload_platforms(entry, AUTHORIZATION_PLATFORMS)
     if is_ledger_entry(entry):
-        return True
+        return await async_unload_ledger_entry(hass, entry)
     if is_central_system_entry(entry):
         return await async_unload_central_system_entry(hass, entry)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -238,6 +268,10 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     """Removing the Authorization entry frees every charger."""
     if is_authorization_entry(entry):
         await async_remove_authorization_entry(hass)
+        return
+    if not is_ledger_entry(entry):
+        await CurrentLimitMemory(hass, entry.entry_id).async_remove()
+        async_forget_identity(hass, entry)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:

@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
+from .entity import device_key
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY
 from .session.manager import ChargerSessions, PlugCycle
@@ -96,8 +97,8 @@ class SessionCalendar(CalendarEntity):
         self._sessions = sessions
         identity = entry.runtime_data.identity.data
         self._select: SelectFn = of_charger(identity.serial, entry.title)
-        self._attr_unique_id = f"{entry.unique_id}_{SESSIONS.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, str(entry.unique_id))})
+        self._attr_unique_id = f"{device_key(entry)}_{SESSIONS.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device_key(entry))})
         self._texts = dict(_FALLBACK)
 
     async def async_added_to_hass(self) -> None:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -16,6 +17,9 @@ from .devices import DeviceError, Identity, Reading
 from .devices.base import Device
 from .session.manager import ChargerSessions, now_utc
 from .session.plausibility import ReadingPlausibility
+
+if TYPE_CHECKING:
+    from .current_limit import CurrentLimitMemory
 
 # One step that consumes each reading (sessions, authorization): it gets the reading
 # with impossible values already removed, and the wall-clock time of the poll.
@@ -30,6 +34,7 @@ class EVChargingRuntimeData:
     live: LiveCoordinator
     identity: IdentityCoordinator
     sessions: ChargerSessions | None
+    current_limit: CurrentLimitMemory | None = None
 
 
 type EVChargingConfigEntry = ConfigEntry[EVChargingRuntimeData]

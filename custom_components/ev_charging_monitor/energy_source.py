@@ -6,6 +6,7 @@ to learn the source and `async_read_energy_wh` for the register value at a momen
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfEnergy
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.util.unit_conversion import EnergyConverter
 
 from .const import DOMAIN
@@ -65,6 +66,31 @@ def billing_energy_source(hass: HomeAssistant, entry: EVChargingConfigEntry) -> 
     return EnergySource(kind=kind, entry_id=entry.entry_id)
 
 
+# Decimal factors to Wh: a kWh state such as 1234.567 becomes exactly 1234567 Wh (a float
+# product would carry noise into the session's register difference).
+_WH_FACTORS: Final[dict[str | None, Decimal]] = {
+    UnitOfEnergy.WATT_HOUR: Decimal(1),
+    UnitOfEnergy.KILO_WATT_HOUR: Decimal(1000),
+    UnitOfEnergy.MEGA_WATT_HOUR: Decimal(1_000_000),
+}
+
+
+def state_energy_wh(state: State) -> float | None:
+    """An energy state in Wh; None unless it is a finite number with an energy unit."""
+    unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+    try:
+        number = Decimal(state.state)
+        if (factor := _WH_FACTORS.get(unit)) is not None:
+            wh = float(number * factor)
+        elif unit in EnergyConverter.VALID_UNITS:
+            wh = EnergyConverter.convert(float(number), unit, UnitOfEnergy.WATT_HOUR)
+        else:
+            return None
+    except ArithmeticError:  # not a number, or beyond Decimal's range
+        return None
+    return wh if math.isfinite(wh) else None
+
+
 @callback
 def async_read_energy_wh(hass: HomeAssistant, source: EnergySource) -> float | None:
     """The source's energy register now, in Wh; None when it is unavailable or unknown."""
@@ -73,15 +99,10 @@ def async_read_energy_wh(hass: HomeAssistant, source: EnergySource) -> float | N
         state = hass.states.get(source.entity_id)
         if state is None or state.attributes.get(ATTR_DEVICE_CLASS) != SensorDeviceClass.ENERGY:
             return None
-        try:
-            value = float(state.state)
-        except ValueError:
+        if (value := state_energy_wh(state)) is None:
             return None
-        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-        if unit not in EnergyConverter.VALID_UNITS:
-            return None
-        # "nan", "inf" and negative values parse as floats but are no register.
-        register = energy_register(EnergyConverter.convert(value, unit, UnitOfEnergy.WATT_HOUR))
+        # Negative and absurd values are numbers but no register.
+        register = energy_register(value)
         return None if register is None else float(register)
     entry: EVChargingConfigEntry | None = hass.config_entries.async_get_entry(source.entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:

@@ -12,12 +12,14 @@ from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authorization.guard import acting_as
 from .coordinator import EVChargingConfigEntry
+from .current_limit import async_set_current_limit
 from .entity import EVChargingEntity
-from .helpers import run_device_command
 
 PARALLEL_UPDATES = 1
+# IEC 61851-1: a PWM duty cycle below 6 A is no charging current.
+MIN_CURRENT_A = 6.0
+DEFAULT_MAX_CURRENT_A = 32.0
 
 CURRENT_LIMIT = NumberEntityDescription(
     key="current_limit",
@@ -45,18 +47,23 @@ class EVChargingCurrentLimit(EVChargingEntity, NumberEntity):
     def __init__(
         self, *, entry: EVChargingConfigEntry, description: NumberEntityDescription
     ) -> None:
-        """Take the range from the device's capabilities."""
+        """Take the range from the device's capabilities (IEC 61851: at least 6 A)."""
         super().__init__(entry=entry, description=description)
+        self._entry = entry
         caps = entry.runtime_data.device.capabilities
-        self._attr_native_min_value = caps.min_current_a or 6
-        self._attr_native_max_value = caps.max_current_a or 32
+        self._attr_native_min_value = max(caps.min_current_a or MIN_CURRENT_A, MIN_CURRENT_A)
+        self._attr_native_max_value = caps.max_current_a or DEFAULT_MAX_CURRENT_A
 
     @property
     def native_value(self) -> float | None:
-        """The limit the device reports."""
-        return self.coordinator.data.current_limit
+        """The limit the device reports; while paused at 0 A, the one it resumes with."""
+        limit = self.coordinator.data.current_limit
+        if limit is not None and limit < self.native_min_value:
+            memory = self._entry.runtime_data.current_limit
+            return None if memory is None else memory.amps
+        return limit
 
     async def async_set_native_value(self, value: float) -> None:
         """Set the limit, as the user who asked (a held charger refuses some users)."""
-        with acting_as(None if self._context is None else self._context.user_id):
-            await run_device_command(self, self.coordinator.device.set_current_limit(value))
+        user_id = None if self._context is None else self._context.user_id
+        await async_set_current_limit(self._entry, value, user_id=user_id)

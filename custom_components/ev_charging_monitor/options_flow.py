@@ -23,6 +23,8 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
     TimeSelector,
 )
 from homeassistant.helpers.translation import async_get_translations
@@ -45,8 +47,10 @@ from .pricing.periods import (
     DAY_CHOICES,
     PeriodError,
     describe,
+    describe_season,
     first_overlap,
     new_periods,
+    new_season,
     sorted_periods,
 )
 
@@ -60,6 +64,8 @@ CONF_PRICE = "price"
 CONF_PERIOD = "period"
 CONF_DEFAULT_PRICE = "default_price"
 CONF_HOLIDAY_ENTITY = "holiday_entity"
+CONF_SEASON = "season"
+CONF_SEASONS = "seasons"
 TARIFF_TYPES = ("none", "flat", "time_of_use", "dynamic")
 # Home Assistant's own holiday sources: the workday sensor and the holiday calendar.
 HOLIDAY_SOURCES = [
@@ -345,7 +351,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
         )
 
     async def _day_names(self) -> dict[str, str]:
-        """The days' names in the user's language, as the days selector shows them."""
+        """The days' names in Home Assistant's language (a flow is not told the browser's)."""
         prefix = f"component.{DOMAIN}.selector.{CONF_DAYS}.options."
         texts = await async_get_translations(
             self.hass, self.hass.config.language, "selector", {DOMAIN}
@@ -367,6 +373,9 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
         menu = ["tou_add"]
         if options:
             menu += ["tou_edit", "tou_remove"]
+        menu.append("tou_season_add")
+        if self._seasons():
+            menu.append("tou_season_remove")
         menu.append("tou_other")
         if options or self._tou.get("default_price") is not None:
             menu.append("tou_save")
@@ -379,10 +388,21 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
                 "periods": "\n".join(lines) if lines else "-",
                 "default_price": f"{default} {self._unit()}" if default is not None else "-",
                 "holiday_entity": self._tou.get("holiday_entity") or "-",
+                "seasons": ", ".join(describe_season(one) for one in self._seasons()) or "-",
             },
         )
 
+    def _seasons(self) -> list[dict[str, Any]]:
+        seasons: list[dict[str, Any]] = self._tou.get(CONF_SEASONS, [])
+        return seasons
+
     def _period_schema(self) -> vol.Schema:
+        seasons: dict[Any, Any] = {}
+        if names := [season["name"] for season in self._seasons()]:
+            # Without a season, a period applies all year.
+            seasons[vol.Optional(CONF_SEASON)] = SelectSelector(
+                SelectSelectorConfig(options=names, mode=SelectSelectorMode.DROPDOWN)
+            )
         return vol.Schema(
             {
                 vol.Optional(CONF_DAYS): SelectSelector(
@@ -396,6 +416,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
                 vol.Optional(CONF_START): TimeSelector(),
                 vol.Optional(CONF_END): TimeSelector(),
                 vol.Optional(CONF_PRICE): self._price_selector(),
+                **seasons,
             }
         )
 
@@ -416,7 +437,7 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
             except PeriodError as err:
                 errors[err.field] = err.key
             else:
-                if (other := first_overlap(added, others)) is not None:
+                if (other := first_overlap(added, others, self._seasons())) is not None:
                     errors["base"] = "period_overlaps"
                     placeholders["other"] = describe(other, await self._day_names(), self._unit())
                 else:
@@ -471,6 +492,8 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
             CONF_END: f"{period['end']}:00",
             CONF_PRICE: float(period["price"]),
         }
+        if period.get(CONF_SEASON):
+            suggested[CONF_SEASON] = period[CONF_SEASON]
         return await self._period_form("tou_change", user_input, suggested)
 
     async def async_step_tou_remove(
@@ -496,6 +519,68 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
                     )
                 }
             ),
+        )
+
+    async def async_step_tou_season_add(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A part of the year that periods can be limited to."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                season = new_season(user_input, self._seasons())
+            except PeriodError as err:
+                errors[err.field] = err.key
+            else:
+                self._tou[CONF_SEASONS] = [*self._seasons(), season]
+                return await self.async_step_time_of_use()
+        text = TextSelector(TextSelectorConfig(autocomplete="off"))
+        return self.async_show_form(
+            step_id="tou_season_add",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Optional("name"): text,
+                        vol.Optional("first"): text,
+                        vol.Optional("last"): text,
+                    }
+                ),
+                user_input or {},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_tou_season_remove(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove seasons no period uses."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            gone = set(user_input.get(CONF_SEASONS, []))
+            if any(period.get(CONF_SEASON) in gone for period in self._tou["periods"]):
+                errors[CONF_SEASONS] = "season_in_use"
+            else:
+                self._tou[CONF_SEASONS] = [s for s in self._seasons() if s["name"] not in gone]
+                if not self._tou[CONF_SEASONS]:
+                    del self._tou[CONF_SEASONS]
+                return await self.async_step_time_of_use()
+        return self.async_show_form(
+            step_id="tou_season_remove",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_SEASONS, default=[]): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                SelectOptionDict(value=s["name"], label=describe_season(s))
+                                for s in self._seasons()
+                            ],
+                            multiple=True,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
+            errors=errors,
         )
 
     async def async_step_tou_other(

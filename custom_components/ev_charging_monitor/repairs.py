@@ -153,6 +153,9 @@ class AcceptRegisterFlow(ConfirmRepairFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """The fix flow of a fixable issue (only the register one is)."""
+    """The fix flow of a fixable issue: the register one, or one that is only read and
+    confirmed (a charger of another integration following a renamed entity)."""
     assert data is not None
+    if data.get("confirm_only"):
+        return ConfirmRepairFlow()  # the user has read it (a renamed source entity)
     return AcceptRegisterFlow(str(data["entry_id"]))

@@ -54,6 +54,18 @@ class EVChargingSensorDescription(SensorEntityDescription):
     has_fn: Callable[[Capabilities, Reading], bool] = lambda _caps, _reading: True
 
 
+def kwh(wh: float | Decimal | None) -> float | None:
+    """Wh as kWh, divided in decimal so the state shows the register's digits and no more.
+
+    Home Assistant's own Wh-to-kWh conversion divides in binary, which turns a reading of
+    4567890.5 Wh into 4567.890499999999 kWh.
+    """
+    if wh is None:
+        return None
+    exact = wh if isinstance(wh, Decimal) else Decimal(repr(wh))
+    return float(exact.scaleb(-3))
+
+
 def _attribute(name: str) -> Callable[[Reading], StateType]:
     def value(reading: Reading) -> StateType:
         result: StateType = getattr(reading, name)
@@ -112,20 +124,18 @@ SENSORS: tuple[EVChargingSensorDescription, ...] = (
         translation_key="energy_total",
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda reading: reading.energy,
+        value_fn=lambda reading: kwh(reading.energy),
     ),
     EVChargingSensorDescription(
         key="energy_export",
         translation_key="energy_export",
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda reading: reading.energy_export,
+        value_fn=lambda reading: kwh(reading.energy_export),
         has_fn=lambda caps, _reading: caps.has_export_energy,
     ),
     EVChargingSensorDescription(
@@ -133,11 +143,10 @@ SENSORS: tuple[EVChargingSensorDescription, ...] = (
         translation_key="device_session_energy",
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading: reading.session_energy,
+        value_fn=lambda reading: kwh(reading.session_energy),
         has_fn=lambda caps, _reading: caps.has_session_energy,
     ),
     *_phase("current", UnitOfElectricCurrent.AMPERE, SensorDeviceClass.CURRENT),
@@ -197,10 +206,9 @@ SESSION_SENSORS: tuple[EVChargingSessionSensorDescription, ...] = (
         translation_key="session_energy",
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=lambda view: view.energy_wh,
+        value_fn=lambda view: kwh(view.energy_wh),
     ),
     EVChargingSessionSensorDescription(
         key="session_start",
@@ -225,10 +233,10 @@ SESSION_SENSORS: tuple[EVChargingSessionSensorDescription, ...] = (
         key="session_duration",
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
-        value_fn=lambda view: view.duration_s,
+        # Whole minutes: the state changes once a minute, not with every poll.
+        value_fn=lambda view: None if view.duration_s is None else int(view.duration_s // 60),
     ),
 )
 

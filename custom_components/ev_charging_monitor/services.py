@@ -10,9 +10,9 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from .authorization.guard import acting_as
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
+from .current_limit import async_set_current_limit
 from .helpers import async_run_command
 from .ledger_link.entry import is_ledger_entry
 
@@ -71,8 +71,7 @@ async def _set_current_limit(call: ServiceCall) -> None:
                     "max": f"{high:g}",
                 },
             )
-    with acting_as(call.context.user_id):  # a held charger refuses some users
-        await async_run_command(entry, device.set_current_limit(amps))
+    await async_set_current_limit(entry, amps, user_id=call.context.user_id)
 
 
 async def _start_charging(call: ServiceCall) -> None:

@@ -35,6 +35,7 @@ from homeassistant.util import dt as dt_util
 from .authorization.subentries import SUBENTRY_PERSON
 from .const import DOMAIN, LOGGER
 from .coordinator import EVChargingConfigEntry
+from .entity import device_key
 from .ledger_link.history import SessionHistory
 from .ledger_link.websocket_api import HISTORY
 from .totals import (
@@ -243,8 +244,8 @@ def charger_total_sensors(hass: HomeAssistant, entry: EVChargingConfigEntry) -> 
             history=hass.data[HISTORY],
             select=of_charger(identity.serial, entry.title),
             currency=hass.config.currency,
-            unique_id=f"{entry.unique_id}_{CHARGER_TOTAL_COST.key}",
-            device_info=DeviceInfo(identifiers={(DOMAIN, str(entry.unique_id))}),
+            unique_id=f"{device_key(entry)}_{CHARGER_TOTAL_COST.key}",
+            device_info=DeviceInfo(identifiers={(DOMAIN, device_key(entry))}),
         )
     ]
 

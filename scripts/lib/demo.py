@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,14 @@ from homeassistant.components.http import config as http_config
 from homeassistant.util import dt as dt_util
 
 REPO = Path(__file__).resolve().parents[2]
+# The demo's year of history is built with the integration's and the simulators' code.
+sys.path[:0] = [str(REPO), str(REPO / "addon" / "app")]
+from scripts.lib import demo_history  # noqa: E402
+
 USER, PASSWORD = "demo", "demo-charging"
 # The wallbox bills from the MID meter in front of it, at a time-of-use tariff: the options
-# flow's menu steps, as a person walks them (every day and holidays).
+# flow's menu steps, as a person walks them (every day and holidays). The year of history
+# is priced at the same tariff (demo_history.DEMO_TARIFF).
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
 TARIFF_STEPS: list[dict[str, Any]] = [
     {"next_step_id": "tariff"},
@@ -319,6 +325,65 @@ async def _add_dashboard(
     )
 
 
+async def _ensure_users(demo: Demo, session: aiohttp.ClientSession) -> dict[str, str]:
+    """The owner's user id, and a second account without admin rights (once)."""
+    if "users" in demo.setup:
+        return dict(demo.setup["users"])
+    token = str(demo.setup["token"])
+    (me, users) = await _websocket(
+        session, demo.base, token, {"type": "auth/current_user"}, {"type": "config/auth/list"}
+    )
+    second = demo_history.ALEX
+    existing = next((u for u in users if u["name"] == second.name), None)
+    if existing is None:
+        (created,) = await _websocket(
+            session,
+            demo.base,
+            token,
+            {"type": "config/auth/create", "name": second.name, "group_ids": ["system-users"]},
+        )
+        existing = created["user"]
+        await _websocket(
+            session,
+            demo.base,
+            token,
+            {
+                "type": "config/auth_provider/homeassistant/create",
+                "user_id": existing["id"],
+                "username": second.username,
+                "password": demo_history.ALEX_PASSWORD,
+            },
+        )
+    demo.setup["users"] = {USER: me["id"], str(second.username): existing["id"]}
+    demo.save()
+    return dict(demo.setup["users"])
+
+
+async def _link_ledger(demo: Demo, session: aiohttp.ClientSession) -> None:
+    """Confirm the ledger Home Assistant discovered (it announces itself once connected),
+    as someone would under Settings > Devices & services; it then is in the sidebar."""
+    headers = {"Authorization": f"Bearer {demo.setup['token']}"}
+    url = f"{demo.base}/api/config/config_entries/flow"
+    for _ in range(240):
+        (flows,) = await _websocket(
+            session, demo.base, str(demo.setup["token"]), {"type": "config_entries/flow/progress"}
+        )
+        found = [
+            f
+            for f in flows
+            if f.get("handler") == "ev_charging_monitor" and f.get("step_id") == "ledger_confirm"
+        ]
+        if found:
+            async with session.post(f"{url}/{found[0]['flow_id']}", json={}, headers=headers):
+                pass
+            print(">> the ledger is linked: it is in Home Assistant's sidebar", flush=True)
+            demo.setup["ledger_linked"] = True
+            demo.save()
+            return
+        await asyncio.sleep(0.5)
+    print("warning: Home Assistant did not discover the ledger; see ledger.log", flush=True)
+
+
 async def _set_up(demo: Demo, session: aiohttp.ClientSession, args: argparse.Namespace) -> None:
     """Onboarding, both devices through the config flow, billing, a dashboard."""
     token = await _onboard(session, demo.base)
@@ -406,6 +471,12 @@ async def run(demo: Demo, args: argparse.Namespace) -> None:
             "--wait-for-signal",
             log="simulators.log",
         )
+        if not demo.setup.get("history"):
+            # Written before Home Assistant starts: it reads its session history at setup.
+            added = demo_history.seed_home_assistant(demo.config / ".storage", date.today())
+            demo.setup["history"] = added
+            demo.save()
+            print(f">> a year of charging history: {added} sessions for the ledger", flush=True)
         print(">> starting Home Assistant", flush=True)
         processes["Home Assistant"] = await _start_home_assistant(demo)
         async with aiohttp.ClientSession() as session:
@@ -414,12 +485,21 @@ async def run(demo: Demo, args: argparse.Namespace) -> None:
                 print(">> Home Assistant is set up from an earlier run", flush=True)
             else:
                 await _set_up(demo, session, args)
+            users = await _ensure_users(demo, session)
         # The first car plugs in only now, so its session is billed as configured.
         processes["simulators"].send_signal(signal.SIGUSR1)
         token = str(demo.setup["token"])
         (demo.root / "token").write_text(token + "\n")
         ledger_app = REPO / "addon" / "app" / "ev_charging_ledger"
         if ledger_app.is_dir():
+            if not demo.setup.get("ledger_people"):
+                demo_history.set_up_ledger(
+                    demo.root / "ledger",
+                    {None: users[USER], demo_history.ALEX.username: users["alex"]},
+                    date.today().year - 1,
+                )
+                demo.setup["ledger_people"] = True
+                demo.save()
             print(">> starting the EV Charging Ledger", flush=True)
             processes["ledger"] = await _spawn(
                 demo,
@@ -441,6 +521,9 @@ async def run(demo: Demo, args: argparse.Namespace) -> None:
                 f"http://127.0.0.1:{args.ledger_port}",
                 log="ledger.log",
             )
+            if not demo.setup.get("ledger_linked"):
+                async with aiohttp.ClientSession() as session:
+                    await _link_ledger(demo, session)
         print(
             f"""
 EV Charging Monitor demo is running.
@@ -450,7 +533,10 @@ EV Charging Monitor demo is running.
       curl -H "Authorization: Bearer $(cat {_shown(demo.root)}/token)" \\
            {demo.base}/api/states/sensor.vestel_evc04_power
   Ledger:         http://127.0.0.1:{args.ledger_port}/   log in with the demo account
-                  (scripts: the same API token file)
+                  (also "EV Charging Ledger" in Home Assistant's sidebar; a year of
+                  history for {demo_history.SAM.name} and {demo_history.ALEX.name}; Alex's own
+                  account, no admin: alex / {demo_history.ALEX_PASSWORD}; scripts: the same
+                  API token file)
 A simulated car plugs in {args.plug_after:.0f} s from now, charges {args.car_wh} Wh at
 11 kW and leaves a minute after it is full: the finished session then appears in the
 ledger. The next car follows. Data stays in {_shown(demo.root)} (--fresh starts from scratch).

@@ -32,6 +32,8 @@ import pytest_socket
 from playwright.async_api import Page, async_playwright
 from playwright.async_api import expect as page_expect
 
+from tests.demo.page_checks import Findings, check_page
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -177,16 +179,10 @@ async def test_ui_loads_and_shows_the_integration_translated(demo: RunningDemo, 
 
 
 async def test_first_session_bills_the_meter_with_a_cost(demo: RunningDemo) -> None:
-    """The first car's session is billed from the SDM630 (not the wallbox's 0.1 kWh
-    register), priced at the demo's tariff, and reaches the ledger."""
-    record: dict[str, Any] | None = None
-    for _ in range(180):
-        result = await _ws(demo, {"type": "ev_charging_monitor/sessions"})
-        if result["sessions"]:
-            record = result["sessions"][0]
-            break
-        await asyncio.sleep(2)
-    assert record is not None, "no session within 6 minutes"
+    """The first car's session (after the demo's year of history) is billed from the SDM630
+    (not the wallbox's 0.1 kWh register), priced at the demo's tariff, and reaches the
+    ledger."""
+    record = await _live_session(demo)
 
     assert record["meter"]["source"] == "external"
     assert record["meter"]["model"] == "SDM630"
@@ -274,62 +270,178 @@ async def test_restart_from_settings_keeps_the_demo_running(demo: RunningDemo) -
         pytest.fail("the wallbox did not come back after the restart")
 
 
-async def test_ledger_opens_with_the_demo_account(demo: RunningDemo, page: Page) -> None:
-    """The demo's ledger as a newcomer opens it: "Log in with Home Assistant" with the demo
-    account (no token typed anywhere), a person added, the first session assigned to
-    them, their statement for that month opened and its PDF downloaded."""
+async def _log_in_to_home_assistant(page: Page, demo: RunningDemo) -> None:
+    await page.goto(demo.base)
+    await page.get_by_role("textbox", name="Username").fill("demo")
+    await page.get_by_role("textbox", name="Password").fill("demo-charging")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/lovelace|/home"), timeout=60_000)
+
+
+def history_seq(demo: RunningDemo) -> int:
+    """The last seq of the demo's year of history: live sessions come after it."""
+    return int(json.loads((demo.root / "setup.json").read_text())["history"])
+
+
+async def _live_session(demo: RunningDemo) -> dict[str, Any]:
+    """The first car's session (after the year of history in Home Assistant's store)."""
+    history = history_seq(demo)
+    for _ in range(180):
+        result = await _ws(demo, {"type": "ev_charging_monitor/sessions", "after_seq": history})
+        if result["sessions"]:
+            return dict(result["sessions"][0])
+        await asyncio.sleep(2)
+    pytest.fail("no live session within 6 minutes")
+
+
+async def _api(demo: RunningDemo, path: str) -> Any:
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {demo.token}"}) as session,
+        session.get(f"{demo.ledger}{path}") as response,
+    ):
+        assert response.status == 200, path
+        return await response.json()
+
+
+async def test_the_ledger_has_a_year_of_history_in_the_first_minute(demo: RunningDemo) -> None:
+    """Before any car has charged, the ledger holds the demo's year: two people with
+    their cars, sessions in each of the last twelve months, statements with amounts."""
+    status = await _api(demo, "/api/status")
+    assert status["ledger"]["sessions"] >= 150
+    assert status["ledger"]["gaps"] == []
+    people = {p["name"]: p for p in await _api(demo, "/api/people")}
+    assert {"Sam Berger", "Alex Novak"} <= set(people)
+    now = datetime.now(ZoneInfo("Europe/Berlin"))
+    last_month = f"{now.year - (now.month == 1)}-{(now.month - 2) % 12 + 1:02d}"
+    for name in ("Sam Berger", "Alex Novak"):
+        statement = await _api(demo, f"/api/statements/{people[name]['id']}/{last_month}")
+        assert statement["session_count"] > 0, name
+        assert Decimal(statement["amount"]) > 0, name
+
+
+async def test_done_walk_from_the_sidebar(demo: RunningDemo, page: Page) -> None:
+    """Issue 15's walk in a real Chromium, no token typed anywhere: open Home Assistant,
+    click the ledger in the sidebar, log in with the demo account, assign the first car's
+    session to a person, open that person's statement for the month, download its PDF."""
     ARTIFACTS.mkdir(exist_ok=True)
-    ledger = re.escape(demo.ledger)
+    await _log_in_to_home_assistant(page, demo)
+    await page.locator("ha-sidebar a[href='/ev-charging-ledger']").click()
+    await page.wait_for_url(re.compile(r"/ev-charging-ledger$"))
+    panel = page.frame_locator("iframe")
+    await page_expect(panel.locator("#login")).to_be_visible(timeout=60_000)
+    # Home Assistant's login opens in its own window (the panel's frame may not navigate
+    # the tab), then hands back to the panel and closes.
+    async with page.expect_popup() as opened:
+        await panel.locator("#login").click()
+    login = await opened.value
+    await login.get_by_role("textbox", name="Username").fill("demo")
+    await login.get_by_role("textbox", name="Password").fill("demo-charging")
+    await login.keyboard.press("Enter")
+    await page_expect(panel.locator(".who")).to_have_text("Demo (admin)", timeout=60_000)
+    await page_expect(panel.locator("svg#energy-chart")).to_be_visible()
+    await page_expect(panel.locator("#unattributed-hint")).to_be_visible()
+    await page.screenshot(path=ARTIFACTS / "demo-ledger-in-sidebar.png")
+
+    record = await _live_session(demo)
+    ledger_frame = next(f for f in page.frames if f.url.startswith(demo.ledger))
+    await ledger_frame.goto(f"{demo.ledger}/sessions/{record['id']}")
+    await page_expect(panel.locator("#session-person")).to_have_text("nobody", ignore_case=True)
+    await panel.locator("#assign-form [name='data.person_id']").select_option(label="Sam Berger")
+    await panel.locator("#assign-form [name=reason]").fill("Sam drove the demo car")
+    await panel.locator("#assign-form button[type=submit]").click()
+    await page_expect(panel.locator("#session-person")).to_have_text("Sam Berger")
+    await page_expect(panel.locator("#adjustments tbody tr").last).to_contain_text("Assigned")
+    await page.screenshot(path=ARTIFACTS / "demo-ledger-session.png")
+
+    people = {p["name"]: p["id"] for p in await _api(demo, "/api/people")}
+    started = datetime.fromisoformat(record["started_at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    for lang in ("en", "de"):
+        await ledger_frame.goto(
+            f"{demo.ledger}/statements/{people['Sam Berger']}/{started:%Y-%m}?lang={lang}"
+        )
+        await page_expect(panel.locator("body")).to_contain_text("Sam Berger")
+        await page.screenshot(path=ARTIFACTS / f"demo-ledger-statement-{lang}.png")
+    async with page.expect_download() as download:
+        await panel.locator("#download-pdf").click()
+    path = await (await download.value).path()
+    assert path is not None
+    data = await asyncio.to_thread(Path(path).read_bytes)
+    assert data.startswith(b"%PDF")
+    pdf = ARTIFACTS / "demo-ledger-statement.pdf"
+    await asyncio.to_thread(pdf.write_bytes, data)
+    # The PDF as a reader sees it: its first page as an image (poppler's pdftoppm).
+    rendered = await asyncio.create_subprocess_exec(
+        "pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+        str(ARTIFACTS / "demo-ledger-statement-pdf"),
+    )  # fmt: skip
+    assert await rendered.wait() == 0
+    assert (ARTIFACTS / "demo-ledger-statement-pdf.png").stat().st_size > 10_000
+
+
+async def _walk(page: Page, demo: RunningDemo, who: str, session_id: str) -> None:
+    """Every page in English and German: no raw key, ISO time, bare number, English."""
+    findings = Findings()
+    admin = who == "admin"
+    paths = {
+        "dashboard": "/",
+        "sessions": "/sessions",
+        "session": f"/sessions/{session_id}",
+        "statements": "/statements",
+        "manual": "/manual",
+        "integrity": "/integrity",
+    }
+    if admin:
+        paths |= {"manage": "/manage", "reports": "/reports"}
+    for lang in ("en", "de"):
+        for name, path in paths.items():
+            separator = "&" if "?" in path else "?"
+            response = await page.goto(f"{demo.ledger}{path}{separator}lang={lang}")
+            assert response is not None
+            assert response.status == 200, (who, name)
+            await check_page(page, f"{who} {lang} {name}", lang, findings)
+            await page.screenshot(
+                path=ARTIFACTS / f"demo-ledger-{who}-{lang}-{name}.png", full_page=True
+            )
+    assert not findings.problems, findings.report()
+
+
+async def test_every_page_after_the_home_assistant_login(demo: RunningDemo, page: Page) -> None:
+    """The administrator, logged in with Home Assistant in the ledger's own tab."""
+    ARTIFACTS.mkdir(exist_ok=True)
     await page.goto(demo.ledger)
-    await page.wait_for_url(re.compile(f"^{ledger}/login"))
     await page.locator("#login").click()
     await page.wait_for_url(re.compile(f"^{re.escape(demo.base)}/auth/authorize"), timeout=60_000)
     await page.get_by_role("textbox", name="Username").fill("demo")
     await page.get_by_role("textbox", name="Password").fill("demo-charging")
     await page.keyboard.press("Enter")
-    await page.wait_for_url(re.compile(f"^{ledger}/(?!login|auth)"), timeout=60_000)
-    await page_expect(page.locator(".who")).to_have_text("Demo (admin)")
-    await page.screenshot(path=ARTIFACTS / "demo-ledger-dashboard.png", full_page=True)
+    await page_expect(page.locator(".who")).to_have_text("Demo (admin)", timeout=60_000)
+    sessions = (await _api(demo, "/api/sessions?limit=1"))["items"]
+    await _walk(page, demo, "admin", sessions[0]["session_id"])
 
-    # A new ledger has nobody to make a statement for, and says what to do.
-    await page.goto(f"{demo.ledger}/statements")
-    await page_expect(page.locator("#statements-hint")).to_contain_text("add the people")
-    await page.locator("#statements-hint a").click()
-    await page.wait_for_url(re.compile(f"^{ledger}/manage"))
-    await page.locator("#add-person [name=name]").fill("Dana Demo")
-    await page.locator("#add-person button[type=submit]").click()
-    await page_expect(page.locator("#people")).to_contain_text("Dana Demo")
 
-    # The first car's session (test_first_session_bills_the_meter_with_a_cost waits for it).
-    for _ in range(180):
-        await page.goto(f"{demo.ledger}/sessions")
-        if await page.locator("a.session-link").count():
-            break
-        await asyncio.sleep(2)
-    await page.locator("a.session-link").last.click()
-    await page.wait_for_url(re.compile(f"^{ledger}/sessions/[^/?]+"))
-    session_id = page.url.split("?")[0].rsplit("/", 1)[1]
-    await page.locator("#assign-form [name='data.person_id']").select_option(label="Dana Demo")
-    await page.locator("#assign-form [name=reason]").fill("Dana drove the demo car")
-    await page.locator("#assign-form button[type=submit]").click()
-    await page_expect(page.locator("#session-person")).to_have_text("Dana Demo")
-    await page_expect(page.locator("#adjustments tbody tr").last).to_contain_text("Assigned")
-    await page.screenshot(path=ARTIFACTS / "demo-ledger-session.png", full_page=True)
-
-    async with (
-        aiohttp.ClientSession(headers={"Authorization": f"Bearer {demo.token}"}) as session,
-        session.get(f"{demo.ledger}/api/sessions/{session_id}") as response,
-    ):
-        detail = await response.json()
-    started = datetime.fromisoformat(detail["started_at"]).astimezone(ZoneInfo("Europe/Berlin"))
-    person_id = detail["effective"]["person_id"]
-    await page.goto(f"{demo.ledger}/statements/{person_id}/{started:%Y-%m}")
-    await page_expect(page.locator("body")).to_contain_text("Dana Demo")
-    await page.screenshot(path=ARTIFACTS / "demo-ledger-statement.png", full_page=True)
-    async with page.expect_download() as download:
-        await page.locator("#download-pdf").click()
-    pdf = await (await download.value).path()
-    assert pdf is not None
-    data = await asyncio.to_thread(Path(pdf).read_bytes)
-    assert data.startswith(b"%PDF")
-    await asyncio.to_thread((ARTIFACTS / "demo-ledger-statement.pdf").write_bytes, data)
+async def test_a_non_admin_sees_only_their_own_sessions(demo: RunningDemo, page: Page) -> None:
+    """Alex (no admin rights) logs in with Home Assistant and sees only Alex's sessions."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.goto(demo.ledger)
+    await page.locator("#login").click()
+    await page.wait_for_url(re.compile(f"^{re.escape(demo.base)}/auth/authorize"), timeout=60_000)
+    await page.get_by_role("textbox", name="Username").fill("alex")
+    await page.get_by_role("textbox", name="Password").fill("alex-charging")
+    await page.keyboard.press("Enter")
+    await page_expect(page.locator(".who")).to_have_text("Alex Novak", timeout=60_000)
+    await page.goto(f"{demo.ledger}/sessions")
+    people = await page.locator("#sessions tbody td:nth-child(3)").all_inner_texts()
+    assert people
+    assert set(people) == {"Alex Novak"}
+    assert await page.locator("#filter-person").count() == 0
+    ids = {p["name"]: p["id"] for p in await _api(demo, "/api/people")}
+    now = datetime.now(ZoneInfo("Europe/Berlin"))
+    refused = await page.goto(f"{demo.ledger}/statements/{ids['Sam Berger']}/{now:%Y-%m}")
+    assert refused is not None
+    assert refused.status == 403
+    own = await page.locator("a.session-link").count()
+    assert own == 0  # the refusal page lists nothing
+    await page.goto(f"{demo.ledger}/sessions")
+    await page.locator("a.session-link").first.click()
+    await page.wait_for_url(re.compile(r"/sessions/[^/?]+"))
+    await _walk(page, demo, "driver", page.url.split("?")[0].rsplit("/", 1)[1])

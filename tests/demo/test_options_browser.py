@@ -29,7 +29,15 @@ from playwright.async_api import expect as page_expect
 from custom_components.ev_charging_monitor.pricing.cost import session_cost
 from custom_components.ev_charging_monitor.pricing.options import static_tariff
 
-from .test_demo import ARTIFACTS, CHROMIUM_ARGS, RunningDemo, _no_untranslated_text, _ws, demo
+from .test_demo import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    RunningDemo,
+    _no_untranslated_text,
+    _ws,
+    demo,
+    history_seq,
+)
 
 __all__ = ["demo"]  # the fixture, shared with test_demo.py
 
@@ -57,11 +65,24 @@ async def _shot(page: Page, name: str) -> None:
     await page.screenshot(path=ARTIFACTS / f"options-tou-{name}.png")
 
 
-async def _menu(page: Page, item: str) -> None:
-    """Pick a menu item once the menu shows it."""
+async def _menu(page: Page, item: str, then: Locator) -> None:
+    """Pick a menu item once the menu shows it, until the step it opens (`then`) shows.
+
+    A click while the dialog still animates from the previous step can go nowhere; it is
+    repeated then, as a person would click again.
+    """
     entry = _dialog(page).get_by_text(item, exact=True)
     await page_expect(entry).to_be_visible(timeout=30_000)
-    await entry.click()
+    for _ in range(5):
+        await page.wait_for_timeout(300)
+        if await entry.count():
+            await entry.first.click()
+        try:
+            await page_expect(then.first).to_be_visible(timeout=6_000)
+            return
+        except AssertionError:
+            continue
+    await page_expect(then.first).to_be_visible(timeout=1)
 
 
 async def _submit(page: Page) -> None:
@@ -107,25 +128,24 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
         timeout=30_000
     )
     await _shot(page, "1-menu")
-    await _menu(page, "Tariff")
+    await _menu(page, "Tariff", dialog.get_by_text("Time of use", exact=True))
     await dialog.get_by_text("Time of use", exact=True).click()
     await _submit(page)
 
     # The demo's every-day periods go.
-    await _menu(page, "Remove periods")
-    await page_expect(dialog.get_by_text("Periods to remove")).to_be_visible(timeout=30_000)
+    await _menu(page, "Remove periods", dialog.get_by_text("Periods to remove"))
     for label in ("00:00-06:00", "06:00-22:00", "22:00-24:00"):
         await dialog.get_by_text(re.compile(re.escape(label))).first.click()
     await _shot(page, "2-remove")
     await _submit(page)
 
-    await _menu(page, "Add a period")
+    await _menu(page, "Add a period", dialog.get_by_role("checkbox", name="Monday"))
     await _period(page, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"], 7, 22, "0.38")
     await _shot(page, "3-weekdays")
     await _submit(page)
 
     # Friday ticked by mistake: the check is per day, and names the period in the way.
-    await _menu(page, "Add a period")
+    await _menu(page, "Add a period", dialog.get_by_role("checkbox", name="Monday"))
     await _period(page, ["Friday", "Saturday", "Sunday"], 10, 16, "0.28")
     await _submit(page)
     overlap = dialog.get_by_text(
@@ -136,7 +156,9 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
     await dialog.get_by_text("Friday", exact=True).click()
     await _submit(page)
 
-    await _menu(page, "Price at other times and holidays")
+    await _menu(
+        page, "Price at other times and holidays", dialog.get_by_text("Price at all other times")
+    )
     price = dialog.locator("ha-selector-number").get_by_role("spinbutton")
     await page_expect(price).to_be_visible(timeout=30_000)
     await price.fill("0.24")
@@ -147,10 +169,7 @@ async def configure_tariff(demo: RunningDemo, page: Page) -> None:
     ).to_be_visible(timeout=30_000)
     await page_expect(dialog.get_by_text("At all other times: 0.24 EUR/kWh")).to_be_visible()
     await _shot(page, "5-schedule")
-    await _menu(page, "Save the tariff")
-    await page_expect(dialog.get_by_text(re.compile("saved|success", re.I)).first).to_be_visible(
-        timeout=30_000
-    )
+    await _menu(page, "Save the tariff", dialog.get_by_text(re.compile("saved|success", re.I)))
     await _shot(page, "6-saved")
 
 
@@ -239,7 +258,9 @@ async def test_time_of_use_tariff_through_the_options_steps(demo: RunningDemo) -
     # reload the wallbox's entry, and a session's cost is worked out when it ends.
     record = None
     for _ in range(240):
-        result = await _ws(demo, {"type": "ev_charging_monitor/sessions"})
+        result = await _ws(
+            demo, {"type": "ev_charging_monitor/sessions", "after_seq": history_seq(demo)}
+        )
         for candidate in result["sessions"]:
             started = datetime.fromisoformat(candidate["started_at"])
             ended = datetime.fromisoformat(candidate["ended_at"])

@@ -95,8 +95,14 @@ async def test_meters_refuse_commands() -> None:
 
 # -- Pro 3EM ------------------------------------------------------------------------------
 
+# The model code SPEM-003CEBEU is sold as the "Pro 3EM" (Shelly's product name).
 PRO3EM_IDENTITY = Identity(
-    manufacturer="Shelly", model="SPEM-003CEBEU", serial="C8F09E8A1B2C", firmware="1.4.4"
+    manufacturer="Shelly",
+    model="Pro 3EM",
+    model_id="SPEM-003CEBEU",
+    serial="C8F09E8A1B2C",
+    mac="c8:f0:9e:8a:1b:2c",
+    firmware="1.4.4",
 )
 
 
@@ -187,8 +193,10 @@ async def test_em_gen1_identity_and_detect(
     """identify() and detect() give the simulator's type, MAC and firmware."""
     expected = Identity(
         manufacturer="Shelly",
-        model="SHEM",
+        model="EM",  # type SHEM is the Shelly EM
+        model_id="SHEM",
         serial="A4CF12F3D4E5",
+        mac="a4:cf:12:f3:d4:e5",
         firmware="20230913-114244/v1.14.0-gcb84623",
     )
     device = ShellyEMGen1("127.0.0.1", port=em.port, session=session)
@@ -231,7 +239,7 @@ async def test_3em_gen1(clock: SimClock, serve: Serve, session: aiohttp.ClientSe
     port = await serve(simulator)
     device = ShellyEMGen1("127.0.0.1", port=port, session=session)
     identity = await device.identify()
-    assert identity.model == "SHEM-3"
+    assert (identity.model, identity.model_id) == ("3EM", "SHEM-3")
     assert device.capabilities.phases == 3
     clock.advance(3600)
     reading = await device.read()

@@ -24,8 +24,9 @@ from .conftest import AddDevice
 DEVICES = sorted(name for name in simulators() if name != "keba_udp")
 
 # Checked by hand against the simulators' defaults when the snapshot was first recorded:
-# the EVC04 idles with 1 234 500 Wh (0.1 kWh register) and a 32 A limit; the SDM630 shows
-# 5 432.1 kWh as a float32 (nearest value 5 432.10009765625), 230 V and no load.
+# the EVC04 idles with 1 234 500 Wh (0.1 kWh register) and a 32 A limit; the SDM630 holds
+# 5 432.1 kWh as a float32 (nearest value 5 432.10009765625), shown as the 5 432.1 it
+# stands for, 230 V and no load.
 HAND_CHECKED = {
     "vestel_evc04": {
         "sensor.vestel_evc04_energy": "1234.5",
@@ -37,7 +38,7 @@ HAND_CHECKED = {
         "binary_sensor.vestel_evc04_vehicle_connected": "off",
     },
     "eastron_sdm630": {
-        "sensor.eastron_sdm630_energy": "5432.10009765625",
+        "sensor.eastron_sdm630_energy": "5432.1",
         "sensor.eastron_sdm630_power": "0.0",
         "sensor.eastron_sdm630_voltage_l1": "230.0",
         "sensor.eastron_sdm630_current_l1": "0.0",

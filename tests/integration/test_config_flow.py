@@ -63,7 +63,14 @@ def _closed_port() -> int:
 async def _manual(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["manual", "scan", "authorization", "central_system"]
+    assert result["menu_options"] == [
+        "manual",
+        "scan",
+        "authorization",
+        "keba",
+        "entities",
+        "central_system",
+    ]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "manual"}
     )
@@ -150,8 +157,9 @@ async def test_custom_profile_invalid_then_valid(hass: HomeAssistant, wallbox: V
     )
     assert result["step_id"] == "custom_profile"
     result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: "id: x\nkind: toaster"})
-    assert result["errors"] == {CONF_PROFILE_YAML: "invalid_profile"}
-    assert result["description_placeholders"]["error"] != ""
+    assert result["errors"] == {CONF_PROFILE_YAML: "profile_not_allowed"}
+    assert result["description_placeholders"]["field"] == "kind"
+    assert result["description_placeholders"]["allowed"] == "charger, meter"
     text = (PROFILES / "profiles" / "vestel_evc04.yaml").read_text()
     text = text.replace("id: vestel_evc04", "id: my_vestel")
     result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: text})
@@ -250,12 +258,14 @@ async def test_zeroconf_confirm_then_update_host(hass: HomeAssistant, clock: Sim
         assert result["type"] is FlowResultType.FORM
         assert result["step_id"] == "discovery_confirm"
         assert result["description_placeholders"] == {
-            "name": "Shelly SPEM-003CEBEU",
+            "name": "Shelly Pro 3EM",  # the model's name, not its code SPEM-003CEBEU
             "host": "127.0.0.1",
         }
         result = await _configure(hass, result["flow_id"], {})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         entry: ConfigEntry = result["result"]
+        assert entry.title == "Shelly Pro 3EM"
+        assert entry.unique_id == "C8F09E8A1B2C"
         assert entry.data[CONF_DRIVER] == "shelly_pro3em"
         assert await hass.config_entries.async_unload(entry.entry_id)
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: "192.0.2.7"})
@@ -335,7 +345,10 @@ def _vestel_profile(extra_values: int) -> str:
     """
     text = (PROFILES / "profiles" / "vestel_evc04.yaml").read_text()
     text = text.replace("id: vestel_evc04", "id: my_vestel")
-    extra = "".join(f"  extra_{i}: {{address: 1001, type: u16}}\n" for i in range(extra_values))
+    extra = "".join(
+        f"  extra_{i}: {{address: 1001, type: u16, same_register_as: charging_state}}\n"
+        for i in range(extra_values)
+    )
     return text.replace("values:\n", "values:\n" + extra, 1)
 
 
@@ -384,14 +397,14 @@ async def test_large_profile_is_parsed_off_the_loop(
     A spy wraps the parser to record the thread it runs in (nothing is replaced); a probe
     task measures the longest gap between its 10 ms sleeps.
     """
-    text = _vestel_profile(6_000)
+    text = _vestel_profile(3_000)
     assert 200 * 1024 < len(text.encode()) <= 256 * 1024
     threads: list[int] = []
     real_parse = profile_module.parse_profile
 
-    def spy(document: Any) -> Any:
+    def spy(document: Any, **kwargs: Any) -> Any:
         threads.append(threading.get_ident())
-        return real_parse(document)
+        return real_parse(document, **kwargs)
 
     longest = 0.0
     done = asyncio.Event()
@@ -408,6 +421,9 @@ async def test_large_profile_is_parsed_off_the_loop(
     task = asyncio.create_task(probe())
     with patch.object(profile_module, "parse_profile", spy):
         result = await _configure(hass, result["flow_id"], {CONF_PROFILE_YAML: text})
+        # The 3000 extra values have names no entity shows: warned, then added anyway.
+        assert result["step_id"] == "custom_profile_unused"
+        result = await _configure(hass, result["flow_id"], {"next_step_id": "custom_profile_add"})
         assert result["type"] is FlowResultType.CREATE_ENTRY
         entry: ConfigEntry = result["result"]
         assert entry.state is ConfigEntryState.LOADED

@@ -57,6 +57,8 @@ async def test_diagnostics(
         "model": "EVC04",
         "serial": REDACTED,
         "firmware": "v3.187.0-240419",
+        "model_id": None,
+        "mac": None,  # the EVC04 reports none (a MAC would be redacted)
     }
     reading = diagnostics["reading"]
     assert reading["rfid"] == REDACTED

@@ -12,11 +12,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    MockPlatform,
+    mock_integration,
+    mock_platform,
+)
 
 from custom_components.ev_charging_monitor.const import CONF_SCAN_INTERVAL, DOMAIN
 from custom_components.ev_charging_monitor.energy_source import (
@@ -251,11 +261,12 @@ async def test_time_of_use_editor_every_step_and_error(
     charger = await add_device(wallbox)
     result = await _time_of_use(hass, charger)
     flow_id = result["flow_id"]
-    assert result["menu_options"] == ["tou_add", "tou_other"]
+    assert result["menu_options"] == ["tou_add", "tou_season_add", "tou_other"]
     assert result["description_placeholders"] == {
         "periods": "-",
         "default_price": "-",
         "holiday_entity": "-",
+        "seasons": "-",
     }
 
     result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
@@ -274,7 +285,14 @@ async def test_time_of_use_editor_every_step_and_error(
         await _step(hass, flow_id, {**MON_FRI, "end": "25:00:00"})
     result = await _step(hass, flow_id, MON_FRI)
     assert result["step_id"] == "time_of_use"
-    assert result["menu_options"] == ["tou_add", "tou_edit", "tou_remove", "tou_other", "tou_save"]
+    assert result["menu_options"] == [
+        "tou_add",
+        "tou_edit",
+        "tou_remove",
+        "tou_season_add",
+        "tou_other",
+        "tou_save",
+    ]
 
     # Saturday-Sunday is not an overlap with Monday-Friday, whatever the hours.
     result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
@@ -468,45 +486,81 @@ HOLIDAY_TARIFF = {
 }
 
 
+class HolidayCalendar(CalendarEntity):
+    """A calendar of holidays, as Home Assistant's Holiday integration keeps one."""
+
+    _attr_name = "Germany"
+
+    def __init__(self, holiday: date) -> None:
+        """One holiday."""
+        self.holiday = holiday
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """No event now."""
+        return None
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """The holiday, as an all-day event, when asked for its days."""
+        self.asked.append((start_date, end_date))
+        event = CalendarEvent(
+            start=self.holiday, end=self.holiday + timedelta(days=1), summary="Holiday"
+        )
+        return [event] if start_date.date() <= self.holiday < end_date.date() else []
+
+
+async def _holiday_calendar(hass: HomeAssistant, holiday: date) -> HolidayCalendar:
+    """A real calendar entity (calendar.germany) of a test integration, read through the
+    calendar component's own `calendar.get_events` action."""
+    calendar = HolidayCalendar(holiday)
+
+    async def setup_platform(
+        hass: HomeAssistant,
+        config: ConfigType,
+        add: AddEntitiesCallback,
+        discovery_info: DiscoveryInfoType | None = None,
+    ) -> None:
+        add([calendar])
+
+    mock_integration(hass, MockModule("holiday_test"))
+    mock_platform(hass, "holiday_test.calendar", MockPlatform(async_setup_platform=setup_platform))
+    assert await async_setup_component(hass, "calendar", {"calendar": {"platform": "holiday_test"}})
+    await hass.async_block_till_done()
+    assert hass.states.get("calendar.germany") is not None
+    return calendar
+
+
 @pytest.mark.parametrize("source", ["calendar.germany", "binary_sensor.workday_sensor"])
 async def test_holidays_from_a_holiday_calendar_or_workday_sensor(
     hass: HomeAssistant, berlin: None, wallbox: VestelEVC04, add_device: AddDevice, source: str
 ) -> None:
     """A weekday the source calls a holiday is priced by the holiday period.
 
-    Home Assistant's Holiday and Workday integrations need the `holidays` library, which this
-    toolchain does not have: their two actions are stood in for here, answering in the shape
-    those integrations answer (`calendar.get_events`, `workday.check_date`).
+    The calendar is a real calendar entity read through the calendar component. Home
+    Assistant's Workday integration needs the `holidays` library, which this toolchain does
+    not have: its `workday.check_date` action is stood in for here, answering in its shape.
     """
     holiday = _next_weekday(dt_util.now().date())
-    asked: list[dict[str, Any]] = []
+    asked: list[Any] = []
+    if source.startswith("calendar."):
+        calendar = await _holiday_calendar(hass, holiday)
+        asked = calendar.asked
+    else:
 
-    async def get_events(call: ServiceCall) -> ServiceResponse:
-        asked.append(dict(call.data))
-        return {
-            source: {
-                "events": [
-                    {
-                        "start": holiday.isoformat(),
-                        "end": (holiday + timedelta(days=1)).isoformat(),
-                        "summary": "Holiday",
-                    }
-                ]
-            }
-        }
+        async def check_date(call: ServiceCall) -> ServiceResponse:
+            asked.append(dict(call.data))
+            return {source: {"workday": call.data["check_date"] != holiday}}
 
-    async def check_date(call: ServiceCall) -> ServiceResponse:
-        asked.append(dict(call.data))
-        return {source: {"workday": call.data["check_date"] != holiday}}
-
-    # The charger first: its sessions calendar loads Home Assistant's calendar component,
-    # whose own get_events would otherwise replace the stand-in.
+        hass.services.async_register(
+            "workday", "check_date", check_date, None, SupportsResponse.ONLY
+        )
+        hass.states.async_set(
+            "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
+        )
     charger = await add_device(wallbox)
-    hass.services.async_register("calendar", "get_events", get_events, None, SupportsResponse.ONLY)
-    hass.services.async_register("workday", "check_date", check_date, None, SupportsResponse.ONLY)
-    hass.states.async_set(
-        "binary_sensor.workday_sensor", "on", {"workdays": WEEKDAYS, "excludes": WEEKEND}
-    )
     hass.config_entries.async_update_entry(
         charger, options={"tariff": {**HOLIDAY_TARIFF, "holiday_entity": source}}
     )
@@ -537,3 +591,88 @@ async def test_an_unreadable_holiday_source_prices_ordinary_days(
     assert charger.state is ConfigEntryState.LOADED
     assert charger.runtime_data.sessions.pricing.tariff.holidays == frozenset()
     assert "Holidays from calendar.gone cannot be read" in caplog.text
+
+
+async def test_seasons_each_step_and_error(
+    hass: HomeAssistant, berlin: None, wallbox: VestelEVC04, add_device: AddDevice
+) -> None:
+    """Winter and summer weekday prices: seasons added, checked, used, refused removal."""
+    charger = await add_device(wallbox)
+    result = await _time_of_use(hass, charger)
+    flow_id = result["flow_id"]
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_add"})
+    assert set(result["data_schema"].schema) == {"name", "first", "last"}
+    for wrong, errors in (
+        ({"first": "11-01", "last": "02-29"}, {"name": "season_name_required"}),
+        ({"name": "Winter", "first": "11", "last": "02-29"}, {"first": "invalid_day"}),
+        ({"name": "Winter", "first": "11-01", "last": "02-30"}, {"last": "invalid_day"}),
+    ):
+        result = await _step(hass, flow_id, wrong)
+        assert result["errors"] == errors, wrong
+    result = await _step(hass, flow_id, {"name": "Winter", "first": "11-01", "last": "2-29"})
+    assert result["description_placeholders"]["seasons"] == "Winter: 11-01 - 02-29"
+    assert "tou_season_remove" in result["menu_options"]
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_add"})
+    result = await _step(hass, flow_id, {"name": "Winter", "first": "03-01", "last": "10-31"})
+    assert result["errors"] == {"name": "season_exists"}
+    result = await _step(hass, flow_id, {"name": "Summer", "first": "02-01", "last": "10-31"})
+    assert result["errors"] == {"base": "season_overlaps"}
+    result = await _step(hass, flow_id, {"name": "Summer", "first": "03-01", "last": "10-31"})
+
+    # The same weekday hours in each season are no overlap; all year would be.
+    result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
+    assert "season" in {str(key) for key in result["data_schema"].schema}
+    result = await _step(hass, flow_id, {**MON_FRI, "season": "Winter"})
+    result = await _step(hass, flow_id, {"next_step_id": "tou_add"})
+    result = await _step(hass, flow_id, {**MON_FRI, "price": 0.30})
+    assert result["errors"] == {"base": "period_overlaps"}
+    assert result["description_placeholders"] == {
+        "other": "Monday-Friday 07:00-22:00 (Winter): 0.38 EUR/kWh"
+    }
+    result = await _step(hass, flow_id, {**MON_FRI, "price": 0.30, "season": "Summer"})
+    assert result["step_id"] == "time_of_use"
+
+    # A season in use stays.
+    result = await _step(hass, flow_id, {"next_step_id": "tou_season_remove"})
+    result = await _step(hass, flow_id, {"seasons": ["Winter"]})
+    assert result["errors"] == {"seasons": "season_in_use"}
+    result = await _step(hass, flow_id, {"seasons": []})
+    result = await _step(hass, flow_id, {"next_step_id": "tou_save"})
+    assert charger.options["tariff"] == {
+        "type": "time_of_use",
+        "periods": [
+            {
+                "days": WEEKDAYS,
+                "start": "07:00",
+                "end": "22:00",
+                "price": "0.38",
+                "season": "Winter",
+            },
+            {
+                "days": WEEKDAYS,
+                "start": "07:00",
+                "end": "22:00",
+                "price": "0.3",
+                "season": "Summer",
+            },
+        ],
+        "seasons": [
+            {"name": "Winter", "first": "11-01", "last": "02-29"},
+            {"name": "Summer", "first": "03-01", "last": "10-31"},
+        ],
+    }
+    tariff = charger.runtime_data.sessions.pricing.tariff
+    # Wednesday 14 January and Tuesday 14 July 2026, 08:00 Berlin; a Saturday has no price.
+    assert tariff.price_at(datetime(2026, 1, 14, 8, tzinfo=BERLIN)) == Decimal("0.38")
+    assert tariff.price_at(datetime(2026, 7, 14, 8, tzinfo=BERLIN)) == Decimal("0.30")
+    assert tariff.price_at(datetime(2026, 7, 18, 8, tzinfo=BERLIN)) is None
+
+    # An unused season can go.
+    result = await _time_of_use(hass, charger)
+    result = await _step(hass, result["flow_id"], {"next_step_id": "tou_remove"})
+    result = await _step(hass, result["flow_id"], {"period": ["1"]})
+    result = await _step(hass, result["flow_id"], {"next_step_id": "tou_season_remove"})
+    result = await _step(hass, result["flow_id"], {"seasons": ["Summer", "Winter"]})
+    assert result["errors"] == {"seasons": "season_in_use"}
+    result = await _step(hass, result["flow_id"], {"seasons": ["Summer"]})
+    assert result["description_placeholders"]["seasons"] == "Winter: 11-01 - 02-29"

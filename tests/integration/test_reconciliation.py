@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import struct
 from decimal import Decimal
 from typing import Any
 
+import numpy
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
@@ -42,9 +42,10 @@ class ScaledLoad:
 
 
 def _sdm_register_wh(meter: EastronSDM630) -> Decimal:
-    """The SDM630 import register as the meter shows it: float32 kWh."""
-    kwh = struct.unpack(">f", struct.pack(">f", meter.meter.import_wh() / 1000))[0]
-    return Decimal(str(kwh * 1000))
+    """The SDM630 import register as the meter shows it: float32 kWh, read as the shortest
+    decimal that is that float32 (numpy's float32 formatting, not the integration's)."""
+    kwh = numpy.float32(meter.meter.import_wh() / 1000)
+    return Decimal(numpy.format_float_positional(kwh, unique=True, trim="-")) * 1000
 
 
 async def _session_billed_from_meter(

@@ -39,7 +39,8 @@ async def test_gap_and_restore_are_shown(client: TestClient[Any, Any], ledger: L
     assert page.status == 200
     html = await page.text()
     assert "Missing sessions (recorded gaps)" in html
-    assert "Home Assistant seq 3-7, between 2026-03-01T21:30:00.000000Z and" in html
+    # Session 2 ended 21:30 UTC, session 8 ended 03:30 UTC the next day: Berlin time (CET).
+    assert "Home Assistant seq 3-7, between 1 Mar 2026, 22:30 and 2 Mar 2026, 04:30" in html
     assert "the ledger was at seq 2, Home Assistant had acknowledged 9" in html
 
     response = await client.get("/api/verify", headers=ADMIN)

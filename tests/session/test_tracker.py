@@ -172,10 +172,29 @@ def test_nan_and_infinity_are_no_readings() -> None:
             (120, C, math.inf),
             (180, C, 1_500.0),
             (190, A, math.nan),
+            (250, A, 1_520.0),
         ],
     )
-    assert done.session.energy_wh == Decimal(500)
+    # The car charged on from 180 s until it left before 190 s: the register after it,
+    # read once the NaN is gone, holds those 20 Wh; the session ends when it was seen gone.
+    assert done.session.energy_wh == Decimal(520)
     assert done.session.started_at == T0 + timedelta(seconds=5)
+    assert done.ended_at == T0 + timedelta(seconds=190)
+    assert done.end_reason == "unplugged"
+
+
+def test_unplug_under_nan_waits_for_a_register_ten_minutes_at_most() -> None:
+    """Seed 7 of the fault matrix (nan_sensor, failed at 3b91dc1): the energy sensor
+    showed NaN when the car left; the session ended at once on its last believed value.
+    Now it waits for a believable register, at most 600 s, then ends on the last one."""
+    tracker = SessionTracker(max_power_w=22_080)
+    steps = [(0.0, B, 1_000.0), (60.0, C, 1_184.0), (120.0, C, math.nan), (125.0, A, math.nan)]
+    assert _run(tracker, steps) == []
+    assert tracker.active is not None  # waiting
+    (done,) = _run(tracker, [(400.0, A, math.nan), (725.0, A, math.nan)])
+    assert done.session.energy_wh == Decimal(184)
+    assert "meter_value_invalid" in done.session.flags
+    assert done.ended_at == T0 + timedelta(seconds=125)
 
 
 def test_sentinel_with_no_car_makes_no_session() -> None:
@@ -736,3 +755,14 @@ def test_a_meters_older_poll_is_no_evidence_of_a_swap(paired: bool, swapped: boo
         device_energy_wh=20_100,
     )
     assert (started is not None, ended is not None) == (swapped, swapped)
+
+
+def test_readings_in_the_same_instant_keep_times_strictly_increasing() -> None:
+    """A charger of another integration reads at each state change; two can share a
+    timestamp. The later reading stands for that moment (pricing needs increasing times)."""
+    tracker = SessionTracker(max_power_w=22_000)
+    [done] = _run(
+        tracker,
+        [(0, C, 1_000), (60, C, 1_100), (60, C, 1_150), (60, A, 1_150)],
+    )
+    assert done.session.samples == [(T0, Decimal(0)), (T0 + timedelta(seconds=60), Decimal(150))]

@@ -40,6 +40,24 @@ TEXT: dict[str, dict[str, str]] = {
         "tariff_cost": "Tariff cost",
         "per_month": "Energy and amount per month",
         "heatmap": "Session starts by weekday and hour (last 90 days)",
+        "energy_per_month": "Energy per month",
+        "cost_per_month": "Tariff cost per month",
+        "session_count": "{count} sessions",
+        "session_count_one": "1 session",
+        "tile_reimbursement": "Reimbursement",
+        "tile_reimbursement_note": "for {count} sessions with a person",
+        "unattributed_hint": "{count} sessions in {month} belong to nobody yet and are on no "
+        "statement.",
+        "unattributed_link": "Assign them to a person",
+        "chart_empty": "No charging sessions in the last twelve months yet. Finished sessions "
+        "appear here as soon as Home Assistant reports them; a charge elsewhere can be added "
+        "under External session.",
+        "chart_empty_cost": "No tariff cost in the last twelve months yet: set a tariff for the "
+        "charger in Home Assistant (EV Charging Monitor, options) to see what charging costs.",
+        "heatmap_empty": "No session started in the last 90 days.",
+        "heatmap_cell": "{day} {hour}: {count} sessions",
+        "chargers_empty": "No charger was used in the last 30 days.",
+        "charger_unknown": "unknown charger",
         "chargers": "Chargers (last 30 days)",
         "charger": "Charger",
         "utilisation": "Utilisation",
@@ -327,6 +345,25 @@ TEXT: dict[str, dict[str, str]] = {
         "tariff_cost": "Tarifkosten",
         "per_month": "Energie und Betrag je Monat",
         "heatmap": "Ladebeginn nach Wochentag und Stunde (letzte 90 Tage)",
+        "energy_per_month": "Energie je Monat",
+        "cost_per_month": "Tarifkosten je Monat",
+        "session_count": "{count} Ladevorgänge",
+        "session_count_one": "1 Ladevorgang",
+        "tile_reimbursement": "Erstattung",
+        "tile_reimbursement_note": "für {count} Ladevorgänge mit Person",
+        "unattributed_hint": "{count} Ladevorgänge im {month} gehören noch niemandem und stehen "
+        "auf keiner Abrechnung.",
+        "unattributed_link": "Einer Person zuordnen",
+        "chart_empty": "Noch keine Ladevorgänge in den letzten zwölf Monaten. Beendete "
+        "Ladevorgänge erscheinen hier, sobald Home Assistant sie meldet; eine Ladung anderswo "
+        "lässt sich unter Externer Ladevorgang erfassen.",
+        "chart_empty_cost": "Noch keine Tarifkosten in den letzten zwölf Monaten: Legen Sie in "
+        "Home Assistant einen Tarif für den Ladepunkt fest (EV Charging Monitor, Optionen), um "
+        "zu sehen, was das Laden kostet.",
+        "heatmap_empty": "In den letzten 90 Tagen hat kein Ladevorgang begonnen.",
+        "heatmap_cell": "{day} {hour}: {count} Ladevorgänge",
+        "chargers_empty": "In den letzten 30 Tagen wurde kein Ladepunkt genutzt.",
+        "charger_unknown": "unbekannter Ladepunkt",
         "chargers": "Ladepunkte (letzte 30 Tage)",
         "charger": "Ladepunkt",
         "utilisation": "Auslastung",

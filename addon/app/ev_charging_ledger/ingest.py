@@ -9,6 +9,7 @@ unacknowledged sessions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import sqlite3
@@ -33,6 +34,7 @@ DOMAIN = "ev_charging_monitor"
 CMD_SESSIONS = f"{DOMAIN}/sessions"
 CMD_SUBSCRIBE = f"{DOMAIN}/subscribe_sessions"
 CMD_ACK = f"{DOMAIN}/ack_sessions"
+CMD_LINK = f"{DOMAIN}/link_ledger"
 PAGE_LIMIT = 1000
 
 
@@ -87,8 +89,12 @@ class Ingestor:
         *,
         min_backoff: float = 1.0,
         max_backoff: float = 60.0,
+        announce_url: str | None = None,
     ) -> None:
         self._ledger = ledger
+        # A standalone ledger tells the integration where browsers open it, so Home
+        # Assistant can offer to link it (a sidebar entry); the add-on has its panel.
+        self._announce_url = announce_url
         self._session = session
         self._url = url
         self._token = token
@@ -156,14 +162,31 @@ class Ingestor:
             )
             self._mark_served()
             self.caught_up.set()
-            while (event := await queue.get()) is not None:
-                sessions = event.get("sessions")
-                if isinstance(sessions, list) and sessions:
-                    await self._store_and_ack(connection, sessions)
+            # In the background: a peer slow to answer must not hold up the sessions.
+            announcing = asyncio.create_task(self._announce(connection))
+            try:
+                while (event := await queue.get()) is not None:
+                    sessions = event.get("sessions")
+                    if isinstance(sessions, list) and sessions:
+                        await self._store_and_ack(connection, sessions)
+            finally:
+                announcing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await announcing
             raise ConnectionLostError("Home Assistant closed the websocket")
         finally:
             self.status.connected = False
             await connection.close()
+
+    async def _announce(self, connection: Connection) -> None:
+        if self._announce_url is None:
+            return
+        try:
+            await connection.command({"type": CMD_LINK, "url": self._announce_url})
+        except (HomeAssistantError, TimeoutError) as err:
+            # An integration without the command (older) or a refused URL: the ledger
+            # works all the same, only without the sidebar entry.
+            LOGGER.info("Home Assistant did not take the ledger's address: %s", err)
 
     def _mark_served(self) -> None:
         self._served = True

@@ -127,7 +127,10 @@ async def _serve_with(
     settings: Settings, ledger: Ledger, session: aiohttp.ClientSession, policy: AccessPolicy
 ) -> None:
     url, token = settings.ws_url, settings.token
-    ingestor = Ingestor(ledger, session, url, token)
+    announce = None
+    if not settings.addon and (settings.public_url or settings.host not in ("0.0.0.0", "::")):
+        announce = settings.public_url or f"http://{settings.host}:{settings.port}"
+    ingestor = Ingestor(ledger, session, url, token, announce_url=announce)
     app = create_app(ledger, policy, ingestor.status, settings.reports)
     if isinstance(policy, BrowserLogin):
         policy.setup(app)

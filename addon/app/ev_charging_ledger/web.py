@@ -46,6 +46,7 @@ from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.reports.wording import Wording
 from ev_charging_ledger.storage import Ledger, NotFoundError, SessionFilter
 from ev_charging_ledger.ui import charts
+from ev_charging_ledger.ui import dashboard as dashboard_data
 
 PAGE_SIZE = 50
 _INGRESS_PATH = re.compile(r"^(/[A-Za-z0-9_.~-]+)*$")
@@ -224,11 +225,6 @@ def _query_date(request: web.Request, name: str) -> date | None:
         raise BadRequestError(f"{name} must be a date YYYY-MM-DD") from err
 
 
-def _month_start(month: str, zone: ZoneInfo) -> datetime:
-    year, number = (int(part) for part in month.split("-"))
-    return datetime(year, number, 1, tzinfo=zone)
-
-
 def _shift_month(month: str, delta: int) -> str:
     year, number = (int(part) for part in month.split("-"))
     index = year * 12 + number - 1 + delta
@@ -265,97 +261,62 @@ async def static(request: web.Request) -> web.Response:
 # ------------------------------------------------------------------------- dashboard
 
 
-def _dashboard_data(
-    ledger: Ledger, person_id: int | None, scoped: bool, zone: ZoneInfo, now: datetime
-) -> dict[str, Any]:
-    month = f"{now.astimezone(zone):%Y-%m}"
-    scope: dict[str, Any] = {"person_id": person_id, "scoped": scoped}
-
-    # This month: the statements (rates, adjustments) of the people in scope.
-    if scoped:
-        people = [] if person_id is None else [person_id]
-    else:
-        start = _month_start(month, zone).astimezone(UTC) - timedelta(days=1)
-        people = ledger.people_with_sessions(month, start)
-    energy_wh, amount, count, currencies = Decimal(0), Decimal(0), 0, set()
-    for pid in people:
-        statement = ledger.statement(pid, month)
-        energy_wh += statement.energy_wh
-        amount += statement.amount
-        count += statement.session_count
-        if statement.currency:
-            currencies.add(statement.currency)
-
-    # Twelve months of energy and tariff cost (grouped in SQL over the started_at index).
-    first_month = _shift_month(month, -11)
-    since = _month_start(first_month, zone).astimezone(UTC) - timedelta(days=1)
-    by_month = {
-        key: value
-        for key, value in ledger.month_totals(since, **scope).items()
-        if key >= first_month
-    }
-    months = [_shift_month(first_month, offset) for offset in range(12)]
-    energy_series = [by_month[m][1] / 1000 if m in by_month else 0.0 for m in months]
-    cost_series = [by_month[m][2] if m in by_month else 0.0 for m in months]
-
-    # Heatmap of local start times over the last 90 days.
-    heat = [[0] * 24 for _ in range(7)]
-    zones: dict[str, ZoneInfo] = {}
-    for started, zone_name in ledger.start_times(now - timedelta(days=90), **scope):
-        tz = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
-        local = _local(started, tz)
-        heat[local.weekday()][local.hour] += 1
-
-    # Chargers over the last 30 days: share of time charging, sessions without a fault.
-    chargers = []
-    for serial, sessions, seconds, energy, faults in ledger.charger_usage(
-        now - timedelta(days=30), **scope
-    ):
-        chargers.append(
-            {
-                "serial": serial or "-",
-                "sessions": sessions,
-                "energy_wh": Decimal(str(energy)),
-                "utilisation": min(seconds / (30 * 86400), 1.0),
-                "availability": 1 - faults / sessions if sessions else 1.0,
-            }
-        )
-    return {
-        "month": month,
-        "energy_wh": energy_wh,
-        "amount": amount,
-        "count": count,
-        "currency": "/".join(sorted(currencies)) or "EUR",
-        "months": months,
-        "energy_series": energy_series,
-        "cost_series": cost_series,
-        "heat": heat,
-        "chargers": chargers,
-    }
-
-
 @routes.get("/")
 async def dashboard(request: web.Request) -> web.Response:
     page = await _page(request)
     ledger = request.app[LEDGER_KEY]
     scoped = not page.identity.is_admin
+    zone = _zone(request)
     data = await asyncio.to_thread(
-        _dashboard_data, ledger, page.own_person_id, scoped, _zone(request), datetime.now(UTC)
+        dashboard_data.build, ledger, page.own_person_id, scoped, zone, datetime.now(UTC)
     )
-    weekdays = [page.t(f"weekday_{day}") for day in range(7)]
-    energy_chart = charts.bar_chart(
-        data["months"], data["energy_series"], unit="kWh", color="#1e6fd9"
+    short = [dashboard_data.month_label(m, page.lang) for m in data.months]
+    long = [dashboard_data.month_label(m, page.lang, with_year=True) for m in data.months]
+    energy_chart = charts.BarChart(
+        chart_id="energy-chart",
+        title=f"{page.t('energy')} ({long[0]} - {long[-1]})",
+        labels=short,
+        long_labels=long,
+        values=data.energy_kwh,
+        unit="kWh",
+        empty=page.t("chart_empty"),
     )
-    cost_chart = charts.bar_chart(
-        data["months"], data["cost_series"], unit=f"{page.t('tariff_cost')} (EUR)", color="#2f9e44"
+    cost_chart = charts.BarChart(
+        chart_id="cost-chart",
+        title=f"{page.t('tariff_cost')} ({long[0]} - {long[-1]})",
+        labels=short,
+        long_labels=long,
+        values=data.cost,
+        unit=data.currency,
+        empty=page.t("chart_empty_cost"),
+        color="#2f9e44",
+    )
+    heat = charts.Heatmap(
+        chart_id="heatmap",
+        title=page.t("heatmap"),
+        counts=data.heat,
+        weekdays=[page.t(f"weekday_{day}") for day in range(7)],
+        cell_text=page.t("heatmap_cell"),
+        empty=page.t("heatmap_empty"),
+    )
+    month_from = dashboard_data.month_start(data.month, zone)
+    month_to = dashboard_data.month_start(dashboard_data.shift_month(data.month, 1), zone)
+    assign_query = urlencode(
+        {
+            "from": f"{month_from:%Y-%m-%d}",
+            "to": f"{month_to - timedelta(days=1):%Y-%m-%d}",
+            "lang": page.lang,
+        }
     )
     return _render(
         page,
         "dashboard.html",
         data=data,
-        energy_chart=Markup(energy_chart),
-        cost_chart=Markup(cost_chart),
-        heatmap=Markup(charts.heatmap(data["heat"], weekdays)),
+        month_name=long[-1],
+        assign_url=page.url(f"/sessions?{assign_query}#bulk-form"),
+        energy_chart=Markup(charts.bar_chart(energy_chart, page.n)),
+        cost_chart=Markup(charts.bar_chart(cost_chart, page.n)),
+        heatmap=Markup(charts.heatmap(heat)),
     )
 
 

@@ -22,7 +22,7 @@ from homeassistant.helpers.typing import StateType
 
 from ..const import DOMAIN
 from ..coordinator import EVChargingConfigEntry
-from ..entity import EVChargingEntity
+from ..entity import EVChargingEntity, device_key
 from .charger import ChargerAuthorization
 from .manager import AUTHORIZATION
 from .model import AuthorizationMode
@@ -58,7 +58,7 @@ def _charger(hass: HomeAssistant, entry: EVChargingConfigEntry) -> ChargerAuthor
         return charger
     registry = er.async_get(hass)
     for domain, description in ENTITIES:
-        unique_id = f"{entry.unique_id}_{description.key}"
+        unique_id = f"{device_key(entry)}_{description.key}"
         if (entity_id := registry.async_get_entity_id(domain, DOMAIN, unique_id)) is not None:
             registry.async_remove(entity_id)
             # The unload left an "unavailable, restored" state behind.

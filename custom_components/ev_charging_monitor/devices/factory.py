@@ -27,11 +27,13 @@ def create_device(
     profile: ModbusProfile | None = None,
     session: aiohttp.ClientSession | None = None,
     timeout: float = 3.0,
+    resume_current_a: float | None = None,
 ) -> Device:
     """Return the driver for `driver`: a shipped id, or the user's own `profile`.
 
     A user profile comes parsed (`load_profile_text`), so the caller decides where the
-    parsing runs; an event loop runs it in an executor.
+    parsing runs; an event loop runs it in an executor. `resume_current_a` is the limit
+    the user set last, for chargers that resume from a pause by writing a limit.
     """
     if profile is None:
         for http_driver in HTTP_DRIVERS:
@@ -40,4 +42,11 @@ def create_device(
         profile = shipped_profiles().get(driver)
     if profile is None:
         raise UnsupportedDeviceError(f"no driver named {driver!r}")
-    return ModbusDevice(profile, host, port=port, unit=unit, timeout=timeout)
+    return ModbusDevice(
+        profile,
+        host,
+        port=port,
+        unit=unit,
+        timeout=timeout,
+        resume_current_a=resume_current_a,
+    )

@@ -43,6 +43,10 @@ class Identity:
     model: str
     serial: str | None = None
     firmware: str | None = None
+    # The maker's code of the model where `model` is its readable name (Shelly: SPEM-003CEBEU).
+    model_id: str | None = None
+    # The network interface's hardware address (lower-case, colon-separated), where known.
+    mac: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

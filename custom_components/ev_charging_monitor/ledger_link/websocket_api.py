@@ -9,7 +9,10 @@
   session as it is recorded; nothing is sent twice and nothing is skipped.
 - `ev_charging_monitor/ack_sessions` {up_to_seq} → {"acknowledged_seq": int}; acknowledged
   sessions are pruned, but for a recent window (400 days, 20,000 sessions).
-All three need an administrator. Messages follow session_record.schema.json ($defs); a
+- `ev_charging_monitor/link_ledger` {url} → {"linked": bool}: a standalone ledger says where
+  browsers open it; Home Assistant offers to link it (a discovered entry to confirm), which
+  adds the ledger to the sidebar. An entry already linked follows the new address.
+All four need an administrator. Messages follow session_record.schema.json ($defs); a
 record too large for one message is sent as a stand-in with `oversized_bytes`.
 """
 
@@ -19,10 +22,14 @@ from typing import Any
 
 import probatio as vol
 from homeassistant.components import websocket_api
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import discovery_flow
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from .entry import STANDALONE_ID, checked_ledger_url
 from .history import SessionHistory, pages
 
 HISTORY: HassKey[SessionHistory] = HassKey(f"{DOMAIN}_history")
@@ -35,6 +42,7 @@ def async_register(hass: HomeAssistant) -> None:
     websocket_api.async_register_command(hass, ws_sessions)
     websocket_api.async_register_command(hass, ws_subscribe_sessions)
     websocket_api.async_register_command(hass, ws_ack_sessions)
+    websocket_api.async_register_command(hass, ws_link_ledger)
 
 
 @websocket_api.require_admin
@@ -104,3 +112,28 @@ async def ws_ack_sessions(
     """The ledger stored everything up to up_to_seq."""
     acked = await hass.data[HISTORY].async_ack(msg["up_to_seq"])
     connection.send_result(msg["id"], {"acknowledged_seq": acked})
+
+
+@websocket_api.require_admin
+@websocket_api.websocket_command(
+    {vol.Required("type"): f"{DOMAIN}/link_ledger", vol.Required("url"): str}
+)
+@callback
+def ws_link_ledger(
+    hass: HomeAssistant, connection: websocket_api.ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """A standalone ledger announces its address: offer to link it (once)."""
+    if (url := checked_ledger_url(msg["url"])) is None:
+        connection.send_error(
+            msg["id"], websocket_api.ERR_INVALID_FORMAT, "url must be an http(s) address"
+        )
+        return
+    linked = any(
+        entry.unique_id == STANDALONE_ID for entry in hass.config_entries.async_entries(DOMAIN)
+    )
+    # A linked ledger's flow only updates its address (and aborts); a new one waits for
+    # someone to confirm it under Settings > Devices & services.
+    discovery_flow.async_create_flow(
+        hass, DOMAIN, {"source": SOURCE_INTEGRATION_DISCOVERY}, {CONF_URL: url}
+    )
+    connection.send_result(msg["id"], {"linked": linked})

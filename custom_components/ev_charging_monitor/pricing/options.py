@@ -6,7 +6,9 @@ Options hold the tariff as plain data (`entry.options["tariff"]`):
 - `{"type": "time_of_use", "default_price": "0.24", "holiday_entity": "calendar.germany",
   "periods": [{"start": "07:00", "end": "22:00", "price": "0.38", "days": ["mon", "tue",
   "wed", "thu", "fri"]}, ...]}`: days of the week ("mon" to "sun") and "holiday"; a period
-  ends at or before midnight ("00:00" is the end of the day). Entries before options
+  ends at or before midnight ("00:00" is the end of the day). Optionally `"seasons": [{"name":
+  "Winter", "first": "11-01", "last": "02-28"}]` with `"season": "Winter"` on a period (a
+  period without a season applies all year). Entries before options
   version 1.2 may hold "weekday"/"weekend" or no days at all (every day): `migrate_tariff`.
 - `{"type": "dynamic", "entity_id": "sensor.nordpool"}`: prices of a Home Assistant price
   sensor (Nord Pool, ENTSO-e, EPEX Spot, Tibber style lists, or any sensor whose state is
@@ -23,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .tariff import FlatTariff, Tariff
-from .time_of_use import WEEK, DayKind, TimeOfUsePeriod, TimeOfUseTariff
+from .time_of_use import WEEK, DayKind, Season, TimeOfUsePeriod, TimeOfUseTariff
 
 CONF_TARIFF = "tariff"
 
@@ -38,6 +40,22 @@ def _decimal(value: Any, what: str) -> Decimal:
 def _time(value: str) -> time:
     hours, _, minutes = value.partition(":")
     return time(int(hours) % 24, int(minutes.partition(":")[0] or 0))
+
+
+def seasons_of(config: dict[str, Any]) -> tuple[Season, ...]:
+    """The seasons of a stored time-of-use tariff: {"name", "first": "MM-DD", "last"}."""
+    return tuple(
+        Season(str(season["name"]), month_day(season["first"]), month_day(season["last"]))
+        for season in config.get("seasons", [])
+    )
+
+
+def month_day(value: Any) -> tuple[int, int]:
+    """ "11-01" as (11, 1); ValueError for anything else."""
+    month, dash, day = str(value).strip().partition("-")
+    if not dash or not month.isdigit() or not day.isdigit():
+        raise ValueError(f"{value!r} is not a month and day like 11-01")
+    return int(month), int(day)
 
 
 def static_tariff(
@@ -63,6 +81,7 @@ def static_tariff(
                     start=_time(period["start"]),
                     end=_time(period["end"]),
                     days=frozenset(DayKind(d) for d in period.get("days", list(DayKind))),
+                    season=period.get("season"),
                     name=period.get("name", ""),
                 )
                 for period in config.get("periods", [])
@@ -75,6 +94,7 @@ def static_tariff(
                 name=config.get("name", "Time of use"),
                 default_price=None if default is None else _decimal(default, "default price"),
                 holidays=holidays,
+                seasons=seasons_of(config),
             )
     return None
 

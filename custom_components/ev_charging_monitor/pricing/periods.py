@@ -14,7 +14,8 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .time_of_use import WEEK, DayKind, TimeOfUsePeriod, TimeOfUseTariff
+from .options import month_day, seasons_of
+from .time_of_use import WEEK, DayKind, Season, TimeOfUsePeriod, TimeOfUseTariff
 
 DAY_CHOICES = [day.value for day in WEEK] + [DayKind.HOLIDAY.value]
 MIDNIGHT = "00:00"
@@ -61,20 +62,22 @@ def new_periods(form: Mapping[str, Any]) -> list[dict[str, Any]]:
     text = str(price)
     if start == end:
         raise PeriodError("end", "window_empty")
+    season = {"season": str(form["season"])} if form.get("season") else {}
     if end == MIDNIGHT or start < end:
-        return [{"days": days, "start": start, "end": end, "price": text}]
+        return [{"days": days, "start": start, "end": end, "price": text, **season}]
     next_days = [
         WEEK[(WEEK.index(DayKind(day)) + 1) % 7].value for day in days if day in _WEEK_VALUES
     ]
     if DayKind.HOLIDAY.value in days:
         next_days.append(DayKind.HOLIDAY.value)
     return [
-        {"days": days, "start": start, "end": MIDNIGHT, "price": text},
+        {"days": days, "start": start, "end": MIDNIGHT, "price": text, **season},
         {
             "days": [day for day in DAY_CHOICES if day in next_days],
             "start": MIDNIGHT,
             "end": end,
             "price": text,
+            **season,
         },
     ]
 
@@ -92,17 +95,23 @@ def _period(stored: Mapping[str, Any]) -> TimeOfUsePeriod:
         start=clock(stored["start"]),
         end=clock(stored["end"]),
         days=frozenset(DayKind(day) for day in stored["days"]),
+        season=stored.get("season"),
     )
 
 
 def first_overlap(
-    added: Sequence[Mapping[str, Any]], others: Sequence[Mapping[str, Any]]
+    added: Sequence[Mapping[str, Any]],
+    others: Sequence[Mapping[str, Any]],
+    seasons: Sequence[Mapping[str, Any]] = (),
 ) -> Mapping[str, Any] | None:
-    """The first of `others` that shares a day and a moment with one of `added`."""
+    """The first of `others` that shares a day, a season and a moment with one of `added`."""
+    known = seasons_of({"seasons": list(seasons)})
     for new in added:
         for other in others:
             try:
-                TimeOfUseTariff((_period(other), _period(new)), time_zone="UTC", currency="EUR")
+                TimeOfUseTariff(
+                    (_period(other), _period(new)), time_zone="UTC", currency="EUR", seasons=known
+                )
             except ValueError:
                 return other
     return None
@@ -110,7 +119,9 @@ def first_overlap(
 
 def describe(period: Mapping[str, Any], day_names: Mapping[str, str], unit: str) -> str:
     """E.g. "Monday-Friday 07:00-22:00: 0.38 EUR/kWh", in the user's language."""
-    return f"{describe_days(period['days'], day_names)} {describe_window(period)}: " + (
+    season = f" ({period['season']})" if period.get("season") else ""
+    return (
+        f"{describe_days(period['days'], day_names)} {describe_window(period)}{season}: "
         f"{period['price']} {unit}"
     )
 
@@ -146,3 +157,37 @@ def sorted_periods(periods: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         return (min(DAY_CHOICES.index(day) for day in period["days"]), period["start"])
 
     return [dict(period) for period in sorted(periods, key=key)]
+
+
+def new_season(form: Mapping[str, Any], seasons: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """A season from the editor's form: a unique name, first and last day ("MM-DD")."""
+    name = str(form.get("name") or "").strip()
+    if not name:
+        raise PeriodError("name", "season_name_required")
+    if any(season["name"] == name for season in seasons):
+        raise PeriodError("name", "season_exists")
+    days: dict[str, str] = {}
+    for field in ("first", "last"):
+        try:
+            month, day = month_day(form.get(field))
+            Season(name, (month, day), (month, day))
+        except ValueError:
+            raise PeriodError(field, "invalid_day") from None
+        days[field] = f"{month:02d}-{day:02d}"
+    season = {"name": name, **days}
+    try:
+        TimeOfUseTariff(
+            (),
+            time_zone="UTC",
+            currency="EUR",
+            default_price=Decimal(0),
+            seasons=seasons_of({"seasons": [*seasons, season]}),
+        )
+    except ValueError:
+        raise PeriodError("base", "season_overlaps") from None
+    return season
+
+
+def describe_season(season: Mapping[str, Any]) -> str:
+    """E.g. "Winter: 11-01 to 02-28"."""
+    return f"{season['name']}: {season['first']} - {season['last']}"

@@ -95,7 +95,13 @@ class ActiveSession:
     def readings(self) -> list[tuple[datetime, Decimal]]:
         """Stored samples plus the latest plausible reading: what the cost is computed from."""
         latest = (self.register_at, self.energy_wh)
-        return self.samples if self.samples[-1] == latest else [*self.samples, latest]
+        if self.samples[-1] == latest:
+            return self.samples
+        if len(self.samples) > 1 and self.samples[-1][0] == latest[0]:
+            # Two readings in the same instant (state changes of an entity charger): the
+            # later one stands for that moment.
+            return [*self.samples[:-1], latest]
+        return [*self.samples, latest]
 
     def shift(self, delta: timedelta) -> None:
         """Move every wall time of the session (the wall clock was corrected by `delta`)."""

@@ -200,7 +200,8 @@ class ChargerSessions:
                     "session_id": started.id,
                     "charger_serial": identity.serial,
                     "started_at": started.started_at.isoformat(),
-                    "meter_start_wh": float(started.meter_start_wh),
+                    # A decimal string, as in the record (one type per field).
+                    "meter_start_wh": decimal_text(started.meter_start_wh),
                 },
             )
         # Store's delayed save postpones itself while calls keep coming, so with a poll

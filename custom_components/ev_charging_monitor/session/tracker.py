@@ -107,6 +107,8 @@ class SessionTracker:
         self._gone_since: datetime | None = None
         # Since when an unseen swap waits for a billing register to split at.
         self._waiting_since: datetime | None = None
+        # When a poll saw the car gone while the register could not be believed.
+        self._gone_at: datetime | None = None
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -170,17 +172,20 @@ class SessionTracker:
             and state is not None
             and state.vehicle_connected
         ):
-            # The car that left while Home Assistant was down was seen gone, and another
-            # plug-in came before any register: that one ends here, with the register read
-            # before energy flows again, else at its checkpoint (flagged).
+            # The car was seen gone (while Home Assistant was down, or by a poll without a
+            # believable register), and another plug-in came before any register: that one
+            # ends here, with the register read before energy flows again, else at its
+            # last one (flagged).
+            gone_at = self._gone_at
             self._gone_since, self._restored = None, False
             end = None if state.charging else register
             if end is None:
                 session.flag(FLAG_INVALID)
-            until = self._seen_until(session, now, end)
+            until = gone_at or self._seen_until(session, now, end)
             self._take(session, now, mono, end, power_w, state)
-            session.flag(FLAG_RECOVERED)
-            ended = self.close(until, "recovered")
+            if gone_at is None:
+                session.flag(FLAG_RECOVERED)
+            ended = self.close(until, "recovered" if gone_at is None else "unplugged")
             session = None
             restored = False
         if session is not None and restored and state is not None and not state.vehicle_connected:
@@ -246,8 +251,12 @@ class SessionTracker:
             return None, None
         self._waiting_since = None
         if session is not None and state is ChargerState.A:
+            if register is None and self._wait_after_unplug(now):
+                # No energy flows without a car: the first believable register read from
+                # now on is the one it left at (an energy sensor may show NaN a while).
+                return None, None
             # After a gap (the charger offline) the car left some time in it.
-            until = self._seen_until(session, now, register) if unseen else now
+            until = self._gone_at or (self._seen_until(session, now, register) if unseen else now)
             self._take(session, now, mono, register, power_w, state)
             ended = self.close(until, "unplugged")
             session = None
@@ -274,6 +283,14 @@ class SessionTracker:
         return self._restored or session.mono_at is None or mono - session.mono_at > UNSEEN_GAP_S
 
     # -- plug cycles ------------------------------------------------------------------------
+
+    def _wait_after_unplug(self, now: datetime) -> bool:
+        """Whether to wait for a register to end a session whose car a poll saw leave."""
+        gone_at = self._gone_at or now
+        if (now - gone_at).total_seconds() >= RESTORED_REGISTER_WAIT_S:
+            return False
+        self._gone_at = self._gone_since = gone_at
+        return True
 
     def _wait_for_register(self, now: datetime, *, restored: bool) -> bool:
         """Whether to wait for a register before splitting an unseen swap (a meter's entity
@@ -535,7 +552,7 @@ class SessionTracker:
         """End the active session (unplug, stop, recovery)."""
         session, self.active = self.active, None
         self._restored = False
-        self._waiting_since = None
+        self._waiting_since = self._gone_at = self._gone_since = None
         if session is None:
             return None
         ended_at = max(now, session.started_at)

@@ -102,3 +102,27 @@ def charger_usage(
             (_since(since), *params),
         ).fetchall()
     return [(row[0], int(row[1]), float(row[2]), float(row[3]), int(row[4])) for row in found]
+
+
+def unattributed(db: Database, since: datetime, month: str) -> int:
+    """Sessions of the local month that belong to nobody (after reassignments)."""
+    with db.lock:
+        row = db.conn.execute(
+            f"{_WITH}SELECT count(*) FROM sessions WHERE started_at >= ? AND local_month = ? "
+            f"AND {effective('person_id')} IS NULL",
+            (_since(since), month),
+        ).fetchone()
+    return int(row[0])
+
+
+def currencies(db: Database, since: datetime) -> list[str]:
+    """The currencies of the tariff costs since ``since``, sorted."""
+    with db.lock:
+        return [
+            str(row[0])
+            for row in db.conn.execute(
+                "SELECT DISTINCT currency FROM sessions WHERE started_at >= ? "
+                "AND currency IS NOT NULL ORDER BY currency",
+                (_since(since),),
+            )
+        ]

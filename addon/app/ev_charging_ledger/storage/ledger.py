@@ -323,6 +323,12 @@ class Ledger:
     ) -> dict[str, tuple[int, float, float]]:
         return activity.month_totals(self.db, since, person_id=person_id, scoped=scoped)
 
+    def unattributed(self, since: datetime, month: str) -> int:
+        return activity.unattributed(self.db, since, month)
+
+    def currencies(self, since: datetime) -> list[str]:
+        return activity.currencies(self.db, since)
+
     def start_times(
         self, since: datetime, *, person_id: int | None = None, scoped: bool = False
     ) -> list[tuple[str, str]]:

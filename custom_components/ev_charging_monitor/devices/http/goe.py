@@ -35,6 +35,7 @@ from custom_components.ev_charging_monitor.devices.models import (
     Identity,
     Reading,
 )
+from custom_components.ev_charging_monitor.devices.numbers import scaled
 
 from .base import HttpDevice, HttpStatusError, integer, item, member, number, probe_object, text
 
@@ -66,6 +67,14 @@ def _identity(data: dict[str, Any]) -> Identity | None:
         serial=serial,
         firmware=text(data.get("fwv")),
     )
+
+
+def _whole_wh(value: float | None) -> float | None:
+    """A session energy in whole Wh, the step of the box's total (`eto`).
+
+    `wh` is a float the box integrates itself; its binary digits are no measurement.
+    """
+    return None if value is None else scaled(value, resolution=1.0)
 
 
 class GoeCharger(HttpDevice):
@@ -169,7 +178,7 @@ class GoeCharger(HttpDevice):
             power_l3=number(item(nrg, 9)),
             power=number(item(nrg, 11)),
             energy=number(data.get("eto")),
-            session_energy=number(data.get("wh")),
+            session_energy=_whole_wh(number(data.get("wh"))),
             current_limit=number(data.get("amp")),
             # Neutral (0) lets the box decide by itself; only "off" (1) is a stop from us.
             enabled=None if force not in (0, 1, 2) else force != FORCE_OFF,

@@ -13,6 +13,7 @@ Facts from devices.md section 17 (Shelly API docs, evcc `meter/shelly/*`):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import aiohttp
@@ -27,18 +28,43 @@ from custom_components.ev_charging_monitor.devices.models import (
     Identity,
     Reading,
 )
+from custom_components.ev_charging_monitor.devices.numbers import clean_sum
 
 from .base import HttpDevice, integer, member, number, probe_object, text
 
 MANUFACTURER = "Shelly"
 PRO3EM_APP = "Pro3EM"
+# Model codes (Gen2+ `model`, Gen1 `type`) and the names Shelly sells them under.
+MODEL_NAMES = {
+    "SPEM-003CEBEU": "Pro 3EM",
+    "SHEM": "EM",
+    "SHEM-3": "3EM",
+}
+# Gen2+ application names that differ from the readable name only by spacing.
+APP_NAMES = {PRO3EM_APP: "Pro 3EM"}
+
+
+def _mac(value: Any) -> str | None:
+    """Shelly's MAC (12 hex digits, upper case) as aa:bb:cc:dd:ee:ff; None otherwise."""
+    digits = text(value)
+    if digits is None:
+        return None
+    digits = digits.replace(":", "").lower()
+    if len(digits) != 12 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 def _gen2_identity(data: dict[str, Any]) -> Identity:
+    code = text(data.get("model"))
+    app = text(data.get("app"))
+    name = MODEL_NAMES.get(code or "") or APP_NAMES.get(app or "") or app or code or "Pro 3EM"
     return Identity(
         manufacturer=MANUFACTURER,
-        model=text(data.get("model")) or text(data.get("app")) or "Shelly Pro 3EM",
+        model=name,
+        model_id=code,
         serial=text(data.get("mac")),
+        mac=_mac(data.get("mac")),
         firmware=text(data.get("ver")),
     )
 
@@ -119,13 +145,15 @@ class ShellyPro3EM(HttpDevice):
 
 
 def _gen1_identity(data: dict[str, Any]) -> Identity | None:
-    model = text(data.get("type"))
-    if model is None or not model.upper().startswith("SHEM"):
+    code = text(data.get("type"))
+    if code is None or not code.upper().startswith("SHEM"):
         return None
     return Identity(
         manufacturer=MANUFACTURER,
-        model=model,
+        model=MODEL_NAMES.get(code.upper(), code),
+        model_id=code,
         serial=text(data.get("mac")),
+        mac=_mac(data.get("mac")),
         firmware=text(data.get("fw")),
     )
 
@@ -183,7 +211,7 @@ class ShellyEMGen1(HttpDevice):
             raise UnsupportedDeviceError(
                 f"{self.host} is not a Gen1 Shelly EM or 3EM (type {info.get('type')!r})"
             )
-        if identity.model.upper().startswith("SHEM-3"):
+        if (identity.model_id or "").upper().startswith("SHEM-3"):
             self._phases = 3
         return identity
 
@@ -231,11 +259,6 @@ def _channel(meter: Any) -> dict[str, float | None]:
     return {field: number(member(meter, field)) for field in _FIELDS}
 
 
-def _sum(values: Any) -> float | None:
+def _sum(values: Iterable[float | None]) -> float | None:
     """The sum, or None when any part is unknown (a partial sum would be a wrong number)."""
-    total = 0.0
-    for value in values:
-        if value is None:
-            return None
-        total += value
-    return total
+    return clean_sum(values)

@@ -23,6 +23,7 @@ class DataType(StrEnum):
     UTF16 = "utf16"  # one UTF-16BE character per register
     HEX = "hex"  # binary identifiers (serials, RFID UIDs) shown as hex
     BOOL = "bool"  # a coil or discrete input
+    VERSION = "version"  # a packed x.y.z number, shown with dots ("1.2.3", not 4611)
 
 
 class WordOrder(StrEnum):
@@ -65,6 +66,8 @@ def register_count(data_type: DataType, count: int | None) -> int:
         return NUMERIC_WIDTH[data_type]
     if data_type is DataType.BOOL:
         return 1
+    if data_type is DataType.VERSION:
+        return 1 if count is None else count
     if count is None or count < 1:
         raise ValueError(f"{data_type} needs a register count")
     return count
@@ -96,6 +99,22 @@ def decode_number(
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def decode_version(
+    registers: list[int], bits: tuple[int, ...], word_order: WordOrder = WordOrder.BIG
+) -> str:
+    """Split the registers into fields of `bits` bits, most significant first, joined by dots.
+
+    0x1203 with bits (4, 4, 8) is "1.2.3"; `bits` must add up to 16 per register.
+    """
+    packed = raw_integer(registers, word_order)
+    parts = []
+    remaining = 16 * len(registers)
+    for width in bits:
+        remaining -= width
+        parts.append(str((packed >> remaining) & ((1 << width) - 1)))
+    return ".".join(parts)
 
 
 def decode_string(registers: list[int], data_type: DataType) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
 from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
+from ..numbers import scaled, times_ten_to
 from .client import ModbusTransport
 from .codecs import (
     NUMERIC_WIDTH,
@@ -15,11 +16,19 @@ from .codecs import (
     DataType,
     decode_number,
     decode_string,
+    decode_version,
     encode_number,
     raw_integer,
 )
 from .planner import ReadBlock, plan_reads
-from .profile import CurrentControl, EnableMode, ModbusProfile, RegisterSpec, WatchdogAction
+from .profile import (
+    Condition,
+    CurrentControl,
+    EnableMode,
+    ModbusProfile,
+    RegisterSpec,
+    WatchdogAction,
+)
 from .sunspec import locate
 
 _LOGGER = logging.getLogger(__name__)
@@ -31,6 +40,8 @@ def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
         return bool(registers[0])
     if spec.type in STRING_TYPES:
         return decode_string(registers, spec.type)
+    if spec.type is DataType.VERSION:
+        return decode_version(registers, spec.version_bits, spec.word_order)
     if spec.sentinels and raw_integer(registers, spec.word_order) in spec.sentinels:
         return None
     value = decode_number(registers, spec.type, spec.word_order)
@@ -40,20 +51,13 @@ def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
         value = (int(value) >> spec.shift) & (spec.mask if spec.mask is not None else -1)
     if spec.enum is not None:
         return spec.enum.get(int(value), spec.enum.get(str(int(value))))
-    if spec.scale != 1.0:
-        value = _scaled(value, spec.scale)
-    return value
-
-
-def _scaled(value: float, scale: float) -> float:
-    """Apply a scale; divide by 10, 1000 ... instead of multiplying by 0.1, 0.001 ...
-
-    A division by an integer rounds correctly (1234 Wh x 0.1 would be 123.40000000000001).
-    """
-    divisor = 1 / scale
-    if abs(divisor - round(divisor)) < 1e-9:
-        return value / round(divisor)
-    return value * scale
+    # A value with a scale factor is rounded once that is applied (read_values).
+    return scaled(
+        value,
+        scale=spec.scale,
+        resolution=None if spec.scale_factor else spec.resolution,
+        float32=spec.type is DataType.F32,
+    )
 
 
 class ModbusDevice:
@@ -74,8 +78,13 @@ class ModbusDevice:
         unit: int | None = None,
         timeout: float = 3.0,
         transport: ModbusTransport | None = None,
+        resume_current_a: float | None = None,
     ) -> None:
-        """Bind a profile to a host; `unit` overrides the profile's default unit id."""
+        """Bind a profile to a host; `unit` overrides the profile's default unit id.
+
+        `resume_current_a` is the limit the user set last (kept by the caller across
+        restarts): resuming a charger paused with 0 A writes it instead of the maximum.
+        """
         self.profile = profile
         self.host = host
         self.port = port or profile.port
@@ -85,6 +94,8 @@ class ModbusDevice:
         self._located = profile.sunspec is None
         self._plan = self._make_plan() if self._located else []
         self._setpoint_a: float | None = None
+        if resume_current_a is not None and self._in_range(resume_current_a):
+            self._setpoint_a = resume_current_a
 
     def _make_plan(self) -> list[ReadBlock]:
         profile = self.profile
@@ -133,6 +144,11 @@ class ModbusDevice:
         )
         return decode_value(spec, registers)
 
+    async def read_one(self, spec: RegisterSpec) -> Any:
+        """Read and decode one value on its own (to find which register a device refuses)."""
+        await self._ensure_located()
+        return await self._read_spec(spec)
+
     async def identify(self) -> Identity:
         """Read manufacturer, model, serial and firmware."""
         await self._ensure_located()
@@ -172,7 +188,9 @@ class ModbusDevice:
                 continue
             exponent = values.get(spec.scale_factor)
             values[spec.name] = (
-                None if exponent is None else _times_ten_to(values[spec.name], exponent)
+                None
+                if exponent is None
+                else scaled(times_ten_to(values[spec.name], exponent), resolution=spec.resolution)
             )
         return values
 
@@ -218,8 +236,20 @@ class ModbusDevice:
         high = caps.max_current_a if caps.max_current_a is not None else math.inf
         if amps != 0 and not low <= amps <= high:
             raise ValueError(f"current limit {amps} A is outside {low}..{high} A")
-        self._setpoint_a = amps
         await self._write_setpoint(amps)
+        if amps > 0:  # 0 pauses; resuming returns to the last limit above it
+            self._setpoint_a = amps
+
+    def _in_range(self, amps: float) -> bool:
+        caps = self.capabilities
+        low = caps.min_current_a if caps.min_current_a is not None else 0
+        high = caps.max_current_a if caps.max_current_a is not None else math.inf
+        return amps > 0 and low <= amps <= high
+
+    @property
+    def resume_current_a(self) -> float | None:
+        """The limit resuming writes: the last one set above 0 A (None: the maximum)."""
+        return self._setpoint_a
 
     async def set_failsafe(
         self, *, current_a: float | None = None, timeout_s: float | None = None
@@ -291,6 +321,8 @@ class ModbusDevice:
         match watchdog.action:
             case WatchdogAction.WRITE:
                 assert watchdog.address is not None
+                if watchdog.conditions and not await self._hold(watchdog.conditions):
+                    return
                 await self.transport.write_registers(
                     self._unit(watchdog.unit), watchdog.address, [watchdog.value], multiple=False
                 )
@@ -302,12 +334,14 @@ class ModbusDevice:
                     block = self._plan[0]
                     await self.transport.read(block.table, block.unit, block.address, 1)
 
-
-def _times_ten_to(value: float, exponent: int) -> float:
-    """value x 10^exponent, dividing for negative exponents so 2301 x 10^-1 is exactly 230.1."""
-    exponent = int(exponent)
-    result: float = value / 10**-exponent if exponent < 0 else value * 10**exponent
-    return result
+    async def _hold(self, conditions: tuple[Condition, ...]) -> bool:
+        """Whether the conditions hold on their values, read now (not from the last poll)."""
+        values: dict[str, Any] = {}
+        for name in {condition.value for condition in conditions}:
+            spec = self.profile.value(name)
+            assert spec is not None  # the profile names only values it has
+            values[name] = await self._read_spec(spec)
+        return all(condition.holds(values) for condition in conditions)
 
 
 def _format_identity(value: Any) -> str:

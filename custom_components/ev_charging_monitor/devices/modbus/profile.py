@@ -21,7 +21,14 @@ import yaml
 
 from ..errors import InvalidProfileError
 from ..models import Capabilities, ChargerState, DeviceKind
+from ..value_names import unknown_value_names
 from .codecs import NUMERIC_WIDTH, STRING_TYPES, DataType, WordOrder, register_count
+from .profile_checks import (
+    check_control_registers,
+    check_overlaps,
+    check_same_register_as,
+    validate_document,
+)
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 # A user-supplied profile larger than this is refused before it is parsed: the largest
@@ -40,7 +47,8 @@ class ProfileTooLargeError(InvalidProfileError):
         """Say how large the profile is and what is allowed."""
         super().__init__(
             f"the profile has {size // 1024} KB; at most {MAX_PROFILE_BYTES // 1024} KB "
-            "are accepted"
+            "are accepted",
+            reason="too_large",
         )
         self.size = size
 
@@ -80,6 +88,11 @@ class RegisterSpec:
     # A register some firmware lacks (e.g. the Vestel's failsafe current): a read it refuses
     # gives None instead of failing the poll, where its block holds optional values only.
     optional: bool = False
+    # The value's step after scaling (0.1 for a register of 0.1 V); the value is rounded to
+    # it. None: an integer register's step is its scale, a float's its shortest decimal.
+    resolution: float | None = None
+    version_bits: tuple[int, ...] = ()  # type version: widths of the parts, high bits first
+    same_register_as: str | None = None  # another value on these registers, on purpose
 
     @property
     def end(self) -> int:
@@ -183,6 +196,9 @@ class Watchdog:
     address: int | None = None
     unit: int | None = None
     value: int = 1
+    # A write watchdog writes only while these hold, on values read just before; e.g. a
+    # life bit that reads 2 while the device's watchdog is switched off is left alone.
+    conditions: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,10 +265,26 @@ class ModbusProfile:
         """Return the spec of a named value."""
         return next((spec for spec in self.values if spec.name == name), None)
 
+    def unknown_values(self) -> list[str]:
+        """Value names nothing uses: read into `Reading.extra` (diagnostics) only."""
+        referenced = {spec.scale_factor for spec in self.values if spec.scale_factor}
+        if self.state_from is not None:
+            referenced.add(self.state_from)
+        for rule in self.state_rules:
+            referenced.update(condition.value for condition in rule.conditions)
+        if self.watchdog is not None:
+            referenced.update(condition.value for condition in self.watchdog.conditions)
+        return unknown_value_names((spec.name for spec in self.values), referenced)
+
 
 def _resolution_wh(spec: RegisterSpec | None) -> float | None:
-    """The step of an integer energy register in Wh (None for floats and SunSpec scales)."""
+    """The step of an energy register in Wh: declared, or an integer register's scale.
+
+    None for undeclared floats and SunSpec scales.
+    """
     integers = (DataType.U16, DataType.I16, DataType.U32, DataType.I32, DataType.U64, DataType.I64)
+    if spec is not None and spec.resolution is not None:
+        return spec.resolution
     if spec is None or spec.type not in integers or spec.scale_factor is not None:
         return None
     return spec.scale
@@ -292,6 +324,9 @@ _SPEC_KEYS: dict[Any, Any] = {
     vol.Optional("enum"): {vol.Any(int, str): str},
     vol.Optional("block"): str,
     vol.Optional("optional"): bool,
+    vol.Optional("resolution"): vol.All(vol.Coerce(float), vol.Range(min=0, min_included=False)),
+    vol.Optional("version_bits"): [vol.All(int, vol.Range(min=1, max=32))],
+    vol.Optional("same_register_as"): str,
 }
 _SPEC = vol.Schema(_SPEC_KEYS)
 _PROBE = vol.Schema(
@@ -383,6 +418,7 @@ _SCHEMA = vol.Schema(
                 vol.Optional("address"): _address,
                 vol.Optional("unit"): _UNIT,
                 vol.Optional("value", default=1): int,
+                vol.Optional("when", default={}): {str: _CONDITION},
             },
         },
         vol.Optional("detect", default=[]): [_PROBE],
@@ -408,18 +444,49 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
     data_type = DataType(raw["type"])
     table = Table(raw.get("table", defaults["table"]))
     if data_type is DataType.BOOL and not table.is_bits:
-        raise InvalidProfileError(f"{label}.table: type bool needs table coil or discrete")
+        raise InvalidProfileError(
+            f"{label}.table: type bool needs table coil or discrete",
+            reason="bool_table",
+            placeholders={"field": f"{label}.table"},
+        )
     if table.is_bits and data_type is not DataType.BOOL:
-        raise InvalidProfileError(f"{label}.type: a {table} holds bits, use type bool")
+        raise InvalidProfileError(
+            f"{label}.type: a {table} holds bits, use type bool",
+            reason="bits_type",
+            placeholders={"field": f"{label}.type"},
+        )
     if data_type in STRING_TYPES and "count" not in raw:
-        raise InvalidProfileError(f"{label}.count: a {data_type} value needs a register count")
+        raise InvalidProfileError(
+            f"{label}.count: a {data_type} value needs a register count",
+            reason="missing",
+            placeholders={"field": f"{label}.count"},
+        )
+    bits = tuple(raw.get("version_bits", ()))
+    count = register_count(data_type, raw.get("count"))
+    if data_type is DataType.VERSION and sum(bits) != 16 * count:
+        raise InvalidProfileError(
+            f"{label}.version_bits: the parts must add up to {16 * count} bits "
+            f"({count} register(s)), not {sum(bits)}",
+            reason="version_bits",
+            placeholders={
+                "field": f"{label}.version_bits",
+                "bits": str(16 * count),
+                "total": str(sum(bits)),
+            },
+        )
+    if bits and data_type is not DataType.VERSION:
+        raise InvalidProfileError(
+            f"{label}.version_bits: only a value of type version has parts",
+            reason="version_bits_type",
+            placeholders={"field": f"{label}.version_bits"},
+        )
     return RegisterSpec(
         name=name,
         table=table,
         address=raw["address"],
         unit=raw.get("unit", defaults["unit"]),
         type=data_type,
-        count=register_count(data_type, raw.get("count")),
+        count=count,
         word_order=WordOrder(raw.get("word_order", defaults["word_order"])),
         scale=raw.get("scale", 1.0),
         scale_factor=raw.get("scale_factor"),
@@ -429,18 +496,31 @@ def _spec(label: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Register
         enum=raw.get("enum"),
         block=raw.get("block"),
         optional=raw.get("optional", False),
+        resolution=raw.get("resolution"),
+        version_bits=bits,
+        same_register_as=raw.get("same_register_as"),
     )
 
 
-def parse_profile(document: Any) -> ModbusProfile:
-    """Validate a profile document and build the profile; raise InvalidProfileError."""
+def parse_profile(document: Any, *, strict: bool = True) -> ModbusProfile:
+    """Validate a profile document and build the profile; raise InvalidProfileError.
+
+    `strict` adds the checks a profile saved before them may fail (the JSON Schema, two
+    values on one register): a new profile gets them, a stored one keeps working.
+    """
+    if strict:
+        validate_document(document)
     try:
         data = _SCHEMA(document)
     except vol.MultipleInvalid as err:
         first = err.errors[0]
-        raise InvalidProfileError(f"{_path(first)}: {first.msg}") from err
+        raise InvalidProfileError(
+            f"{_path(first)}: {first.msg}", placeholders={"field": _path(first)}
+        ) from err
     except vol.Invalid as err:
-        raise InvalidProfileError(f"{_path(err)}: {err.msg}") from err
+        raise InvalidProfileError(
+            f"{_path(err)}: {err.msg}", placeholders={"field": _path(err)}
+        ) from err
 
     conn = data["connection"]
     defaults = {"table": conn["table"], "unit": conn["unit"], "word_order": conn["word_order"]}
@@ -454,9 +534,7 @@ def parse_profile(document: Any) -> ModbusProfile:
         )
     for spec in values:
         if spec.scale_factor is not None and spec.scale_factor not in names:
-            raise InvalidProfileError(
-                f"values.{spec.name}.scale_factor: no value named {spec.scale_factor!r}"
-            )
+            _no_value(f"values.{spec.name}.scale_factor", spec.scale_factor)
 
     identity: dict[str, RegisterSpec | str] = {
         key: raw if isinstance(raw, str) else _spec(f"identity.{key}", raw, defaults)
@@ -470,26 +548,19 @@ def parse_profile(document: Any) -> ModbusProfile:
         if "from" in state:
             state_from = state["from"]
             if state_from not in names:
-                raise InvalidProfileError(f"state.from: no value named {state_from!r}")
+                _no_value("state.from", state_from)
             state_map = {raw: ChargerState(s) for raw, s in state["map"].items()}
         else:
             for index, rule in enumerate(state["rules"]):
-                conditions: list[Condition] = []
-                for value_name, ops in rule["when"].items():
-                    if value_name not in names:
-                        raise InvalidProfileError(
-                            f"state.rules.{index}.when: no value named {value_name!r}"
-                        )
-                    conditions.extend(
-                        Condition(value=value_name, op=op, operand=operand)
-                        for op, operand in ops.items()
-                    )
-                rules.append(
-                    StateRule(conditions=tuple(conditions), state=ChargerState(rule["state"]))
-                )
+                conditions = _conditions(f"state.rules.{index}.when", rule["when"], names)
+                rules.append(StateRule(conditions=conditions, state=ChargerState(rule["state"])))
     kind = DeviceKind(data["kind"])
     if kind is DeviceKind.CHARGER and state_from is None and not rules:
-        raise InvalidProfileError("state: a charger profile must say how to read its state")
+        raise InvalidProfileError(
+            "state: a charger profile must say how to read its state",
+            reason="state_missing",
+            placeholders={"field": "state"},
+        )
 
     controls = data["controls"]
 
@@ -513,9 +584,7 @@ def parse_profile(document: Any) -> ModbusProfile:
     if (raw_enable := controls.get("enable")) is not None:
         if raw_enable == "zero_current":
             if current is None:
-                raise InvalidProfileError(
-                    "controls.enable: zero_current needs controls.current_limit"
-                )
+                _needs_current_limit("controls.enable")
             enable = EnableControl(mode=EnableMode.ZERO_CURRENT)
         else:
             enable = EnableControl(
@@ -529,10 +598,18 @@ def parse_profile(document: Any) -> ModbusProfile:
     if (raw_watchdog := controls.get("watchdog")) is not None:
         action = WatchdogAction(raw_watchdog["action"])
         if action is WatchdogAction.WRITE and "address" not in raw_watchdog:
-            raise InvalidProfileError("controls.watchdog.address: a write watchdog needs one")
-        if action is WatchdogAction.REWRITE_SETPOINT and current is None:
             raise InvalidProfileError(
-                "controls.watchdog: rewrite_setpoint needs controls.current_limit"
+                "controls.watchdog.address: a write watchdog needs one",
+                reason="missing",
+                placeholders={"field": "controls.watchdog.address"},
+            )
+        if action is WatchdogAction.REWRITE_SETPOINT and current is None:
+            _needs_current_limit("controls.watchdog")
+        if raw_watchdog["when"] and action is not WatchdogAction.WRITE:
+            raise InvalidProfileError(
+                "controls.watchdog.when: only a write watchdog has conditions",
+                reason="watchdog_when",
+                placeholders={"field": "controls.watchdog.when"},
             )
         watchdog = Watchdog(
             action=action,
@@ -540,6 +617,7 @@ def parse_profile(document: Any) -> ModbusProfile:
             address=raw_watchdog.get("address"),
             unit=raw_watchdog.get("unit", conn["unit"]),
             value=raw_watchdog["value"],
+            conditions=_conditions("controls.watchdog.when", raw_watchdog["when"], names),
         )
 
     probes = []
@@ -550,7 +628,11 @@ def parse_profile(document: Any) -> ModbusProfile:
             try:
                 pattern = re.compile(raw_probe["matches"])
             except re.error as err:
-                raise InvalidProfileError(f"detect.{index}.matches: {err}") from err
+                raise InvalidProfileError(
+                    f"detect.{index}.matches: {err}",
+                    reason="bad_pattern",
+                    placeholders={"field": f"detect.{index}.matches"},
+                ) from err
         probes.append(
             Probe(
                 spec=spec,
@@ -576,6 +658,21 @@ def parse_profile(document: Any) -> ModbusProfile:
         energy_resolution_wh=_resolution_wh(next((v for v in values if v.name == "energy"), None)),
     )
     _check_blocks(sunspec, values, identity, probes)
+    check_same_register_as(values)
+    if strict:
+        check_overlaps(values)
+        check_control_registers(
+            {
+                key: (c.unit, c.address, NUMERIC_WIDTH[c.type])
+                for key, c in (
+                    ("current_limit", current),
+                    ("failsafe_current", failsafe.current),
+                    ("failsafe_timeout", failsafe.timeout),
+                )
+                if c is not None
+            }
+            | _other_writes(enable, watchdog)
+        )
     return ModbusProfile(
         id=data["id"],
         name=data["name"],
@@ -613,13 +710,72 @@ def _check_blocks(
     labelled += [(f"identity.{key}", s) for key, s in identity.items() if not isinstance(s, str)]
     labelled += [(f"detect.{index}", probe.spec) for index, probe in enumerate(probes)]
     for label, spec in labelled:
+        field = f"{label}.block"
         if sunspec is None:
             if spec.block is not None:
-                raise InvalidProfileError(f"{label}.block: only a profile with sunspec has blocks")
+                raise InvalidProfileError(
+                    f"{field}: only a profile with sunspec has blocks",
+                    reason="block_unexpected",
+                    placeholders={"field": field},
+                )
         elif spec.block is None:
-            raise InvalidProfileError(f"{label}.block: a sunspec profile needs the model block")
+            raise InvalidProfileError(
+                f"{field}: a sunspec profile needs the model block",
+                reason="missing",
+                placeholders={"field": field},
+            )
         elif spec.block not in sunspec.blocks:
-            raise InvalidProfileError(f"{label}.block: no block named {spec.block!r} in sunspec")
+            raise InvalidProfileError(
+                f"{field}: no block named {spec.block!r} in sunspec",
+                reason="no_block",
+                placeholders={"field": field, "name": spec.block},
+            )
+
+
+def _no_value(field: str, name: str) -> None:
+    raise InvalidProfileError(
+        f"{field}: no value named {name!r}",
+        reason="no_value",
+        placeholders={"field": field, "name": name},
+    )
+
+
+def _needs_current_limit(field: str) -> None:
+    raise InvalidProfileError(
+        f"{field}: needs controls.current_limit",
+        reason="needs_current_limit",
+        placeholders={"field": field},
+    )
+
+
+def _conditions(
+    label: str, raw: Mapping[str, Mapping[str, Any]], names: set[str]
+) -> tuple[Condition, ...]:
+    """Conditions on decoded values (state rules, watchdog); each names a value."""
+    conditions: list[Condition] = []
+    for value_name, ops in raw.items():
+        if value_name not in names:
+            _no_value(label, value_name)
+        conditions.extend(
+            Condition(value=value_name, op=op, operand=operand) for op, operand in ops.items()
+        )
+    return tuple(conditions)
+
+
+def _other_writes(
+    enable: EnableControl | None, watchdog: Watchdog | None
+) -> dict[str, tuple[int, int, int] | None]:
+    """The enable and watchdog registers, for the check that no two controls share one."""
+    writes: dict[str, tuple[int, int, int] | None] = {}
+    if enable is not None and enable.mode is EnableMode.REGISTER:
+        assert enable.address is not None
+        assert enable.unit is not None
+        writes["enable"] = (enable.unit, enable.address, 1)
+    if watchdog is not None and watchdog.action is WatchdogAction.WRITE:
+        assert watchdog.address is not None
+        assert watchdog.unit is not None
+        writes["watchdog"] = (watchdog.unit, watchdog.address, 1)
+    return writes
 
 
 def load_profile_file(path: Path) -> ModbusProfile:
@@ -637,23 +793,40 @@ def check_profile_size(text: str) -> None:
         raise ProfileTooLargeError(size)
 
 
-def load_profile_text(text: str, origin: str = "profile", *, limit: bool = True) -> ModbusProfile:
+def load_profile_text(
+    text: str, origin: str = "profile", *, limit: bool = True, strict: bool = True
+) -> ModbusProfile:
     """Load and validate a profile from YAML (JSON is YAML too).
 
-    With `limit`, a text above MAX_PROFILE_BYTES is refused before parsing. CPU-bound for a
-    large document: callers in an event loop run it in an executor.
+    With `limit`, a text above MAX_PROFILE_BYTES is refused before parsing; `strict` see
+    parse_profile. CPU-bound for a large document: callers in an event loop run it in an
+    executor.
     """
     if limit:
         check_profile_size(text)
     try:
         document = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as err:
-        raise InvalidProfileError(f"{origin} is not valid YAML: {err}") from err
+        mark = getattr(err, "problem_mark", None)
+        line = "" if mark is None else str(mark.line + 1)
+        raise InvalidProfileError(
+            f"{origin} is not valid YAML: {err}",
+            reason="not_yaml",
+            placeholders={"field": "profile", "line": line},
+        ) from err
     except RecursionError as err:
-        raise InvalidProfileError(f"{origin} is nested too deeply") from err
+        raise InvalidProfileError(
+            f"{origin} is nested too deeply",
+            reason="too_deep",
+            placeholders={"field": "profile"},
+        ) from err
     if not isinstance(document, dict):
-        raise InvalidProfileError(f"{origin}: a profile must be a mapping of fields")
-    return parse_profile(document)
+        raise InvalidProfileError(
+            f"{origin}: a profile must be a mapping of fields",
+            reason="not_mapping",
+            placeholders={"field": "profile"},
+        )
+    return parse_profile(document, strict=strict)
 
 
 _shipped: Mapping[str, ModbusProfile] | None = None

@@ -3,6 +3,18 @@
 (function () {
   const base = document.body.dataset.base || "";
 
+  // The login window opened from the sidebar panel: tell the panel, then close (where the
+  // browser lets a script close it; otherwise the page stays open here as well).
+  const here = new URL(location.href);
+  if (here.searchParams.has("login_window")) {
+    here.searchParams.delete("login_window");
+    history.replaceState(null, "", here.pathname + here.search);
+    if ("BroadcastChannel" in window) {
+      new BroadcastChannel("ev-charging-ledger-login").postMessage("logged-in");
+      window.close();
+    }
+  }
+
   function value(input) {
     const raw = input.value.trim();
     if (raw === "") return undefined;
