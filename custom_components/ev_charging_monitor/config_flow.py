@@ -40,6 +40,7 @@ from .authorization.subentry_flow import (
     PersonSubentryFlow,
     VehicleSubentryFlow,
 )
+from .central_system.const import CONF_CHARGE_POINT_ID
 from .central_system.flow import CentralSystemSteps
 from .central_system.setup import is_central_system_entry, is_ocpp_charger
 from .const import (
@@ -589,6 +590,8 @@ class EVChargingConfigFlow(EntityChargerSteps, CentralSystemSteps, ConfigFlow, d
         self, discovery_info: DiscoveryInfoType
     ) -> ConfigFlowResult:
         """A standalone ledger announced its address: offer to link it."""
+        if CONF_CHARGE_POINT_ID in discovery_info:  # an OCPP charger connected instead
+            return await self.async_ocpp_discovered(discovery_info)
         text = discovery_info.get(CONF_URL)
         url = checked_ledger_url(text) if isinstance(text, str) else None
         if url is None:

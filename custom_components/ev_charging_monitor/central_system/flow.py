@@ -84,10 +84,8 @@ class CentralSystemSteps(ConfigFlow):
             errors=errors,
         )
 
-    async def async_step_integration_discovery(
-        self, discovery_info: dict[str, Any]
-    ) -> ConfigFlowResult:
-        """A charger unknown to Home Assistant connected and booted."""
+    async def async_ocpp_discovered(self, discovery_info: dict[str, Any]) -> ConfigFlowResult:
+        """A charger unknown to Home Assistant connected and booted (integration discovery)."""
         charge_point_id = str(discovery_info[CONF_CHARGE_POINT_ID])
         await self.async_set_unique_id(ocpp_unique_id(charge_point_id))
         self._abort_if_unique_id_configured()
