@@ -8,23 +8,17 @@ changes; state changes that arrive together are taken as one reading.
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-from typing import Final
-
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_state_change_event
 
-from ..coordinator import EVChargingConfigEntry, LiveCoordinator
-from ..devices import Reading
+from ..coordinator import EVChargingConfigEntry
 from ..devices.base import Device
+from ..push_coordinator import PushLiveCoordinator
 from ..session.plausibility import ReadingPlausibility
 from .device import EntityChargerDevice
 
-HEARTBEAT: Final = timedelta(seconds=30)
 
-
-class EntityLiveCoordinator(LiveCoordinator):
+class EntityLiveCoordinator(PushLiveCoordinator):
     """The live coordinator of a charger made of entities: driven by state changes."""
 
     def __init__(
@@ -35,13 +29,9 @@ class EntityLiveCoordinator(LiveCoordinator):
         *,
         plausibility: ReadingPlausibility,
     ) -> None:
-        """Like the polled one, with the heartbeat as its interval."""
+        """Keep the mapping whose entities are listened to."""
         super().__init__(hass, entry, device, plausibility=plausibility)
-        self.update_interval = HEARTBEAT
         self.source = _source(device)
-        self._lock = asyncio.Lock()
-        self._pending = False
-        self._drain: asyncio.Task[None] | None = None
 
     async def async_config_entry_first_refresh(self) -> None:
         """Listen to the mapped entities; a source not there yet is no setup failure.
@@ -53,37 +43,11 @@ class EntityLiveCoordinator(LiveCoordinator):
         self.config_entry.async_on_unload(
             async_track_state_change_event(self.hass, entities, self._state_changed)
         )
-        self.config_entry.async_on_unload(self._cancel_drain)
-        await self.async_refresh()
-        if not self.last_update_success:
-            # Entities are created from a reading: an empty one until the source speaks.
-            self.data = Reading()
+        await super().async_config_entry_first_refresh()
 
     @callback
     def _state_changed(self, _event: Event[EventStateChangedData]) -> None:
-        self._pending = True
-        if self._drain is None or self._drain.done():
-            self._drain = self.config_entry.async_create_task(
-                self.hass, self._take_readings(), f"{self.name} state change"
-            )
-
-    async def _take_readings(self) -> None:
-        # Yield first, so that states written in the same moment make one reading.
-        await asyncio.sleep(0)
-        while self._pending:
-            self._pending = False
-            await self.async_refresh()
-
-    @callback
-    def _cancel_drain(self) -> None:
-        if self._drain is not None:
-            self._drain.cancel()
-
-    async def _async_update_data(self) -> Reading:
-        # A state change, the heartbeat and a command's refresh may overlap: the session
-        # tracker takes one reading at a time.
-        async with self._lock:
-            return await super()._async_update_data()
+        self.async_push()
 
 
 def _source(device: object) -> EntityChargerDevice:
