@@ -85,6 +85,14 @@ class _AuthorizationSubentryFlow(ConfigSubentryFlow):
             errors[F_PERSON] = "person_not_found"
         return person
 
+    def _save(self, name: str, item: Person | Vehicle, *, new: bool) -> SubentryFlowResult:
+        """Add the person or vehicle, or update the one being reconfigured."""
+        if new:
+            return self.async_create_entry(title=name, data=item.to_dict(), unique_id=item.id)
+        return self.async_update_and_abort(
+            self._get_entry(), self._get_reconfigure_subentry(), title=name, data=item.to_dict()
+        )
+
 
 class PersonSubentryFlow(_AuthorizationSubentryFlow):
     """Someone who charges, optionally a Home Assistant user."""
@@ -103,16 +111,7 @@ class PersonSubentryFlow(_AuthorizationSubentryFlow):
                     name=name,
                     user_id=user_input.get(F_USER) or None,
                 )
-                if person is None:
-                    return self.async_create_entry(
-                        title=name, data=changed.to_dict(), unique_id=changed.id
-                    )
-                return self.async_update_and_abort(
-                    self._get_entry(),
-                    self._get_reconfigure_subentry(),
-                    title=name,
-                    data=changed.to_dict(),
-                )
+                return self._save(name, changed, new=person is None)
         schema = vol.Schema(
             {
                 vol.Required(F_NAME): TextSelector(),
@@ -156,16 +155,7 @@ class VehicleSubentryFlow(_AuthorizationSubentryFlow):
                 changed = Vehicle(
                     id=new_id() if vehicle is None else vehicle.id, name=name, person_id=person.id
                 )
-                if vehicle is None:
-                    return self.async_create_entry(
-                        title=name, data=changed.to_dict(), unique_id=changed.id
-                    )
-                return self.async_update_and_abort(
-                    self._get_entry(),
-                    self._get_reconfigure_subentry(),
-                    title=name,
-                    data=changed.to_dict(),
-                )
+                return self._save(name, changed, new=vehicle is None)
         schema = vol.Schema(
             {
                 vol.Required(F_NAME): TextSelector(),
