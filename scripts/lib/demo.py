@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 REPO = Path(__file__).resolve().parents[2]
 # The demo's year of history is built with the integration's and the simulators' code.
 sys.path[:0] = [str(REPO), str(REPO / "addon" / "app")]
-from scripts.lib import demo_history  # noqa: E402
+from scripts.lib import demo_history, ha_onboarding  # noqa: E402
 
 USER, PASSWORD = "demo", "demo-charging"
 # The wallbox bills from the MID meter in front of it, at a time-of-use tariff: the options
@@ -166,49 +166,15 @@ async def _wait_http(demo: Demo, session: aiohttp.ClientSession, url: str, secon
 
 async def _onboard(session: aiohttp.ClientSession, base: str) -> str:
     """Create the demo user, finish onboarding, return a long-lived access token."""
-    client_id = f"{base}/"
-    async with session.post(
-        f"{base}/api/onboarding/users",
-        json={
-            "client_id": client_id,
-            "name": "Demo",
-            "username": USER,
-            "password": PASSWORD,
-            "language": "en",
-        },
-    ) as response:
-        if response.status != 200:
-            raise DemoError(f"onboarding failed: HTTP {response.status} {await response.text()}")
-        auth_code = (await response.json())["auth_code"]
-    async with session.post(
-        f"{base}/auth/token",
-        data={"grant_type": "authorization_code", "code": auth_code, "client_id": client_id},
-    ) as response:
-        access = (await response.json())["access_token"]
-    headers = {"Authorization": f"Bearer {access}"}
-    for step, body in (
-        ("core_config", {}),
-        ("analytics", {}),
-        ("integration", {"client_id": client_id, "redirect_uri": f"{base}/?auth_callback=1"}),
-    ):
-        async with session.post(
-            f"{base}/api/onboarding/{step}", json=body, headers=headers
-        ) as response:
-            await response.read()
-    async with session.ws_connect(f"{base}/api/websocket") as ws:
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": access})
-        await ws.receive_json()
-        await ws.send_json(
-            {
-                "id": 1,
-                "type": "auth/long_lived_access_token",
-                "client_name": "EV Charging demo",
-                "lifespan": 365,
-            }
+    try:
+        access = await ha_onboarding.async_onboard(
+            session, base, name="Demo", username=USER, password=PASSWORD
         )
-        token = (await ws.receive_json())["result"]
-    return str(token)
+    except ha_onboarding.OnboardingError as err:
+        raise DemoError(str(err)) from err
+    return await ha_onboarding.async_long_lived_token(
+        session, base, access, client_name="EV Charging demo", lifespan_days=365
+    )
 
 
 async def _flow(

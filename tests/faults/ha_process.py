@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from scripts.lib.ha_onboarding import async_long_lived_token, async_onboard
+
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "ev_charging_monitor"
 CONFIGURATION = """\
@@ -60,52 +62,12 @@ async def _wait_http(session: aiohttp.ClientSession, url: str, seconds: float) -
 
 async def _onboard(session: aiohttp.ClientSession, base: str) -> str:
     """Create the owner, finish onboarding and return a long-lived access token."""
-    client_id = f"{base}/"
-    async with session.post(
-        f"{base}/api/onboarding/users",
-        json={
-            "client_id": client_id,
-            "name": "Fault matrix",
-            "username": USER,
-            "password": PASSWORD,
-            "language": "en",
-        },
-    ) as response:
-        assert response.status == 200, await response.text()
-        auth_code = (await response.json())["auth_code"]
-    async with session.post(
-        f"{base}/auth/token",
-        data={"grant_type": "authorization_code", "code": auth_code, "client_id": client_id},
-    ) as response:
-        access = (await response.json())["access_token"]
-    headers = {"Authorization": f"Bearer {access}"}
-    for step, body in (
-        ("core_config", {}),
-        ("analytics", {}),
-        ("integration", {"client_id": client_id, "redirect_uri": f"{base}/?auth_callback=1"}),
-    ):
-        async with session.post(
-            f"{base}/api/onboarding/{step}", json=body, headers=headers
-        ) as response:
-            await response.read()
-    async with session.ws_connect(f"{base}/api/websocket") as ws:
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": access})
-        await ws.receive_json()
-        await ws.send_json(
-            {
-                "id": 1,
-                "type": "auth/long_lived_access_token",
-                "client_name": "fault matrix",
-                "lifespan": 1,
-            }
-        )
-        token = str((await ws.receive_json())["result"])
-        # Where Home Assistant keeps an HTTP configuration from YAML on trial, confirm it, so
-        # it is not reverted (with a restart) five minutes in; elsewhere this is refused.
-        await ws.send_json({"id": 2, "type": "http/config/promote"})
-        await ws.receive_json()
-    return token
+    access = await async_onboard(
+        session, base, name="Fault matrix", username=USER, password=PASSWORD
+    )
+    return await async_long_lived_token(
+        session, base, access, client_name="fault matrix", lifespan_days=1, promote_http=True
+    )
 
 
 class HomeAssistantProcess:

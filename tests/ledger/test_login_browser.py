@@ -39,6 +39,7 @@ from ev_charging_ledger.api import create_app
 from ev_charging_ledger.homeassistant import current_user, websocket_url
 from ev_charging_ledger.login import BrowserLogin, HomeAssistantOAuth, Tokens
 from ev_charging_ledger.storage import Ledger
+from scripts.lib.ha_onboarding import async_onboard
 from tests.ledger.integration_records import make_record
 from tests.ledger.ledger_process import free_port, ledger_env
 
@@ -143,36 +144,9 @@ async def _commands(base: str, token: str, *messages: dict[str, Any]) -> list[An
 
 async def _onboard(base: str) -> tuple[str, str, str]:
     """The owner through onboarding, a non-admin user: (token, owner id, reader id)."""
-    client_id = f"{base}/"
     username, password, name = OWNER
     async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{base}/api/onboarding/users",
-            json={
-                "client_id": client_id,
-                "name": name,
-                "username": username,
-                "password": password,
-                "language": "en",
-            },
-        ) as response:
-            assert response.status == 200, await response.text()
-            code = (await response.json())["auth_code"]
-        async with session.post(
-            f"{base}/auth/token",
-            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
-        ) as response:
-            access = (await response.json())["access_token"]
-        headers = {"Authorization": f"Bearer {access}"}
-        for step, body in (
-            ("core_config", {}),
-            ("analytics", {}),
-            ("integration", {"client_id": client_id, "redirect_uri": f"{base}/?auth_callback=1"}),
-        ):
-            async with session.post(
-                f"{base}/api/onboarding/{step}", json=body, headers=headers
-            ) as response:
-                await response.read()
+        access = await async_onboard(session, base, name=name, username=username, password=password)
     me, created, token = await _commands(
         base,
         access,
