@@ -107,7 +107,8 @@ class _Client(ChargePoint):
 
     @handles(Action.trigger_message)
     def on_trigger_message(self, requested_message: str, **_: Any) -> call_result.TriggerMessage:
-        if requested_message == "BootNotification":
+        self.owner.triggered.append(requested_message)
+        if requested_message in ("BootNotification", "MeterValues"):
             return call_result.TriggerMessage(status=TriggerMessageStatusEnumType.accepted)
         return call_result.TriggerMessage(status=TriggerMessageStatusEnumType.not_implemented)
 
@@ -115,6 +116,8 @@ class _Client(ChargePoint):
     async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == "BootNotification":
             await self.owner.boot("Triggered")
+        elif requested_message == "MeterValues":
+            await self.owner.meter_values("Trigger")
 
     @handles(Action.set_variables)
     def on_set_variables(
@@ -166,6 +169,8 @@ class GenericOcpp201Station:
     variables: dict[str, str] = field(default_factory=dict)
     # Every TransactionEvent sent (or queued), as sent.
     events: list[call.TransactionEvent] = field(default_factory=list)
+    # The messages the central system asked for (TriggerMessage).
+    triggered: list[str] = field(default_factory=list)
     # OCMF records signed, as text (before base64).
     sent_ocmf: list[str] = field(default_factory=list)
 
@@ -183,6 +188,7 @@ class GenericOcpp201Station:
         self._accepted = asyncio.Event()
         self._queue: list[call.TransactionEvent] = []
         self._begin: tuple[datetime, int] | None = None
+        self._power_w: float = 0
 
     # -- connection ----------------------------------------------------------------------
 
@@ -399,6 +405,11 @@ class GenericOcpp201Station:
             )
         )
 
+    async def meter_values(self, context: str = "Sample.Clock") -> None:
+        """MeterValues of EVSE 1 outside a transaction (triggered or clock-aligned)."""
+        power = 0 if self.charging_state != "Charging" else self._power_w
+        await self.send(call.MeterValues(evse_id=1, meter_value=[self._sampled(context, power)]))
+
     async def authorize(self, token: str) -> str:
         """Authorize an ISO 14443 card; returns idTokenInfo.status."""
         result = await self.send(call.Authorize(id_token=_card(token)))
@@ -435,6 +446,7 @@ class GenericOcpp201Station:
     async def start_charging(self, power_w: float) -> None:
         """The car draws current: TransactionEvent Updated, chargingState Charging."""
         self.charging_state = "Charging"
+        self._power_w = power_w
         await self._event(
             "Updated",
             "ChargingStateChanged",

@@ -151,7 +151,9 @@ class CentralChargingStation(ChargePoint):
             return
         problem = next(iter(self.problems.values()), None)
         if status == "Faulted" and problem is None:
-            problem = "OtherError"  # faulted without saying why (1.6's generic code)
+            # Still faulted after its problem cleared: the same fault. Faulted without a
+            # Problem event: 1.6's generic code.
+            problem = charger.error_code or "OtherError"
         charger.set_status(status, problem, {"info": None, "vendor_error_code": None})
 
     async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
@@ -217,11 +219,23 @@ class CentralChargingStation(ChargePoint):
             )
 
     async def async_configure(self) -> None:
-        """Ask for the measurands and interval the readings need (SetVariables).
+        """Ask for the measurands and interval the readings need (SetVariables), then for
+        the register now (TriggerMessage MeterValues).
 
         A variable the station rejects or does not know is logged, never fatal: it then
-        reports what it was set up to report.
+        reports what it was set up to report. 2.0.1 stations report meter values only in
+        transactions unless asked: without the register before the first plug-in, the
+        session would begin only at the transaction's start, after the card was presented.
         """
+        await self._async_set_meter_variables()
+        try:
+            await self.call(  # type: ignore[no-untyped-call]
+                call.TriggerMessage(requested_message=MessageTriggerEnumType.meter_values)
+            )
+        except Exception as err:
+            LOGGER.debug("%s did not report its register when asked: %s", self.id, err)
+
+    async def _async_set_meter_variables(self) -> None:
         request = call.SetVariables(
             set_variable_data=[
                 SetVariableDataType(
