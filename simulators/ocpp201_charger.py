@@ -23,7 +23,7 @@ import contextlib
 import json
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -113,11 +113,11 @@ class _Client(ChargePoint):
         return call_result.TriggerMessage(status=TriggerMessageStatusEnumType.not_implemented)
 
     @then(Action.trigger_message)
-    async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
+    def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == "BootNotification":
-            await self.owner.boot("Triggered")
+            self.owner.in_background(self.owner.boot("Triggered"))
         elif requested_message == "MeterValues":
-            await self.owner.meter_values("Trigger")
+            self.owner.in_background(self.owner.meter_values("Trigger"))
 
     @handles(Action.set_variables)
     def on_set_variables(
@@ -189,6 +189,7 @@ class GenericOcpp201Station:
         self._queue: list[call.TransactionEvent] = []
         self._begin: tuple[datetime, int] | None = None
         self._power_w: float = 0
+        self._background: set[asyncio.Task[Any]] = set()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -224,12 +225,21 @@ class GenericOcpp201Station:
         """The subprotocol the central system agreed to."""
         return None if self._ws is None else self._ws.protocol
 
+    def in_background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Send what a request asked for after its answer; cancelled by `disconnect`."""
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _run(self, client: _Client) -> None:
         with contextlib.suppress(ConnectionError):
             await client.start()  # type: ignore[no-untyped-call]
 
     async def disconnect(self) -> None:
         """Close the websocket (the station keeps its register and transaction)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._ws is not None:
             await self._ws.close()
         if self._task is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 
-from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
+from custom_components.ev_charging_monitor.authorization.manager import (
+    AUTHORIZATION,
+    AuthorizationManager,
+)
 from custom_components.ev_charging_monitor.authorization.model import CredentialStatus
 from custom_components.ev_charging_monitor.central_system.charge_point_201 import (
     CentralChargingStation,
@@ -31,7 +35,7 @@ from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHA
 from simulators.ocpp201_charger import GenericOcpp201Station
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
-from .test_ocpp import PASSWORD, Rig
+from .test_ocpp import PASSWORD, Rig, _self_signed
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
 
@@ -67,6 +71,12 @@ async def accept(rig: Rig, sim: GenericOcpp201Station, password: str | None = PA
     rig.charger = result["result"]
     rig.drive_monotonic()
     await sim.wait_accepted()  # the central system triggered a new BootNotification
+    # Then it sets the meter variables and asks for the register.
+    for _ in range(100):
+        if "MeterValues" in sim.triggered:
+            break
+        await rig.settle()
+    await rig.settle()
 
 
 def reading(rig: Rig) -> Any:
@@ -378,6 +388,60 @@ async def test_events_queued_while_offline_arrive_late_and_count(
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(7_400)
     assert "meter_register_jump" not in record["flags"]
+
+
+async def test_home_assistant_restarted_mid_transaction_continues_it(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """The station's transaction id is kept across a restart: one session, whole delta."""
+    before = await _start_charging(rig, station, 11_000)
+    assert rig.charger is not None
+    assert rig.central is not None
+    transaction = station.transaction_id
+    assert await hass.config_entries.async_unload(rig.charger.entry_id)
+    assert await hass.config_entries.async_unload(rig.central.entry_id)
+    await station.disconnect()
+    del hass.data[OCPP_REGISTRY]
+    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
+    await rig.tick(120)
+    assert await hass.config_entries.async_setup(rig.central.entry_id)
+    assert await hass.config_entries.async_setup(rig.charger.entry_id)
+    await hass.async_block_till_done()
+    rig.drive_monotonic()
+    book = hass.data[OCPP_REGISTRY].book
+    assert book.open["CS-201"].station_transaction_id == transaction
+    await station.connect(rig.url)
+    # The seqNos taken before the restart still count: a repeat of one changes nothing.
+    await rig.send(station.repeat(station.events[2]))
+    await _finish(rig, station, 11_000)
+    # By hand: 4 x 600 s at 11 kW = 7333.33 Wh; the 1 Wh meter shows 7333 more.
+    assert station.register_wh - before == 7_333
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(7_333)
+    assert record["authorization"]["person"] == "Alex"
+
+
+async def test_security_profile_2_over_tls(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """wss:// with a certificate: a 2.0.1 station is discovered and accepted over TLS."""
+    certificate, key, trusted = await hass.async_add_executor_job(_self_signed, tmp_path)
+    rig = Rig(hass, freezer)
+    await rig.set_up_central_system(certificate=certificate, private_key=key)
+    assert rig.central is not None
+    rig.url = f"wss://127.0.0.1:{rig.port}"
+    sim = GenericOcpp201Station("CS-TLS", password=PASSWORD, ssl_context=trusted)
+    try:
+        await accept(rig, sim)
+        assert sim.registration == "Accepted"
+        await sim.disconnect()
+        sim.password = "guessed-password-123"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await sim.connect(rig.url)
+        assert refused.value.status == 401
+    finally:
+        await sim.disconnect()
+    await hass.config_entries.async_unload(rig.central.entry_id)
 
 
 async def test_signed_meter_values_are_kept_verbatim(hass: HomeAssistant, rig: Rig) -> None:
