@@ -427,9 +427,39 @@ class GenericOcpp201Station:
         self.answers.append(status)
         return status
 
-    async def plug_in(self) -> None:
-        """The cable goes in: the connector is Occupied."""
+    async def plug_in(self, *, start: bool = False) -> None:
+        """The cable goes in: the connector is Occupied.
+
+        With `start` the transaction begins with the cable (TxStartPoint EVConnected, a
+        common default): TransactionEvent Started without a card; `present_card` follows.
+        """
         await self.status("Occupied")
+        if start:
+            self._open_transaction()
+            await self._event(
+                "Started",
+                "CablePluggedIn",
+                meter_value=[self._sampled("Transaction.Begin", 0, signed=True)],
+            )
+
+    def _open_transaction(self) -> None:
+        self.transaction_id = str(uuid.uuid4())
+        self.seq_no = 0
+        self._begin = (self.at, self.register_wh)
+        self.charging_state = "EVConnected"
+
+    async def present_card(self, token: str) -> str:
+        """A card at the running transaction: Authorize, then Updated with the idToken.
+
+        Returns the answer to the Updated event (the CSMS must verify the token there too).
+        """
+        assert self.transaction_id is not None, "plug in with start=True first"
+        if await self.authorize(token) != "Accepted":
+            return self.answers[-1]
+        result = await self._event("Updated", "Authorized", id_token=_card(token))
+        status = "Accepted" if result is None else str(result.id_token_info["status"])
+        self.answers.append(status)
+        return status
 
     async def start_transaction(self, token: str) -> str:
         """TransactionEvent Started (the card authorized it); returns the card's answer.
@@ -437,10 +467,7 @@ class GenericOcpp201Station:
         A card the central system refuses ends the transaction at once (DeAuthorized), as
         a station with StopTxOnInvalidId does.
         """
-        self.transaction_id = str(uuid.uuid4())
-        self.seq_no = 0
-        self._begin = (self.at, self.register_wh)
-        self.charging_state = "EVConnected"
+        self._open_transaction()
         result = await self._event(
             "Started",
             "Authorized",
@@ -499,7 +526,7 @@ class GenericOcpp201Station:
         event_type: str,
         trigger: str,
         *,
-        meter_value: list[MeterValueType],
+        meter_value: list[MeterValueType] | None = None,
         id_token: IdTokenType | None = None,
         stopped_reason: str | None = None,
     ) -> Any:

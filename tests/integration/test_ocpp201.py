@@ -262,6 +262,37 @@ async def test_known_card_charges_and_the_session_has_the_meter_delta(
     assert hass.data[OCPP_REGISTRY].book.open == {}
 
 
+async def test_a_transaction_begun_by_the_cable_gets_its_card_later(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """TxStartPoint EVConnected: Started without a card, Updated names it; one session."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION])
+    await accept(rig, station)
+    await rig.send(station.status("Available"))
+    await rig.tick(60)
+    before = station.register_wh
+    await rig.send(station.plug_in(start=True))
+    started = station.events[-1]
+    assert (started.trigger_reason, started.id_token) == ("CablePluggedIn", None)
+    assert await rig.send(station.present_card(CARD)) == "Accepted"
+    assert station.answers == ["Accepted", "Accepted"]  # Authorize, then the Updated event
+    assert hass.data[OCPP_REGISTRY].book.open["CS-201"].id_tag == CARD
+    await rig.send(station.start_charging(11_000))
+    for _ in range(3):
+        await rig.tick(600)
+        await rig.send(station.charge(600, 11_000))
+    await rig.send(station.stop_transaction())
+    await rig.tick(30)
+    await rig.send(station.unplug())
+    # By hand: 3 x 600 s at 11 kW = 5500 Wh.
+    assert station.register_wh - before == 5_500
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(5_500)
+    assert record["authorization"]["person"] == "Alex"
+    assert [event["result"] for event in rig.events] == ["accepted"]
+
+
 async def test_per_phase_values_reach_the_reading(
     hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
 ) -> None:

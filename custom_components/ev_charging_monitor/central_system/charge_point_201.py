@@ -157,12 +157,10 @@ class CentralChargingStation(ChargePoint):
         charger.set_status(status, problem, {"info": None, "vendor_error_code": None})
 
     async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
-        status: str = "Invalid"
-        token = str(id_token.get("id_token", ""))
         if (charger := self.charger) is None:
             # Not accepted yet: no card counts, whoever it is.
             return IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
-        status = await charger.authorize(token)
+        status = await charger.authorize(str(id_token.get("id_token", "")))
         return IdTokenInfoType(status=_STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
 
     # -- provisioning ----------------------------------------------------------------------
