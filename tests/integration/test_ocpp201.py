@@ -21,6 +21,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
+from ocpp.v201 import call
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -291,6 +292,49 @@ async def test_a_transaction_begun_by_the_cable_gets_its_card_later(
     assert Decimal(record["energy_wh"]) == Decimal(5_500)
     assert record["authorization"]["person"] == "Alex"
     assert [event["result"] for event in rig.events] == ["accepted"]
+
+
+async def test_a_pending_station_is_answered_but_charges_nothing(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """Before it is accepted, every event is confirmed (or it retries for ever)."""
+    await station.connect(rig.url)
+    assert await station.boot() == "Pending"
+    assert await rig.send(station.authorize(CARD)) == "Invalid"
+    await rig.send(station.plug_in())
+    assert await rig.send(station.start_transaction(CARD)) == "Invalid"
+    assert station.transaction_id is None  # refused: it ended the transaction itself
+    assert [event.event_type for event in station.events] == ["Started", "Ended"]
+    await rig.send(station.problem("E-17"))
+    await rig.send(
+        station.send(call.SecurityEventNotification(type="StartupOfTheDevice", timestamp="x"))
+    )
+    assert rig.records == []
+    assert rig.events == []  # no charger entry, so nobody was asked
+    assert len(rig.discoveries()) == 1
+    assert hass.data[OCPP_REGISTRY].book.open == {}
+
+
+async def test_a_refused_meter_variable_is_logged_and_charging_goes_on(
+    hass: HomeAssistant, rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A station without SampledDataCtrlr answers UnknownComponent: logged, not fatal."""
+
+    class Minimal(GenericOcpp201Station):
+        components = frozenset()
+
+    sim = Minimal("CS-MIN", password=PASSWORD)
+    try:
+        await accept(rig, sim)
+        assert sim.variables == {}
+        assert "CS-MIN answered UnknownComponent to SampledDataCtrlr.TxUpdatedInterval" in (
+            caplog.text
+        )
+        delta = await charge_one_session(rig, sim)
+    finally:
+        await sim.disconnect()
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(11_000)
 
 
 async def test_per_phase_values_reach_the_reading(
