@@ -556,6 +556,10 @@ class GenericOcpp201Station:
             return None
         return await self.send(event)
 
+    async def updated(self, meter_value: list[MeterValueType]) -> Any:
+        """An Updated event of the running transaction with these meter values (as given)."""
+        return await self._event("Updated", "MeterValuePeriodic", meter_value=meter_value)
+
     async def repeat(self, event: call.TransactionEvent) -> Any:
         """Send an event again, as a station does whose confirmation was lost."""
         return await self.send(event)

@@ -22,6 +22,13 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from ocpp.v201 import call
+from ocpp.v201.datatypes import (
+    MeterValueType,
+    SampledValueType,
+    TransactionType,
+    UnitOfMeasureType,
+)
+from ocpp.v201.enums import MeasurandEnumType, TransactionEventEnumType, TriggerReasonEnumType
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -413,6 +420,46 @@ async def _finish(rig: Rig, sim: GenericOcpp201Station, power_w: int) -> None:
     await rig.send(sim.stop_transaction())
     await rig.tick(30)
     await rig.send(sim.unplug())
+
+
+async def test_garbage_values_and_a_stranger_transaction_leave_the_session_exact(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """NaN, infinity after scaling, a unit that does not fit; the end of an unknown
+    transaction while one runs: each confirmed, none changes the session."""
+    before = await _start_charging(rig, station, 11_000)
+    garbage = [
+        SampledValueType(value=float("nan")),
+        SampledValueType(value=float("inf"), measurand=MeasurandEnumType.power_active_import),
+        SampledValueType(value=1e308, unit_of_measure=UnitOfMeasureType(unit="kWh", multiplier=9)),
+        SampledValueType(value=5, unit_of_measure=UnitOfMeasureType(unit="varh")),
+    ]
+    for sampled in garbage:
+        confirmation = await rig.send(
+            station.updated(
+                [MeterValueType(timestamp="2026-03-01T20:21:00Z", sampled_value=[sampled])]
+            )
+        )
+        assert confirmation is not None  # a confirmation, not a CallError
+    stranger = call.TransactionEvent(
+        event_type=TransactionEventEnumType.ended,
+        timestamp="2026-03-01T20:21:00Z",
+        trigger_reason=TriggerReasonEnumType.ev_departed,
+        seq_no=0,
+        transaction_info=TransactionType(transaction_id="never-started"),
+    )
+    assert await rig.send(station.send(stranger)) is not None
+    assert hass.data[OCPP_REGISTRY].book.open["CS-201"].station_transaction_id == (
+        station.transaction_id
+    )
+    await rig.tick(30)
+    assert Decimal(rig.state("energy")) == Decimal(station.register_wh) / 1000
+    assert rig.state("power") == "11000.0"
+    await _finish(rig, station, 11_000)
+    # By hand: 4 x 600 s at 11 kW = 7333.33 Wh; the 1 Wh meter shows 7333 more.
+    assert station.register_wh - before == 7_333
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(7_333)
 
 
 async def test_reconnection_mid_transaction_continues_it(

@@ -103,6 +103,13 @@ def test_garbage_is_skipped_and_the_rest_kept(garbage: object) -> None:
     assert sample.values == {"power": 11000.0}
 
 
+def test_a_value_beyond_a_float_after_scaling_is_skipped() -> None:
+    sample = parse_meter_values_201(
+        _values({"value": 1e308, "unit_of_measure": {"unit": "kWh", "multiplier": 9}})
+    )
+    assert sample.values == {}
+
+
 @pytest.mark.parametrize("multiplier", [10**6, "3", 3.0, None, 99])
 def test_a_multiplier_that_is_no_small_integer_is_skipped(multiplier: object) -> None:
     sample = parse_meter_values_201(_values({"value": 1, "unit_of_measure": {"multiplier": 3}}))

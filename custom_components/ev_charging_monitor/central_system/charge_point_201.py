@@ -350,8 +350,14 @@ class CentralChargingStation(ChargePoint):
         book = self.registry.book
         if book.station_ended(self.id, station_id):
             return call_result.TransactionEvent(id_token_info=token_info)
+        ended = event_type == TransactionEventEnumType.ended
         sample = parse_meter_values_201(meter_value or [])
         transaction = book.station_transaction(self.id, station_id)
+        if transaction is None and ended and book.open.get(self.id) is not None:
+            # The end of a transaction never seen, while another one runs: confirmed, and
+            # the running one stays.
+            LOGGER.info("%s ended transaction %s, which it never started", self.id, station_id)
+            return call_result.TransactionEvent(id_token_info=token_info)
         if transaction is None:
             # Started, or a later event whose Started the station gave up delivering.
             transaction = book.start_station(
@@ -370,7 +376,6 @@ class CentralChargingStation(ChargePoint):
             return call_result.TransactionEvent(id_token_info=token_info)
         if token is not None:
             book.identify_station(self.id, token)
-        ended = event_type == TransactionEventEnumType.ended
         if ended:
             book.stop_station(self.id, station_id)
         await self.registry.async_save()

@@ -10,6 +10,7 @@ finite number, or a unit that does not fit the measurand, is skipped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -83,7 +84,8 @@ def _number(value: object, name: str, unit_of_measure: object) -> float | None:
         return None
     if not number.is_finite():
         return None
-    return float(number.scaleb(exponent + multiplier))
+    scaled = float(number.scaleb(exponent + multiplier))
+    return scaled if math.isfinite(scaled) else None  # 1e308 kWh is no float
 
 
 def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> StationMeterSample:
