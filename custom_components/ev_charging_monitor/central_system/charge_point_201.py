@@ -103,8 +103,6 @@ def station_status(
 class CentralChargingStation(ChargePoint):
     """One OCPP 2.0.1 charging station's connection to the central system."""
 
-    protocol: Final = "ocpp2.0.1"
-
     def __init__(
         self,
         hass: HomeAssistant,
@@ -119,7 +117,8 @@ class CentralChargingStation(ChargePoint):
         self.registry = registry
         self.boot: BootInfo | None = None
         self.connector_status: str | None = None
-        # Set by TransactionEvent; None once a transaction ended and no new one began.
+        # What the car does, as TransactionEvent reports it; forgotten when the connector is
+        # Available again.
         self.charging_state: str | None = None
         # The problems NotifyEvent reported and that are not cleared yet, by component.
         self.problems: dict[str, str] = {}
