@@ -316,6 +316,16 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_body": "{count} statement(s) for {month} were written to {folder}.",
         "row_type": "Row",
         "yes_excluded": "excluded",
+        "st_corrected_label": "Correction",
+        "st_corrected": "Corrected statement (correction {revision}): it replaces the "
+        "statement delivered on {delivered} with content hash {previous}. Sessions or parts "
+        "of sessions of this month reached the ledger after that delivery.",
+        "st_corrected_new": "Corrected delivery (correction {revision}): this statement was "
+        "not in the delivery of {delivered}; its sessions reached the ledger after it.",
+        "notify_corrected_title": "Corrected charging statements for {month}",
+        "notify_corrected_body": "{count} statement(s) for {month} changed after delivery "
+        "(sessions that reached the ledger later) and were written again to {folder}; the "
+        "earlier files are in {superseded}.",
     },
     "de": {
         "app_title": "Ladebuch",
@@ -626,6 +636,17 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_body": "{count} Abrechnung(en) für {month} liegen in {folder}.",
         "row_type": "Zeile",
         "yes_excluded": "ausgeschlossen",
+        "st_corrected_label": "Korrektur",
+        "st_corrected": "Korrigierte Abrechnung (Korrektur {revision}): ersetzt die am "
+        "{delivered} zugestellte Abrechnung mit dem Inhalts-Hash {previous}. Ladevorgänge "
+        "oder Teile davon aus diesem Monat kamen erst nach dieser Zustellung im Ladebuch an.",
+        "st_corrected_new": "Korrigierte Zustellung (Korrektur {revision}): Diese Abrechnung "
+        "fehlte in der Zustellung vom {delivered}; ihre Ladevorgänge kamen erst danach im "
+        "Ladebuch an.",
+        "notify_corrected_title": "Korrigierte Ladeabrechnungen für {month}",
+        "notify_corrected_body": "{count} Abrechnung(en) für {month} haben sich nach der "
+        "Zustellung geändert (später eingetroffene Ladevorgänge) und liegen neu in {folder}; "
+        "die früheren Dateien liegen in {superseded}.",
     },
 }
 

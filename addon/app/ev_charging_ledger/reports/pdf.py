@@ -68,6 +68,11 @@ def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
     pdf.set_title(say.title())
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(0, 9, _safe(say.title()), new_x="LMARGIN", new_y="NEXT")
+    if document.correction is not None:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_text_color(160, 0, 0)
+        _paragraph(pdf, f"{t('st_corrected_label')}: {say.correction()}")
+        pdf.set_text_color(0, 0, 0)
     header = [
         (t("person"), document.person.name),
         (t("personnel_number"), document.person.personnel_number or "-"),

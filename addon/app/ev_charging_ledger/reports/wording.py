@@ -167,6 +167,21 @@ class Wording:
             return ""
         return self.t("st_split_interpolated" if row.part.interpolated else "st_split_reading")
 
+    def correction(self) -> str:
+        """Why this delivered statement replaces an earlier one; empty when it does not."""
+        correction = self.document.correction
+        if correction is None:
+            return ""
+        delivered = self.moment(correction.delivered_at)
+        if correction.previous_hash is None:
+            return self.t("st_corrected_new", revision=correction.revision, delivered=delivered)
+        return self.t(
+            "st_corrected",
+            revision=correction.revision,
+            delivered=delivered,
+            previous=correction.previous_hash,
+        )
+
     def notices(self) -> list[str]:
         return [self.notice(key, values) for key, values in self.document.notices]
 
