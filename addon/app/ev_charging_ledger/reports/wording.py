@@ -197,7 +197,7 @@ class Wording:
                 count=count,
                 after=self._stored(after) if after else self.t("st_gap_start"),
                 before=self._stored(before) if before else self.t("st_gap_now"),
-                reason=values.get("reason") or "",
+                reason=i18n.gap_reason(self.lang, values),
             )
         return self.t(key, **values)
 
