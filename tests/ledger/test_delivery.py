@@ -26,7 +26,12 @@ from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 from pypdf import PdfReader
 
-from ev_charging_ledger.delivery import HomeAssistantNotifier, MonthlyDelivery, rest_url
+from ev_charging_ledger.delivery import (
+    HomeAssistantNotifier,
+    MonthlyDelivery,
+    rest_url,
+    write_month,
+)
 from ev_charging_ledger.reports import document as statement_document
 from ev_charging_ledger.reports.settings import ReportSettings
 from ev_charging_ledger.storage import Ledger
@@ -311,3 +316,38 @@ async def test_session_over_midnight_arriving_late_corrects_the_delivered_month(
     )
     (part,) = [row for row in rows if row["session_id"] == late["id"]]
     assert Decimal(part["energy_kwh"]) == Decimal("4.000")
+
+
+def test_correction_interrupted_or_repeated_loses_no_delivered_file(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """kill -9 while a correction moves the delivered files aside, then the same
+    correction again (its state was never saved), then once more: every file that was
+    ever delivered is still there, byte for byte."""
+    _seed(ledger)
+    share = tmp_path / "share"
+    settings = ReportSettings(share_dir=share, language="en", time_zone="Europe/Berlin")
+    write_month(ledger, "2026-03", share, settings)
+    folder = share / "2026-03"
+    delivered = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert len(delivered) == 6
+    # The crash: half of the files already moved into the new folder's superseded/1/.
+    partial = share / ".2026-03.partial"
+    (partial / "superseded" / "1").mkdir(parents=True)
+    moved = sorted(delivered)[:3]
+    for name in moved:
+        (folder / name).replace(partial / "superseded" / "1" / name)
+    (partial / "half-written.pdf").write_bytes(b"%PDF-1.4 cut off")
+
+    write_month(ledger, "2026-03", share, settings, revision=1)
+    first = folder / "superseded" / "1"
+    assert {path.name: path.read_bytes() for path in first.iterdir()} == delivered
+    assert not partial.exists()
+    assert not (folder / "half-written.pdf").exists()
+    reissued = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+
+    # The same correction once more: what it replaces goes beside, not over, the first.
+    write_month(ledger, "2026-03", share, settings, revision=1)
+    assert {path.name: path.read_bytes() for path in first.iterdir()} == delivered
+    again = folder / "superseded" / "1.1"
+    assert {path.name: path.read_bytes() for path in again.iterdir()} == reissued

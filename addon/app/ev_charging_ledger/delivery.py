@@ -188,11 +188,20 @@ def _keep_superseded(folder: Path, partial: Path, revision: int) -> None:
             earlier.rmdir()
     if revision <= 0:
         return
-    target = kept / str(revision)
-    target.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
         if old.is_file():
-            os.replace(old, target / old.name)
+            os.replace(old, _free_path(kept, revision, old.name))
+
+
+def _free_path(kept: Path, revision: int, name: str) -> Path:
+    """``superseded/<revision>/<name>``, or ``<revision>.1/``, ... when that is taken (a
+    correction written again after a crash before its state was saved): never overwrite."""
+    folder, attempt = kept / str(revision), 0
+    while (folder / name).exists():
+        attempt += 1
+        folder = kept / f"{revision}.{attempt}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 class MonthlyDelivery:
