@@ -124,7 +124,9 @@ def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
     if document.correction is not None:
         pdf.set_font("Helvetica", "B", 9)
         pdf.set_text_color(160, 0, 0)
-        _paragraph(pdf, f"{t('st_corrected_label')}: {say.correction()}")
+        note = _safe(f"{t('st_corrected_label')}: {say.correction()}")
+        # Left-aligned: justified, the line before the long hash would spread its words.
+        pdf.multi_cell(0, 4.2, note, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     header = [
         (t("person"), document.person.name),
