@@ -296,12 +296,37 @@ async def test_session_over_midnight_arriving_late_corrects_the_delivered_month(
     # Later wake-ups find nothing changed; a second late change is correction 2.
     clock.now = datetime(2026, 4, 1, 4, 0, 5, tzinfo=BERLIN)
     assert await delivery.run_once() is None
+    # Another driver's session of March arrives: correction 2 adds their statement and
+    # writes Dana's again, still noting correction 1 (it did not change since).
+    ledger.add_person("Emil", ha_user_id="emil", personnel_number="78")
+    ledger.append_sessions(
+        [make_record(70, user_id="emil", started=datetime(2026, 3, 20, 8, tzinfo=UTC))]
+    )
+    clock.now = datetime(2026, 4, 1, 12, 0, 5, tzinfo=BERLIN)
+    added = await delivery.run_once()
+    assert added is not None
+    assert (added.revision, added.corrected) == (2, 1)
+    emil = " ".join(
+        PdfReader(io.BytesIO((share / "2026-03/statement-2026-03-78.pdf").read_bytes()))
+        .pages[0]
+        .extract_text()
+        .split()
+    )
+    assert "Korrigierte Zustellung (Korrektur 2)" in emil
+    assert "Zustellung vom 01.04.2026, 03:00" in emil
+    again = " ".join(
+        PdfReader(io.BytesIO((share / f"2026-03/{stem}.pdf").read_bytes())).pages[0]
+        .extract_text().split()
+    )  # fmt: skip
+    assert "(Korrektur 1)" in again
+    assert _hash_in((share / f"2026-03/{stem}.pdf").read_bytes()) == new_hash
+    pdf = (share / f"2026-03/{stem}.pdf").read_bytes()
     ledger.add_adjustment(late["id"], "exclude", reason="private trip", author="admin", data={})
     clock.now = datetime(2026, 4, 2, 9, 0, 5, tzinfo=BERLIN)
-    second = await delivery.run_once()
-    assert second is not None
-    assert second.revision == 2
-    assert (share / "2026-03/superseded/2" / f"{stem}.pdf").read_bytes() == pdf
+    third = await delivery.run_once()
+    assert third is not None
+    assert third.revision == 3
+    assert (share / "2026-03/superseded/3" / f"{stem}.pdf").read_bytes() == pdf
     assert (share / "2026-03/superseded/1" / f"{stem}.pdf").read_bytes() == first_pdf
 
     # April's statement, delivered on 1 May, holds the session's April part: 4.000 kWh.

@@ -289,7 +289,27 @@ class MonthlyDelivery:
             "delivered_at": delivered_at.astimezone(UTC).isoformat(),
             "revision": revision,
             "hashes": {document.file_stem(): document.content_hash for document in documents},
+            # The correction notes, so a statement corrected once keeps its note when a
+            # later correction writes the month again without changing it.
+            "notes": {
+                document.file_stem(): [
+                    note.revision,
+                    note.delivered_at.astimezone(UTC).isoformat(),
+                    note.previous_hash,
+                ]
+                for document in documents
+                if (note := document.correction) is not None
+            },
         }
+
+    @staticmethod
+    def _note(issued: dict[str, Any], stem: str) -> Correction | None:
+        notes = issued.get("notes")
+        found = notes.get(stem) if isinstance(notes, dict) else None
+        if not isinstance(found, list) or len(found) != 3:
+            return None
+        revision, delivered_at, previous = found
+        return Correction(int(revision), datetime.fromisoformat(str(delivered_at)), previous)
 
     async def _correct_last(self) -> DeliveryResult | None:
         month = self._delivered()
@@ -307,16 +327,16 @@ class MonthlyDelivery:
             return None
         revision = int(issued.get("revision") or 0) + 1
         delivered_at = datetime.fromisoformat(str(issued["delivered_at"]))
-        corrected = [
-            dataclasses.replace(
-                document,
-                correction=Correction(revision, delivered_at, hashes.get(document.file_stem())),
-            )
-            if hashes.get(document.file_stem()) != document.content_hash
-            else document
-            for document in documents
-        ]
-        changed = sum(1 for document in corrected if document.correction is not None)
+        corrected: list[StatementDocument] = []
+        changed = 0
+        for document in documents:
+            stem = document.file_stem()
+            if hashes.get(stem) != document.content_hash:
+                changed += 1
+                note = Correction(revision, delivered_at, hashes.get(stem))
+            else:
+                note = self._note(issued, stem)
+            corrected.append(dataclasses.replace(document, correction=note))
         withdrawn = len(set(hashes) - set(current))
         result = await asyncio.to_thread(
             write_month,
