@@ -331,6 +331,7 @@ class MonthlyDelivery:
         changed = 0
         for document in documents:
             stem = document.file_stem()
+            note: Correction | None
             if hashes.get(stem) != document.content_hash:
                 changed += 1
                 note = Correction(revision, delivered_at, hashes.get(stem))

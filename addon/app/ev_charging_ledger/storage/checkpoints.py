@@ -40,8 +40,11 @@ class Gap:
     reason_params: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        stored = {"reason": self.reason, "reason_key": self.reason_key}
-        stored["reason_params"] = self.reason_params
+        stored: dict[str, Any] = {
+            "reason": self.reason,
+            "reason_key": self.reason_key,
+            "reason_params": self.reason_params,
+        }
         return {
             "from_seq": self.from_seq,
             "to_seq": self.to_seq,
