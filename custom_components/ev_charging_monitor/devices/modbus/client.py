@@ -17,7 +17,7 @@ from ..errors import (
     DeviceExceptionResponse,
     DeviceTimeoutError,
 )
-from .profile import Table
+from .profile_model import Table
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from .codecs import (
     raw_integer,
 )
 from .planner import ReadBlock, plan_reads
-from .profile import (
+from .profile_model import (
     Condition,
     CurrentControl,
     EnableMode,
