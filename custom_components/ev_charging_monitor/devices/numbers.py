@@ -2,9 +2,10 @@
 
 A float32 register holding 5432.1 reads back as 5432.10009765625, and 11.04 kW times 1000
 is 11039.999961853027 W: binary noise the device never showed. Every numeric value the
-library reports goes through `exact()` (the shortest decimal that is still the same
-register value), is scaled in decimal, and is rounded to the value's resolution where one
-is known, so what reaches a state is the figure the device means.
+library reports stands for its shortest decimal (`exact()`, `shortest_f32_text()`), is
+scaled in decimal (Modbus: as exact fractions, modbus/decoding.py), and is rounded to the
+value's resolution where one is known, so what reaches a state is the figure the device
+means.
 """
 
 from __future__ import annotations

@@ -132,11 +132,25 @@ def _scaler(scale: float, resolution: float | None) -> _Scaler | None:
         return None
     scale_num, scale_den = decimal_ratio(scale)
     if resolution is None:
-        return lambda num, den: (num * scale_num) / (den * scale_den)
+
+        def scaled(num: int, den: int) -> float:
+            try:
+                return (num * scale_num) / (den * scale_den)
+            except OverflowError:  # a float64 scaled beyond the float range, as Decimal did
+                return math.copysign(math.inf, num)
+
+        return scaled
     step_num, step_den = decimal_ratio(resolution)
     # steps = value x scale / resolution, rounded; the result is steps x resolution.
     times, over = scale_num * step_den, scale_den * step_num
-    return lambda num, den: (round_half_even(num * times, den * over) * step_num) / step_den
+
+    def rounded(num: int, den: int) -> float:
+        try:
+            return (round_half_even(num * times, den * over) * step_num) / step_den
+        except OverflowError:
+            return math.copysign(math.inf, num)
+
+    return rounded
 
 
 def _float_decoder(
@@ -193,9 +207,12 @@ def scale_factor_applier(
             num *= 10**power
         else:
             den *= 10**-power
-        if step is None:
-            return num if whole and power >= 0 else num / den
-        step_num, step_den = step
-        return (round_half_even(num * step_den, den * step_num) * step_num) / step_den
+        try:
+            if step is None:
+                return num if whole and power >= 0 else num / den
+            step_num, step_den = step
+            return (round_half_even(num * step_den, den * step_num) * step_num) / step_den
+        except OverflowError:
+            return math.copysign(math.inf, num)
 
     return apply
