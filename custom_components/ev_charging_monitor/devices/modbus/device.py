@@ -63,6 +63,8 @@ class ModbusDevice:
         self._plan: list[ReadBlock] = []
         self._decoders: list[tuple[ReadBlock, tuple[tuple[str, int, Decoder], ...]]] = []
         self._scale_factors: tuple[tuple[str, str, _ApplyFactor], ...] = ()
+        self._reading_names: tuple[str, ...] = ()  # values that are Reading fields
+        self._extra_names: tuple[str, ...] = ()  # the others, in the order they are read
         if self._located:
             self._make_plan()
         self._setpoint_a: float | None = None
@@ -93,6 +95,9 @@ class ModbusDevice:
             for spec in profile.values
             if spec.scale_factor is not None
         )
+        names = [spec.name for block in self._plan for spec in block.specs]
+        self._reading_names = tuple(name for name in names if name in READING_FIELDS)
+        self._extra_names = tuple(name for name in names if name not in READING_FIELDS)
 
     async def _ensure_located(self) -> None:
         """Place a SunSpec profile on the device's model chain (once)."""
@@ -180,7 +185,7 @@ class ModbusDevice:
     async def read(self) -> Reading:
         """Poll the device once."""
         values = await self.read_values()
-        fields = {name: values[name] for name in READING_FIELDS if name in values}
+        fields = {name: values[name] for name in self._reading_names}
         fields["state"] = self._state(values)
         if (
             "enabled" not in fields
@@ -193,7 +198,7 @@ class ModbusDevice:
             value = fields.get(key)
             if isinstance(value, float) and not math.isfinite(value):
                 fields[key] = None
-        extra = {name: value for name, value in values.items() if name not in READING_FIELDS}
+        extra = {name: values[name] for name in self._extra_names}
         return Reading(**fields, extra=extra)
 
     def _state(self, values: dict[str, Any]) -> ChargerState | None:
