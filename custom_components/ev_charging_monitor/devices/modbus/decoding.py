@@ -40,7 +40,7 @@ def compile_decoder(spec: RegisterSpec) -> Decoder:
     """The decoder of one value, for its registers at an offset in a block.
 
     A value with a scale factor is scaled here but rounded once the factor is applied
-    (apply_scale_factor), as its resolution counts in final units.
+    (scale_factor_applier), as its resolution counts in final units.
     """
     data_type = spec.type
     count = spec.count
@@ -55,15 +55,16 @@ def compile_decoder(spec: RegisterSpec) -> Decoder:
         return lambda registers, offset: decode_version(
             list(registers[offset : offset + count]), bits, order
         )
-    read_raw = _raw_reader(NUMERIC_WIDTH[data_type], spec.word_order)
+    width = NUMERIC_WIDTH[data_type]
+    read_raw = _raw_reader(width, spec.word_order)
     sentinels = spec.sentinels
     resolution = None if spec.scale_factor else spec.resolution
     finish = _integer_finisher(spec, resolution)
     if (unpack := _FLOATS.get(data_type)) is not None:
         return _float_decoder(spec, read_raw, unpack, finish, resolution)
     if data_type in _SIGNED:
-        half = 1 << (16 * count - 1)
-        full = 1 << (16 * count)
+        half = 1 << (16 * width - 1)
+        full = 1 << (16 * width)
 
         def signed(registers: Sequence[int], offset: int) -> Any:
             raw = read_raw(registers, offset)
