@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from ocpp.v16 import call, call_result
 
+from custom_components.ev_charging_monitor.central_system.charger import OcppCharger
 from custom_components.ev_charging_monitor.central_system.meter_setup import (
     async_configure_meter,
 )
@@ -168,12 +169,12 @@ def test_a_broken_file_names_the_field(change: Any, message: str) -> None:
 def test_an_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "quirks.json"
     path.write_text('{"default": ', encoding="utf-8")
-    with pytest.raises(QuirksError, match=r"quirks.json: cannot be read"):
+    with pytest.raises(QuirksError, match=r"quirks\.json: cannot be read"):
         load_quirks(path)
     with pytest.raises(QuirksError, match=r"missing\.json: cannot be read"):
         load_quirks(tmp_path / "missing.json")
     path.write_text("[]", encoding="utf-8")
-    with pytest.raises(QuirksError, match="quirks.json: must be an object"):
+    with pytest.raises(QuirksError, match=r"quirks\.json: must be an object"):
         load_quirks(path)
 
 
@@ -203,7 +204,11 @@ class FakeCharger:
             raise ConnectionError("rebooting")
         return call_result.GetConfiguration(
             configuration_key=[
-                {"key": "MeterValuesSampledData", "readonly": False, "value": ",".join(self.sampled)}
+                {
+                    "key": "MeterValuesSampledData",
+                    "readonly": False,
+                    "value": ",".join(self.sampled),
+                }
             ]
         )
 
@@ -252,3 +257,27 @@ async def test_a_charger_that_refuses_everything_is_left_alone() -> None:
     applied = await async_configure_meter(charger.send, "CP-1", quirks_for("Generic", "X"))
     assert applied == ()
     assert charger.sampled == []
+
+
+def test_the_text_null_is_no_info_only_where_the_model_sends_it_so() -> None:
+    """ABB sends info "null" with every status; from another charger the text stays."""
+    faults: list[dict[str, Any]] = []
+
+    async def refuse(_tag: str) -> str:
+        return "Invalid"
+
+    charger = OcppCharger("CP-1", authorize=refuse, on_update=lambda: None)
+    charger.on_fault = faults.append
+    charger.set_status("Faulted", "GroundFailure", {"info": "null", "vendor_error_code": "E1"})
+    assert charger.error_report is not None
+    assert charger.error_report.info == "null"
+    charger.quirks = quirks_for("ABB", "CDT_TACW11::NET_WIFI")
+    charger.set_status("Faulted", "OverVoltage", {"info": "null", "vendor_error_code": "0x0000"})
+    assert charger.error_report.info is None
+    assert charger.error_report.vendor_error_code == "0x0000"
+    assert [fault["info"] for fault in faults] == ["null", None]
+    charger.set_status("Available", "NoError", {"info": "", "vendor_error_code": None})
+    assert charger.error_report.error_code == "NoError"
+    assert charger.error_report.info is None
+    assert charger.error_code is None
+    assert len(faults) == 2
