@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import aiohttp
 import jsonschema
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -20,6 +21,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
+from custom_components.ev_charging_monitor.central_system.diagnostics import (
+    async_central_system_diagnostics,
+)
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHARGER_FAULT
 from custom_components.ev_charging_monitor.const import DOMAIN
@@ -124,9 +128,11 @@ async def test_abb_terra_ac_with_its_quirks_charges_an_exact_session(
         assert (reading.voltage_l1, reading.voltage_l2, reading.voltage_l3) == (230, 230, 230)
         # By hand: 11 kW over 3 x 230 V is 15.94 A per phase (2 decimals as it sends them).
         assert reading.current_l1 == reading.current_l3 == 15.94
-        charger = hass.data[OCPP_REGISTRY].chargers[sim.charge_point_id]
-        assert charger.quirks.key == "abb_terra_ac"
-        assert charger.measurands == tuple(ABB_MEASURANDS.split(","))
+        assert rig.central is not None
+        central = await async_central_system_diagnostics(hass, rig.central)
+        accepted = central["accepted"][sim.charge_point_id]
+        assert accepted["quirks"] == "abb_terra_ac"
+        assert accepted["measurands"] == ABB_MEASURANDS.split(",")
     finally:
         await sim.disconnect()
     assert sim.reboots == 0
@@ -275,3 +281,34 @@ async def test_every_error_code_has_a_translated_state(hass: HomeAssistant, lang
     assert sorted(names) == ERROR_CODE_STATES
     assert all(names.values())
     assert translations[f"component.{DOMAIN}.entity.sensor.ocpp_error_code.name"]
+
+
+async def test_the_documented_url_path_and_user_name(hass: HomeAssistant, rig: Rig) -> None:
+    """docs/ocpp.md: the id is the path's last part; the user name must be the id."""
+    sim = GenericOcpp16Charger("garage-left", password=PASSWORD)
+    try:
+        await sim.connect(f"{rig.url}/ocpp")  # ws://<ha>:<port>/ocpp/garage-left
+        assert await sim.boot() == "Pending"
+        await hass.async_block_till_done()
+        (flow,) = rig.discoveries()
+        assert flow["context"]["unique_id"] == "ocpp_garage-left"
+        await hass.config_entries.flow.async_configure(flow["flow_id"], {"password": PASSWORD})
+        await hass.async_block_till_done()
+        await sim.wait_accepted()
+    finally:
+        await sim.disconnect()
+    # The right password under another user name is refused (HTTP 401).
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(
+                f"{rig.url}/garage-left",
+                protocols=("ocpp1.6",),
+                headers={"Authorization": aiohttp.encode_basic_auth("admin", PASSWORD)},
+            )
+        assert refused.value.status == 401
+        async with session.ws_connect(
+            f"{rig.url}/garage-left",
+            protocols=("ocpp1.6",),
+            headers={"Authorization": aiohttp.encode_basic_auth("garage-left", PASSWORD)},
+        ) as ws:
+            assert ws.protocol == "ocpp1.6"

@@ -17,6 +17,7 @@ import pytest
 from ocpp.v16 import call, call_result
 
 from custom_components.ev_charging_monitor.central_system.charger import OcppCharger
+from custom_components.ev_charging_monitor.central_system.const import DEFAULT_PORT, SUBPROTOCOL
 from custom_components.ev_charging_monitor.central_system.meter_setup import (
     async_configure_meter,
 )
@@ -281,3 +282,15 @@ def test_the_text_null_is_no_info_only_where_the_model_sends_it_so() -> None:
     assert charger.error_report.info is None
     assert charger.error_code is None
     assert len(faults) == 2
+
+
+@pytest.mark.parametrize("doc", ["ocpp.md", "ocpp.de.md"])
+def test_the_docs_list_every_model_and_the_connection_settings(doc: str) -> None:
+    """Both languages: each quirks.json model in the table, the port and the protocol."""
+    text = (Path(__file__).parents[2] / "docs" / doc).read_text(encoding="utf-8")
+    for quirks in load_quirks().models:
+        assert f"| {quirks.name} (" in text, quirks.name
+    assert f"ws://192.168.1.10:{DEFAULT_PORT}/" in text
+    assert f"wss://ha.example.org:{DEFAULT_PORT}/" in text
+    assert f"`{SUBPROTOCOL}`" in text
+    assert "simulators/ocpp_abb.py" in text
