@@ -624,6 +624,7 @@ async def test_a_fault_is_an_event_once_and_the_status_faulted(
     assert faults == [
         {
             "entry_id": rig.charger.entry_id,
+            "connector_id": 1,
             "error_code": "GroundFailure",
             "status": "Faulted",
             "info": None,

@@ -19,6 +19,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
+from ocpp.v16 import call
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
 from custom_components.ev_charging_monitor.central_system.diagnostics import (
@@ -229,6 +231,7 @@ async def test_error_code_sensor_and_one_fault_event(hass: HomeAssistant, rig: R
     assert faults == [
         {
             "entry_id": rig.charger.entry_id,
+            "connector_id": 1,
             "error_code": "GroundFailure",
             "status": "Faulted",
             "info": None,
@@ -237,6 +240,7 @@ async def test_error_code_sensor_and_one_fault_event(hass: HomeAssistant, rig: R
         },
         {
             "entry_id": rig.charger.entry_id,
+            "connector_id": 1,
             "error_code": "OverVoltage",
             "status": "Faulted",
             "info": None,
@@ -252,6 +256,51 @@ async def test_error_code_sensor_and_one_fault_event(hass: HomeAssistant, rig: R
         validator.validate(fault)
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({**faults[0], "error_code": "NoError"})
+
+
+async def test_a_fault_of_the_whole_charger_is_shown_and_told(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """Connector 0 (the whole charger): its error shows and fires, its status is no plug's."""
+    faults: list[dict[str, Any]] = []
+    hass.bus.async_listen(EVENT_CHARGER_FAULT, callback(lambda e: faults.append(e.data)))
+    sim = GenericOcpp16Charger("CP-STATION", password=PASSWORD)
+
+    async def station(status: str, error_code: str) -> None:
+        await rig.send(
+            sim.send(
+                call.StatusNotification(
+                    connector_id=0,
+                    error_code=ChargePointErrorCode(error_code),
+                    status=ChargePointStatus(status),
+                    info="Mains phase L2 missing",
+                )
+            )
+        )
+
+    try:
+        await rig.accept(sim)
+        error = _entity_id(hass, rig, "ocpp_error_code")
+        await rig.send(sim.status("Preparing"))
+        await station("Faulted", "UnderVoltage")
+        assert hass.states.get(error).state == "under_voltage"  # type: ignore[union-attr]
+        assert rig.state("status") == "connected"  # the plug's state, from connector 1
+        vendor = hass.states.get(_entity_id(hass, rig, "ocpp_vendor_error_code"))
+        assert vendor is not None
+        assert vendor.attributes["info"] == "Mains phase L2 missing"
+        # The connector's own error goes first while both have one.
+        await rig.send(sim.status("Faulted", "GroundFailure"))
+        assert hass.states.get(error).state == "ground_failure"  # type: ignore[union-attr]
+        await rig.send(sim.status("Preparing"))
+        assert hass.states.get(error).state == "under_voltage"  # type: ignore[union-attr]
+        await station("Available", "NoError")
+        assert hass.states.get(error).state == "no_error"  # type: ignore[union-attr]
+    finally:
+        await sim.disconnect()
+    assert [(fault["connector_id"], fault["error_code"]) for fault in faults] == [
+        (0, "UnderVoltage"),
+        (1, "GroundFailure"),
+    ]
 
 
 async def test_abb_null_info_is_no_text(hass: HomeAssistant, rig: Rig) -> None:

@@ -175,9 +175,9 @@ class CentralChargePoint(ChargePoint):
         vendor_error_code: str | None = None,
         **_: Any,
     ) -> call_result.StatusNotification:
-        if (charger := self.charger) is not None and connector_id != 0:
+        if (charger := self.charger) is not None:
             details = {"info": info, "vendor_id": vendor_id, "vendor_error_code": vendor_error_code}
-            charger.set_status(status, error_code, details)
+            charger.set_status(status, error_code, details, connector_id=connector_id)
         return call_result.StatusNotification()
 
     @handles(Action.authorize)

@@ -100,8 +100,9 @@ class OcppCharger:
         self.quirks: Quirks = DEFAULT_QUIRKS
         # The measurands it was set to report, as far as it told (empty: not known).
         self.measurands: tuple[str, ...] = ()
-        # The last StatusNotification's error code as sent (NoError too) and its details.
-        self.error_report: ErrorReport | None = None
+        # The last StatusNotification's error (NoError too) of the connector (1) and of the
+        # whole charger (0).
+        self._errors: dict[int, ErrorReport] = {}
         # Whether the register came with the messages since the last reading. While it
         # charges, a register repeated later would look like a live value that stood
         # still, and the growth the next MeterValues reports like a jump in no time.
@@ -112,22 +113,53 @@ class OcppCharger:
         self.connected = connected
         self.on_update()
 
+    @property
+    def error_report(self) -> ErrorReport | None:
+        """The error to show: the connector's, else the whole charger's, else NoError."""
+        reports = [self._errors[connector] for connector in (1, 0) if connector in self._errors]
+        for report in reports:
+            if report.error_code != "NoError":
+                return report
+        return reports[0] if reports else None
+
     def set_status(
-        self, status: str, error_code: str | None, details: dict[str, Any] | None = None
+        self,
+        status: str,
+        error_code: str | None,
+        details: dict[str, Any] | None = None,
+        *,
+        connector_id: int = 1,
     ) -> None:
-        """A StatusNotification for the connector; a new error code is told once."""
-        self.status = status
+        """A StatusNotification; a new error code is told once.
+
+        Connector 0 is the whole charger: its error counts, its status is no plug's state.
+        """
         details = {key: self._detail(value) for key, value in (details or {}).items()}
-        self.error_report = ErrorReport(
+        report = ErrorReport(
             error_code=error_code or "NoError",
             info=details.get("info"),
             vendor_id=details.get("vendor_id"),
             vendor_error_code=details.get("vendor_error_code"),
         )
-        error = None if error_code in (None, "NoError") else error_code
-        if error is not None and error != self.error_code:
-            self.on_fault({"error_code": error, "status": status, **details})
-        self.error_code = error
+        previous = self._errors.get(connector_id)
+        self._errors[connector_id] = report
+        if connector_id != 0:
+            self.status = status
+        if report.error_code != "NoError" and (
+            previous is None or previous.error_code != report.error_code
+        ):
+            self.on_fault(
+                {
+                    "connector_id": connector_id,
+                    "error_code": report.error_code,
+                    "status": status,
+                    **details,
+                }
+            )
+        shown = self.error_report
+        self.error_code = (
+            None if shown is None or shown.error_code == "NoError" else shown.error_code
+        )
         self.on_update()
 
     def _detail(self, value: Any) -> str | None:
