@@ -31,7 +31,7 @@ from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHA
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.ledger_link.contract import schema
 from simulators.ocpp_abb import AbbTerraAcOcpp
-from simulators.ocpp_charger import GenericOcpp16Charger
+from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
 from .test_ocpp import PASSWORD, Rig, charge_one_session
@@ -181,6 +181,63 @@ async def test_abb_terra_ac_reboot_mid_session_is_reported_as_a_stop(
     assert sim.register_wh - before == 3 * 1833
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(3 * 1833)
+
+
+class AlfenWithCurrentMax(AlfenEveOcpp):
+    """Alfen firmware that adds its offered current under the context CurrentMax."""
+
+    # What the central system answered to each request (None: a CallError).
+    results: ClassVar[list[tuple[str, Any]]]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.results = []
+
+    async def send(self, payload: Any) -> Any:
+        # The library would refuse to send what OCPP 1.6 does not allow; the firmware does.
+        assert self._client is not None
+        result = await self._client.call(  # type: ignore[no-untyped-call]
+            payload, skip_schema_validation=True
+        )
+        self.results.append((type(payload).__name__, result))
+        return result
+
+    def _sampled(self, power_w: float, context: str) -> list[dict[str, str]]:
+        offered = {
+            "value": "16.0",
+            "context": "CurrentMax",
+            "measurand": "Current.Offered",
+            "unit": "A",
+        }
+        return [*super()._sampled(power_w, context), offered]
+
+
+class UnknownWithCurrentMax(AlfenWithCurrentMax):
+    """The same messages from a charger the quirks do not know."""
+
+    vendor: ClassVar[str] = "Unknown"
+    model: ClassVar[str] = "Wallbox"
+
+
+@pytest.mark.parametrize(
+    ("sim_class", "confirmed"), [(AlfenWithCurrentMax, True), (UnknownWithCurrentMax, False)]
+)
+async def test_a_nonstandard_context_is_confirmed_where_the_model_sends_it(
+    hass: HomeAssistant, rig: Rig, sim_class: type[AlfenEveOcpp], confirmed: bool
+) -> None:
+    """Alfen's context CurrentMax (lbbrhzn/ocpp#361): confirmed and read, not a CallError."""
+    sim = sim_class("ALFEN-CM", password=PASSWORD)
+    try:
+        await rig.accept(sim)
+        sim.register_wh = 1_500_000  # in kWh on the wire: 1500.000
+        await rig.send(sim.meter_values(0))
+        assert (rig.state("energy") == "1500.0") is confirmed
+    finally:
+        await sim.disconnect()
+    assert isinstance(sim, AlfenWithCurrentMax)
+    (result,) = [result for action, result in sim.results if action == "MeterValues"]
+    # A CallError (FormatViolation) comes back as None from the library's call().
+    assert (result is not None) is confirmed
 
 
 def _entity_id(hass: HomeAssistant, rig: Rig, key: str) -> str:

@@ -39,7 +39,7 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
-from .meter_setup import async_configure_meter
+from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
@@ -102,6 +102,7 @@ class CentralChargePoint(ChargePoint):
     @handles(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
         self.boot = BootInfo.from_payload(payload)
+        tolerate_nonstandard_contexts(self.route_map, self.quirks)
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
             return call_result.BootNotification(

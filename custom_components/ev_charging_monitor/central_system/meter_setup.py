@@ -50,6 +50,20 @@ async def _read(send: Caller, name: str, key: str) -> str | None:
     return None
 
 
+def tolerate_nonstandard_contexts(route_map: dict[str, dict[str, Any]], quirks: Quirks) -> None:
+    """Take meter values with reading contexts outside OCPP 1.6 from models that send them.
+
+    Schema validation would answer them with a CallError, which makes the charger retry and
+    finally drop the values, while OCPP says a sanity check should never withhold the
+    confirmation (1.6 4.7, 4.10). The values themselves are read as usual; the context is
+    not used.
+    """
+    if quirks.meter.nonstandard_contexts:
+        for action in ("MeterValues", "StopTransaction"):
+            if action in route_map:
+                route_map[action]["_skip_schema_validation"] = True
+
+
 async def async_configure_meter(send: Caller, name: str, quirks: Quirks) -> tuple[str, ...]:
     """Set the measurands and the interval; returns the measurands in force, as known.
 
