@@ -13,7 +13,8 @@ What it does, from public reports (sources in custom_components/.../central_syst
   it); the register in Wh, currents and voltages per phase, voltage line to neutral
   (lbbrhzn/ocpp#374, #1741; evcc-io/evcc#17979 log).
 - Its StatusNotifications carry info "null" (the text) and vendorErrorCode 0x0000 when
-  there is no error (evcc-io/evcc#15493, lbbrhzn/ocpp#169).
+  there is no error; once connected it reports the whole charger (connector 0) as
+  Available (evcc-io/evcc#15493, lbbrhzn/ocpp#169).
 
 A reboot drops the websocket without a reply, then the charger connects again and boots.
 A transaction that was running is ended with StopTransaction reason Reboot once it is back
@@ -154,13 +155,25 @@ class AbbTerraAcOcpp(GenericOcpp16Charger):
                 )
             )
 
+    async def boot(self) -> str:
+        """BootNotification; once accepted it tells the state of the whole charger first."""
+        registration = await super().boot()
+        if registration == "Accepted":
+            await self.status("Available", connector_id=0)
+        return registration
+
     async def status(
-        self, status: str, error_code: str = "NoError", vendor_error_code: str | None = None
+        self,
+        status: str,
+        error_code: str = "NoError",
+        vendor_error_code: str | None = None,
+        *,
+        connector_id: int = 1,
     ) -> None:
-        """StatusNotification of connector 1, with its "null" info and 0x0000 vendor code."""
+        """StatusNotification (of connector 1), with its "null" info and 0x0000 vendor code."""
         await self.send(
             call.StatusNotification(
-                connector_id=1,
+                connector_id=connector_id,
                 error_code=ChargePointErrorCode(error_code),
                 status=ChargePointStatus(status),
                 info="null",

@@ -158,6 +158,48 @@ def _broken(change: Any) -> dict[str, Any]:
             lambda d: d["models"][1]["profiles"].update(supported=True),
             "models[1].profiles: supported profiles need purposes and rate units",
         ),
+        (
+            lambda d: d["models"][1]["profiles"].update(purposes=["TxProfile"]),
+            "models[1].profiles: unsupported profiles have no purposes or rate units",
+        ),
+        (lambda d: d.update(model=[]), "quirks.json: unknown field(s) ['model']"),
+        (
+            lambda d: d["models"][0].update(firmware="1.8"),
+            "models[0]: unknown field(s) ['firmware']",
+        ),
+        (lambda d: d.update(models={}), "models: must be a list"),
+        (lambda d: d["models"].append("ABB"), "models[15]: must be an object"),
+        (lambda d: d["models"][0].pop("vendor"), "models[0].vendor: missing"),
+        (lambda d: d["models"][0].update(meter=[]), "models[0].meter: must be an object"),
+        (
+            lambda d: d["models"][0]["meter"].update(sample_interval_s=True),
+            "models[0].meter.sample_interval_s: must be a whole number",
+        ),
+        (
+            lambda d: d["models"][0]["meter"].update(nonstandard_contexts=["Max", " "]),
+            "models[0].meter.nonstandard_contexts[1]: must be a non-empty text",
+        ),
+        (
+            lambda d: d["models"][0]["meter"].update(nonstandard_contexts="Max"),
+            "models[0].meter.nonstandard_contexts: must be a list",
+        ),
+        (
+            lambda d: d["models"][0]["profiles"].update(rate_units=["A", "A"]),
+            "models[0].profiles.rate_units: names an item twice",
+        ),
+        (
+            lambda d: d["models"][0]["meter"].update(energy_unit="MWh"),
+            "models[0].meter.energy_unit: 'MWh' is not one of ['Wh', 'kWh']",
+        ),
+        (
+            lambda d: d["models"][0].update(signed={"source": "x", "public_key_key": 5}),
+            "models[0].signed.public_key_key: must be a non-empty text",
+        ),
+        (lambda d: d["models"][0].update(name=""), "models[0].name: must be a non-empty text"),
+        (
+            lambda d: d["default"]["meter"].pop("energy_unit"),
+            "default.meter.energy_unit: missing from the default",
+        ),
     ],
 )
 def test_a_broken_file_names_the_field(change: Any, message: str) -> None:
