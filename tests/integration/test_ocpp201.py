@@ -595,14 +595,18 @@ async def test_faults_from_status_and_notify_event(
     await accept(rig, station)
     await rig.send(station.status("Available"))
     await rig.send(station.problem("RCD-TRIP"))
+    assert rig.state("ocpp_error_code") == "other_error"
+    assert rig.state("ocpp_vendor_error_code") == "RCD-TRIP"
+    # The connector faulted for that problem: the same fault, not a new one.
     await rig.send(station.status("Faulted"))
     await rig.send(station.status("Faulted"))
     assert rig.state("status") == "fault"
     await rig.send(station.problem("RCD-TRIP", active=False))
     await rig.send(station.status("Available"))
     assert rig.state("status") == "no_vehicle"
+    assert rig.state("ocpp_error_code") == "no_error"
     await rig.send(station.status("Faulted"))
-    assert [(f["error_code"], f["status"]) for f in faults] == [
-        ("RCD-TRIP", "Available"),
-        ("OtherError", "Faulted"),
+    assert [(f["error_code"], f["status"], f["info"], f["vendor_error_code"]) for f in faults] == [
+        ("OtherError", "Available", "EVSE", "RCD-TRIP"),
+        ("OtherError", "Faulted", None, None),
     ]

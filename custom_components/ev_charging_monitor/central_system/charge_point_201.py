@@ -120,8 +120,9 @@ class CentralChargingStation(ChargePoint):
         # What the car does, as TransactionEvent reports it; forgotten when the connector is
         # Available again.
         self.charging_state: str | None = None
-        # The problems NotifyEvent reported and that are not cleared yet, by component.
-        self.problems: dict[str, str] = {}
+        # The problems NotifyEvent reported and that are not cleared yet: component ->
+        # techCode (None when it gave none).
+        self.problems: dict[str, str | None] = {}
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -148,12 +149,11 @@ class CentralChargingStation(ChargePoint):
         )
         if status is None:
             return
-        problem = next(iter(self.problems.values()), None)
-        if status == "Faulted" and problem is None:
-            # Still faulted after its problem cleared: the same fault. Faulted without a
-            # Problem event: 1.6's generic code.
-            problem = charger.error_code or "OtherError"
-        charger.set_status(status, problem, {"info": None, "vendor_error_code": None})
+        # 2.0.1 has no error codes of its own: a component's Problem, or Faulted, is 1.6's
+        # OtherError, with the component and its techCode as info and vendor error code.
+        component, tech_code = next(iter(self.problems.items()), (None, None))
+        error = "OtherError" if component is not None or status == "Faulted" else None
+        charger.set_status(status, error, {"info": component, "vendor_error_code": tech_code})
 
     async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
         if (charger := self.charger) is None:
@@ -284,7 +284,7 @@ class CentralChargingStation(ChargePoint):
     def on_notify_event(
         self, event_data: list[dict[str, Any]], **_: Any
     ) -> call_result.NotifyEvent:
-        """A component's `Problem` variable is a fault (its techCode as the error code)."""
+        """A component's `Problem` variable is a fault (with its techCode)."""
         changed = False
         for event in event_data:
             if event.get("variable", {}).get("name") != "Problem":
@@ -294,7 +294,8 @@ class CentralChargingStation(ChargePoint):
                 "cleared"
             )
             if active:
-                self.problems[component] = str(event.get("tech_code") or f"{component}Problem")
+                tech_code = event.get("tech_code")
+                self.problems[component] = None if tech_code is None else str(tech_code)
             else:
                 self.problems.pop(component, None)
             changed = True
