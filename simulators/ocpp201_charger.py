@@ -10,8 +10,8 @@ own transaction id (a UUID), seqNo counting from 0, and meter values with
 The meter is physically consistent: the energy register is the exact integral of the
 power over time (a fraction of Wh), and it reports it rounded to whole Wh, as a meter with
 1 Wh resolution does. `energy_multiplier` 3 reports it as kWh (Wh with multiplier 3).
-With `signing_key` the Transaction.Begin and Transaction.End readings carry an OCMF
-`signedMeterValue` (base64, as 2.0.1 asks). While disconnected, transaction events are
+With `signing_key` the Transaction.End reading carries an OCMF `signedMeterValue` with the
+begin and end readings (one combined container, base64 as 2.0.1 asks). While disconnected, transaction events are
 queued and delivered, marked `offline`, by `deliver_queued`.
 """
 
@@ -439,7 +439,7 @@ class GenericOcpp201Station:
             await self._event(
                 "Started",
                 "CablePluggedIn",
-                meter_value=[self._sampled("Transaction.Begin", 0, signed=True)],
+                meter_value=[self._sampled("Transaction.Begin", 0)],
             )
 
     def _open_transaction(self) -> None:
@@ -471,7 +471,7 @@ class GenericOcpp201Station:
         result = await self._event(
             "Started",
             "Authorized",
-            meter_value=[self._sampled("Transaction.Begin", 0, signed=True)],
+            meter_value=[self._sampled("Transaction.Begin", 0)],
             id_token=_card(token),
         )
         status = "Accepted" if result is None else str(result.id_token_info["status"])

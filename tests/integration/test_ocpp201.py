@@ -40,6 +40,7 @@ from custom_components.ev_charging_monitor.central_system.charge_point_201 impor
 )
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHARGER_FAULT
+from ev_charging_ledger.ocmf import verify_session
 from simulators.ocpp201_charger import GenericOcpp201Station
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
@@ -567,7 +568,7 @@ async def test_security_profile_2_over_tls(
 
 
 async def test_signed_meter_values_are_kept_verbatim(hass: HomeAssistant, rig: Rig) -> None:
-    """signedMeterValue of begin and end: the station's data as sent, with its key."""
+    """signedMeterValue of the transaction: the station's data as sent, with its key."""
     sim = GenericOcpp201Station(
         "CS-SIGNED", password=PASSWORD, signing_key=ec.generate_private_key(ec.SECP256R1())
     )
@@ -579,11 +580,29 @@ async def test_signed_meter_values_are_kept_verbatim(hass: HomeAssistant, rig: R
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(11_000)
     sent = [base64.b64encode(text.encode()).decode() for text in sim.sent_ocmf]
-    assert len(sent) == 2
+    assert len(sent) == 1  # begin and end in one record, with the Ended event
     assert [signed["data"] for signed in record["signed_meter_values"]] == sent
     assert {signed["public_key"] for signed in record["signed_meter_values"]} == {
         sim.public_key_text
     }
+    # What was kept is the meter's signed record: unwrapped (base64, and the OCA key text)
+    # by hand here, the ledger verifies it against the simulated meter's own registers.
+    (stored,) = record["signed_meter_values"]
+    key_text = base64.b64decode(stored["public_key"]).decode()
+    assert key_text.startswith("oca:base16:asn1:")
+    verification = verify_session(
+        [
+            {
+                "format": "OCMF",
+                "data": base64.b64decode(stored["data"]).decode(),
+                "public_key": key_text.removeprefix("oca:base16:asn1:"),
+            }
+        ]
+    )
+    assert verification is not None
+    assert verification.problems == []
+    assert verification.valid
+    assert (verification.begin_wh, verification.end_wh) == (Decimal(2_345_000), Decimal(2_356_000))
 
 
 async def test_faults_from_status_and_notify_event(
