@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from ..devices import ChargerState, Reading
 from .meter_values import MeterSample
+from .signed import SignedValues
 from .transactions import OpenTransaction
 
 # OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
@@ -27,10 +28,6 @@ _STATES: Final = {
     "Unavailable": ChargerState.A,
     "Faulted": ChargerState.F,
 }
-
-# What a session record holds of signed values at most (session_record.schema.json).
-MAX_SIGNED_VALUES: Final = 64
-MAX_SIGNED_CHARS: Final = 65536
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
@@ -80,9 +77,8 @@ class OcppCharger:
         self.status: str | None = None
         self.error_code: str | None = None
         self.values: dict[str, float] = {}
-        self.signed: list[str] = []
-        # The meter's public key (OCA: configuration key MeterPublicKey1), once read.
-        self.public_key: str | None = None
+        # Signed meter values of the running session and the meter's keys (signed.py).
+        self.signed = SignedValues()
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
         # Whether the register came with the messages since the last reading. While it
@@ -110,7 +106,7 @@ class OcppCharger:
         """Values of a MeterValues message; signed data is kept verbatim."""
         self.values.update(sample.values)
         self._fresh_energy = self._fresh_energy or "energy" in sample.values
-        self.signed.extend(sample.signed)
+        self.signed.add_raw(sample.signed)
         self.on_update()
 
     def set_transaction(self, transaction: OpenTransaction | None, meter_wh: int) -> None:
@@ -126,17 +122,7 @@ class OcppCharger:
 
     def take_signed(self) -> list[dict[str, Any]]:
         """The signed values of the session that ends now, as the record carries them."""
-        taken = [
-            {
-                "format": "OCMF" if value.startswith("OCMF|") else "SignedData",
-                "data": value,
-                "public_key": self.public_key,
-            }
-            for value in self.signed
-            if len(value) <= MAX_SIGNED_CHARS
-        ]
-        self.signed.clear()
-        return taken[-MAX_SIGNED_VALUES:]
+        return self.signed.take()
 
     def reading(self) -> Reading:
         """What the charger reported last, as one reading."""

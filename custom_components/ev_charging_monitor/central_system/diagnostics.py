@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from .registry import async_get_registry
+from .signed import key_fingerprint
 
 
 async def async_central_system_diagnostics(
@@ -23,7 +24,10 @@ async def async_central_system_diagnostics(
                 "connected": charger.connected,
                 "status": charger.status,
                 "error_code": charger.error_code,
-                "signed_values": len(charger.signed),
+                "signed_values": len(charger.signed.pending),
+                "meter_key": key_fingerprint(
+                    charger.signed.keys.user or charger.signed.keys.charger
+                ),
             }
             for charge_point_id, charger in registry.chargers.items()
         },
