@@ -1,0 +1,349 @@
+"""Signed meter values from an OCPP charger to the real ledger process, end to end.
+
+A real Home Assistant runs the central system; the Alfen simulator (an `ocpp` library
+client on a loopback websocket) charges and signs its meter values with its own key; the
+ledger runs as its own process (`python -m ev_charging_ledger`), takes the sessions over
+Home Assistant's websocket API and stores them in SQLite, and its `verify` command walks
+the hash chain. Nothing is mocked. Expected registers are computed here by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.models import Credentials
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
+
+from custom_components.ev_charging_monitor.central_system.signed import MAX_SIGNED_CHARS
+from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
+from simulators.ocpp_charger import AlfenEveOcpp
+from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
+
+from .test_ocpp import PASSWORD, Rig, charge_one_session
+
+pytestmark = pytest.mark.no_watchdog
+
+WAIT = 60.0
+STEP_S = 0.1
+START_WH = 1_234_000
+# One session of charge_one_session: 6 x 600 s at 11 kW; by hand 600 s x 11 kW = 1833.3 Wh,
+# which the simulated meter rounds to 1833 per step.
+SESSION_WH = 6 * 1833
+
+
+@dataclass
+class Stored:
+    """One session as the ledger stored it."""
+
+    session_id: str
+    evidence_class: str
+    envelope: dict[str, Any]
+
+    @property
+    def record(self) -> dict[str, Any]:
+        record: dict[str, Any] = self.envelope["record"]
+        return record
+
+    @property
+    def ocmf(self) -> dict[str, Any]:
+        ocmf: dict[str, Any] = self.envelope["evidence"]["ocmf"]
+        return ocmf
+
+
+class LedgerRun:
+    """Starts the real ledger against this Home Assistant and reads what it stored."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        aiohttp_client: Callable[..., Awaitable[Any]],
+        user: MockUser,
+        credential: Credentials,
+        directory: Path,
+    ) -> None:
+        self.hass = hass
+        self.aiohttp_client = aiohttp_client
+        self.user = user
+        self.credential = credential
+        self.data_dir = directory / "ledger"
+        self.log = directory / "ledger.log"
+
+    async def sync(self) -> list[Stored]:
+        """Run the ledger until it acknowledged every session Home Assistant has."""
+        history = self.hass.data[HISTORY]
+        last = max((record["seq"] for record in history.after(0, 1000)), default=0)
+        client = await self.aiohttp_client(self.hass.http.app)
+        url = f"http://127.0.0.1:{client.server.port}"
+        # Issued now: Home Assistant's clock was moved on by the charging sessions.
+        await self.hass.auth.async_link_user(self.user, self.credential)
+        refresh = await self.hass.auth.async_create_refresh_token(
+            self.user, CLIENT_ID, credential=self.credential
+        )
+        token = self.hass.auth.async_create_access_token(refresh)
+        process = await start_ledger(
+            "--ha-url", url, "--token", token, "--data-dir", str(self.data_dir),
+            "--listen", f"127.0.0.1:{free_port()}", "--api-token", "test",
+            log=self.log,
+        )  # fmt: skip
+        try:
+            # The acknowledgement comes over the ledger's websocket; the store has no event.
+            # The frozen clock stops the loop's timers, so the wait sleeps in a thread.
+            for _ in range(int(WAIT / STEP_S)):
+                if history.acked_seq >= last:
+                    break
+                await self.hass.async_add_executor_job(time.sleep, STEP_S)
+            assert history.acked_seq >= last, self.log.read_text()
+        finally:
+            assert await stop(process) == 0, self.log.read_text()
+        with sqlite3.connect(self.data_dir / "ledger.sqlite3") as db:
+            rows = list(
+                db.execute("SELECT session_id, evidence_class, body FROM sessions ORDER BY rowid")
+            )
+        return [Stored(sid, grade, json.loads(bytes(body))) for sid, grade, body in rows]
+
+    async def verify(self) -> str:
+        """The ledger's `verify` command; it must pass."""
+        code, out, err = await run_ledger("verify", "--data-dir", str(self.data_dir))
+        assert code == 0, out + err
+        return out.strip()
+
+
+@pytest.fixture
+async def rig(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> AsyncIterator[Rig]:
+    rig = Rig(hass, freezer)
+    await rig.set_up_central_system()
+    yield rig
+    if rig.central is not None:
+        await hass.config_entries.async_unload(rig.central.entry_id)
+
+
+@pytest.fixture
+def ledger(
+    hass: HomeAssistant,
+    aiohttp_client: Callable[..., Awaitable[Any]],
+    hass_admin_user: MockUser,
+    hass_admin_credential: Credentials,
+    tmp_path: Path,
+) -> LedgerRun:
+    return LedgerRun(hass, aiohttp_client, hass_admin_user, hass_admin_credential, tmp_path)
+
+
+@pytest.fixture
+async def alfen() -> AsyncIterator[AlfenEveOcpp]:
+    sim = AlfenEveOcpp("ALFEN-1", password=PASSWORD)
+    yield sim
+    await sim.disconnect()
+
+
+def _other_key_hex() -> str:
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .hex()
+    )
+
+
+async def test_a_signed_session_is_signed_ocmf_and_a_tampered_one_rejected_with_a_reason(
+    hass: HomeAssistant, rig: Rig, alfen: AlfenEveOcpp, ledger: LedgerRun
+) -> None:
+    """Done means: OCMF -> signed_ocmf and verify passes; tampered -> rejected, recorded."""
+    # Authorization is not set up: every card charges and is only recorded.
+    await rig.accept(alfen)
+    assert await charge_one_session(rig, alfen) == SESSION_WH
+    alfen.tamper = True
+    assert await charge_one_session(rig, alfen) == SESSION_WH
+    genuine, tampered = alfen.sent_ocmf
+
+    first, second = await ledger.sync()
+    # Nothing lost: both sessions, in order, under Home Assistant's ids.
+    assert [first.session_id, second.session_id] == [
+        record["id"] for record in hass.data[HISTORY].after(0, 10)
+    ]
+    assert first.evidence_class == "signed_ocmf"
+    assert first.ocmf["valid"] is True
+    assert first.ocmf["problems"] == []
+    # By hand: the meter's register at the start, and after 6 steps of 1833 Wh.
+    assert (Decimal(first.ocmf["begin_wh"]), Decimal(first.ocmf["end_wh"])) == (
+        Decimal(START_WH),
+        Decimal(START_WH + SESSION_WH),
+    )
+    assert first.ocmf["meter_serial"] == "EM340-SIM"
+    assert first.record["signed_meter_values"] == [
+        {
+            "format": "OCMF",
+            "data": genuine,
+            "public_key": alfen.public_key_hex,
+            "key_source": "charger",
+        }
+    ]
+
+    # The tampered value is stored as it came, graded by the register, with the reason.
+    assert second.record["signed_meter_values"][0]["data"] == tampered
+    assert tampered != genuine
+    assert second.evidence_class == "non_mid_meter"
+    assert second.ocmf["valid"] is False
+    assert second.ocmf["signature_valid"] is False
+    assert second.ocmf["problems"] == [
+        "record 0: signature does not match the payload: it was changed after signing, "
+        "or another key signed it"
+    ]
+    assert Decimal(second.record["energy_wh"]) == Decimal(SESSION_WH)
+
+    assert await ledger.verify() == "ok: 2 sessions and 0 adjustments verified"
+
+
+async def test_every_wrapping_and_the_data_transfer_reach_the_ledger_signed(
+    hass: HomeAssistant, rig: Rig, ledger: LedgerRun
+) -> None:
+    """Hex SignedData begin in MeterValues + end in a DataTransfer; the OCA JSON with its
+    own key from a charger that reports none; the boot's meter serial differs from the
+    signed one."""
+    hexed = AlfenEveOcpp(
+        "ALFEN-HEX",
+        password=PASSWORD,
+        signed_encoding="hex",
+        signed_begin=True,
+        ocmf_via="data_transfer",
+        meter_serial="EM340-BOOT",
+        ocmf_meter_serial="EM340-SIGNED",
+    )
+    oca = AlfenEveOcpp("ALFEN-OCA", password=PASSWORD, signed_encoding="oca", publish_key=False)
+    try:
+        await rig.accept(hexed)
+        assert await charge_one_session(rig, hexed) == SESSION_WH
+        await rig.accept(oca)
+        assert await charge_one_session(rig, oca) == SESSION_WH
+    finally:
+        await hexed.disconnect()
+        await oca.disconnect()
+    begin, end, whole = hexed.sent_ocmf + oca.sent_ocmf
+
+    first, second = await ledger.sync()
+    assert (first.evidence_class, second.evidence_class) == ("signed_ocmf", "signed_ocmf")
+    # Separate begin and end records, unwrapped from hex to the text the meter signed.
+    assert [item["data"] for item in first.record["signed_meter_values"]] == [begin, end]
+    assert {item["key_source"] for item in first.record["signed_meter_values"]} == {"charger"}
+    # The meter is the one the signed values name, not the boot message's.
+    assert first.record["meter"]["serial"] == "EM340-SIGNED"
+    assert first.ocmf["meter_serial"] == "EM340-SIGNED"
+    assert (Decimal(first.ocmf["begin_wh"]), Decimal(first.ocmf["end_wh"])) == (
+        Decimal(START_WH),
+        Decimal(START_WH + SESSION_WH),
+    )
+    # The key came inside the value (OCA form), normalized to hex DER.
+    assert second.record["signed_meter_values"] == [
+        {
+            "format": "OCMF",
+            "data": whole,
+            "public_key": oca.public_key_hex,
+            "key_source": "embedded",
+        }
+    ]
+    assert await ledger.verify() == "ok: 2 sessions and 0 adjustments verified"
+
+
+async def _set_user_key(hass: HomeAssistant, rig: Rig, text: str) -> dict[str, Any]:
+    """The options step for the meter's public key; returns the last flow result."""
+    assert rig.charger is not None
+    flow = await hass.config_entries.options.async_init(rig.charger.entry_id)
+    assert "meter_public_key" in flow["menu_options"]
+    flow = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"next_step_id": "meter_public_key"}
+    )
+    assert flow["step_id"] == "meter_public_key"
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"meter_public_key": text}
+    )
+    await hass.async_block_till_done()
+    return result
+
+
+async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
+    hass: HomeAssistant, rig: Rig, alfen: AlfenEveOcpp, ledger: LedgerRun
+) -> None:
+    """Garbage, truncated, huge, a wrong key, no key: each session recorded, each graded
+    not-signed with its reason; then the right key entered by the user signs again."""
+    await rig.accept(alfen)
+    expected: list[tuple[str, str]] = []  # (evidence class, the reason's words)
+
+    alfen.mangle = lambda _value: "not signed data at all"
+    await charge_one_session(rig, alfen)
+    expected.append(("non_mid_meter", "is in format 'SignedData', which the ledger cannot"))
+
+    alfen.mangle = lambda value: value[:-20]  # the end of the signature section is lost
+    await charge_one_session(rig, alfen)
+    expected.append(("non_mid_meter", "record 0: OCMF section is not JSON"))
+
+    # Over the record's limit (and over the OCMF limit of the ledger too).
+    alfen.mangle = lambda value: value.replace('"IS":true', '"IS":true,"XX":"' + "9" * 70_000 + '"')
+    await charge_one_session(rig, alfen)
+    expected.append(("non_mid_meter", f"is over the record's limit of {MAX_SIGNED_CHARS}"))
+
+    # A wrong key entered by the user: it wins over the charger's, and verifies nothing.
+    alfen.mangle = None
+    wrong = _other_key_hex()
+    result = await _set_user_key(hass, rig, wrong)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await alfen.wait_accepted()
+    rig.drive_monotonic()  # the entry was reloaded with the options
+    await charge_one_session(rig, alfen)
+    expected.append(("non_mid_meter", "record 0: signature does not match the payload"))
+
+    # A key that does not parse is refused in the form, with the translated error.
+    result = await _set_user_key(hass, rig, "3059 not a key")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"meter_public_key": "meter_public_key_invalid"}
+
+    # The right key, as printed on the meter's label (grouped, upper case): signed again.
+    printed = " ".join(
+        alfen.public_key_hex[i : i + 4].upper() for i in range(0, len(alfen.public_key_hex), 4)
+    )
+    result = await _set_user_key(hass, rig, printed)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    rig.drive_monotonic()
+    await charge_one_session(rig, alfen)
+    expected.append(("signed_ocmf", ""))
+
+    # A charger that never reports a key, and no key entered: no key to check with.
+    nokey = AlfenEveOcpp("ALFEN-NOKEY", password=PASSWORD, publish_key=False)
+    try:
+        await rig.accept(nokey)
+        await charge_one_session(rig, nokey)
+    finally:
+        await nokey.disconnect()
+    expected.append(("non_mid_meter", "record 0: no public key for the OCMF record"))
+
+    stored = await ledger.sync()
+    records = hass.data[HISTORY].after(0, 100)
+    assert [s.session_id for s in stored] == [r["id"] for r in records]
+    assert len(stored) == len(expected) == 6
+    for session, (grade, reason) in zip(stored, expected, strict=True):
+        assert session.evidence_class == grade, (session.ocmf, reason)
+        assert Decimal(session.record["energy_wh"]) == Decimal(SESSION_WH)
+        if reason:
+            assert any(reason in problem for problem in session.ocmf["problems"]), session.ocmf
+        else:
+            assert session.ocmf["problems"] == []
+    garbage, truncated, huge, wrong_key, right_key, no_key = stored
+    assert garbage.record["signed_meter_values"][0]["data"] == "not signed data at all"
+    assert huge.record["signed_meter_values"][0]["format"] == "omitted"
+    assert wrong_key.record["signed_meter_values"][0]["public_key"] == wrong
+    assert wrong_key.record["signed_meter_values"][0]["key_source"] == "user"
+    assert right_key.record["signed_meter_values"][0]["public_key"] == alfen.public_key_hex
+    assert no_key.record["signed_meter_values"][0]["public_key"] is None
+    assert truncated.ocmf["signature_valid"] is False
+    assert await ledger.verify() == "ok: 6 sessions and 0 adjustments verified"
