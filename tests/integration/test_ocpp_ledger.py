@@ -27,8 +27,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
 
+from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.central_system.signed import MAX_SIGNED_CHARS
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
+from ev_charging_ledger.evidence import classify
+from ev_charging_ledger.records import session_facts
 from simulators.ocpp_charger import AlfenEveOcpp
 from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
 
@@ -347,3 +350,63 @@ async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
     assert no_key.record["signed_meter_values"][0]["public_key"] is None
     assert truncated.ocmf["signature_valid"] is False
     assert await ledger.verify() == "ok: 6 sessions and 0 adjustments verified"
+
+
+async def test_a_signed_begin_and_the_key_survive_a_restart_mid_transaction(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """The begin record arrives, Home Assistant restarts, the end record arrives: the
+    session carries both, with the key kept from before the restart (the charger does not
+    boot again, so it is not asked for its key again)."""
+    sim = AlfenEveOcpp("ALFEN-R", password=PASSWORD, signed_begin=True)
+    try:
+        await rig.accept(sim)
+        assert rig.charger is not None
+        assert rig.central is not None
+        await rig.send(sim.status("Available"))
+        await rig.tick(60)
+        await rig.send(sim.status("Preparing"))
+        await rig.send(sim.start_transaction("04A1B2C3D4"))
+        await rig.send(sim.status("Charging"))
+        for _ in range(2):
+            await rig.tick(600)
+            await rig.send(sim.charge(600, 11_000))
+        # The restart: everything unloaded, the process' memory gone, then set up again.
+        assert await hass.config_entries.async_unload(rig.charger.entry_id)
+        assert await hass.config_entries.async_unload(rig.central.entry_id)
+        await sim.disconnect()
+        del hass.data[OCPP_REGISTRY]
+        await rig.tick(120)
+        assert await hass.config_entries.async_setup(rig.central.entry_id)
+        assert await hass.config_entries.async_setup(rig.charger.entry_id)
+        await hass.async_block_till_done()
+        rig.drive_monotonic()
+        await sim.connect(rig.url)
+        for _ in range(2):
+            await rig.tick(600)
+            await rig.send(sim.charge(600, 11_000))
+        await rig.send(sim.stop_transaction())
+        await rig.send(sim.status("Finishing"))
+        await rig.tick(30)
+        await rig.send(sim.status("Available"))
+    finally:
+        await sim.disconnect()
+    begin, end = sim.sent_ocmf
+    (record,) = rig.records
+    assert record["signed_meter_values"] == [
+        {
+            "format": "OCMF",
+            "data": begin,
+            "public_key": sim.public_key_hex,
+            "key_source": "charger",
+        },
+        {"format": "OCMF", "data": end, "public_key": sim.public_key_hex, "key_source": "charger"},
+    ]
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class == "signed_ocmf"
+    assert evidence.ocmf is not None
+    # By hand: 4 steps of 1833 Wh from the register at the start.
+    assert (Decimal(evidence.ocmf["begin_wh"]), Decimal(evidence.ocmf["end_wh"])) == (
+        Decimal(START_WH),
+        Decimal(START_WH + 4 * 1833),
+    )
