@@ -25,6 +25,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import Credentials
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from ocpp.v16 import call
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
 
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
@@ -228,6 +229,9 @@ async def test_every_wrapping_and_the_data_transfer_reach_the_ledger_signed(
     try:
         await rig.accept(hexed)
         assert await charge_one_session(rig, hexed) == SESSION_WH
+        # Another vendor's DataTransfer is no signed value: told so, and nothing changes.
+        other = await rig.send(hexed.send(call.DataTransfer(vendor_id="EN+", message_id="info")))
+        assert other.status == "UnknownMessageId"
         await rig.accept(oca)
         assert await charge_one_session(rig, oca) == SESSION_WH
     finally:
