@@ -9,6 +9,7 @@ the hash chain. Nothing is mocked. Expected registers are computed here by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -413,4 +414,40 @@ async def test_a_signed_begin_and_the_key_survive_a_restart_mid_transaction(
     assert (Decimal(evidence.ocmf["begin_wh"]), Decimal(evidence.ocmf["end_wh"])) == (
         Decimal(START_WH),
         Decimal(START_WH + 4 * 1833),
+    )
+
+
+async def test_a_new_key_from_the_charger_is_logged_and_kept(
+    hass: HomeAssistant,
+    rig: Rig,
+    alfen: AlfenEveOcpp,
+    caplog: pytest.LogCaptureFixture,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The meter was replaced: the charger reports another key after its next boot."""
+    await rig.accept(alfen)
+    assert rig.charger is not None
+    charger = hass.data[OCPP_REGISTRY].chargers["ALFEN-1"]
+    store_key = f"ev_charging_monitor.{rig.charger.entry_id}.signed"
+
+    async def key_is(expected: str) -> None:
+        for _ in range(100):  # the key is asked for after the boot's own messages
+            saved = hass_storage.get(store_key, {}).get("data", {}).get("charger_key")
+            if charger.signed.keys.charger == expected == saved:
+                return
+            await rig.settle()
+        raise AssertionError(f"key {expected} not kept")
+
+    first = alfen.public_key_hex
+    await key_is(first)
+    alfen.key = ec.generate_private_key(ec.SECP256R1())
+    second = alfen.public_key_hex
+    assert await rig.send(alfen.boot()) == "Accepted"
+    await key_is(second)
+
+    def fingerprint(key: str) -> str:
+        return hashlib.sha256(bytes.fromhex(key)).hexdigest()[:16]
+
+    assert f"reports a new meter public key: {fingerprint(second)}, was {fingerprint(first)}" in (
+        caplog.text
     )

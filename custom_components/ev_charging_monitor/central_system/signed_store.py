@@ -49,7 +49,8 @@ async def async_attach_signed(
 
     @callback
     def changed() -> None:
-        store.async_delay_save(signed.to_dict, 0)
+        # Written at once: a signed begin reading must survive a crash a moment later.
+        entry.async_create_task(hass, store.async_save(signed.to_dict()), "OCPP signed values")
 
     @callback
     def key_changed(old: str | None, new: str | None) -> None:
