@@ -26,6 +26,7 @@ from custom_components.ev_charging_monitor.central_system.signed import (
     SignedValues,
     from_data_transfer,
     normalize_public_key,
+    signed_values_201,
     transfer_refusal,
     unwrap,
 )
@@ -281,3 +282,33 @@ def test_the_charger_keeps_signed_values_of_meter_values_and_starts_afresh() -> 
 
 async def _accept(_tag: str) -> str:
     return "Accepted"
+
+
+def test_ocpp_201_meter_values_give_their_signed_values() -> None:
+    """TransactionEvent's meterValue as the ocpp library hands it to a 2.0.1 handler."""
+    _, der = _key()
+    meter_values = [
+        {
+            "timestamp": "2026-03-01T20:00:00Z",
+            "sampled_value": [
+                {"value": 1234000.0, "measurand": "Energy.Active.Import.Register"},
+                {
+                    "value": 1234000.0,
+                    "context": "Transaction.Begin",
+                    "signed_meter_value": {
+                        "signed_meter_data": base64.b64encode(OCMF.encode()).decode(),
+                        "signing_method": "",
+                        "encoding_method": "OCMF",
+                        "public_key": base64.b64encode(
+                            f"oca:base16:asn1:{der.hex()}".encode()
+                        ).decode(),
+                    },
+                },
+                {"value": 1.0, "signed_meter_value": {"encoding_method": "OCMF"}},  # no data
+            ],
+        },
+        {"timestamp": "2026-03-01T20:01:00Z"},
+    ]
+    assert signed_values_201(meter_values) == [
+        SignedValue(format="OCMF", data=OCMF, public_key=der.hex())
+    ]

@@ -201,6 +201,24 @@ class SignedMeterValue:
         return SignedValue(format=fmt, data=inner.data, public_key=key or inner.public_key)
 
 
+def signed_values_201(meter_values: Iterable[Mapping[str, Any]]) -> list[SignedValue]:
+    """The signed values of OCPP 2.0.1 `meterValue` entries (TransactionEvent, MeterValues).
+
+    Keys as the ocpp library hands them over (snake_case); one that does not parse is
+    skipped, so the message is still confirmed.
+    """
+    found: list[SignedValue] = []
+    for meter_value in meter_values:
+        for sampled in meter_value.get("sampled_value") or []:
+            payload = sampled.get("signed_meter_value")
+            if isinstance(payload, Mapping):
+                try:
+                    found.append(SignedMeterValue.from_payload(payload).unwrap())
+                except ValueError:
+                    continue
+    return found
+
+
 def unwrap(value: str) -> SignedValue:
     """A 1.6 SignedData value (or a DataTransfer's data) as the meter signed it."""
     text = value.strip()
