@@ -281,7 +281,11 @@ async def _set_user_key(hass: HomeAssistant, rig: Rig, text: str) -> dict[str, A
 
 
 async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
-    hass: HomeAssistant, rig: Rig, alfen: AlfenEveOcpp, ledger: LedgerRun
+    hass: HomeAssistant,
+    rig: Rig,
+    alfen: AlfenEveOcpp,
+    ledger: LedgerRun,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Garbage, truncated, huge, a wrong key, no key: each session recorded, each graded
     not-signed with its reason; then the right key entered by the user signs again."""
@@ -308,6 +312,7 @@ async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await alfen.wait_accepted()
     rig.drive_monotonic()  # the entry was reloaded with the options
+    assert "entered in the options differs from the charger's" in caplog.text
     await charge_one_session(rig, alfen)
     expected.append(("non_mid_meter", "record 0: signature does not match the payload"))
 

@@ -63,17 +63,22 @@ async def async_attach_signed(
                 key_fingerprint(new),
                 key_fingerprint(old),
             )
-        if signed.keys.user is not None and signed.keys.user != new:
-            LOGGER.warning(
-                "%s: the meter public key %s entered in the options differs from the charger's "
-                "%s; signed values are stamped with the entered one",
-                entry.title,
-                key_fingerprint(signed.keys.user),
-                key_fingerprint(new),
-            )
+        _warn_if_keys_differ(entry, signed.keys.user, new)
 
     signed.on_change = changed
     signed.on_key_change = key_changed
+    _warn_if_keys_differ(entry, signed.keys.user, signed.keys.charger)
+
+
+def _warn_if_keys_differ(entry: ConfigEntry[Any], user: str | None, charger: str | None) -> None:
+    if user is not None and charger is not None and user != charger:
+        LOGGER.warning(
+            "%s: the meter public key %s entered in the options differs from the charger's "
+            "%s; signed values are stamped with the entered one",
+            entry.title,
+            key_fingerprint(user),
+            key_fingerprint(charger),
+        )
 
 
 async def async_remove_signed(hass: HomeAssistant, entry_id: str) -> None:
