@@ -205,7 +205,7 @@ def test_a_key_change_is_told_and_a_bad_key_kept_out() -> None:
 def test_a_value_over_the_limit_is_a_marked_stand_in_with_its_digest() -> None:
     huge = "OCMF|" + "x" * MAX_SIGNED_CHARS
     signed = SignedValues()
-    signed.add_raw([huge, OCMF])
+    signed.extend([huge, OCMF])
     omitted, kept = signed.take()
     digest = hashlib.sha256(huge.encode()).hexdigest()
     assert omitted["format"] == "omitted"
@@ -217,7 +217,7 @@ def test_a_value_over_the_limit_is_a_marked_stand_in_with_its_digest() -> None:
 
 def test_over_the_count_the_first_and_the_newest_stay() -> None:
     signed = SignedValues()
-    signed.add_raw([f"value {n}" for n in range(100)])
+    signed.extend([f"value {n}" for n in range(100)])
     taken = signed.take()
     assert len(taken) == MAX_SIGNED_VALUES == 64
     assert [item["data"] for item in taken] == ["value 0"] + [f"value {n}" for n in range(37, 100)]
@@ -236,7 +236,7 @@ def test_garbage_never_raises_and_is_kept_verbatim() -> None:
         json.dumps({"signedMeterData": 5}),
     ]
     signed = SignedValues()
-    signed.add_raw(samples)
+    signed.extend(samples)
     taken = signed.take()
     assert [item["data"] for item in taken] == [
         s.strip() if s.startswith("OCMF|") else s for s in samples
@@ -248,7 +248,7 @@ def test_survives_a_restart_through_its_plain_json() -> None:
     _, der = _key()
     signed = SignedValues()
     signed.set_charger_key(der.hex())
-    signed.add_raw([OCMF])
+    signed.extend([OCMF])
     saved = json.loads(json.dumps(signed.to_dict()))
     again = SignedValues()
     again.restore(saved)

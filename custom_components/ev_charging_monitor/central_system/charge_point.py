@@ -42,7 +42,7 @@ from .const import (
 )
 from .meter_values import parse_meter_values
 from .registry import OcppRegistry
-from .signed import PUBLIC_KEY_CONFIGURATION, from_data_transfer, transfer_refusal
+from .signed import from_data_transfer, transfer_refusal
 
 type _Handler = Callable[..., Any]
 
@@ -58,6 +58,7 @@ def _id_tag_info(status: str) -> IdTagInfo:
 # The library's decorator, typed: it marks a method as the handler of an action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
+PUBLIC_KEY = "MeterPublicKey1"
 # What the session tracker and the entities read, every minute. Kept short: some firmware
 # (ABB Terra AC up to 1.8.21) reboots when asked for measurands it cannot sample.
 METER_CONFIGURATION = {
@@ -158,18 +159,14 @@ class CentralChargePoint(ChargePoint):
         """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one."""
         try:
             result = await self.call(  # type: ignore[no-untyped-call]
-                call.GetConfiguration(key=list(PUBLIC_KEY_CONFIGURATION))
+                call.GetConfiguration(key=[PUBLIC_KEY])
             )
         except Exception as err:
             LOGGER.debug("%s did not give its public key: %s", self.id, err)
             return
-        values = {
-            item.get("key"): item.get("value")
-            for item in getattr(result, "configuration_key", None) or []
-        }
-        key = next((str(values[k]) for k in PUBLIC_KEY_CONFIGURATION if values.get(k)), None)
-        if (problem := charger.signed.set_charger_key(key)) is not None:
-            LOGGER.warning("%s reports a meter public key that is unusable: %s", self.id, problem)
+        for item in getattr(result, "configuration_key", None) or []:
+            if item.get("key") == PUBLIC_KEY and item.get("value"):
+                charger.public_key = str(item["value"])
 
     @handles(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
@@ -238,7 +235,7 @@ class CentralChargePoint(ChargePoint):
     def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
     ) -> call_result.DataTransfer:
-        # Only signed meter values travel this way to us (signed_sources.json).
+        # Only signed meter values travel this way to us (signed_transfers.json).
         values = from_data_transfer(vendor_id, message_id, data)
         if values is None:
             return call_result.DataTransfer(status=DataTransferStatus(transfer_refusal(vendor_id)))

@@ -106,7 +106,7 @@ class OcppCharger:
         """Values of a MeterValues message; signed data is kept verbatim."""
         self.values.update(sample.values)
         self._fresh_energy = self._fresh_energy or "energy" in sample.values
-        self.signed.add_raw(sample.signed)
+        self.signed.extend(sample.signed)
         self.on_update()
 
     def set_transaction(self, transaction: OpenTransaction | None, meter_wh: int) -> None:
@@ -119,6 +119,15 @@ class OcppCharger:
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
+
+    @property
+    def public_key(self) -> str | None:
+        """The meter's public key as the charger reports it (kept by `signed`)."""
+        return self.signed.keys.charger
+
+    @public_key.setter
+    def public_key(self, value: str | None) -> None:
+        self.signed.set_charger_key(value)
 
     def take_signed(self) -> list[dict[str, Any]]:
         """The signed values of the session that ends now, as the record carries them."""

@@ -24,7 +24,7 @@ async def async_central_system_diagnostics(
                 "connected": charger.connected,
                 "status": charger.status,
                 "error_code": charger.error_code,
-                "signed_values": len(charger.signed.pending),
+                "signed_values": len(charger.signed),
                 "meter_key": key_fingerprint(
                     charger.signed.keys.user or charger.signed.keys.charger
                 ),

@@ -4,7 +4,7 @@ OCMF reaches the central system in several wrappings: the plain text `OCMF|{...}
 its hex (OCPP 1.6 `SignedData`) or base64 form in a sampled value, the OCA application
 note's `SignedMeterValueType` JSON in that value, the same type as a 2.0.1 sampled value's
 `signedMeterValue`, or a `DataTransfer` whose accepted shapes are listed in
-`signed_sources.json`. Each is unwrapped to the text the meter signed: the transport
+`signed_transfers.json`. Each is unwrapped to the text the meter signed: the transport
 encodings are lossless, so the signature still covers every byte the record stores.
 
 Each value is stamped with the public key that verifies it and where that key came from:
@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
     load_pem_public_key,
 )
+
+from ..const import LOGGER
 
 # What a session record holds of signed values at most (session_record.schema.json).
 MAX_SIGNED_VALUES: Final = 64
@@ -259,21 +261,20 @@ class TransferShape:
         return vendor and (message_id or "").casefold() == self.message_id.casefold()
 
 
-def _load_sources() -> tuple[tuple[str, ...], tuple[TransferShape, ...]]:
-    text = (Path(__file__).parent / "signed_sources.json").read_text("utf-8")
-    sources = json.loads(text)
-    return tuple(sources["configuration_keys"]), tuple(
+def _load_shapes() -> tuple[TransferShape, ...]:
+    text = (Path(__file__).parent / "signed_transfers.json").read_text("utf-8")
+    return tuple(
         TransferShape(
             vendor_id=item["vendor_id"],
             message_id=item["message_id"],
             fields=tuple(item.get("fields", ())),
         )
-        for item in sources["data_transfers"]
+        for item in json.loads(text)["data_transfers"]
     )
 
 
 # Read once on import (in the executor that imports the integration, not the event loop).
-PUBLIC_KEY_CONFIGURATION, TRANSFER_SHAPES = _load_sources()
+TRANSFER_SHAPES: Final = _load_shapes()
 
 
 def transfer_refusal(vendor_id: str) -> str:
@@ -371,6 +372,7 @@ class SignedValues:
         try:
             key = normalize_public_key(text)
         except PublicKeyError as err:
+            LOGGER.warning("The charger reports a meter public key that is unusable: %s", err)
             return str(err)
         if key != self.keys.charger:
             old, self.keys.charger = self.keys.charger, key
@@ -411,9 +413,13 @@ class SignedValues:
         if added:
             self.on_change()
 
-    def add_raw(self, texts: Iterable[str]) -> None:
+    def extend(self, texts: Iterable[str]) -> None:
         """SignedData values of MeterValues or StopTransaction, as sent."""
         self.add(unwrap(text) for text in texts)
+
+    def __len__(self) -> int:
+        """How many values the running session holds."""
+        return len(self.pending)
 
     def clear(self) -> None:
         """A new transaction starts: what it signs starts afresh."""
