@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -42,6 +43,7 @@ from .test_ocpp import PASSWORD, Rig, charge_one_session
 pytestmark = pytest.mark.no_watchdog
 
 WAIT = 60.0
+API_TOKEN = "test"
 STEP_S = 0.1
 START_WH = 1_234_000
 # One session of charge_one_session: 6 x 600 s at 11 kW; by hand 600 s x 11 kW = 1833.3 Wh,
@@ -85,6 +87,8 @@ class LedgerRun:
         self.credential = credential
         self.data_dir = directory / "ledger"
         self.log = directory / "ledger.log"
+        self.http_verify: dict[str, Any] = {}
+        self.api_evidence: dict[str, dict[str, Any]] = {}
 
     async def sync(self) -> list[Stored]:
         """Run the ledger until it acknowledged every session Home Assistant has."""
@@ -98,9 +102,10 @@ class LedgerRun:
             self.user, CLIENT_ID, credential=self.credential
         )
         token = self.hass.auth.async_create_access_token(refresh)
+        api = f"http://127.0.0.1:{free_port()}"
         process = await start_ledger(
             "--ha-url", url, "--token", token, "--data-dir", str(self.data_dir),
-            "--listen", f"127.0.0.1:{free_port()}", "--api-token", "test",
+            "--listen", api.removeprefix("http://"), "--api-token", API_TOKEN,
             log=self.log,
         )  # fmt: skip
         try:
@@ -111,6 +116,7 @@ class LedgerRun:
                     break
                 await self.hass.async_add_executor_job(time.sleep, STEP_S)
             assert history.acked_seq >= last, self.log.read_text()
+            await self._read_api(api, [record["id"] for record in history.after(0, 1000)])
         finally:
             assert await stop(process) == 0, self.log.read_text()
         with sqlite3.connect(self.data_dir / "ledger.sqlite3") as db:
@@ -118,6 +124,18 @@ class LedgerRun:
                 db.execute("SELECT session_id, evidence_class, body FROM sessions ORDER BY rowid")
             )
         return [Stored(sid, grade, json.loads(bytes(body))) for sid, grade, body in rows]
+
+    async def _read_api(self, api: str, session_ids: list[str]) -> None:
+        """What the ledger's HTTP API says: its verify, and each session's evidence."""
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async with session.get(f"{api}/api/verify") as response:
+                assert response.status == 200
+                self.http_verify = await response.json()
+            for session_id in session_ids:
+                async with session.get(f"{api}/api/sessions/{session_id}") as response:
+                    assert response.status == 200
+                    self.api_evidence[session_id] = (await response.json())["evidence"]
 
     async def verify(self) -> str:
         """The ledger's `verify` command; it must pass."""
@@ -209,6 +227,10 @@ async def test_a_signed_session_is_signed_ocmf_and_a_tampered_one_rejected_with_
     assert Decimal(second.record["energy_wh"]) == Decimal(SESSION_WH)
 
     assert await ledger.verify() == "ok: 2 sessions and 0 adjustments verified"
+    # The same over the ledger's HTTP API, as its pages and an administrator see it.
+    assert ledger.http_verify["ok"] is True
+    assert ledger.api_evidence[first.session_id]["class"] == "signed_ocmf"
+    assert ledger.api_evidence[second.session_id] == second.envelope["evidence"]
 
 
 async def test_every_wrapping_and_the_data_transfer_reach_the_ledger_signed(
