@@ -11,8 +11,9 @@ The meter is physically consistent: the energy register is the exact integral of
 power over time (a fraction of Wh), and it reports it rounded to whole Wh, as a meter with
 1 Wh resolution does. `energy_multiplier` 3 reports it as kWh (Wh with multiplier 3).
 With `signing_key` the Transaction.End reading carries an OCMF `signedMeterValue` with the
-begin and end readings (one combined container, base64 as 2.0.1 asks). While disconnected, transaction events are
-queued and delivered, marked `offline`, by `deliver_queued`.
+begin and end readings (one combined container, base64 as 2.0.1 asks). While
+disconnected, transaction events are queued and delivered, marked `offline`, by
+`deliver_queued`.
 """
 
 from __future__ import annotations

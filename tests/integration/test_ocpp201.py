@@ -40,7 +40,8 @@ from custom_components.ev_charging_monitor.central_system.charge_point_201 impor
 )
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHARGER_FAULT
-from ev_charging_ledger.ocmf import verify_session
+from ev_charging_ledger.evidence import classify
+from ev_charging_ledger.records import session_facts
 from simulators.ocpp201_charger import GenericOcpp201Station
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
@@ -567,8 +568,11 @@ async def test_security_profile_2_over_tls(
     await hass.config_entries.async_unload(rig.central.entry_id)
 
 
-async def test_signed_meter_values_are_kept_verbatim(hass: HomeAssistant, rig: Rig) -> None:
-    """signedMeterValue of the transaction: the station's data as sent, with its key."""
+async def test_signed_meter_values_reach_the_ledger_as_signed_ocmf(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """signedMeterValue (base64 OCMF, the OCA key text): the meter's record arrives as
+    signed_ocmf, and the ledger verifies it against the simulated meter's registers."""
     sim = GenericOcpp201Station(
         "CS-SIGNED", password=PASSWORD, signing_key=ec.generate_private_key(ec.SECP256R1())
     )
@@ -579,30 +583,41 @@ async def test_signed_meter_values_are_kept_verbatim(hass: HomeAssistant, rig: R
         await sim.disconnect()
     (record,) = rig.records
     assert Decimal(record["energy_wh"]) == Decimal(delta) == Decimal(11_000)
-    sent = [base64.b64encode(text.encode()).decode() for text in sim.sent_ocmf]
-    assert len(sent) == 1  # begin and end in one record, with the Ended event
-    assert [signed["data"] for signed in record["signed_meter_values"]] == sent
-    assert {signed["public_key"] for signed in record["signed_meter_values"]} == {
-        sim.public_key_text
-    }
-    # What was kept is the meter's signed record: unwrapped (base64, and the OCA key text)
-    # by hand here, the ledger verifies it against the simulated meter's own registers.
-    (stored,) = record["signed_meter_values"]
-    key_text = base64.b64decode(stored["public_key"]).decode()
-    assert key_text.startswith("oca:base16:asn1:")
-    verification = verify_session(
-        [
-            {
-                "format": "OCMF",
-                "data": base64.b64decode(stored["data"]).decode(),
-                "public_key": key_text.removeprefix("oca:base16:asn1:"),
-            }
-        ]
+    (sent,) = sim.sent_ocmf  # begin and end in one record, with the Ended event
+    (signed,) = record["signed_meter_values"]
+    # The base64 the station sent, unwrapped by hand: the OCMF text, and the key as DER hex.
+    assert base64.b64decode(sim.public_key_text).decode().startswith("oca:base16:asn1:")
+    key_hex = base64.b64decode(sim.public_key_text).decode().removeprefix("oca:base16:asn1:")
+    assert (signed["format"], signed["data"], signed["public_key"]) == ("OCMF", sent, key_hex)
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class == "signed_ocmf"
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["problems"] == []
+    signed_wh = (Decimal(evidence.ocmf["begin_wh"]), Decimal(evidence.ocmf["end_wh"]))
+    assert signed_wh == (Decimal(2_345_000), Decimal(2_345_000 + 11_000))
+
+
+async def test_a_tampered_signed_value_is_rejected_with_a_reason(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """A changed reading inside the signed record: kept as sent, the ledger says why not."""
+    sim = GenericOcpp201Station(
+        "CS-TAMPER", password=PASSWORD, signing_key=ec.generate_private_key(ec.SECP256R1())
     )
-    assert verification is not None
-    assert verification.problems == []
-    assert verification.valid
-    assert (verification.begin_wh, verification.end_wh) == (Decimal(2_345_000), Decimal(2_356_000))
+    genuine = sim.ocmf
+    sim.ocmf = lambda context: genuine(context).replace('"RV":', '"RV":1', 1)  # type: ignore[method-assign]
+    try:
+        await accept(rig, sim)
+        await charge_one_session(rig, sim)
+    finally:
+        await sim.disconnect()
+    (record,) = rig.records
+    (signed,) = record["signed_meter_values"]
+    assert signed["data"] == sim.sent_ocmf[-1]
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class != "signed_ocmf"
+    assert evidence.ocmf is not None
+    assert any("signature" in problem for problem in evidence.ocmf["problems"])
 
 
 async def test_faults_from_status_and_notify_event(

@@ -8,7 +8,6 @@ import pytest
 
 from custom_components.ev_charging_monitor.central_system.charge_point_201 import station_status
 from custom_components.ev_charging_monitor.central_system.meter_values_201 import (
-    SignedValue,
     parse_meter_values_201,
 )
 from custom_components.ev_charging_monitor.central_system.transactions import (
@@ -131,32 +130,24 @@ def test_a_multiplier_that_is_no_small_integer_is_skipped(multiplier: object) ->
 )
 def test_malformed_meter_values_give_nothing(message: list[dict[str, Any]]) -> None:
     sample = parse_meter_values_201(message)
-    assert (sample.values, sample.signed, sample.signed_values) == ({}, [], [])
+    assert (sample.values, sample.signed) == ({}, [])
 
 
-def test_signed_values_are_kept_verbatim_and_the_number_still_read() -> None:
+def test_a_signed_sampled_value_is_read_for_its_number_only() -> None:
+    """The signed data is signed.py's; the sampled value's own number is the register."""
     signed = {
         "signed_meter_data": "T0NNRnx7fXx7fQ==",
         "signing_method": "",
         "encoding_method": "OCMF",
-        "public_key": "b2NhOmJhc2UxNjphc24xOjAwMTE=",
+        "public_key": "",
     }
     sample = parse_meter_values_201(
         _values(
-            {"value": 2345.678, "unit_of_measure": {"unit": "kWh"}, "signed_meter_value": signed},
-            {"value": 1, "signed_meter_value": {"signed_meter_data": ""}},  # empty: nothing
+            {"value": 2345.678, "unit_of_measure": {"unit": "kWh"}, "signed_meter_value": signed}
         )
     )
-    assert sample.signed == ["T0NNRnx7fXx7fQ=="]
-    assert sample.signed_values == [
-        SignedValue(
-            signed_meter_data="T0NNRnx7fXx7fQ==",
-            signing_method="",
-            encoding_method="OCMF",
-            public_key="b2NhOmJhc2UxNjphc24xOjAwMTE=",
-        )
-    ]
-    assert sample.values == {"energy": 1.0}  # later values win, as in 1.6
+    assert sample.values == {"energy": 2345678.0}
+    assert sample.signed == []
 
 
 def test_later_entries_win() -> None:

@@ -47,8 +47,10 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
-from .meter_values_201 import StationMeterSample, parse_meter_values_201
+from .meter_values import MeterSample
+from .meter_values_201 import parse_meter_values_201
 from .registry import OcppRegistry
+from .signed import signed_values_201
 
 type _Handler = Callable[..., Any]
 
@@ -314,14 +316,9 @@ class CentralChargingStation(ChargePoint):
         self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> call_result.MeterValues:
         if (charger := self.charger) is not None and evse_id != 0:
-            self._take_sample(charger, parse_meter_values_201(meter_value))
+            charger.signed.add(signed_values_201(meter_value))
+            charger.set_meter(parse_meter_values_201(meter_value))
         return call_result.MeterValues()
-
-    def _take_sample(self, charger: OcppCharger, sample: StationMeterSample) -> None:
-        for signed in sample.signed_values:
-            if signed.public_key:
-                charger.public_key = signed.public_key
-        charger.set_meter(sample)
 
     @handles(Action.transaction_event)
     async def on_transaction_event(
@@ -383,6 +380,10 @@ class CentralChargingStation(ChargePoint):
             LOGGER.debug("%s delivers %s of %s late (offline)", self.id, event_type, station_id)
         if (charger := self.charger) is not None:
             self._apply(charger, transaction.transaction_id, opened, ended, sample)
+            # After the transaction: a new one begins its signed values afresh, and the
+            # sample's exact register replaces the rounded one the transaction noted.
+            charger.signed.add(signed_values_201(meter_value or []))
+            charger.set_meter(sample)
             if (state := transaction_info.get("charging_state")) is not None:
                 self.charging_state = str(state)
             self._update_status()
@@ -394,9 +395,9 @@ class CentralChargingStation(ChargePoint):
         transaction_id: int,
         opened: bool,
         ended: bool,
-        sample: StationMeterSample,
+        sample: MeterSample,
     ) -> None:
-        """The event's effect on the charger state: transaction, then meter values."""
+        """The event's effect on the charger's transaction (its meter values follow)."""
         current = self.registry.book.open.get(self.id)
         energy = sample.values.get("energy", charger.values.get("energy"))
         if ended:
@@ -412,5 +413,3 @@ class CentralChargingStation(ChargePoint):
             charger.set_transaction(current, round(energy))
         else:
             charger.transaction = current  # its card or seqNos noted, or no register yet
-        # After the transaction: the register of the sample is exact, the above rounded.
-        self._take_sample(charger, sample)

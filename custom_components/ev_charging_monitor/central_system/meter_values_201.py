@@ -2,17 +2,16 @@
 
 Unlike 1.6, a value is a JSON number and its unit is `unitOfMeasure` {unit, multiplier}:
 the value times 10^multiplier is in `unit` (default Wh). A missing measurand is the energy
-register. `signedMeterValue` is kept verbatim (its `signedMeterData`, as the station sent
-it) and never read as a number. Values are scaled in decimal, so that a register of
-1234.567 kWh is 1234567 Wh exactly, not a float's neighbour of it. A value that is no
-finite number, or a unit that does not fit the measurand, is skipped.
+register. Values are scaled in decimal, so that a register of 1234.567 kWh is 1234567 Wh
+exactly, not a float's neighbour of it. A value that is no finite number, or a unit that
+does not fit the measurand, is skipped. A `signedMeterValue` is signed.py's
+(`signed_values_201`): here only its sampled value's plain number is read.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -31,37 +30,6 @@ _PHASES: Final = {"L1": "l1", "L2": "l2", "L3": "l3", "L1-N": "l1", "L2-N": "l2"
 _DEFAULT_UNIT: Final = {"energy": "Wh", "power": "W", "current": "A", "voltage": "V"}
 # A multiplier beyond this is no meter's (and 10^huge would take a while to compute).
 _MAX_MULTIPLIER: Final = 9
-
-
-@dataclass(frozen=True, kw_only=True)
-class SignedValue:
-    """A `signedMeterValue` of a sampled value, as the station sent it."""
-
-    signed_meter_data: str
-    signing_method: str
-    encoding_method: str
-    public_key: str
-
-
-@dataclass
-class StationMeterSample(MeterSample):
-    """A MeterSample with the signed values' method, encoding and public key too."""
-
-    signed_values: list[SignedValue] = field(default_factory=list)
-
-
-def _signed(raw: object) -> SignedValue | None:
-    if not isinstance(raw, Mapping):
-        return None
-    data = raw.get("signed_meter_data")
-    if not isinstance(data, str) or not data:
-        return None
-    return SignedValue(
-        signed_meter_data=data,
-        signing_method=str(raw.get("signing_method") or ""),
-        encoding_method=str(raw.get("encoding_method") or ""),
-        public_key=str(raw.get("public_key") or ""),
-    )
 
 
 def _number(value: object, name: str, unit_of_measure: object) -> float | None:
@@ -88,13 +56,13 @@ def _number(value: object, name: str, unit_of_measure: object) -> float | None:
     return scaled if math.isfinite(scaled) else None  # 1e308 kWh is no float
 
 
-def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> StationMeterSample:
+def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> MeterSample:
     """Reading fields (`energy`, `power`, `current_l1`, ...) from 2.0.1 meter values.
 
     `meter_values` are a message's `meterValue` entries with snake_case keys, as the
     ocpp library hands them over. Later entries win over earlier ones.
     """
-    sample = StationMeterSample()
+    sample = MeterSample()
     for meter_value in meter_values:
         sampled_values = meter_value.get("sampled_value")
         if not isinstance(sampled_values, list):
@@ -102,9 +70,6 @@ def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> Station
         for sampled in sampled_values:
             if not isinstance(sampled, Mapping):
                 continue
-            if (signed := _signed(sampled.get("signed_meter_value"))) is not None:
-                sample.signed.append(signed.signed_meter_data)
-                sample.signed_values.append(signed)
             if sampled.get("location", "Outlet") not in ("Outlet", "Inlet"):
                 continue  # values of the vehicle (state of charge) are no charger reading
             name = _FIELDS.get(sampled.get("measurand", ENERGY))
