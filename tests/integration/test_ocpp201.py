@@ -268,7 +268,6 @@ async def test_known_card_charges_and_the_session_has_the_meter_delta(
     assert record["charger"]["serial"] == "GEN201-7"
     assert [event["result"] for event in rig.events] == ["accepted"]
     assert [event.seq_no for event in station.events] == list(range(9))
-    # Per-phase currents of the last update reached the reading (11 kW / 230 V / 3).
     assert hass.data[OCPP_REGISTRY].book.open == {}
 
 
