@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ..devices import ChargerState, Reading
+from ..session.late import TimedTransaction
 from .meter_values import MeterSample
 from .transactions import OpenTransaction
 
@@ -34,6 +35,11 @@ MAX_SIGNED_CHARS: Final = 65536
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
+# Records a transaction whose messages came late, with whom its id tag named.
+type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
+# After a reconnect, a status without a car while a transaction is open may be newer than
+# the charger's queued messages of it: for this long the transaction's car counts as there.
+CATCH_UP: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +91,13 @@ class OcppCharger:
         self.public_key: str | None = None
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
+        self.connected_since: datetime | None = None
+        # Set by the sessions: late transactions are recorded through them (None: no
+        # sessions, nothing to record).
+        self.record_late: LateRecorder | None = None
+        self.late_session_id: Callable[[str], str] = lambda key: key
+        # Whom the id tag just authorised names (the authorization's attribution).
+        self.attribution: Callable[[], dict[str, Any] | None] = lambda: None
         # Whether the register came with the messages since the last reading. While it
         # charges, a register repeated later would look like a live value that stood
         # still, and the growth the next MeterValues reports like a jump in no time.
@@ -93,6 +106,7 @@ class OcppCharger:
     def set_connected(self, connected: bool) -> None:
         """The websocket opened or closed."""
         self.connected = connected
+        self.connected_since = datetime.now(UTC) if connected else None
         self.on_update()
 
     def set_status(
@@ -138,6 +152,10 @@ class OcppCharger:
         self.signed.clear()
         return taken[-MAX_SIGNED_VALUES:]
 
+    def _catching_up(self) -> bool:
+        since = self.connected_since
+        return since is not None and datetime.now(UTC) - since < CATCH_UP
+
     def reading(self) -> Reading:
         """What the charger reported last, as one reading."""
         state = None if self.status is None else _STATES.get(self.status)
@@ -145,6 +163,9 @@ class OcppCharger:
         if state is None and self.transaction is not None:
             # Reconnected without a status yet: its open transaction says a car is there.
             state = ChargerState.C if power else ChargerState.B
+        if state is ChargerState.A and self.transaction is not None and self._catching_up():
+            # Its stop may still be queued behind this status: the session waits for it.
+            state = ChargerState.B
         values = self.values
         # Outside Charging no energy flows, so the last register is still the register.
         current = self._fresh_energy or (state is not None and not state.charging)
