@@ -293,3 +293,35 @@ async def test_impossible_charger_times_are_replaced_by_the_arrival_and_flagged(
     assert record["started_at"] == _z(T0)
     assert record["ended_at"] == _z(arrival)
     assert "charger_clock_invalid" in record["flags"]
+
+
+async def test_back_while_still_charging_then_one_session_until_unplug(
+    hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger
+) -> None:
+    """Offline for 20 minutes of a charge that goes on after the reconnect and stops live:
+    one session (the queued registers fill the gap), nothing new while the car stays
+    plugged in after the stop, and the next plug-in is a session again."""
+    started = await _ready(hass, rig, sim)
+    await rig.send(sim.status("Preparing"))
+    start_wh = sim.register_wh
+    assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+    await rig.send(sim.status("Charging"))
+    await _charge(rig, sim, 2)
+    await sim.go_offline()
+    await _charge(rig, sim, 2)
+    assert await rig.send(sim.reconnect(rig.url)) == 2
+    await rig.send(sim.status("Charging"))
+    await _charge(rig, sim, 2)
+    await rig.send(sim.stop_transaction())
+    await rig.send(sim.status("Finishing"))
+    await rig.tick(600)
+    await rig.send(sim.status("Finishing"))
+    record = _one(rig)
+    assert record["id"] == started[0]
+    assert Decimal(record["energy_wh"]) == Decimal(6 * STEP_WH) == sim.register_wh - start_wh
+    assert record["ended_at"] == "2026-11-30T11:00:00Z"
+    await rig.send(sim.status("Available"))
+    await rig.tick(60)
+    await rig.send(sim.status("Preparing"))
+    assert len(started) == 2
+    assert len(rig.records) == 1
