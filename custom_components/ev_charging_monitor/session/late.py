@@ -83,6 +83,7 @@ def complete_late(
         if register < last.start_wh or not session.started_at <= at <= ended_at:
             continue  # another track than the last stretch's, or outside the transaction
         added.append((at, before_last + register - last.start_wh))
+    last.end_wh = max([last.end_wh, *(last.start_wh + energy - before_last for _, energy in added)])
     if transaction.meter_stop_wh >= last.end_wh:
         last.end_wh = transaction.meter_stop_wh
     else:
