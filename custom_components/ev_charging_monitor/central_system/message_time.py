@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 # How far a charger's clock may run behind Home Assistant's before its messages of a new
-# connection count as queued.
-LATE_TOLERANCE: Final = timedelta(seconds=30)
+# connection count as queued. Taking a live message for a queued one costs little (its
+# transaction is then recorded from its own registers); a queued burst taken as live
+# values would look like register jumps.
+LATE_TOLERANCE: Final = timedelta(seconds=10)
 # How far ahead of Home Assistant's clock a charger's time is still believed.
 FUTURE_TOLERANCE: Final = timedelta(seconds=60)
 # No charger keeps a queue longer than this; older times are a clock that was never set.
