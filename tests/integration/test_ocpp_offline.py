@@ -11,6 +11,7 @@ Energies by hand: 600 s at 11 kW is 1833.3 Wh, which the simulated register roun
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CoreState, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 from ocpp.v16 import call
 
@@ -325,3 +326,38 @@ async def test_back_while_still_charging_then_one_session_until_unplug(
     await rig.send(sim.status("Preparing"))
     assert len(started) == 2
     assert len(rig.records) == 1
+
+
+async def test_a_queue_sent_while_home_assistant_starts_waits_for_its_charger(
+    hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger
+) -> None:
+    """At startup the central system may listen before the charger's entry is set up; a
+    charger that sends its queue right then is answered once its entry is there."""
+    await _ready(hass, rig, sim)
+    start_wh = sim.register_wh
+    await sim.go_offline()
+    assert await sim.start_transaction(CARD) == "Accepted"
+    await _charge(rig, sim, 2)
+    await sim.stop_transaction()
+    await rig.tick(600)
+    assert rig.charger is not None
+    assert rig.central is not None
+    assert await hass.config_entries.async_unload(rig.charger.entry_id)
+    assert await hass.config_entries.async_unload(rig.central.entry_id)
+    del hass.data[OCPP_REGISTRY]
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(rig.central.entry_id)
+    replay = asyncio.create_task(sim.reconnect(rig.url))
+    for _ in range(20):  # time enough for the whole queue, were it answered at once
+        await rig.settle()
+    assert not replay.done()
+    assert isinstance(sim.offline.queue[0], call.StartTransaction)
+    assert rig.records == []
+    assert await hass.config_entries.async_setup(rig.charger.entry_id)
+    rig.drive_monotonic()
+    assert await replay == 4
+    hass.set_state(CoreState.running)
+    await rig.send(sim.status("Available"))
+    record = _one(rig)
+    assert Decimal(record["energy_wh"]) == Decimal(2 * STEP_WH) == sim.register_wh - start_wh
+    assert record["started_at"] == _z(T0)

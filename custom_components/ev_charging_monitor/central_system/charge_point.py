@@ -8,12 +8,13 @@ but counts for nothing: its cards are `Invalid`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import discovery_flow
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -66,6 +67,9 @@ def _id_tag_info(status: str) -> IdTagInfo:
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
 PUBLIC_KEY = "MeterPublicKey1"
+# How long a transaction message waits for its charger's entry to finish loading.
+LOAD_WAIT_S: Final = 30.0
+
 # What the session tracker and the entities read, every minute. Kept short: some firmware
 # (ABB Terra AC up to 1.8.21) reboots when asked for measurands it cannot sample.
 METER_CONFIGURATION = {
@@ -215,7 +219,7 @@ class CentralChargePoint(ChargePoint):
             self._note_start(transaction)
         await self.registry.async_save()
         status: str = AuthorizationStatus.invalid
-        if (charger := self.charger) is not None:
+        if (charger := await self._loaded_charger()) is not None:
             status = await charger.authorize(id_tag)
             if new:
                 transaction.attribution = charger.attribution()
@@ -226,6 +230,28 @@ class CentralChargePoint(ChargePoint):
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
         )
+
+    async def _loaded_charger(self) -> OcppCharger | None:
+        """The charger, once its entry is loaded: while Home Assistant starts, a charger
+        may reconnect and send its queue before its entry is set up, and what it sends
+        then must not count for nothing. Waits LOAD_WAIT_S at most (a connection's
+        messages are handled one after the other, so their order stays)."""
+        if (charger := self.charger) is not None:
+            return charger
+        entry = self.registry.entry_for(self.id)
+        loading = entry is not None and (
+            entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            or (
+                entry.state is ConfigEntryState.NOT_LOADED
+                and entry.disabled_by is None
+                and self.hass.state is not CoreState.running
+            )
+        )
+        if loading:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LOAD_WAIT_S):
+                    await self.registry.async_wait_registered(self.id)
+        return self.charger
 
     def _time(self, timestamp: object, not_before: datetime | None = None) -> MessageTime:
         return message_time(
@@ -253,7 +279,7 @@ class CentralChargePoint(ChargePoint):
         transaction_data: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> call_result.StopTransaction:
-        charger = self.charger
+        charger = await self._loaded_charger()
         current = self.registry.book.find(self.id, transaction_id)
         if current is not None and charger is not None and charger.record_late is not None:
             moment = self._time(timestamp, not_before=_started(current))
@@ -312,7 +338,7 @@ class CentralChargePoint(ChargePoint):
         transaction_id: int | None = None,
         **_: Any,
     ) -> call_result.MeterValues:
-        charger = self.charger
+        charger = await self._loaded_charger()
         if (
             charger is not None
             and connector_id != 0
