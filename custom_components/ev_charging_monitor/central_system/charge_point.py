@@ -342,14 +342,12 @@ class CentralChargePoint(ChargePoint):
         if (
             charger is not None
             and connector_id != 0
-            and not await self._keep_readings(transaction_id, meter_value)
+            and not self._keep_readings(transaction_id, meter_value)
         ):
             charger.set_meter(parse_meter_values(meter_value))
         return call_result.MeterValues()
 
-    async def _keep_readings(
-        self, transaction_id: int | None, meter_value: list[dict[str, Any]]
-    ) -> bool:
+    def _keep_readings(self, transaction_id: int | None, meter_value: list[dict[str, Any]]) -> bool:
         """Keep the stamped registers with their transaction; True when the message was
         queued (its values are no live values: they are recorded at their own times)."""
         transaction = self.registry.book.find(self.id, transaction_id)
@@ -368,5 +366,5 @@ class CentralChargePoint(ChargePoint):
             if moment.late and not transaction.late:
                 transaction.late = kept = True
         if kept and late:
-            await self.registry.async_save()  # queued registers must survive a restart
+            self.registry.async_save_soon()
         return late

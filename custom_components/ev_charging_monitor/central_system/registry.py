@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 OCPP_REGISTRY: HassKey[OcppRegistry] = HassKey(f"{DOMAIN}_ocpp")
 STORAGE_VERSION: Final = 1
+# A burst of queued meter values is written once; what a crash loses in between is only
+# price resolution (a session's energy is its stop register minus its start register).
+SAVE_DELAY_S: Final = 5
 _LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_ocpp_lock")
 
 
@@ -73,6 +76,11 @@ class OcppRegistry:
         """Until the charger entry of that id is loaded."""
         while charge_point_id not in self.chargers:
             await self._waiters.setdefault(charge_point_id, asyncio.Event()).wait()
+
+    @callback
+    def async_save_soon(self) -> None:
+        """Write the transaction book within SAVE_DELAY_S (many messages, one write)."""
+        self.store.async_delay_save(self.book.to_dict, SAVE_DELAY_S)
 
     async def async_save(self) -> None:
         """Write the transaction book now (a transaction must survive a crash)."""
