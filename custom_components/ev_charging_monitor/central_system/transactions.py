@@ -13,7 +13,7 @@ down): such a transaction is recorded from its own registers and times (session/
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -113,7 +113,8 @@ class TransactionBook:
             return None
         del self.open[charge_point_id]
         done = self.closed.setdefault(charge_point_id, [])
-        done.append(current)
+        # Kept to know a repeated message; its registers are recorded, not needed here.
+        done.append(replace(current, readings=[]))
         del done[:-KEEP_CLOSED]
         return current
 
