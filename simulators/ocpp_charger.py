@@ -172,8 +172,12 @@ class GenericOcpp16Charger:
             await self._session.close()
             self._session = None
             raise
-        self._client = _Client(self, _ClientConnection(self._ws))
+        self._client = self._make_client(_ClientConnection(self._ws))
         self._task = asyncio.create_task(self._run(self._client))
+
+    def _make_client(self, connection: _ClientConnection) -> _Client:
+        """The ocpp library client that answers the central system for this model."""
+        return _Client(self, connection)
 
     async def _run(self, client: _Client) -> None:
         with contextlib.suppress(ConnectionError):

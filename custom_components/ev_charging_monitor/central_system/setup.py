@@ -35,6 +35,7 @@ from .const import (
 )
 from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
+from .quirks import quirks_for
 from .registry import async_get_registry
 from .server import CentralSystemServer
 from .tls import tls_context
@@ -111,6 +112,7 @@ def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
         meter_type=data.get(CONF_METER_TYPE),
     )
     charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
+    charger.quirks = quirks_for(boot.vendor, boot.model)
     return OcppDevice(charger, boot)
 
 
