@@ -22,6 +22,7 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
+    DataTransferStatus,
     MessageTrigger,
     RegistrationStatus,
 )
@@ -46,6 +47,7 @@ from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
+from .signed import from_data_transfer, transfer_refusal
 from .transactions import OpenTransaction, timed_transaction, transaction_key
 
 type _Handler = Callable[..., Any]
@@ -325,6 +327,18 @@ class CentralChargePoint(ChargePoint):
             transaction.attribution,
         )
 
+    @handles(Action.data_transfer)
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
+    ) -> call_result.DataTransfer:
+        # Only signed meter values travel this way to us (signed_transfers.json).
+        values = from_data_transfer(vendor_id, message_id, data)
+        if values is None:
+            return call_result.DataTransfer(status=DataTransferStatus(transfer_refusal(vendor_id)))
+        if (charger := self.charger) is not None:
+            charger.signed.add(values)
+        return call_result.DataTransfer(status=DataTransferStatus.accepted)
+
     @handles(Action.meter_values)
     async def on_meter_values(
         self,
@@ -334,12 +348,13 @@ class CentralChargePoint(ChargePoint):
         **_: Any,
     ) -> call_result.MeterValues:
         charger = await self._loaded_charger()
-        if (
-            charger is not None
-            and connector_id != 0
-            and not self._keep_readings(transaction_id, meter_value)
-        ):
-            charger.set_meter(parse_meter_values(meter_value))
+        if charger is not None and connector_id != 0:
+            sample = parse_meter_values(meter_value)
+            if self._keep_readings(transaction_id, meter_value):
+                # Queued: its signed values go with the record, its numbers are not live.
+                charger.signed.extend(sample.signed)
+            else:
+                charger.set_meter(sample)
         return call_result.MeterValues()
 
     def _keep_readings(self, transaction_id: int | None, meter_value: list[dict[str, Any]]) -> bool:
