@@ -29,7 +29,9 @@ from custom_components.ev_charging_monitor.authorization.manager import (
 )
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_STARTED
-from simulators.ocpp_charger import GenericOcpp16Charger
+from ev_charging_ledger.evidence import classify
+from ev_charging_ledger.records import session_facts
+from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
 from .test_ocpp import PASSWORD, Rig
@@ -361,3 +363,35 @@ async def test_a_queue_sent_while_home_assistant_starts_waits_for_its_charger(
     record = _one(rig)
     assert Decimal(record["energy_wh"]) == Decimal(2 * STEP_WH) == sim.register_wh - start_wh
     assert record["started_at"] == _z(T0)
+
+
+async def test_signed_values_of_a_queued_stop_reach_the_record(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """An Alfen-like charger signs the transaction at its stop; the stop is queued: the
+    late session carries the OCMF record verbatim and the ledger verifies it."""
+    sim = AlfenEveOcpp("ALFEN-OFF", password=PASSWORD, at=T0)
+    try:
+        await _ready(hass, rig, sim)
+        await rig.send(sim.status("Preparing"))
+        start_wh = sim.register_wh
+        assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+        await rig.send(sim.status("Charging"))
+        await _charge(rig, sim, 1)
+        await sim.go_offline()
+        await _charge(rig, sim, 2)
+        await sim.stop_transaction()
+        await rig.tick(600)
+        assert await rig.send(sim.reconnect(rig.url)) == 3
+        await rig.send(sim.status("Available"))
+    finally:
+        await sim.disconnect()
+    record = _one(rig)
+    assert Decimal(record["energy_wh"]) == Decimal(3 * STEP_WH) == sim.register_wh - start_wh
+    assert "delivered_late" in record["flags"]
+    (signed,) = record["signed_meter_values"]
+    assert signed["data"] == sim.sent_ocmf[-1]
+    evidence = classify(session_facts(record))
+    assert evidence.evidence_class == "signed_ocmf"
+    assert evidence.ocmf is not None
+    assert evidence.ocmf["problems"] == []
