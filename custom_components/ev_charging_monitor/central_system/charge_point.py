@@ -28,7 +28,6 @@ from ocpp.v16.enums import (
 )
 
 from ..const import DOMAIN, LOGGER
-from ..session.late import FLAG_CHARGER_CLOCK
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -42,25 +41,20 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
-from .message_time import MessageTime, iso, message_time, parse_time
+from .late_transactions import async_record_late, keep_reading, note_start, started
+from .message_time import MessageTime, message_time
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
 from .signed import from_data_transfer, transfer_refusal
-from .transactions import OpenTransaction, timed_transaction, transaction_key
+from .transactions import OpenTransaction
 
 type _Handler = Callable[..., Any]
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _started(transaction: OpenTransaction) -> datetime:
-    """When the transaction counts as started (its checked start time)."""
-    moment = parse_time(transaction.started_at or transaction.timestamp)
-    return datetime.now(UTC) if moment is None else moment
 
 
 def _id_tag_info(status: str) -> IdTagInfo:
@@ -213,7 +207,7 @@ class CentralChargePoint(ChargePoint):
             self.id, connector_id, id_tag, meter_start, timestamp
         )
         if new:
-            self._note_start(transaction)
+            note_start(transaction, self._time(transaction.timestamp))
         await self.registry.async_save()
         status: str = AuthorizationStatus.invalid
         if (charger := await self._loaded_charger()) is not None:
@@ -258,15 +252,6 @@ class CentralChargePoint(ChargePoint):
             not_before=not_before,
         )
 
-    def _note_start(self, transaction: OpenTransaction) -> None:
-        """A queued start makes a late transaction; a start time that cannot be right is
-        replaced by the arrival (flagged), so its session starts where it was seen."""
-        moment = self._time(transaction.timestamp)
-        transaction.late = moment.late
-        if not moment.valid:
-            transaction.flag(FLAG_CHARGER_CLOCK)
-        transaction.started_at = iso(moment.at)
-
     @handles(Action.stop_transaction)
     async def on_stop_transaction(
         self,
@@ -279,7 +264,7 @@ class CentralChargePoint(ChargePoint):
         charger = await self._loaded_charger()
         current = self.registry.book.find(self.id, transaction_id)
         if current is not None and charger is not None and charger.record_late is not None:
-            moment = self._time(timestamp, not_before=_started(current))
+            moment = self._time(timestamp, not_before=started(current))
             if moment.late or current.late:
                 await self._record_late(charger, current, moment, meter_stop, transaction_data)
         stopped = self.registry.book.stop(self.id, transaction_id)
@@ -300,32 +285,11 @@ class CentralChargePoint(ChargePoint):
         meter_stop: int,
         transaction_data: list[dict[str, Any]] | None,
     ) -> None:
-        """Record a transaction with queued messages at the times the charger names.
-
-        Its session id is kept with it before the record is written, so a stop sent
-        again after a crash finds that session recorded.
-        """
-        assert charger.record_late is not None
-        transaction.late = True
-        if not moment.valid:
-            transaction.flag(FLAG_CHARGER_CLOCK)
-        if transaction.session_id is None:
-            transaction.session_id = charger.late_session_id(transaction_key(self.id, transaction))
-            await self.registry.async_save()
+        """Record a transaction with queued messages at the times the charger names."""
         if transaction_data:
             # Signed values of the stop; its registers are old and stay out of the live ones.
             charger.signed.extend(parse_meter_values(transaction_data).signed)
-        started_at = _started(transaction)
-        await charger.record_late(
-            timed_transaction(
-                transaction,
-                session_id=transaction.session_id,
-                started_at=started_at,
-                ended_at=max(moment.at, started_at),
-                meter_stop=meter_stop,
-            ),
-            transaction.attribution,
-        )
+        await async_record_late(self.registry, self.id, charger, transaction, moment, meter_stop)
 
     @handles(Action.data_transfer)
     def on_data_transfer(
@@ -361,20 +325,16 @@ class CentralChargePoint(ChargePoint):
         """Keep the stamped registers with their transaction; True when the message was
         queued (its values are no live values: they are recorded at their own times)."""
         transaction = self.registry.book.find(self.id, transaction_id)
-        started = None if transaction is None else _started(transaction)
+        since = None if transaction is None else started(transaction)
         late = False
         kept = False
         for entry in meter_value:
-            moment = self._time(entry.get("timestamp"), not_before=started)
+            moment = self._time(entry.get("timestamp"), not_before=since)
             late = late or moment.late
             energy = parse_meter_values([entry]).values.get("energy")
             if transaction is None or energy is None:
                 continue
-            if not moment.valid:
-                transaction.flag(FLAG_CHARGER_CLOCK)
-            kept = transaction.add_reading(iso(moment.at), energy) or kept
-            if moment.late and not transaction.late:
-                transaction.late = kept = True
+            kept = keep_reading(transaction, moment, energy) or kept
         if kept and late:
             self.registry.async_save_soon()
         return late
