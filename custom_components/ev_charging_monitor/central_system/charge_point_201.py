@@ -10,6 +10,7 @@ charging state, and the device model (SetVariables) instead of configuration key
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, cast
@@ -47,10 +48,13 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
+from .late_transactions import async_record_late, keep_reading, note_start, started
+from .message_time import MessageTime, message_time
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
 from .registry import OcppRegistry
 from .signed import signed_values_201
+from .transactions import OpenTransaction
 
 type _Handler = Callable[..., Any]
 
@@ -125,6 +129,8 @@ class CentralChargingStation(ChargePoint):
         # The problems NotifyEvent reported and that are not cleared yet: component ->
         # techCode (None when it gave none).
         self.problems: dict[str, str | None] = {}
+        # Events stamped before this are queued ones (message_time.py), as in 1.6.
+        self.connected_at = datetime.now(UTC)
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -365,20 +371,34 @@ class CentralChargingStation(ChargePoint):
                 round(sample.values.get("energy", 0.0)),
                 timestamp,
             )
+            note_start(transaction, self._time(timestamp))
             opened = True
         else:
             opened = False
         if not book.take_seq_no(self.id, seq_no):
             LOGGER.debug("%s repeated TransactionEvent %s of %s", self.id, seq_no, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
+        # Queued while offline: the station says so, or its time is before this connection.
+        moment = self._time(timestamp, not_before=started(transaction), offline=offline)
+        late = moment.late
+        transaction.late = transaction.late or late
+        self._keep_readings(transaction, meter_value or [], offline=offline)
         if token is not None:
             book.identify_station(self.id, token)
+        charger = self.charger
+        if ended and charger is not None and charger.record_late is not None and transaction.late:
+            await self._end_late(charger, transaction, moment, sample, meter_value or [])
+            return call_result.TransactionEvent(id_token_info=token_info)
         if ended:
             book.stop_station(self.id, station_id)
         await self.registry.async_save()
-        if offline:
-            LOGGER.debug("%s delivers %s of %s late (offline)", self.id, event_type, station_id)
-        if (charger := self.charger) is not None:
+        if late:
+            LOGGER.debug("%s delivers %s of %s late", self.id, event_type, station_id)
+        if charger is not None:
+            if late:
+                # Its signed values go with the record; its numbers are no live values.
+                charger.signed.add(signed_values_201(meter_value or []))
+                return call_result.TransactionEvent(id_token_info=token_info)
             self._apply(charger, transaction.transaction_id, opened, ended, sample)
             # After the transaction: a new one begins its signed values afresh, and the
             # sample's exact register replaces the rounded one the transaction noted.
@@ -388,6 +408,52 @@ class CentralChargingStation(ChargePoint):
                 self.charging_state = str(state)
             self._update_status()
         return call_result.TransactionEvent(id_token_info=token_info)
+
+    def _time(
+        self, timestamp: object, not_before: datetime | None = None, *, offline: bool = False
+    ) -> MessageTime:
+        moment = message_time(
+            timestamp,
+            arrival=datetime.now(UTC),
+            connected_at=self.connected_at,
+            not_before=not_before,
+        )
+        return dataclasses.replace(moment, late=True) if offline else moment
+
+    def _keep_readings(
+        self, transaction: OpenTransaction, meter_value: list[dict[str, Any]], *, offline: bool
+    ) -> None:
+        """Keep the event's stamped registers with its transaction (recorded from them
+        if any of its events came late)."""
+        since = started(transaction)
+        for entry in meter_value:
+            energy = parse_meter_values_201([entry]).values.get("energy")
+            if energy is not None:
+                moment = self._time(entry.get("timestamp"), not_before=since, offline=offline)
+                keep_reading(transaction, moment, energy)
+
+    async def _end_late(
+        self,
+        charger: OcppCharger,
+        transaction: OpenTransaction,
+        moment: MessageTime,
+        sample: MeterSample,
+        meter_value: list[dict[str, Any]],
+    ) -> None:
+        """The end of a transaction with queued events: recorded at the station's times
+        from its own registers (late_transactions.py), then closed."""
+        energy = sample.values.get("energy")
+        if energy is None:
+            energy = transaction.readings[-1][1] if transaction.readings else None
+        meter_stop = transaction.meter_start if energy is None else round(energy)
+        charger.signed.add(signed_values_201(meter_value))
+        await async_record_late(self.registry, self.id, charger, transaction, moment, meter_stop)
+        assert transaction.station_transaction_id is not None
+        self.registry.book.stop_station(self.id, transaction.station_transaction_id)
+        await self.registry.async_save()
+        self.charging_state = None
+        charger.set_transaction(None, meter_stop)
+        self._update_status()
 
     def _apply(
         self,
