@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,11 @@ from simulators.ocpp201_charger import GenericOcpp201Station
 
 from .test_authorization import CARD, _add_card, _set_up_authorization
 from .test_ocpp import PASSWORD, Rig, _self_signed
+
+
+def _z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
 
@@ -508,6 +514,83 @@ async def test_events_queued_while_offline_arrive_late_and_count(
     assert Decimal(record["energy_wh"]) == Decimal(7_400)
     assert "meter_register_jump" not in record["flags"]
     assert "delivered_late" in record["flags"]
+
+
+async def _offline_session(rig: Rig, station: GenericOcpp201Station) -> tuple[datetime, int]:
+    """Accepted and idle, then offline: card, 3 x 10 min at 11 kW and the end all queued.
+
+    Returns when the transaction started (the station's time) and the register before.
+    """
+    start = dt_util.utcnow().replace(microsecond=0)
+    station.at = start  # both clocks together, so the station's times are valid
+    await _set_up_authorization(rig.hass)
+    _add_card(rig.hass.data[AUTHORIZATION])
+    await accept(rig, station)
+    await rig.send(station.status("Available"))
+    await station.disconnect()
+    await rig.tick(300)
+    station.at = start = start + timedelta(seconds=300)
+    before = station.register_wh
+    assert await station.start_transaction(CARD) == "Accepted"  # queued, not answered
+    await station.start_charging(11_000)
+    for _ in range(3):
+        await rig.tick(600)
+        await station.charge(600, 11_000)
+    await station.stop_transaction()
+    await rig.tick(900)
+    assert station.queued == 6  # Started, Updated (charging), 3 periodic, Ended
+    assert all(event.offline for event in station.events)
+    assert rig.records == []
+    return start, before
+
+
+async def test_a_session_entirely_offline_is_one_session_at_the_station_times(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """Started, Updated and Ended all queued: on reconnect exactly one session, with the
+    simulated meter's delta, at the times the station stamped."""
+    start, before = await _offline_session(rig, station)
+    await station.connect(rig.url)
+    await rig.send(station.deliver_queued())
+    await rig.send(station.unplug())
+    await rig.tick(60)
+    # By hand: 3 x 600 s at 11 kW = 5500 Wh.
+    assert station.register_wh - before == 5_500
+    (record,) = rig.records
+    assert Decimal(record["energy_wh"]) == Decimal(station.register_wh - before)
+    assert record["meter_start_wh"] == str(before)
+    # By hand: started when it went offline plus 5 minutes, ended 30 minutes later.
+    assert record["started_at"] == _z(start)
+    assert record["ended_at"] == _z(start + timedelta(minutes=30))
+    assert record["charging_seconds"] == 1800
+    assert record["authorization"]["person"] == "Alex"
+    assert "delivered_late" in record["flags"]
+    assert "meter_register_jump" not in record["flags"]
+    assert hass.data[OCPP_REGISTRY].book.open == {}
+
+
+async def test_a_queued_event_sent_twice_makes_no_duplicate(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """Queued events whose confirmations were lost come again (same seqNo), the Ended too,
+    before and after the record: one session, the delta counted once."""
+    _, before = await _offline_session(rig, station)
+    await station.connect(rig.url)
+    queued = list(station.events)
+    for event in queued[:-1]:  # each one arrives twice while the transaction is open
+        await rig.send(station.repeat(event))
+        await rig.send(station.repeat(event))
+    await rig.send(station.repeat(queued[2]))  # an Updated again after newer ones
+    assert rig.records == []
+    await rig.send(station.deliver_queued())  # the whole queue once more, the Ended last
+    await rig.send(station.repeat(queued[-1]))  # the Ended, after it was recorded
+    await rig.send(station.unplug())
+    await rig.tick(60)
+    (record,) = rig.records
+    # By hand: 3 x 600 s at 11 kW = 5500 Wh, once.
+    assert station.register_wh - before == 5_500
+    assert Decimal(record["energy_wh"]) == Decimal(5_500)
+    assert hass.data[OCPP_REGISTRY].book.open == {}
 
 
 async def test_home_assistant_restarted_mid_transaction_continues_it(

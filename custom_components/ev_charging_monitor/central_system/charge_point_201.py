@@ -383,9 +383,12 @@ class CentralChargingStation(ChargePoint):
         late = moment.late
         transaction.late = transaction.late or late
         self._keep_readings(transaction, meter_value or [], offline=offline)
+        charger = self.charger
         if token is not None:
             book.identify_station(self.id, token)
-        charger = self.charger
+            if charger is not None and transaction.attribution is None:
+                # Whom the card names, for a record made from late events (as in 1.6).
+                transaction.attribution = charger.attribution()
         if ended and charger is not None and charger.record_late is not None and transaction.late:
             await self._end_late(charger, transaction, moment, sample, meter_value or [])
             return call_result.TransactionEvent(id_token_info=token_info)
