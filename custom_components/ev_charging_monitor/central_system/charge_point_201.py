@@ -401,6 +401,9 @@ class CentralChargingStation(ChargePoint):
             if late:
                 # Its signed values go with the record; its numbers are no live values.
                 charger.signed.add(signed_values_201(meter_value or []))
+                if ended:  # nothing records it (no sessions): the charger is free again
+                    self._apply(charger, transaction.transaction_id, False, ended, sample)
+                    self._update_status()
                 return call_result.TransactionEvent(id_token_info=token_info)
             self._apply(charger, transaction.transaction_id, opened, ended, sample)
             # After the transaction: a new one begins its signed values afresh, and the
