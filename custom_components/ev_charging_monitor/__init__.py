@@ -121,7 +121,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         current_limit = CurrentLimitMemory(hass, entry.entry_id)
         device: Device
         if is_ocpp_charger(entry):
-            device = create_ocpp_device(entry)
+            device = create_ocpp_device(entry, resume_current_a=await current_limit.async_load())
         elif is_entity_charger(entry):
             device = create_entity_device(hass, entry)
         else:

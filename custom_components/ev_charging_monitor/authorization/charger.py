@@ -298,13 +298,16 @@ class ChargerAuthorization:
                         # Held again within a plug cycle: its release resumes this limit.
                         state.limit_a = limit
                     await self.device.set_current_limit(0)
-            elif not self._cannot_hold_logged:
-                self._cannot_hold_logged = True
-                LOGGER.warning(
-                    "%s requires authorization but can neither be disabled nor limited: "
-                    "cards are recorded, charging is not held",
-                    self.name,
-                )
+            else:
+                # Nothing was held: no "held" line, and `held` stays unset (a release would
+                # have nothing to undo).
+                if not caps.authorizes_itself and not self._cannot_hold_logged:
+                    self._cannot_hold_logged = True
+                    LOGGER.warning(
+                        "%s requires authorization but can neither be disabled nor limited: "
+                        "cards are recorded, charging is not held",
+                        self.name,
+                    )
                 return False
         except DeviceError as err:
             LOGGER.warning("Could not hold %s for authorization: %s", self.name, err)

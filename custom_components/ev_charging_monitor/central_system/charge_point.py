@@ -39,6 +39,7 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
+from .control import HANDLING
 from .meter_values import parse_meter_values
 from .registry import OcppRegistry
 
@@ -81,6 +82,14 @@ class CentralChargePoint(ChargePoint):
         self.hass = hass
         self.registry = registry
         self.boot: BootInfo | None = None
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Handle one message; commands it causes are sent after its answer (control.py)."""
+        token = HANDLING.set(self.id)
+        try:
+            await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
+        finally:
+            HANDLING.reset(token)
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -133,6 +142,7 @@ class CentralChargePoint(ChargePoint):
             self.hass.async_create_background_task(
                 self.async_configure(charger), f"OCPP configure {self.id}"
             )
+            charger.on_boot()
 
     async def async_configure(self, charger: OcppCharger) -> None:
         """Ask for the measurands and interval the readings need; read the public key.

@@ -33,6 +33,7 @@ from .const import (
     DRIVER_OCPP,
     ROLE_CENTRAL_SYSTEM,
 )
+from .control_setup import async_attach_control
 from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
 from .registry import async_get_registry
@@ -99,8 +100,13 @@ async def async_unload_central_system_entry(hass: HomeAssistant, entry: ConfigEn
     return True
 
 
-def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
-    """The device of an OCPP charger's entry (attached by `async_attach_ocpp_charger`)."""
+def create_ocpp_device(
+    entry: ConfigEntry[Any], *, resume_current_a: float | None = None
+) -> OcppDevice:
+    """The device of an OCPP charger's entry (attached by `async_attach_ocpp_charger`).
+
+    `resume_current_a` is the current limit the user set last.
+    """
     data = entry.data
     boot = BootInfo(
         vendor=data[CONF_VENDOR],
@@ -111,7 +117,7 @@ def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
         meter_type=data.get(CONF_METER_TYPE),
     )
     charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
-    return OcppDevice(charger, boot)
+    return OcppDevice(charger, boot, resume_current_a=resume_current_a)
 
 
 async def _refuse(_id_tag: str) -> str:
@@ -139,6 +145,9 @@ async def async_attach_ocpp_charger(
     recent: dict[str, tuple[float, str]] = {}
 
     async def authorize(id_tag: str) -> str:
+        if charger.is_remote_start(id_tag):
+            # Our own remote start: who charges was decided before it was sent.
+            return "Accepted"
         # Authorize and the StartTransaction after it carry the same tag: one decision.
         if (seen := recent.get(id_tag)) is not None and time.monotonic() - seen[0] < REPEAT_S:
             return seen[1]
@@ -172,5 +181,6 @@ async def async_attach_ocpp_charger(
         sessions.signed_values_fn = charger.take_signed
         sessions.meter_identity_fn = _inner(device).meter_identity
     charger.on_update = live.async_push
+    await async_attach_control(hass, entry, _inner(device), registry)
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))

@@ -1,0 +1,341 @@
+"""What the central system asks of a charger (the CALL side): limits, start, stop, reset.
+
+`ChargePointControl` is the protocol-independent set of commands the device driver uses;
+`Ocpp16Control` speaks it in OCPP 1.6 (an OCPP 2.0.1 charge point implements the same
+protocol with RequestStartTransaction, SetChargingProfile with evseId, and so on).
+
+Every answer but the accepted ones becomes a `CommandError` that names what was refused
+and how; `async_run_command` turns it into a translated Home Assistant error.
+
+A command caused by one of the charger's own messages (an Authorize that releases a held
+charger) must not wait for the answer inside that message's handler: the charger's answer
+is read by the same loop that runs the handler, so both would wait for ever (the library
+times out after 30 s). `perform` sends such commands once the handler has answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
+from ocpp.exceptions import NotSupportedError, OCPPError, ValidationError
+from ocpp.v16 import call
+from ocpp.v16.datatypes import (
+    AuthorizationData,
+    ChargingProfile,
+    ChargingSchedule,
+    ChargingSchedulePeriod,
+    IdTagInfo,
+)
+from ocpp.v16.enums import (
+    AuthorizationStatus,
+    AvailabilityType,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
+    ResetType,
+    UpdateType,
+)
+
+from ..const import LOGGER
+from ..devices import DeviceError
+from .connection import ConnectionClosedError
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .charge_point import CentralChargePoint
+
+# Set while one of the charger's own messages is handled (charge_point.route_message).
+HANDLING: ContextVar[str | None] = ContextVar("ev_charging_monitor_ocpp_handling", default=None)
+# The profiles the integration owns on a charger: one default for every transaction,
+# one for the running transaction (some firmware applies a new default only at the next).
+DEFAULT_PROFILE_ID: Final = 1
+TRANSACTION_PROFILE_ID: Final = 2
+# Stack level 0: ABB Terra AC firmware rejects every other (OCPP reference, section 5).
+STACK_LEVEL: Final = 0
+# A schedule that starts a minute ago holds from now on, whatever the charger's clock says.
+SCHEDULE_LEAD: Final = timedelta(minutes=1)
+
+
+class CommandError(DeviceError):
+    """A command the charger did not carry out; `translation_key` says why."""
+
+    translation_key = "ocpp_command_refused"
+
+    def __init__(self, action: str, detail: str = "") -> None:
+        """`action` is the OCPP message, `detail` the charger's status or error."""
+        super().__init__(f"{action}: {detail}" if detail else action)
+        self.action = action
+        self.detail = detail
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What the translated message names."""
+        return {"action": self.action, "status": self.detail}
+
+
+class CommandRefused(CommandError):
+    """The charger answered Rejected (or another refusal) to the command."""
+
+
+class CommandNotSupported(CommandError):
+    """The charger does not implement the command (NotSupported, NotImplemented)."""
+
+    translation_key = "ocpp_command_not_supported"
+
+
+class ChargerOffline(CommandError):
+    """The charger is not connected, or the connection broke while waiting."""
+
+    translation_key = "ocpp_charger_offline"
+
+
+class NoAnswer(CommandError):
+    """The charger did not answer in time."""
+
+    translation_key = "ocpp_command_timeout"
+
+
+class NoTransaction(CommandError):
+    """A command that needs a running transaction, while none runs."""
+
+    translation_key = "ocpp_no_transaction"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalListEntry:
+    """One id tag of a local authorization list; no status removes it (differential)."""
+
+    id_tag: str
+    status: str | None
+    expiry_date: str | None = None
+
+
+class ChargePointControl(Protocol):
+    """The commands a charger connected over OCPP takes, whatever the OCPP version."""
+
+    def in_handler(self) -> bool:
+        """Whether this runs inside one of the charger's own messages."""
+
+    async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `command` now, or right after the charger's message being handled."""
+
+    async def set_current_limit(
+        self, amps: float, *, connector_id: int, transaction_id: int | None
+    ) -> None:
+        """Limit every transaction (and the running one) to `amps`; 0 pauses."""
+
+    async def clear_current_limit(self) -> None:
+        """Remove the integration's limits: the charger offers what it can."""
+
+    async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
+        """Start a transaction for `id_tag`."""
+
+    async def remote_stop(self, transaction_id: int) -> None:
+        """End the transaction."""
+
+    async def reset(self, *, hard: bool) -> None:
+        """Restart the charger."""
+
+    async def unlock(self, *, connector_id: int) -> None:
+        """Release the cable."""
+
+    async def change_availability(self, *, operative: bool) -> str:
+        """Make the charger (un)available; "Scheduled" when a transaction runs first."""
+
+    async def get_local_list_version(self) -> int:
+        """The version of the charger's local list; -1 where it has none."""
+
+    async def send_local_list(
+        self, version: int, entries: Sequence[LocalListEntry], *, full: bool
+    ) -> str:
+        """Replace (`full`) or change the local list; the charger's status."""
+
+
+def _schedule(amps: float) -> ChargingSchedule:
+    # OCPP 1.6 limits are multiples of 0.1 A.
+    return ChargingSchedule(
+        charging_rate_unit=ChargingRateUnitType.amps,
+        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=round(amps, 1))],
+        start_schedule=(datetime.now(UTC) - SCHEDULE_LEAD)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+    )
+
+
+class Ocpp16Control:
+    """The commands in OCPP 1.6, to whichever connection the charger has now."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        charge_point_id: str,
+        connection: Callable[[], CentralChargePoint | None],
+    ) -> None:
+        """`connection` gives the charger's live connection (None while it is away)."""
+        self.hass = hass
+        self.charge_point_id = charge_point_id
+        self._connection = connection
+
+    # -- sending --------------------------------------------------------------------------
+
+    def in_handler(self) -> bool:
+        """Whether this runs inside one of this charger's own messages."""
+        return HANDLING.get() == self.charge_point_id
+
+    async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `command` now; inside the charger's own message, right after its answer.
+
+        A deferred command's failure is logged: nobody waits for it any more.
+        """
+        if not self.in_handler():
+            await command()
+            return
+
+        async def later() -> None:
+            HANDLING.set(None)  # this task's own copy of the context
+            try:
+                await command()
+            except DeviceError as err:
+                LOGGER.warning("%s: %s failed: %s", self.charge_point_id, what, err)
+
+        self.hass.async_create_task(later(), f"OCPP {what} {self.charge_point_id}")
+
+    async def _call(self, payload: Any) -> Any:
+        action = type(payload).__name__
+        if (charge_point := self._connection()) is None:
+            raise ChargerOffline(action)
+        try:
+            return await charge_point.call(payload, suppress=False)  # type: ignore[no-untyped-call]
+        except TimeoutError as err:
+            raise NoAnswer(action) from err
+        except (ConnectionClosedError, ConnectionError) as err:
+            raise ChargerOffline(action) from err
+        except (OcppNotImplementedError, NotSupportedError) as err:
+            raise CommandNotSupported(action, type(err).__name__) from err
+        except (OCPPError, ValidationError) as err:
+            raise CommandRefused(action, str(getattr(err, "code", "") or err)) from err
+
+    async def _expect(self, payload: Any, *accepted: str) -> str:
+        """Send; the status if it is one of `accepted`, else the matching CommandError."""
+        action = type(payload).__name__
+        result = await self._call(payload)
+        status = str(getattr(result, "status", ""))
+        if status in accepted:
+            return status
+        if status == "NotSupported":
+            raise CommandNotSupported(action, status)
+        raise CommandRefused(action, status or "?")
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def set_current_limit(
+        self, amps: float, *, connector_id: int, transaction_id: int | None
+    ) -> None:
+        """TxDefaultProfile on every connector, and a TxProfile for the running transaction.
+
+        The default decides; a TxProfile the charger refuses (not every firmware takes
+        one) is only logged, the default covers the transaction on the others.
+        """
+        await self._expect(
+            call.SetChargingProfile(
+                connector_id=0,
+                cs_charging_profiles=ChargingProfile(
+                    charging_profile_id=DEFAULT_PROFILE_ID,
+                    stack_level=STACK_LEVEL,
+                    charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
+                    charging_profile_kind=ChargingProfileKindType.absolute,
+                    charging_schedule=_schedule(amps),
+                ),
+            ),
+            "Accepted",
+        )
+        if transaction_id is None:
+            return
+        try:
+            await self._expect(
+                call.SetChargingProfile(
+                    connector_id=connector_id,
+                    cs_charging_profiles=ChargingProfile(
+                        charging_profile_id=TRANSACTION_PROFILE_ID,
+                        stack_level=STACK_LEVEL,
+                        charging_profile_purpose=ChargingProfilePurposeType.tx_profile,
+                        charging_profile_kind=ChargingProfileKindType.absolute,
+                        transaction_id=transaction_id,
+                        charging_schedule=_schedule(amps),
+                    ),
+                ),
+                "Accepted",
+            )
+        except CommandError as err:
+            if isinstance(err, ChargerOffline):
+                raise
+            LOGGER.debug("%s keeps the default profile only: %s", self.charge_point_id, err)
+
+    async def clear_current_limit(self) -> None:
+        """ClearChargingProfile of both profiles; "Unknown" means there was none."""
+        for profile_id in (DEFAULT_PROFILE_ID, TRANSACTION_PROFILE_ID):
+            await self._expect(call.ClearChargingProfile(id=profile_id), "Accepted", "Unknown")
+
+    async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
+        """RemoteStartTransaction."""
+        await self._expect(
+            call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id), "Accepted"
+        )
+
+    async def remote_stop(self, transaction_id: int) -> None:
+        """RemoteStopTransaction."""
+        await self._expect(call.RemoteStopTransaction(transaction_id=transaction_id), "Accepted")
+
+    async def reset(self, *, hard: bool) -> None:
+        """Reset Soft (the charger ends its transaction first) or Hard."""
+        await self._expect(call.Reset(type=ResetType.hard if hard else ResetType.soft), "Accepted")
+
+    async def unlock(self, *, connector_id: int) -> None:
+        """UnlockConnector."""
+        await self._expect(call.UnlockConnector(connector_id=connector_id), "Unlocked")
+
+    async def change_availability(self, *, operative: bool) -> str:
+        """ChangeAvailability of the whole charger (connector 0)."""
+        kind = AvailabilityType.operative if operative else AvailabilityType.inoperative
+        return await self._expect(
+            call.ChangeAvailability(connector_id=0, type=kind), "Accepted", "Scheduled"
+        )
+
+    async def get_local_list_version(self) -> int:
+        """GetLocalListVersion; -1 (as OCPP says) where the charger has no local list."""
+        try:
+            result = await self._call(call.GetLocalListVersion())
+        except CommandNotSupported:
+            return -1
+        return int(result.list_version)
+
+    async def send_local_list(
+        self, version: int, entries: Sequence[LocalListEntry], *, full: bool
+    ) -> str:
+        """SendLocalList; the status (Accepted, Failed, VersionMismatch, NotSupported)."""
+        payload = call.SendLocalList(
+            list_version=version,
+            update_type=UpdateType.full if full else UpdateType.differential,
+            local_authorization_list=[
+                AuthorizationData(
+                    id_tag=entry.id_tag,
+                    id_tag_info=None
+                    if entry.status is None
+                    else IdTagInfo(
+                        status=AuthorizationStatus(entry.status), expiry_date=entry.expiry_date
+                    ),
+                )
+                for entry in entries
+            ],
+        )
+        try:
+            result = await self._call(payload)
+        except CommandNotSupported:
+            return "NotSupported"
+        return str(result.status)
