@@ -163,6 +163,12 @@ class ChargerAuthorization:
         new_cycle = False
         if not connected:
             new_cycle = bool(state.connected)
+        elif signal is not None and state.session_id is None and state.connected:
+            # The session of the plug-in already seen began only now (an OCPP charger
+            # reports its register once its transaction starts): what was decided for this
+            # plug-in (a card at Authorize, a remote start) is for this session.
+            LOGGER.debug("%s: session %s of this plug-in", self.name, signal.session_id)
+            state.session_id = signal.session_id
         elif signal is not None and signal.session_id != state.session_id:
             LOGGER.debug("%s: new plug cycle %s", self.name, signal.session_id)
             new_cycle = True

@@ -85,7 +85,7 @@ class CentralChargePoint(ChargePoint):
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
-        token = HANDLING.set(self.id)
+        token = HANDLING.set((self.id, asyncio.current_task()))
         try:
             await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
         finally:

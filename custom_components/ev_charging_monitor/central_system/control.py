@@ -15,6 +15,7 @@ times out after 30 s). `perform` sends such commands once the handler has answer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -50,8 +51,11 @@ if TYPE_CHECKING:
 
     from .charge_point import CentralChargePoint
 
-# Set while one of the charger's own messages is handled (charge_point.route_message).
-HANDLING: ContextVar[str | None] = ContextVar("ev_charging_monitor_ocpp_handling", default=None)
+# The charge point id and the task handling one of its messages (charge_point.route_message).
+# Tasks started meanwhile inherit the variable but are other tasks: they may wait.
+HANDLING: ContextVar[tuple[str, asyncio.Task[Any] | None] | None] = ContextVar(
+    "ev_charging_monitor_ocpp_handling", default=None
+)
 # The profiles the integration owns on a charger: one default for every transaction,
 # one for the running transaction (some firmware applies a new default only at the next).
 DEFAULT_PROFILE_ID: Final = 1
@@ -185,8 +189,8 @@ class Ocpp16Control:
     # -- sending --------------------------------------------------------------------------
 
     def in_handler(self) -> bool:
-        """Whether this runs inside one of this charger's own messages."""
-        return HANDLING.get() == self.charge_point_id
+        """Whether this runs inside one of this charger's own messages (and would block it)."""
+        return HANDLING.get() == (self.charge_point_id, asyncio.current_task())
 
     async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
         """Run `command` now; inside the charger's own message, right after its answer.
@@ -198,7 +202,6 @@ class Ocpp16Control:
             return
 
         async def later() -> None:
-            HANDLING.set(None)  # this task's own copy of the context
             try:
                 await command()
             except DeviceError as err:

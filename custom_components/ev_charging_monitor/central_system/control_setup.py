@@ -20,7 +20,7 @@ from ..authorization.model import AuthorizationMode, AuthorizationResult, Creden
 from ..const import LOGGER
 from ..coordinator import EVChargingConfigEntry
 from ..devices import DeviceError
-from .control import HANDLING, Ocpp16Control
+from .control import Ocpp16Control
 from .device import OcppDevice
 from .local_list import async_get_local_lists, wanted_list
 from .registry import OcppRegistry
@@ -43,7 +43,6 @@ async def async_attach_control(
     lists = await async_get_local_lists(hass)
 
     async def sync_local_list() -> None:
-        HANDLING.set(None)  # a task of its own, even when a message of the charger made it
         manager = hass.data[AUTHORIZATION]
         mode = manager.data.settings.mode_for(entry.entry_id)
         if mode is AuthorizationMode.FREE and charge_point_id not in lists.sent:
@@ -54,7 +53,6 @@ async def async_attach_control(
         await lists.async_sync(charge_point_id, control, wanted)
 
     async def after_boot() -> None:
-        HANDLING.set(None)
         await device.async_restore()
         await sync_local_list()
 
@@ -72,7 +70,6 @@ async def async_attach_control(
     entry.async_on_unload(hass.data[AUTHORIZATION].async_listen_directory(directory_changed))
 
     async def start(reason: str) -> None:
-        HANDLING.set(None)
         try:
             if await device.start_if_waiting():
                 LOGGER.info("%s started remotely (%s)", entry.title, reason)
