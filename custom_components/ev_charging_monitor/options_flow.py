@@ -30,7 +30,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.translation import async_get_translations
 
 from .authorization.setup import is_authorization_entry
-from .central_system.setup import is_central_system_entry
+from .central_system.setup import is_central_system_entry, is_ocpp_charger
 from .const import CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL, DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .devices import DeviceKind
@@ -40,6 +40,7 @@ from .energy_source import (
     CONF_ENERGY_SOURCE,
     EnergySourceKind,
 )
+from .entity_charger.setup import is_entity_charger
 from .ledger_link.entry import is_ledger_entry
 from .price_discovery import async_price_entities, is_price_entity, preview_lines
 from .pricing.options import CONF_TARIFF, migrate_tariff
@@ -113,9 +114,10 @@ class EVChargingOptionsFlow(OptionsFlowWithReload):
         """The menu; a meter has nothing but its polling interval."""
         if not self._is_charger():
             return await self.async_step_polling(user_input)
-        return self.async_show_menu(
-            step_id="init", menu_options=["polling", "energy_source", "tariff"]
-        )
+        # A charger that reports by itself (OCPP, another integration) is never polled.
+        pushes = is_entity_charger(self.config_entry) or is_ocpp_charger(self.config_entry)
+        menu = ["energy_source", "tariff"] if pushes else ["polling", "energy_source", "tariff"]
+        return self.async_show_menu(step_id="init", menu_options=menu)
 
     async def async_step_polling(
         self, user_input: dict[str, Any] | None = None

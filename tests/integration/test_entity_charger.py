@@ -698,3 +698,13 @@ async def test_a_current_limit_alone_holds_the_charger_at_0_a(
     assert float(hass.states.get(limit).state) == 32
     await garage.unplug()
     assert float(hass.states.get(limit).state) == 0
+
+
+async def test_the_options_offer_no_polling_interval_for_a_charger_that_reports_itself(
+    hass: HomeAssistant, garage: Garage
+) -> None:
+    entry = await async_add_charger(hass, card=False)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    # Its readings follow the source's state changes; an interval would change nothing.
+    assert result["menu_options"] == ["energy_source", "tariff"]
