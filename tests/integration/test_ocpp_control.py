@@ -25,6 +25,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.model import (
@@ -340,7 +344,10 @@ async def test_an_offline_charger_is_a_translated_error(
 
 
 async def test_local_list_decides_while_home_assistant_is_away(
-    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+    hass: HomeAssistant,
+    rig: Rig,
+    generic: GenericOcpp16Charger,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     """The allow-list's cards reach the charger, which answers them alone when offline.
 
@@ -361,6 +368,10 @@ async def test_local_list_decides_while_home_assistant_is_away(
         BLOCKED_CARD: {"status": "Blocked"},
     }
     assert generic.local_list_updates == [("Full", 1, 2)]
+    assert rig.central is not None
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, rig.central)
+    assert diagnostics["local_lists"] == {"CP-0001": {"version": 1, "cards": 2}}
+    assert CARD not in str(diagnostics)
     await rig.send(generic.status("Preparing"))
     online = [await rig.send(generic.present_card(c)) for c in (CARD, BLOCKED_CARD, OTHER_CARD)]
     await generic.disconnect()
