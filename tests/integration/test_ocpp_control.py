@@ -36,6 +36,7 @@ from custom_components.ev_charging_monitor.authorization.model import (
     CredentialStatus,
 )
 from custom_components.ev_charging_monitor.authorization.subentries import authorization_entry
+from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from simulators.ocpp_charger import GenericOcpp16Charger
 
@@ -414,6 +415,14 @@ async def test_an_allow_list_change_is_a_differential_update(
         "status": "Accepted",
         "expiry_date": until.isoformat(),
     }
+    # Someone else changed the charger's list meanwhile: its version is not ours, the
+    # difference is refused (VersionMismatch) and the whole list is sent instead.
+    generic.local_list_version = 7
+    generic.local_list.pop(CARD)
+    _add_card(manager, BLOCKED_CARD, person="Kai", uid=BLOCKED_CARD)
+    await rig.settle()
+    assert generic.local_list_updates[-1] == ("Full", 5, 3)
+    assert set(generic.local_list) == {CARD, OTHER_CARD, BLOCKED_CARD}
     # Offline, past that date, the charger refuses it as Home Assistant would.
     await generic.disconnect()
     generic.at = until
@@ -492,3 +501,34 @@ async def test_a_card_before_the_first_register_keeps_its_session(
     assert record["authorization"]["person"] == "Alex"
     # By hand: 600 s at 11 kW is 1833.3 Wh, rounded by the meter to 1833.
     assert Decimal(record["energy_wh"]) == Decimal(generic.register_wh - before) == 1833
+
+
+async def test_a_pause_survives_a_restart_of_home_assistant(
+    hass: HomeAssistant, rig: Rig, generic: GenericOcpp16Charger
+) -> None:
+    """Paused, Home Assistant restarts, the charger reconnects: still paused, resumable."""
+    await rig.accept(generic)
+    await _plug_in_and_start(rig, generic)
+    await _set_limit(rig, 10)
+    switch = _entity(rig, "switch", "charging_enabled")
+    await _service(rig, "switch", "turn_off", {"entity_id": switch})
+    assert rig.charger is not None
+    assert rig.central is not None
+    assert await hass.config_entries.async_unload(rig.charger.entry_id)
+    assert await hass.config_entries.async_unload(rig.central.entry_id)
+    await generic.disconnect()
+    del hass.data[OCPP_REGISTRY]
+    assert await hass.config_entries.async_setup(rig.central.entry_id)
+    assert await hass.config_entries.async_setup(rig.charger.entry_id)
+    await hass.async_block_till_done()
+    rig.drive_monotonic()
+    await generic.connect(rig.url)  # back without booting, its profiles kept
+    await rig.send(generic.meter_values(0))
+    assert hass.states.get(switch).state == "off"
+    assert generic.current_limit() == 0.0
+    await _service(rig, "switch", "turn_on", {"entity_id": switch})
+    # The limit set before the restart: 10 A x 230 V x 3 = 6900 W.
+    assert generic.current_limit() == 10.0
+    await rig.tick(600)
+    await rig.send(generic.charge(600, 11_000))
+    assert rig.state("power") == "6900.0"

@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..authorization.manager import AUTHORIZATION, EVENT_AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
-from ..const import LOGGER
+from ..const import DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
 from ..devices import DeviceError
 from .control import Ocpp16Control
@@ -28,6 +29,7 @@ from .registry import OcppRegistry
 # Accepted in Home Assistant, not at the charger: these start it remotely.
 _REMOTE_METHODS: Final = frozenset({CredentialKind.HA_USER.value, CredentialKind.NFC_TAG.value})
 _ALLOWED_ONCE: Final = "allowed_once"
+STORAGE_VERSION: Final = 1
 
 
 async def async_attach_control(
@@ -41,6 +43,15 @@ async def async_attach_control(
     )
     device.control = control
     lists = await async_get_local_lists(hass)
+    pause: Store[dict[str, Any]] = Store(
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.ocpp_pause"
+    )
+    charger.paused = bool((await pause.async_load() or {}).get("paused", False))
+
+    async def remember_pause(paused: bool) -> None:
+        await pause.async_save({"paused": paused})
+
+    device.remember_pause = remember_pause
 
     async def sync_local_list() -> None:
         manager = hass.data[AUTHORIZATION]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from ..const import LOGGER
@@ -23,6 +23,10 @@ REMOTE_START_S: Final = 600
 REMOTE_TAG_PREFIX: Final = "HA"
 # Connector states in which a vehicle waits for a transaction to start.
 _WAITING: Final = frozenset({"Preparing", "Finishing"})
+
+
+async def _nothing(_paused: bool) -> None:
+    """No store: a pause is forgotten with the process."""
 
 
 class OcppDevice:
@@ -42,6 +46,8 @@ class OcppDevice:
         self.limit_a = resume_current_a
         # False once the charger answered that it takes no charging profiles.
         self.profiles_supported = True
+        # Keeps a pause across restarts of Home Assistant (the charger keeps its profile).
+        self.remember_pause: Callable[[bool], Awaitable[None]] = _nothing
 
     @property
     def capabilities(self) -> Capabilities:
@@ -120,7 +126,9 @@ class OcppDevice:
                     await self._guarded(control.clear_current_limit())
             else:
                 await self._apply(control, 0)
-            self.charger.paused = not enabled
+            if self.charger.paused != (not enabled):
+                self.charger.paused = not enabled
+                await self.remember_pause(not enabled)
             self.charger.on_update()
             if enabled and not by_charger:
                 await self.start_if_waiting()
