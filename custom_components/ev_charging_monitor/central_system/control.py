@@ -213,6 +213,9 @@ class Ocpp16Control:
         action = type(payload).__name__
         if (charge_point := self._connection()) is None:
             raise ChargerOffline(action)
+        if (version := getattr(charge_point, "_ocpp_version", "1.6")) != "1.6":
+            # Connected with another OCPP version: its own ChargePointControl speaks it.
+            raise CommandNotSupported(action, f"OCPP {version}")
         try:
             return await charge_point.call(payload, suppress=False)  # type: ignore[no-untyped-call]
         except TimeoutError as err:

@@ -120,9 +120,10 @@ class OcppDevice:
 
         async def switch() -> None:
             if enabled:
-                if self.limit_a is not None:
+                # Without profiles it was never paused: starting is all there is to do.
+                if self.profiles_supported and self.limit_a is not None:
                     await self._apply(control, self.limit_a)
-                elif self.charger.paused:
+                elif self.profiles_supported and self.charger.paused:
                     await self._guarded(control.clear_current_limit())
             else:
                 await self._apply(control, 0)
