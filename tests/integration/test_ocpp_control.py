@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -322,7 +322,7 @@ async def test_a_refusing_charger_is_a_translated_error(
     await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "6900.0"
     assert rig.charger is not None
-    assert rig.charger.state.recoverable
+    assert rig.charger.state is ConfigEntryState.LOADED
 
 
 async def test_an_offline_charger_is_a_translated_error(
