@@ -21,6 +21,7 @@ from .authorization.setup import (
     async_setup_authorization_entry,
     is_authorization_entry,
 )
+from .central_system.control_setup import async_remove_control
 from .central_system.coordinator import OcppLiveCoordinator
 from .central_system.setup import (
     async_attach_ocpp_charger,
@@ -272,6 +273,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
     if not is_ledger_entry(entry):
         await CurrentLimitMemory(hass, entry.entry_id).async_remove()
         async_forget_identity(hass, entry)
+    if is_ocpp_charger(entry):
+        await async_remove_control(hass, entry)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:

@@ -36,6 +36,7 @@ from custom_components.ev_charging_monitor.authorization.model import (
     CredentialStatus,
 )
 from custom_components.ev_charging_monitor.authorization.subentries import authorization_entry
+from custom_components.ev_charging_monitor.central_system.local_list import LOCAL_LISTS
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from simulators.ocpp_charger import GenericOcpp16Charger
@@ -384,6 +385,11 @@ async def test_local_list_decides_while_home_assistant_is_away(
     assert await generic.boot() == "Accepted"
     await rig.settle()
     assert generic.local_list_updates == [("Full", 1, 2)]
+    # The charger removed: the UIDs it was sent go with it.
+    assert rig.charger is not None
+    await hass.config_entries.async_remove(rig.charger.entry_id)
+    await rig.settle()
+    assert hass.data[LOCAL_LISTS].sent == {}
 
 
 async def test_an_allow_list_change_is_a_differential_update(

@@ -21,6 +21,7 @@ from ..authorization.model import AuthorizationMode, AuthorizationResult, Creden
 from ..const import DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
 from ..devices import DeviceError
+from .const import CONF_CHARGE_POINT_ID
 from .control import Ocpp16Control
 from .device import OcppDevice
 from .local_list import async_get_local_lists, wanted_list
@@ -30,6 +31,17 @@ from .registry import OcppRegistry
 _REMOTE_METHODS: Final = frozenset({CredentialKind.HA_USER.value, CredentialKind.NFC_TAG.value})
 _ALLOWED_ONCE: Final = "allowed_once"
 STORAGE_VERSION: Final = 1
+
+
+def _pause_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.ocpp_pause")
+
+
+async def async_remove_control(hass: HomeAssistant, entry: EVChargingConfigEntry) -> None:
+    """The charger's entry is removed: forget its pause and the list (UIDs) it was sent."""
+    await _pause_store(hass, entry.entry_id).async_remove()
+    lists = await async_get_local_lists(hass)
+    await lists.async_forget(str(entry.data[CONF_CHARGE_POINT_ID]))
 
 
 async def async_attach_control(
@@ -43,9 +55,7 @@ async def async_attach_control(
     )
     device.control = control
     lists = await async_get_local_lists(hass)
-    pause: Store[dict[str, Any]] = Store(
-        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.ocpp_pause"
-    )
+    pause = _pause_store(hass, entry.entry_id)
     charger.paused = bool((await pause.async_load() or {}).get("paused", False))
 
     async def remember_pause(paused: bool) -> None:

@@ -108,6 +108,11 @@ class LocalLists:
         # Charge points without a local list (told once).
         self.unsupported: set[str] = set()
 
+    async def async_forget(self, charge_point_id: str) -> None:
+        """The charger is gone: drop what it was sent."""
+        if self.sent.pop(charge_point_id, None) is not None:
+            await self._store.async_save({"chargers": self.sent})
+
     def forget_connection(self, charge_point_id: str) -> None:
         """The charger (re)booted: read its version before the next update."""
         self._checked.discard(charge_point_id)
