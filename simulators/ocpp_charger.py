@@ -253,6 +253,7 @@ class GenericOcpp16Charger:
         self._client: _Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
+        self._url: str | None = None
 
     # -- connection ----------------------------------------------------------------------
 
@@ -276,8 +277,12 @@ class GenericOcpp16Charger:
             await self._session.close()
             self._session = None
             raise
-        self._client = _Client(self, _ClientConnection(self._ws))
+        self._client = self._make_client(_ClientConnection(self._ws))
         self._task = asyncio.create_task(self._run(self._client))
+
+    def _make_client(self, connection: _ClientConnection) -> _Client:
+        """The ocpp library client that answers the central system for this model."""
+        return _Client(self, connection)
 
     async def _run(self, client: _Client) -> None:
         with contextlib.suppress(ConnectionError):
@@ -496,6 +501,7 @@ class GenericOcpp16Charger:
         if self.transaction_id is not None:
             await self.stop_transaction("HardReset" if kind == "Hard" else "SoftReset")
         url = self._url
+        assert url is not None, "connected before"
         await self.disconnect()
         await self.connect(url)
         await self.boot()

@@ -28,6 +28,7 @@ from homeassistant.util import dt as dt_util
 
 from .authorization.entities import authorization_sensors
 from .authorization.subentries import is_authorization_entry
+from .central_system.sensors import ocpp_sensors
 from .coordinator import EVChargingConfigEntry
 from .devices import Capabilities, ChargerState, DeviceKind, Reading
 from .entity import EVChargingEntity
@@ -262,6 +263,7 @@ async def async_setup_entry(
             EVChargingSessionSensor(entry=entry, description=description, sessions=sessions)
             for description in SESSION_SENSORS
         ]
+    entities += ocpp_sensors(entry)
     entities += authorization_sensors(hass, entry)
     entities += charger_total_sensors(hass, entry)
     async_add_entities(entities)

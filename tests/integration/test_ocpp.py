@@ -201,7 +201,11 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
         if len(generic.changed) == 2:
             break
         await rig.settle()
-    measurands = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
+    # The generic model's wish list (quirks.json default: evcc's); this charger takes it all.
+    measurands = (
+        "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
+        "Current.Offered,Power.Offered,SoC"
+    )
     assert generic.changed == {
         "MeterValuesSampledData": measurands,
         "MeterValueSampleInterval": "60",
@@ -620,9 +624,11 @@ async def test_a_fault_is_an_event_once_and_the_status_faulted(
     assert faults == [
         {
             "entry_id": rig.charger.entry_id,
+            "connector_id": 1,
             "error_code": "GroundFailure",
             "status": "Faulted",
             "info": None,
+            "vendor_id": None,
             "vendor_error_code": "E42",
         }
     ]

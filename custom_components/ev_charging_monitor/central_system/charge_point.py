@@ -40,7 +40,9 @@ from .const import (
     PENDING_INTERVAL_S,
 )
 from .control import HANDLING
+from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
+from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
 
 type _Handler = Callable[..., Any]
@@ -57,13 +59,6 @@ def _id_tag_info(status: str) -> IdTagInfo:
 # The library's decorator, typed: it marks a method as the handler of an action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
-PUBLIC_KEY = "MeterPublicKey1"
-# What the session tracker and the entities read, every minute. Kept short: some firmware
-# (ABB Terra AC up to 1.8.21) reboots when asked for measurands it cannot sample.
-METER_CONFIGURATION = {
-    "MeterValuesSampledData": "Energy.Active.Import.Register,Power.Active.Import,Current.Import",
-    "MeterValueSampleInterval": "60",
-}
 
 
 class CentralChargePoint(ChargePoint):
@@ -92,6 +87,12 @@ class CentralChargePoint(ChargePoint):
             HANDLING.reset(token)
 
     @property
+    def quirks(self) -> Quirks:
+        """What its model does differently (the default until it booted)."""
+        boot = self.boot
+        return DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
+
+    @property
     def charger(self) -> OcppCharger | None:
         """The loaded entry's charger state, if the charger was accepted."""
         return self.registry.chargers.get(self.id)
@@ -110,6 +111,7 @@ class CentralChargePoint(ChargePoint):
     @handles(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
         self.boot = BootInfo.from_payload(payload)
+        tolerate_nonstandard_contexts(self.route_map, self.quirks)
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
             return call_result.BootNotification(
@@ -145,35 +147,28 @@ class CentralChargePoint(ChargePoint):
             charger.on_boot()
 
     async def async_configure(self, charger: OcppCharger) -> None:
-        """Ask for the measurands and interval the readings need; read the public key.
+        """Ask for the measurands and interval its model can send; read the public key.
 
         A key the charger rejects or does not know is logged, never fatal: it then reports
         what it was set up to report.
         """
-        for key, value in METER_CONFIGURATION.items():
-            try:
-                result = await self.call(  # type: ignore[no-untyped-call]
-                    call.ChangeConfiguration(key=key, value=value)
-                )
-            except Exception as err:
-                LOGGER.debug("%s did not take %s: %s", self.id, key, err)
-                continue
-            status = getattr(result, "status", None)
-            if status != "Accepted":
-                LOGGER.info("%s answered %s to %s=%s", self.id, status, key, value)
+        charger.quirks = self.quirks
+        charger.measurands = await async_configure_meter(self.call, self.id, self.quirks)
         await self.async_read_public_key(charger)
 
     async def async_read_public_key(self, charger: OcppCharger) -> None:
         """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one."""
+        if (public_key := self.quirks.signed.public_key_key) is None:
+            return
         try:
             result = await self.call(  # type: ignore[no-untyped-call]
-                call.GetConfiguration(key=[PUBLIC_KEY])
+                call.GetConfiguration(key=[public_key])
             )
         except Exception as err:
             LOGGER.debug("%s did not give its public key: %s", self.id, err)
             return
         for item in getattr(result, "configuration_key", None) or []:
-            if item.get("key") == PUBLIC_KEY and item.get("value"):
+            if item.get("key") == public_key and item.get("value"):
                 charger.public_key = str(item["value"])
 
     @handles(Action.heartbeat)
@@ -187,12 +182,13 @@ class CentralChargePoint(ChargePoint):
         error_code: str,
         status: str,
         info: str | None = None,
+        vendor_id: str | None = None,
         vendor_error_code: str | None = None,
         **_: Any,
     ) -> call_result.StatusNotification:
-        if (charger := self.charger) is not None and connector_id != 0:
-            details = {"info": info, "vendor_error_code": vendor_error_code}
-            charger.set_status(status, error_code, details)
+        if (charger := self.charger) is not None:
+            details = {"info": info, "vendor_id": vendor_id, "vendor_error_code": vendor_error_code}
+            charger.set_status(status, error_code, details, connector_id=connector_id)
         return call_result.StatusNotification()
 
     @handles(Action.authorize)

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from ..devices import ChargerState, Reading
 from .meter_values import MeterSample
+from .quirks import DEFAULT_QUIRKS, Quirks
 from .transactions import OpenTransaction
 
 # OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
@@ -35,6 +36,16 @@ MAX_SIGNED_CHARS: Final = 65536
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorReport:
+    """The error part of the connector's last StatusNotification."""
+
+    error_code: str  # OCPP 1.6 ChargePointErrorCode, NoError included
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +99,13 @@ class OcppCharger:
         self.public_key: str | None = None
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
+        # What its model does differently (from its entry's vendor and model, then its boot).
+        self.quirks: Quirks = DEFAULT_QUIRKS
+        # The measurands it was set to report, as far as it told (empty: not known).
+        self.measurands: tuple[str, ...] = ()
+        # The last StatusNotification's error (NoError too) of the connector (1) and of the
+        # whole charger (0).
+        self._errors: dict[int, ErrorReport] = {}
         # Whether the register came with the messages since the last reading. While it
         # charges, a register repeated later would look like a live value that stood
         # still, and the growth the next MeterValues reports like a jump in no time.
@@ -104,16 +122,62 @@ class OcppCharger:
         self.connected = connected
         self.on_update()
 
+    @property
+    def error_report(self) -> ErrorReport | None:
+        """The error to show: the connector's, else the whole charger's, else NoError."""
+        reports = [self._errors[connector] for connector in (1, 0) if connector in self._errors]
+        for report in reports:
+            if report.error_code != "NoError":
+                return report
+        return reports[0] if reports else None
+
     def set_status(
-        self, status: str, error_code: str | None, details: dict[str, Any] | None = None
+        self,
+        status: str,
+        error_code: str | None,
+        details: dict[str, Any] | None = None,
+        *,
+        connector_id: int = 1,
     ) -> None:
-        """A StatusNotification for the connector; a new error code is told once."""
-        self.status = status
-        error = None if error_code in (None, "NoError") else error_code
-        if error is not None and error != self.error_code:
-            self.on_fault({"error_code": error, "status": status, **(details or {})})
-        self.error_code = error
+        """A StatusNotification; a new error code is told once.
+
+        Connector 0 is the whole charger: its error counts, its status is no plug's state.
+        """
+        details = {key: self._detail(value) for key, value in (details or {}).items()}
+        report = ErrorReport(
+            error_code=error_code or "NoError",
+            info=details.get("info"),
+            vendor_id=details.get("vendor_id"),
+            vendor_error_code=details.get("vendor_error_code"),
+        )
+        previous = self._errors.get(connector_id)
+        self._errors[connector_id] = report
+        if connector_id != 0:
+            self.status = status
+        if report.error_code != "NoError" and (
+            previous is None or previous.error_code != report.error_code
+        ):
+            self.on_fault(
+                {
+                    "connector_id": connector_id,
+                    "error_code": report.error_code,
+                    "status": status,
+                    **details,
+                }
+            )
+        shown = self.error_report
+        self.error_code = (
+            None if shown is None or shown.error_code == "NoError" else shown.error_code
+        )
         self.on_update()
+
+    def _detail(self, value: Any) -> str | None:
+        """A StatusNotification text, None where the charger means none."""
+        if value is None or value == "":
+            return None
+        if value == "null" and self.quirks.status.info_null_text:
+            return None
+        return str(value)
 
     def set_meter(self, sample: MeterSample) -> None:
         """Values of a MeterValues message; signed data is kept verbatim."""
@@ -179,5 +243,9 @@ class OcppCharger:
             energy=energy,
             current_limit=0.0 if self.paused else self.current_limit,
             enabled=not self.paused,
-            extra={"ocpp_status": self.status, "ocpp_error": self.error_code},
+            extra={
+                "ocpp_status": self.status,
+                "ocpp_error": self.error_code,
+                "ocpp_error_report": self.error_report,
+            },
         )

@@ -26,6 +26,9 @@ async def async_central_system_diagnostics(
                 "status": charger.status,
                 "error_code": charger.error_code,
                 "signed_values": len(charger.signed),
+                # Which quirks.json entry it got, and the measurands it was set to send.
+                "quirks": charger.quirks.key,
+                "measurands": list(charger.measurands),
             }
             for charge_point_id, charger in registry.chargers.items()
         },

@@ -36,6 +36,7 @@ from .const import (
 from .control_setup import async_attach_control
 from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
+from .quirks import quirks_for
 from .registry import async_get_registry
 from .server import CentralSystemServer
 from .tls import tls_context
@@ -117,6 +118,7 @@ def create_ocpp_device(
         meter_type=data.get(CONF_METER_TYPE),
     )
     charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
+    charger.quirks = quirks_for(boot.vendor, boot.model)
     return OcppDevice(charger, boot, resume_current_a=resume_current_a)
 
 
