@@ -229,8 +229,10 @@ class GenericOcpp16Charger:
     # Answers forced per action, e.g. {"SetChargingProfile": "Rejected"}; "NotSupported"
     # where the action's status has no such value is a CallError NotSupported.
     forced: dict[str, str] = field(default_factory=dict)
-    # Charging profiles by id: purpose, connector, transaction id, limit in A.
+    # Charging profiles by id: purpose, connector, transaction id, limit, unit.
     profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The rate units its profiles may have (a profile in another unit is Rejected).
+    rate_units: tuple[str, ...] = ("A", "W")
     # Commands received, in order (action names), and what they were about.
     commands: list[str] = field(default_factory=list)
     remote_starts: list[str] = field(default_factory=list)
@@ -441,9 +443,10 @@ class GenericOcpp16Charger:
         return status
 
     def current_limit(self) -> float | None:
-        """The limit in force: the transaction's own profile, else the default one."""
+        """The limit in force in A: the transaction's own profile, else the default one."""
         by_purpose = {
             profile["purpose"]: profile["limit"]
+            / (1 if profile["unit"] == "A" else self.voltage * self.phases)
             for profile in self.profiles.values()
             if profile["purpose"] != "TxProfile" or profile["transaction_id"] == self.transaction_id
         }
@@ -465,6 +468,8 @@ class GenericOcpp16Charger:
             self.transaction_id is None or transaction_id != self.transaction_id
         ):
             return "Rejected"  # OCPP 1.6 3.13.1: only for the running transaction
+        if profile["charging_schedule"]["charging_rate_unit"] not in self.rate_units:
+            return "Rejected"
         if status == "Accepted":
             (period,) = profile["charging_schedule"]["charging_schedule_period"]
             self.profiles[int(profile["charging_profile_id"])] = {

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -538,3 +539,31 @@ async def test_a_pause_survives_a_restart_of_home_assistant(
     await rig.tick(600)
     await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "6900.0"
+
+
+@dataclass
+class WattsOnlyCharger(GenericOcpp16Charger):
+    """A charger whose profiles must be in W (Huawei's, as quirks.json has it)."""
+
+    rate_units: tuple[str, ...] = ("W",)
+
+    vendor: ClassVar[str] = "Huawei"
+    model: ClassVar[str] = "SCharger-7KS-S0"
+
+
+async def test_a_charger_taking_watts_only_gets_the_limit_in_watts(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """The model's quirks say W: 10 A become 10 x 230 V x 3 = 6900 W, and it follows."""
+    sim = WattsOnlyCharger("CP-W", password=PASSWORD)
+    try:
+        await rig.accept(sim)
+        await _plug_in_and_start(rig, sim)
+        await _set_limit(rig, 10)
+        assert {p["unit"] for p in sim.profiles.values()} == {"W"}
+        assert {p["limit"] for p in sim.profiles.values()} == {6900.0}
+        await rig.tick(600)
+        await rig.send(sim.charge(600, 11_000))
+        assert rig.state("power") == "6900.0"
+    finally:
+        await sim.disconnect()

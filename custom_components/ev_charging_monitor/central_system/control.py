@@ -45,6 +45,7 @@ from ocpp.v16.enums import (
 from ..const import LOGGER
 from ..devices import DeviceError
 from .connection import ConnectionClosedError
+from .quirks import DEFAULT_QUIRKS, ProfileQuirks
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -60,8 +61,12 @@ HANDLING: ContextVar[tuple[str, asyncio.Task[Any] | None] | None] = ContextVar(
 # one for the running transaction (some firmware applies a new default only at the next).
 DEFAULT_PROFILE_ID: Final = 1
 TRANSACTION_PROFILE_ID: Final = 2
-# Stack level 0: ABB Terra AC firmware rejects every other (OCPP reference, section 5).
+# Stack level 0 unless the model's quirks say otherwise: ABB Terra AC firmware rejects
+# every other (quirks.json), and the integration's profiles are the only ones it sets.
 STACK_LEVEL: Final = 0
+# A charger that takes limits in W only gets the current's power at nominal voltage.
+NOMINAL_VOLTAGE_V: Final = 230.0
+PHASES: Final = 3
 # A schedule that starts a minute ago holds from now on, whatever the charger's clock says.
 SCHEDULE_LEAD: Final = timedelta(minutes=1)
 
@@ -161,11 +166,15 @@ class ChargePointControl(Protocol):
         """Replace (`full`) or change the local list; the charger's status."""
 
 
-def _schedule(amps: float) -> ChargingSchedule:
-    # OCPP 1.6 limits are multiples of 0.1 A.
+def _schedule(amps: float, profiles: ProfileQuirks) -> ChargingSchedule:
+    # OCPP 1.6 limits are multiples of 0.1 (A or W).
+    if "A" in profiles.rate_units:
+        unit, limit = ChargingRateUnitType.amps, round(amps, 1)
+    else:
+        unit, limit = ChargingRateUnitType.watts, round(amps * NOMINAL_VOLTAGE_V * PHASES, 1)
     return ChargingSchedule(
-        charging_rate_unit=ChargingRateUnitType.amps,
-        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=round(amps, 1))],
+        charging_rate_unit=unit,
+        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=limit)],
         start_schedule=(datetime.now(UTC) - SCHEDULE_LEAD)
         .isoformat(timespec="seconds")
         .replace("+00:00", "Z"),
@@ -180,11 +189,16 @@ class Ocpp16Control:
         hass: HomeAssistant,
         charge_point_id: str,
         connection: Callable[[], CentralChargePoint | None],
+        profiles: Callable[[], ProfileQuirks] = lambda: DEFAULT_QUIRKS.profiles,
     ) -> None:
-        """`connection` gives the charger's live connection (None while it is away)."""
+        """`connection` gives the charger's live connection (None while it is away).
+
+        `profiles` says which charging profiles its model takes (quirks.json).
+        """
         self.hass = hass
         self.charge_point_id = charge_point_id
         self._connection = connection
+        self._profiles = profiles
 
     # -- sending --------------------------------------------------------------------------
 
@@ -246,22 +260,33 @@ class Ocpp16Control:
         """TxDefaultProfile on every connector, and a TxProfile for the running transaction.
 
         The default decides; a TxProfile the charger refuses (not every firmware takes
-        one) is only logged, the default covers the transaction on the others.
+        one) is only logged, the default covers the transaction on the others. A model
+        without TxDefaultProfile (quirks.json) is limited by the TxProfile alone, so only
+        while a transaction runs.
         """
-        await self._expect(
-            call.SetChargingProfile(
-                connector_id=0,
-                cs_charging_profiles=ChargingProfile(
-                    charging_profile_id=DEFAULT_PROFILE_ID,
-                    stack_level=STACK_LEVEL,
-                    charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
-                    charging_profile_kind=ChargingProfileKindType.absolute,
-                    charging_schedule=_schedule(amps),
+        action = "SetChargingProfile"
+        profiles = self._profiles()
+        if not profiles.supported:
+            raise CommandNotSupported(action, "NotSupported")
+        level = STACK_LEVEL if profiles.stack_level is None else profiles.stack_level
+        default = "TxDefaultProfile" in profiles.purposes
+        if default:
+            await self._expect(
+                call.SetChargingProfile(
+                    connector_id=0,
+                    cs_charging_profiles=ChargingProfile(
+                        charging_profile_id=DEFAULT_PROFILE_ID,
+                        stack_level=level,
+                        charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
+                        charging_profile_kind=ChargingProfileKindType.absolute,
+                        charging_schedule=_schedule(amps, profiles),
+                    ),
                 ),
-            ),
-            "Accepted",
-        )
-        if transaction_id is None:
+                "Accepted",
+            )
+        if transaction_id is None or "TxProfile" not in profiles.purposes:
+            if not default:
+                raise NoTransaction(action)
             return
         try:
             await self._expect(
@@ -269,17 +294,17 @@ class Ocpp16Control:
                     connector_id=connector_id,
                     cs_charging_profiles=ChargingProfile(
                         charging_profile_id=TRANSACTION_PROFILE_ID,
-                        stack_level=STACK_LEVEL,
+                        stack_level=level,
                         charging_profile_purpose=ChargingProfilePurposeType.tx_profile,
                         charging_profile_kind=ChargingProfileKindType.absolute,
                         transaction_id=transaction_id,
-                        charging_schedule=_schedule(amps),
+                        charging_schedule=_schedule(amps, profiles),
                     ),
                 ),
                 "Accepted",
             )
         except CommandError as err:
-            if isinstance(err, ChargerOffline):
+            if isinstance(err, ChargerOffline) or not default:
                 raise
             LOGGER.debug("%s keeps the default profile only: %s", self.charge_point_id, err)
 

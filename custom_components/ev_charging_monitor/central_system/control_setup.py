@@ -51,7 +51,10 @@ async def async_attach_control(
     charger = device.charger
     charge_point_id = charger.charge_point_id
     control = Ocpp16Control(
-        hass, charge_point_id, lambda: registry.connections.get(charge_point_id)
+        hass,
+        charge_point_id,
+        lambda: registry.connections.get(charge_point_id),
+        lambda: charger.quirks.profiles,
     )
     device.control = control
     lists = await async_get_local_lists(hass)

@@ -44,8 +44,8 @@ class OcppDevice:
         self.boot = boot
         self.control: ChargePointControl | None = None
         self.limit_a = resume_current_a
-        # False once the charger answered that it takes no charging profiles.
-        self.profiles_supported = True
+        # False where its model takes none (quirks.json), or once it answered so.
+        self.profiles_supported = charger.quirks.profiles.supported
         # Keeps a pause across restarts of Home Assistant (the charger keeps its profile).
         self.remember_pause: Callable[[bool], Awaitable[None]] = _nothing
 
