@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import html
 import json
 import re
 import resource
@@ -35,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "addon" / "app"))
@@ -186,6 +188,19 @@ def bench_pdf(workdir: Path, samples: int) -> float:
     return median
 
 
+def next_page_cursor(page: str) -> str:
+    """The cursor of the page's "next page" link, decoded.
+
+    The href is HTML-escaped and its query URL-encoded (``:`` is ``%3A``); passing that
+    text on as a parameter would encode it a second time and the server would rightly
+    refuse it as an invalid cursor.
+    """
+    match = re.search(r'id="next-page" href="([^"]+)"', page)
+    assert match is not None, "the page has no next-page link"
+    query = parse_qs(urlsplit(html.unescape(match.group(1))).query)
+    return query["cursor"][0]
+
+
 async def _bench_list(path: Path, samples: int) -> float:
     import aiohttp
     from aiohttp.test_utils import TestServer
@@ -202,9 +217,7 @@ async def _bench_list(path: Path, samples: int) -> float:
         async with aiohttp.ClientSession(headers=headers) as http:
             async with http.get(base, params={"person_id": "42"}) as first:
                 text = await first.text()
-            match = re.search(r'cursor=([^&"]+)', text)
-            assert match is not None
-            cursor = match.group(1)
+            cursor = next_page_cursor(text)
             variants = {
                 "newest": {},
                 "person": {"person_id": "42"},

@@ -11,6 +11,7 @@ meter values outside transactions with transaction id 2^63-1.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import ssl
@@ -564,6 +565,24 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     sent_ocmf: list[str] = field(default_factory=list)
     meter_serial: str | None = "EM340-SIM"
     meter_type: str | None = "Carlo Gavazzi EM340"
+    # Signed-value options (what real chargers differ in, and what goes wrong on the way).
+    # Flip a digit of the end register in the payload after signing it.
+    tamper: bool = False
+    # The meter serial inside the OCMF (MS), when it differs from the boot message's.
+    ocmf_meter_serial: str | None = None
+    # Whether GetConfiguration reports MeterPublicKey1.
+    publish_key: bool = True
+    # How the value is wrapped: "plain" OCMF text, "hex" (OCPP 1.6 SignedData), or "oca"
+    # (the OCA note's SignedMeterValueType JSON with base64 data and key).
+    signed_encoding: str = "plain"
+    # Where the end record goes: "stop" (StopTransaction's transactionData) or
+    # "data_transfer" (a DataTransfer just before StopTransaction).
+    ocmf_via: str = "stop"
+    # A signed begin record in MeterValues right after StartTransaction, and the end
+    # record with the end reading only (separate records, consecutive pagination).
+    signed_begin: bool = False
+    # Turns the wrapped value into what is sent instead (garbage, truncation, size).
+    mangle: Callable[[str], str] | None = None
 
     vendor: ClassVar[str] = "Alfen BV"
     model: ClassVar[str] = "NG910-60023"
@@ -582,6 +601,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
 
     def configuration(self) -> dict[str, str]:
         """With the meter's public key, as the OCA application note names it."""
+        if not self.publish_key:
+            return super().configuration()
         return {**super().configuration(), "MeterPublicKey1": self.public_key_hex}
 
     async def meter_values(self, power_w: float) -> None:
@@ -599,8 +620,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
             )
         )
 
-    def ocmf(self) -> str:
-        """The signed record of the running transaction: begin and end reading."""
+    def ocmf(self, kinds: str = "BE") -> str:
+        """The signed record of the running transaction: begin and end reading (`kinds`)."""
 
         def reading(at: datetime, kind: str, wh: int) -> dict[str, Any]:
             return {
@@ -613,38 +634,107 @@ class AlfenEveOcpp(GenericOcpp16Charger):
                 "ST": "G",
             }
 
+        readings = {
+            "B": reading(self._started_at, "B", self._started_wh),
+            "E": reading(self.at, "E", self.register_wh),
+        }
+        self._page = getattr(self, "_page", 100) + 1
         payload = json.dumps(
             {
                 "FV": "1.0",
                 "GI": "ALFEN",
                 "GS": self.serial,
                 "GV": self.firmware,
-                "PG": f"T{self.transaction_id}",
+                "PG": f"T{self._page}",
                 "MV": "Carlo Gavazzi",
-                "MS": self.meter_serial,
+                "MS": self.ocmf_meter_serial or self.meter_serial,
                 "IS": True,
                 "IT": "ISO14443",
-                "RD": [
-                    reading(self._started_at, "B", self._started_wh),
-                    reading(self.at, "E", self.register_wh),
-                ],
+                "RD": [readings[kind] for kind in kinds],
             },
             separators=(",", ":"),
         )
         signature = self.key.sign(payload.encode(), ec.ECDSA(hashes.SHA256()))
+        if self.tamper:
+            payload = _flip_last_register_digit(payload)
         return (
             f'OCMF|{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SE":"hex","SD":"{signature.hex()}"}}'
         )
 
+    def _wrapped(self, ocmf: str) -> str:
+        """The OCMF as this charger puts it into a value."""
+        if self.signed_encoding == "hex":
+            value = ocmf.encode().hex()
+        elif self.signed_encoding == "oca":
+            key = base64.b64encode(f"oca:base16:asn1:{self.public_key_hex}".encode()).decode()
+            value = json.dumps(
+                {
+                    "signedMeterData": base64.b64encode(ocmf.encode()).decode(),
+                    "signingMethod": "",
+                    "encodingMethod": "OCMF",
+                    "publicKey": key,
+                }
+            )
+        else:
+            value = ocmf
+        return value if self.mangle is None else self.mangle(value)
+
+    async def start_transaction(self, id_tag: str) -> str:
+        """With `signed_begin`, the signed begin record follows in MeterValues."""
+        status = await super().start_transaction(id_tag)
+        if self.signed_begin:
+            signed = self.ocmf("B")
+            self.sent_ocmf.append(signed)
+            await self.send(
+                call.MeterValues(
+                    connector_id=1,
+                    transaction_id=self.transaction_id,
+                    meter_value=[
+                        {
+                            "timestamp": _stamp(self.at),
+                            "sampledValue": [
+                                {
+                                    "value": self._wrapped(signed),
+                                    "context": "Transaction.Begin",
+                                    "format": "SignedData",
+                                }
+                            ],
+                        }
+                    ],
+                )
+            )
+        return status
+
+    async def stop_transaction(self, reason: str = "Local") -> None:
+        """With `ocmf_via` data_transfer, the end record goes first in a DataTransfer."""
+        if self.ocmf_via == "data_transfer":
+            signed = self.ocmf("E" if self.signed_begin else "BE")
+            self.sent_ocmf.append(signed)
+            await self.send(
+                call.DataTransfer(
+                    vendor_id="generalConfiguration",
+                    message_id="OCMF",
+                    data=self._wrapped(signed),
+                )
+            )
+        await super().stop_transaction(reason)
+
     def _transaction_data(self) -> list[dict[str, Any]]:
-        signed = self.ocmf()
+        if self.ocmf_via != "stop":
+            return [
+                {
+                    "timestamp": _stamp(self.at),
+                    "sampledValue": self._sampled(0, "Transaction.End")[:1],
+                }
+            ]
+        signed = self.ocmf("E") if self.signed_begin else self.ocmf()
         self.sent_ocmf.append(signed)
         return [
             {
                 "timestamp": _stamp(self.at),
                 "sampledValue": [
                     {
-                        "value": signed,
+                        "value": self._wrapped(signed),
                         "context": "Transaction.End",
                         "format": "SignedData",
                     },
@@ -652,3 +742,14 @@ class AlfenEveOcpp(GenericOcpp16Charger):
                 ],
             }
         ]
+
+
+def _flip_last_register_digit(payload: str) -> str:
+    """The payload with the last digit of its last register value changed (+1 mod 10)."""
+    start = payload.rindex('"RV":') + len('"RV":')
+    end = start
+    while end < len(payload) and (payload[end].isdigit() or payload[end] == "."):
+        end += 1
+    last = end - 1
+    flipped = str((int(payload[last]) + 1) % 10)
+    return payload[:last] + flipped + payload[end:]

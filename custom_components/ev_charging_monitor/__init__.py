@@ -31,6 +31,7 @@ from .central_system.setup import (
     is_central_system_entry,
     is_ocpp_charger,
 )
+from .central_system.signed_store import async_remove_signed
 from .const import CONF_DRIVER, CONF_PROFILE_YAML, CONF_UNIT, DOMAIN, LOGGER
 from .coordinator import (
     EVChargingConfigEntry,
@@ -275,6 +276,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
         async_forget_identity(hass, entry)
     if is_ocpp_charger(entry):
         await async_remove_control(hass, entry)
+        await async_remove_signed(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -> bool:

@@ -22,12 +22,11 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .devices import DeviceExceptionResponse
+from .devices.value_names import FAILSAFE_TIMEOUT_NAMES
 from .session.plausibility import BackwardsWatch
 
 # Modbus exception codes with which chargers refuse writes while remote control is off.
 REMOTE_CONTROL_OFF_CODES = frozenset({1, 2})
-# Timeouts (Reading.extra) after which a charger falls back to its safe current; 0 = never.
-WATCHDOG_TIMEOUT_KEYS = ("failsafe_timeout", "communication_timeout")
 
 ISSUE_REMOTE_CONTROL = "remote_control_disabled"
 ISSUE_WATCHDOG = "watchdog_not_configured"
@@ -76,7 +75,7 @@ def async_watch_problems(hass: HomeAssistant, entry: EVChargingConfigEntry) -> C
             return
         reading = live.data
         if device.watchdog_interval is not None:
-            timeouts = [reading.extra.get(key) for key in WATCHDOG_TIMEOUT_KEYS]
+            timeouts = [reading.extra.get(key) for key in FAILSAFE_TIMEOUT_NAMES]
             _set_issue(
                 hass,
                 entry,

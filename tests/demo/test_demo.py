@@ -159,7 +159,9 @@ async def test_ui_loads_and_shows_the_integration_translated(demo: RunningDemo, 
     await page.wait_for_url(re.compile(r"/lovelace|/home"), timeout=60_000)
 
     await page.goto(f"{demo.base}/config/integrations/integration/ev_charging_monitor")
-    await page_expect(page.get_by_text("Vestel EVC04").first).to_be_visible(timeout=60_000)
+    # The first page after login loads the frontend's config panels: on a loaded 2-core
+    # machine that alone has taken over a minute.
+    await page_expect(page.get_by_text("Vestel EVC04").first).to_be_visible(timeout=150_000)
     await page_expect(page.get_by_text("Eastron SDM630").first).to_be_visible()
     await page_expect(page.get_by_text("Loading data")).to_have_count(0)
     await _no_untranslated_text(page)

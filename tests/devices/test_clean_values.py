@@ -18,7 +18,7 @@ import pytest
 from custom_components.ev_charging_monitor.devices import InvalidProfileError
 from custom_components.ev_charging_monitor.devices.http.shelly import ShellyEMGen1
 from custom_components.ev_charging_monitor.devices.modbus.codecs import DataType
-from custom_components.ev_charging_monitor.devices.modbus.device import decode_value
+from custom_components.ev_charging_monitor.devices.modbus.decoding import decode_value
 from custom_components.ev_charging_monitor.devices.modbus.profile import (
     RegisterSpec,
     Table,

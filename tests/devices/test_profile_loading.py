@@ -32,6 +32,10 @@ from custom_components.ev_charging_monitor.devices.modbus.profile import (
     shipped_profiles_loaded,
 )
 from custom_components.ev_charging_monitor.devices.modbus.profile_checks import SCHEMA_PATH
+from custom_components.ev_charging_monitor.devices.modbus.profile_schema import (
+    PROFILE_SCHEMA,
+    SPEC_KEYS,
+)
 from custom_components.ev_charging_monitor.devices.modbus.trial import trial_read
 from simulators.behaviour import ConstantLoad
 from simulators.clock import SimClock
@@ -219,11 +223,11 @@ def test_schema_knows_every_key_the_loader_accepts() -> None:
     """The schema and the loader's own rules name the same register keys (no drift)."""
     schema = json.loads(SCHEMA_PATH.read_text())
     register_keys = set(schema["definitions"]["register"]["properties"])
-    loader_keys = {str(key) for key in profile_module._SPEC_KEYS}
+    loader_keys = {str(key) for key in SPEC_KEYS}
     assert register_keys == loader_keys
     watchdog = schema["properties"]["controls"]["properties"]["watchdog"]["properties"]
     assert set(watchdog) == {"action", "interval", "address", "unit", "value", "when"}
-    loader = {str(key): value for key, value in profile_module._SCHEMA.schema.items()}
+    loader = {str(key): value for key, value in PROFILE_SCHEMA.schema.items()}
     assert set(schema["properties"]) == set(loader)
     for section in ("connection", "capabilities", "controls"):
         assert set(schema["properties"][section]["properties"]) == {

@@ -315,6 +315,7 @@ async def test_alfen_reports_in_kwh_with_its_idle_transaction_id(
         "format": "OCMF",
         "data": sim.sent_ocmf[-1],
         "public_key": sim.public_key_hex,
+        "key_source": "charger",
     }
     # The ledger's own classification of the record Home Assistant sent.
     evidence = classify(session_facts(record))

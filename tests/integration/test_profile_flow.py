@@ -23,16 +23,16 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 
-from custom_components.ev_charging_monitor.authorization.failsafe import (
-    FAILSAFE_CURRENT_KEYS,
-    FAILSAFE_TIMEOUT_KEYS,
-)
 from custom_components.ev_charging_monitor.authorization.plug_cycle import COUNTERS
 from custom_components.ev_charging_monitor.const import CONF_DRIVER, CONF_PROFILE_YAML, DOMAIN
 from custom_components.ev_charging_monitor.devices.models import READING_FIELDS
-from custom_components.ev_charging_monitor.devices.value_names import ENTITY_VALUES, USED_VALUES
+from custom_components.ev_charging_monitor.devices.value_names import (
+    ENTITY_VALUES,
+    FAILSAFE_CURRENT_NAMES,
+    FAILSAFE_TIMEOUT_NAMES,
+    USED_VALUES,
+)
 from custom_components.ev_charging_monitor.profiles import PROFILE_DOCS_URL
-from custom_components.ev_charging_monitor.repairs import WATCHDOG_TIMEOUT_KEYS
 from simulators.behaviour import ConstantLoad
 from simulators.clock import SimClock
 from simulators.examples.carlo_gavazzi_em24 import CarloGavazziEM24
@@ -317,7 +317,7 @@ def test_documented_value_names_are_the_ones_the_integration_reads() -> None:
     """
     known = set(ENTITY_VALUES) | set(USED_VALUES)
     assert set(READING_FIELDS) - {"state"} <= known
-    consumers = {*FAILSAFE_CURRENT_KEYS, *FAILSAFE_TIMEOUT_KEYS, *WATCHDOG_TIMEOUT_KEYS, *COUNTERS}
+    consumers = {*FAILSAFE_CURRENT_NAMES, *FAILSAFE_TIMEOUT_NAMES, *COUNTERS}
     assert consumers <= known
     reference = (DOCS / "user_profiles.md").read_text(encoding="utf-8")
     german = (DOCS / "user_profiles.de.md").read_text(encoding="utf-8")

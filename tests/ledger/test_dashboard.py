@@ -246,3 +246,61 @@ async def test_empty_ledger_says_what_to_do(client: TestClient) -> None:
     assert 'id="chargers-empty"' in html
     assert 'id="month-energy">0.000 kWh<' in html
     assert 'id="unattributed-hint"' not in html
+
+
+def test_session_over_a_month_end_is_charted_as_the_statements_split_it(ledger: Ledger) -> None:
+    """31 Oct 2026 23:00 -> 1 Nov 03:00 Berlin (22:00Z -> 02:00Z, four real hours, midnight
+    one hour in): the October bar holds its first hour, the November bar the rest, as the
+    two months' statements do; the session counts in both months (a row on each).
+
+    By hand: 7001 Wh x 1/4 = 1750.25 -> 1750 Wh in October, 5251 Wh in November. Tariff
+    cost 2.10 in proportion to time: 0.525 -> 0.53 (half up) in October, 2.10 - 0.53 = 1.57
+    in November. With the 15 October session (5000 Wh, 1.50): October 2 sessions,
+    6.750 kWh, 2.03; November 1 session, 5.251 kWh, 1.57."""
+    person = ledger.add_person("Alex Driver", ha_user_id="u1")
+    ledger.add_rate(
+        person_id=person.id, vehicle_id=None, valid_from=datetime(2026, 1, 1).date(),
+        valid_to=None, direction="reimburse", basis="tariff_cost", price_per_kwh=None,
+        currency="EUR",
+    )  # fmt: skip
+    ledger.append_sessions(
+        [
+            make_record(1, user_id="u1", started=datetime(2026, 10, 15, 16, tzinfo=UTC),
+                        energy_wh=5_000, cost_total="1.50"),
+            make_record(2, user_id="u1", started=datetime(2026, 10, 31, 22, tzinfo=UTC),
+                        minutes=240, energy_wh=7_001, cost_total="2.10"),
+        ]
+    )  # fmt: skip
+    now = datetime(2026, 11, 15, 12, tzinfo=BERLIN)
+    expected = {
+        "2026-10": (2, 6.750, 2.03),
+        "2026-11": (1, 5.251, 1.57),
+    }
+    for scoped, person_id in ((False, None), (True, person.id)):
+        data = dashboard_data.build(ledger, person_id, scoped, BERLIN, now)
+        bars = {
+            month: (count, kwh, cost)
+            for month, count, kwh, cost in zip(
+                data.months, data.sessions, data.energy_kwh, data.cost, strict=True
+            )
+            if count
+        }
+        assert bars.keys() == expected.keys()
+        for month, (count, kwh, cost) in expected.items():
+            assert bars[month][0] == count
+            assert bars[month][1] == pytest.approx(kwh)
+            assert bars[month][2] == pytest.approx(cost)
+        # This month's reimbursement tile comes from November's statement: the part only.
+        assert data.reimbursement == Decimal("1.57")
+        assert data.reimbursed_sessions == 1
+    # Nobody's session over the same midnight is this month's unattributed one too.
+    ledger.append_sessions(
+        [make_record(3, started=datetime(2026, 10, 31, 22, 30, tzinfo=UTC), minutes=120)]
+    )
+    assert dashboard_data.build(ledger, None, False, BERLIN, now).unattributed == 1
+    # ... and the statements say the same per month.
+    for month, (count, kwh, cost) in expected.items():
+        statement = ledger.statement(person.id, month)
+        assert statement.session_count == count
+        assert statement.energy_wh == Decimal(str(kwh)) * 1000
+        assert statement.amount == Decimal(str(cost))

@@ -369,3 +369,30 @@ def test_both_languages_have_every_text() -> None:
     assert all(i18n.TEXT["de"].values())
     assert i18n.language("de-AT,en;q=0.5") == "de"
     assert i18n.language("fr-FR") == "en"
+
+
+def test_pdf_of_a_hundred_sessions_repeats_the_heading_and_holds_every_row(
+    ledger: Ledger,
+) -> None:
+    """The sessions table spans pages: each page of it starts with the heading row, and
+    every session is a row with its energy (3.000 + index/1000 kWh, written out here)."""
+    person = ledger.add_person("Paula Pdf", ha_user_id="pdf-user", personnel_number="100")
+    first = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    ledger.append_sessions(
+        [
+            make_record(index + 1, user_id="pdf-user", energy_wh=3_000 + index,
+                        started=first + timedelta(hours=7 * index), minutes=60)
+            for index in range(100)
+        ]
+    )  # fmt: skip
+    doc = documents.build(ledger, person.id, "2026-03")
+    data = statement_pdf([doc], "en")
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    with_rows = [text for text in pages if " kWh" in text and "MID" in text]
+    assert len(with_rows) >= 3
+    for text in with_rows:
+        assert "Date Start End Register start (kWh)" in " ".join(text.split())
+    words = " ".join(pages).split()
+    energies = [f"{3 + index / 1000:.3f}" for index in range(100)]
+    for energy in energies:
+        assert energy in words, energy

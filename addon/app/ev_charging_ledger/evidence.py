@@ -75,13 +75,17 @@ def _compare_with_session(verification: ocmf.Verification, facts: SessionFacts) 
             f"signed energy {signed_energy} Wh differs from the session's {facts.energy_wh} Wh"
         )
         verification.transaction_valid = False
+    # The meter identity inside the signed data (OCMF MS) is the evidence's; the record's
+    # meter.serial is unsigned. Home Assistant names the signing meter for a charger's own
+    # meter, so a different serial means the session was measured by another meter (an
+    # external one) or the record was changed: the signed values do not prove its energy.
     if (
         verification.meter_serial
         and facts.meter_serial
-        and verification.meter_serial != facts.meter_serial
+        and verification.meter_serial.strip() != facts.meter_serial.strip()
     ):
         verification.problems.append(
-            f"signed meter serial {verification.meter_serial} is not the session's "
-            f"{facts.meter_serial}"
+            f"signed by meter {verification.meter_serial}, but the session names meter "
+            f"{facts.meter_serial}: the signed values do not prove this session's energy"
         )
         verification.transaction_valid = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 LANGUAGES = ("en", "de")
 
@@ -316,6 +317,17 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_body": "{count} statement(s) for {month} were written to {folder}.",
         "row_type": "Row",
         "yes_excluded": "excluded",
+        "gap_reason_ha_lost": "Home Assistant no longer has these sessions",
+        "st_corrected_label": "Correction",
+        "st_corrected": "Corrected statement (correction {revision}): it replaces the "
+        "statement delivered on {delivered} with content hash {previous}. Sessions or parts "
+        "of sessions of this month reached the ledger after that delivery.",
+        "st_corrected_new": "Corrected delivery (correction {revision}): this statement was "
+        "not in the delivery of {delivered}; its sessions reached the ledger after it.",
+        "notify_corrected_title": "Corrected charging statements for {month}",
+        "notify_corrected_body": "{count} statement(s) for {month} changed after delivery "
+        "(sessions that reached the ledger later) and were written again to {folder}; the "
+        "earlier files are in {superseded}.",
     },
     "de": {
         "app_title": "Ladebuch",
@@ -626,6 +638,18 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_body": "{count} Abrechnung(en) für {month} liegen in {folder}.",
         "row_type": "Zeile",
         "yes_excluded": "ausgeschlossen",
+        "gap_reason_ha_lost": "Home Assistant hat diese Ladevorgänge nicht mehr",
+        "st_corrected_label": "Korrektur",
+        "st_corrected": "Korrigierte Abrechnung (Korrektur {revision}): ersetzt die am "
+        "{delivered} zugestellte Abrechnung mit dem Inhalts-Hash {previous}. Ladevorgänge "
+        "oder Teile davon aus diesem Monat kamen erst nach dieser Zustellung im Ladebuch an.",
+        "st_corrected_new": "Korrigierte Zustellung (Korrektur {revision}): Diese Abrechnung "
+        "fehlte in der Zustellung vom {delivered}; ihre Ladevorgänge kamen erst danach im "
+        "Ladebuch an.",
+        "notify_corrected_title": "Korrigierte Ladeabrechnungen für {month}",
+        "notify_corrected_body": "{count} Abrechnung(en) für {month} haben sich nach der "
+        "Zustellung geändert (später eingetroffene Ladevorgänge) und liegen neu in {folder}; "
+        "die früheren Dateien liegen in {superseded}.",
     },
 }
 
@@ -641,6 +665,23 @@ def language(requested: str | None) -> str:
 
 def text(lang: str, key: str) -> str:
     return TEXT.get(lang, TEXT["en"]).get(key) or TEXT["en"].get(key) or key
+
+
+def gap_reason(lang: str, gap: dict[str, Any]) -> str:
+    """Why a recorded gap exists, in the reader's language.
+
+    Gaps store a reason key and its values (``reason_key``, ``reason_params``); gaps
+    recorded before that store English text (``reason``), which is shown as it is.
+    """
+    key = gap.get("reason_key")
+    if isinstance(key, str) and key:
+        params = gap.get("reason_params")
+        wording = text(lang, f"gap_reason_{key}")
+        try:
+            return wording.format(**params) if isinstance(params, dict) and params else wording
+        except (KeyError, IndexError, ValueError):
+            return wording
+    return str(gap.get("reason") or "")
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -186,7 +186,7 @@ def verify_signature(record: OcmfRecord, public_key_text: str | None) -> None:
     """Raise OcmfError unless the signature is valid for the payload bytes."""
     key_text = public_key_text or record.embedded_public_key
     if not key_text:
-        raise OcmfError("no public key for the OCMF record")
+        raise OcmfError("no public key for the OCMF record (none came with the session)")
     key = load_public_key(key_text)
     algorithm = str(record.signature.get("SA") or "ECDSA-secp256r1-SHA256")
     parts = algorithm.split("-")
@@ -206,7 +206,10 @@ def verify_signature(record: OcmfRecord, public_key_text: str | None) -> None:
     try:
         key.verify(signature, record.payload_text.encode("utf-8"), ec.ECDSA(hash_type()))
     except InvalidSignature as err:
-        raise OcmfError("signature does not match the payload") from err
+        raise OcmfError(
+            "signature does not match the payload: it was changed after signing, "
+            "or another key signed it"
+        ) from err
 
 
 def _parse_time(text: Any) -> tuple[datetime, str]:
@@ -266,9 +269,17 @@ def verify_session(
     Returns None when the session carries no OCMF at all.
     """
     ocmf_items = [item for item in signed_values if item.get("format", "OCMF") == "OCMF"]
+    others = [
+        _unchecked(index, item)
+        for index, item in enumerate(signed_values)
+        if item.get("format", "OCMF") != "OCMF"
+    ]
     if not ocmf_items:
-        return None
+        # Signed values the ledger cannot check prove nothing, and the grade says why.
+        return Verification(problems=others) if others else None
     result = Verification()
+    # Only a value that was not kept is worth telling beside OCMF that verifies.
+    result.problems.extend(problem for problem in others if "was not kept" in problem)
     if len(ocmf_items) > MAX_RECORDS:
         result.problems.append(f"more than {MAX_RECORDS} OCMF records")
         return result
@@ -309,6 +320,14 @@ def verify_session(
     if len(serials) > 1:
         result.transaction_valid = False
     return result
+
+
+def _unchecked(index: int, item: dict[str, Any]) -> str:
+    """Why a signed value in another format than OCMF proves nothing here."""
+    fmt = str(item.get("format"))[:20]
+    if fmt == "omitted":
+        return f"signed value {index} was not kept by Home Assistant: {str(item.get('data'))[:300]}"
+    return f"signed value {index} is in format {fmt!r}, which the ledger cannot verify"
 
 
 def _check_transaction(all_readings: list[Reading], levels: set[str], result: Verification) -> bool:

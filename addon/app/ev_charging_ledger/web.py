@@ -554,4 +554,6 @@ async def integrity_page(request: web.Request) -> web.Response:
     page = await _page(request)
     ledger = request.app[LEDGER_KEY]
     status = await asyncio.to_thread(ledger.status)
+    # Gaps say why in the reader's language (older ones in the English they were stored in).
+    status["gaps"] = [{**gap, "reason": i18n.gap_reason(page.lang, gap)} for gap in status["gaps"]]
     return _render(page, "integrity.html", status=status, ingest=request.app[STATUS_KEY].as_json())

@@ -23,6 +23,7 @@ from homeassistant.util import dt as dt_util
 from ..const import LOGGER
 from ..devices import DeviceError, Reading
 from ..devices.base import Device
+from ..devices.value_names import FAILSAFE_CURRENT_NAMES, FAILSAFE_TIMEOUT_NAMES
 from ..session.manager import PlugCycle
 from ..session.tracker import ActiveSession
 from . import failsafe
@@ -257,8 +258,8 @@ class ChargerAuthorization:
         if reading is None:
             return False
         required = self.mode is AuthorizationMode.REQUIRED
-        current = failsafe.reported(reading, failsafe.FAILSAFE_CURRENT_KEYS)
-        timeout = failsafe.reported(reading, failsafe.FAILSAFE_TIMEOUT_KEYS)
+        current = failsafe.reported(reading, FAILSAFE_CURRENT_NAMES)
+        timeout = failsafe.reported(reading, FAILSAFE_TIMEOUT_NAMES)
         current_a = timeout_s = None
         if caps.can_set_failsafe_current:
             # A device that does not report its failsafe current is written once a run.

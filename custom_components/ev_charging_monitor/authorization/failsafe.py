@@ -14,11 +14,8 @@ from homeassistant.helpers import issue_registry as ir
 
 from ..const import DOMAIN
 from ..devices import Capabilities, Reading
+from ..devices.value_names import FAILSAFE_CURRENT_NAMES
 
-# Reading.extra names of the current a charger falls back to when its manager is silent.
-FAILSAFE_CURRENT_KEYS = ("failsafe_current", "safe_current")
-# Reading.extra names of the timeout after which it does; 0 = never.
-FAILSAFE_TIMEOUT_KEYS = ("failsafe_timeout", "communication_timeout")
 # Written where the device reports no timeout: the Vestel's factory value, four heartbeats.
 DEFAULT_FAILSAFE_TIMEOUT_S = 20
 
@@ -51,7 +48,7 @@ def problem(
         return None if caps.authorizes_itself else (ISSUE_CANNOT_HOLD, {})
     if not watchdog or (caps.can_set_failsafe_current and written):
         return None
-    current = reported(reading, FAILSAFE_CURRENT_KEYS)
+    current = reported(reading, FAILSAFE_CURRENT_NAMES)
     if current == 0:
         return None
     return ISSUE_FAILSAFE, {"current": "?" if current is None else f"{current:g}"}

@@ -21,6 +21,7 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import (
     Action,
     AuthorizationStatus,
+    DataTransferStatus,
     MessageTrigger,
     RegistrationStatus,
 )
@@ -44,6 +45,7 @@ from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
+from .signed import from_data_transfer, transfer_refusal
 
 type _Handler = Callable[..., Any]
 
@@ -234,6 +236,18 @@ class CentralChargePoint(ChargePoint):
             if stopped is not None:
                 charger.set_transaction(None, meter_stop)
         return call_result.StopTransaction()
+
+    @handles(Action.data_transfer)
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
+    ) -> call_result.DataTransfer:
+        # Only signed meter values travel this way to us (signed_transfers.json).
+        values = from_data_transfer(vendor_id, message_id, data)
+        if values is None:
+            return call_result.DataTransfer(status=DataTransferStatus(transfer_refusal(vendor_id)))
+        if (charger := self.charger) is not None:
+            charger.signed.add(values)
+        return call_result.DataTransfer(status=DataTransferStatus.accepted)
 
     @handles(Action.meter_values)
     def on_meter_values(

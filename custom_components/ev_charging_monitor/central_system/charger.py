@@ -15,6 +15,7 @@ from typing import Any, Final
 from ..devices import ChargerState, Reading
 from .meter_values import MeterSample
 from .quirks import DEFAULT_QUIRKS, Quirks
+from .signed import SignedValues
 from .transactions import OpenTransaction
 
 # OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
@@ -29,10 +30,6 @@ _STATES: Final = {
     "Unavailable": ChargerState.A,
     "Faulted": ChargerState.F,
 }
-
-# What a session record holds of signed values at most (session_record.schema.json).
-MAX_SIGNED_VALUES: Final = 64
-MAX_SIGNED_CHARS: Final = 65536
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
@@ -94,9 +91,8 @@ class OcppCharger:
         self.status: str | None = None
         self.error_code: str | None = None
         self.values: dict[str, float] = {}
-        self.signed: list[str] = []
-        # The meter's public key (OCA: configuration key MeterPublicKey1), once read.
-        self.public_key: str | None = None
+        # Signed meter values of the running session and the meter's keys (signed.py).
+        self.signed = SignedValues()
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
         # What its model does differently (from its entry's vendor and model, then its boot).
@@ -202,19 +198,18 @@ class OcppCharger:
         expires = self.remote_tags.get(id_tag)
         return expires is not None and time.monotonic() < expires
 
+    @property
+    def public_key(self) -> str | None:
+        """The meter's public key as the charger reports it (kept by `signed`)."""
+        return self.signed.keys.charger
+
+    @public_key.setter
+    def public_key(self, value: str | None) -> None:
+        self.signed.set_charger_key(value)
+
     def take_signed(self) -> list[dict[str, Any]]:
         """The signed values of the session that ends now, as the record carries them."""
-        taken = [
-            {
-                "format": "OCMF" if value.startswith("OCMF|") else "SignedData",
-                "data": value,
-                "public_key": self.public_key,
-            }
-            for value in self.signed
-            if len(value) <= MAX_SIGNED_CHARS
-        ]
-        self.signed.clear()
-        return taken[-MAX_SIGNED_VALUES:]
+        return self.signed.take()
 
     def reading(self) -> Reading:
         """What the charger reported last, as one reading."""

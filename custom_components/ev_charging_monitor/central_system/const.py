@@ -21,3 +21,5 @@ SUBPROTOCOL: Final = "ocpp1.6"
 HEARTBEAT_INTERVAL_S: Final = 300
 # Seconds a charger waits for acceptance before it boots again (it is also triggered).
 PENDING_INTERVAL_S: Final = 60
+# The meter's public key the user entered (options of an OCPP charger's entry).
+CONF_METER_PUBLIC_KEY: Final = "meter_public_key"

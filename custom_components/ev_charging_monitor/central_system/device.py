@@ -69,13 +69,18 @@ class OcppDevice:
         )
 
     def meter_identity(self) -> Identity | None:
-        """The built-in meter, where the BootNotification names its serial number."""
+        """The built-in meter: as its signed values name it, else as the BootNotification does.
+
+        The serial inside signed values (OCMF MS) is signed by the meter itself, so it is the
+        identity the ledger checks the values against; the boot message's is only reported.
+        """
         boot = self.boot
-        if boot.meter_serial is None:
+        signed = self.charger.signed
+        serial = signed.meter_serial or boot.meter_serial
+        if serial is None:
             return None
-        return Identity(
-            manufacturer=boot.vendor, model=boot.meter_type or boot.model, serial=boot.meter_serial
-        )
+        model = (signed.meter_model if signed.meter_serial else None) or boot.meter_type
+        return Identity(manufacturer=boot.vendor, model=model or boot.model, serial=serial)
 
     async def read(self) -> Reading:
         """The last reported values; unavailable while the charger is not connected."""

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 
 from .local_list import async_get_local_lists
 from .registry import async_get_registry
+from .signed import key_fingerprint
 
 
 async def async_central_system_diagnostics(
@@ -29,6 +30,9 @@ async def async_central_system_diagnostics(
                 # Which quirks.json entry it got, and the measurands it was set to send.
                 "quirks": charger.quirks.key,
                 "measurands": list(charger.measurands),
+                "meter_key": key_fingerprint(
+                    charger.signed.keys.user or charger.signed.keys.charger
+                ),
             }
             for charge_point_id, charger in registry.chargers.items()
         },

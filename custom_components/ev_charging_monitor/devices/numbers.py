@@ -2,9 +2,10 @@
 
 A float32 register holding 5432.1 reads back as 5432.10009765625, and 11.04 kW times 1000
 is 11039.999961853027 W: binary noise the device never showed. Every numeric value the
-library reports goes through `exact()` (the shortest decimal that is still the same
-register value), is scaled in decimal, and is rounded to the value's resolution where one
-is known, so what reaches a state is the figure the device means.
+library reports stands for its shortest decimal (`exact()`, `shortest_f32_text()`), is
+scaled in decimal (Modbus: as exact fractions, modbus/decoding.py), and is rounded to the
+value's resolution where one is known, so what reaches a state is the figure the device
+means.
 """
 
 from __future__ import annotations
@@ -17,18 +18,25 @@ from decimal import Decimal
 _F32 = struct.Struct(">f")
 
 
-def shortest_f32(value: float) -> Decimal:
-    """The shortest decimal that is the same float32 as `value` (which is one)."""
-    if value == 0 or not math.isfinite(value):
-        return Decimal(0) if value == 0 else Decimal(repr(value))
+def shortest_f32_text(value: float) -> str:
+    """The shortest decimal that is the same float32 as `value` (a finite float32), as text."""
+    if value == 0:
+        return "0"
     # Six digits first: a float32 lies within 3e-8 (relative) of the decimal it stands for,
     # so rounding it to six digits finds every shorter decimal too ('g' drops the zeros).
     # Nine significant digits identify every float32.
     for digits in range(6, 10):
         text = f"{value:.{digits}g}"
         if _F32.unpack(_F32.pack(float(text)))[0] == value:
-            return Decimal(text)
-    return Decimal(repr(value))  # pragma: no cover - nine digits always suffice
+            return text
+    return repr(value)  # pragma: no cover - nine digits always suffice
+
+
+def shortest_f32(value: float) -> Decimal:
+    """The shortest decimal that is the same float32 as `value` (which is one)."""
+    if not math.isfinite(value):
+        return Decimal(repr(value))
+    return Decimal(shortest_f32_text(value))
 
 
 def exact(value: int | float, *, float32: bool = False) -> Decimal:
@@ -67,13 +75,19 @@ def scaled(
     return as_float(number)
 
 
-def times_ten_to(value: int | float, exponent: int) -> int | float:
-    """value x 10^exponent (a SunSpec scale factor), exact in decimal; whole stays whole."""
-    exponent = int(exponent)
-    if isinstance(value, int) and exponent >= 0:
-        whole: int = value * 10**exponent
-        return whole
-    return as_float(exact(value).scaleb(exponent))
+def decimal_ratio(value: float) -> tuple[int, int]:
+    """The exact fraction of a float's shortest decimal: 0.1 is (1, 10), not 0.1's binary."""
+    numerator, denominator = Decimal(repr(value)).as_integer_ratio()
+    return numerator, denominator
+
+
+def round_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator (denominator > 0) rounded to a whole number, half to even."""
+    whole, rest = divmod(numerator, denominator)
+    twice = 2 * rest
+    if twice > denominator or (twice == denominator and whole % 2):
+        whole += 1
+    return whole
 
 
 def clean_sum(values: Iterable[float | None]) -> float | None:

@@ -31,6 +31,10 @@ ENTITY_VALUES: Mapping[str, str] = MappingProxyType(
         "enabled": "",
     }
 )
+# The current a charger falls back to when its energy manager falls silent, as devices
+# name it, and the silence after which it does (0 = never): read in this order.
+FAILSAFE_CURRENT_NAMES: tuple[str, ...] = ("failsafe_current", "safe_current")
+FAILSAFE_TIMEOUT_NAMES: tuple[str, ...] = ("failsafe_timeout", "communication_timeout")
 # Names used without an entity of their own.
 USED_VALUES: Mapping[str, str] = MappingProxyType(
     {

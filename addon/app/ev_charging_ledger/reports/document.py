@@ -95,6 +95,18 @@ class RowPartView:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A delivered statement issued again because the ledger's content for it changed.
+
+    Not part of the content hash: the hash stays the one the ledger recomputes today.
+    """
+
+    revision: int  # 1 for the first correction of the month's delivery
+    delivered_at: datetime  # when the replaced delivery was written
+    previous_hash: str | None  # None: the statement was not in that delivery at all
+
+
+@dataclass(frozen=True, slots=True)
 class StatementDocument:
     person: Person
     month: str
@@ -117,6 +129,8 @@ class StatementDocument:
     # Which sessions by vehicle: "all", a vehicle id, or "none" (sessions without one);
     # the verify endpoint and command take the same value.
     vehicle_scope: str = "all"
+    # Set by the scheduled delivery when it issues the statement again (see delivery.py).
+    correction: Correction | None = None
 
     @property
     def split_rows(self) -> list[DocumentRow]:

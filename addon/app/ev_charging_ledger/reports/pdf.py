@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from .document import StatementDocument
 from .wording import Wording
@@ -49,6 +48,60 @@ def _paragraph(pdf: _Pdf, text: str, height: float = 4.2) -> None:
     pdf.multi_cell(0, height, _safe(text), new_x="LMARGIN", new_y="NEXT")
 
 
+_COLUMNS = (22, 12, 28, 32, 32, 22, 28, 24, 27, 40)  # mm, 267 in all (A4 landscape)
+_ALIGN = ("L", "L", "L", "R", "R", "R", "R", "R", "L", "L")
+_LINE = 4.2
+_HEADING_FILL = (230, 230, 230)
+
+
+def _table(pdf: _Pdf, headings: list[str], rows: list[list[str]]) -> None:
+    """The sessions as a bordered grid; a row is as tall as its longest cell and the
+    heading row repeats on every page.
+
+    Drawn cell by cell instead of with ``FPDF.table``, which breaks every cell's text into
+    lines twice (to size the row, then to draw it) and took nine tenths of a statement's
+    time: here a text that fits its column is one ``cell`` and only a longer one is broken.
+    """
+
+    def heading() -> None:
+        pdf.set_font("Helvetica", "B", 8)
+        _row(pdf, _lines(pdf, headings), fill=True)
+        pdf.set_font("Helvetica", size=8)
+
+    heading()
+    for cells in rows:
+        lines = _lines(pdf, cells)
+        if pdf.will_page_break(max(len(cell) for cell in lines) * _LINE):
+            pdf.add_page()
+            heading()
+        _row(pdf, lines, fill=False)
+
+
+def _lines(pdf: _Pdf, cells: list[str]) -> list[list[str]]:
+    out: list[list[str]] = []
+    for width, text in zip(_COLUMNS, cells, strict=True):
+        if pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+            out.append([text])
+        else:
+            broken = pdf.multi_cell(width, _LINE, text, dry_run=True, output="LINES")
+            out.append(list(broken) if isinstance(broken, list) and broken else [text])
+    return out
+
+
+def _row(pdf: _Pdf, lines: list[list[str]], *, fill: bool) -> None:
+    height = max(len(cell) for cell in lines) * _LINE
+    x, top = pdf.l_margin, pdf.get_y()
+    if fill:
+        pdf.set_fill_color(*_HEADING_FILL)
+    for width, align, cell in zip(_COLUMNS, _ALIGN, lines, strict=True):
+        pdf.rect(x, top, width, height, style="DF" if fill else "D")
+        for index, text in enumerate(cell):
+            pdf.set_xy(x, top + index * _LINE)
+            pdf.cell(width, _LINE, text, align=align)
+        x += width
+    pdf.set_xy(pdf.l_margin, top + height)
+
+
 def statement_pdf(documents: Iterable[StatementDocument], lang: str = "en") -> bytes:
     pdf = _Pdf(orientation="landscape", format="A4")
     pdf.core_fonts_encoding = _ENCODING
@@ -68,6 +121,13 @@ def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
     pdf.set_title(say.title())
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(0, 9, _safe(say.title()), new_x="LMARGIN", new_y="NEXT")
+    if document.correction is not None:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_text_color(160, 0, 0)
+        note = _safe(f"{t('st_corrected_label')}: {say.correction()}")
+        # Left-aligned: justified, the line before the long hash would spread its words.
+        pdf.multi_cell(0, 4.2, note, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
     header = [
         (t("person"), document.person.name),
         (t("personnel_number"), document.person.personnel_number or "-"),
@@ -89,32 +149,22 @@ def _document(pdf: _Pdf, document: StatementDocument, say: Wording) -> None:
         t("date"), t("start"), t("end"), t("register_start"), t("register_end"),
         t("st_energy"), t("price_per_kwh"), t("st_amount"), t("evidence_class"), t("st_note"),
     ]  # fmt: skip
-    with pdf.table(
-        col_widths=(22, 12, 28, 32, 32, 22, 28, 24, 27, 40),
-        text_align=(
-            "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
-        ),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-        line_height=4.2,
-        width=267,
-        align="LEFT",
-    ) as table:  # fmt: skip
-        table.row([_safe(text) for text in headings])
-        for row in document.counted:
-            table.row(
-                [
-                    _safe(say.day(row.start)),
-                    say.clock(row.start),
-                    _safe(say.end_of(row)),
-                    _safe(say.energy(row.register_start_kwh)),
-                    _safe(say.energy(row.register_end_kwh)),
-                    _safe(say.energy(row.energy_kwh)),
-                    _safe(say.price(row.price_per_kwh, row.currency)),
-                    _safe(say.money(row.amount, row.currency)),
-                    _safe(say.evidence(row.evidence_class)),
-                    _safe(say.split_marker(row) or say.problem(row.problem)),
-                ]
-            )
+    rows = [
+        [
+            _safe(say.day(row.start)),
+            say.clock(row.start),
+            _safe(say.end_of(row)),
+            _safe(say.energy(row.register_start_kwh)),
+            _safe(say.energy(row.register_end_kwh)),
+            _safe(say.energy(row.energy_kwh)),
+            _safe(say.price(row.price_per_kwh, row.currency)),
+            _safe(say.money(row.amount, row.currency)),
+            _safe(say.evidence(row.evidence_class)),
+            _safe(say.split_marker(row) or say.problem(row.problem)),
+        ]
+        for row in document.counted
+    ]
+    _table(pdf, [_safe(text) for text in headings], rows)
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 10)
     total = (

@@ -167,6 +167,21 @@ class Wording:
             return ""
         return self.t("st_split_interpolated" if row.part.interpolated else "st_split_reading")
 
+    def correction(self) -> str:
+        """Why this delivered statement replaces an earlier one; empty when it does not."""
+        correction = self.document.correction
+        if correction is None:
+            return ""
+        delivered = self.moment(correction.delivered_at)
+        if correction.previous_hash is None:
+            return self.t("st_corrected_new", revision=correction.revision, delivered=delivered)
+        return self.t(
+            "st_corrected",
+            revision=correction.revision,
+            delivered=delivered,
+            previous=correction.previous_hash,
+        )
+
     def notices(self) -> list[str]:
         return [self.notice(key, values) for key, values in self.document.notices]
 
@@ -182,7 +197,7 @@ class Wording:
                 count=count,
                 after=self._stored(after) if after else self.t("st_gap_start"),
                 before=self._stored(before) if before else self.t("st_gap_now"),
-                reason=values.get("reason") or "",
+                reason=i18n.gap_reason(self.lang, values),
             )
         return self.t(key, **values)
 

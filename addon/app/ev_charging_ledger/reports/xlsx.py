@@ -106,6 +106,8 @@ def statement_xlsx(documents: Iterable[StatementDocument], lang: str = "en") -> 
             (t("price_basis"), "; ".join(say.bases())),
             (t("content_hash"), document.content_hash),
         ]
+        if document.correction is not None:
+            header.append((t("st_corrected_label"), say.correction()))
         for index, (label, value) in enumerate(header, start=1):
             sheet.write_string(index, 0, label, bold)
             sheet.write_string(index, 1, neutralise(value))

@@ -1,17 +1,32 @@
 """Aggregates for the dashboard and filters: what happened when and where.
 
 A person's figures follow the current attribution (after reassignments), as their
-statements do.
+statements do. Per-month figures split a session that crosses a month boundary exactly
+as the statements do (:mod:`.split`): each month gets the session's part in it, and the
+session counts once in every month it reaches (a statement lists its part there).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from ev_charging_ledger.records import iso_utc
 
+from . import split
 from .current import MOVED_CTE, effective, effective_is
 from .db import Database
+
+# How far before ``since`` a session may start and still reach into a month after it.
+# Sessions end at unplug; none charges for weeks.
+REACH = timedelta(days=40)
+# Every local month starts within 14 hours of the UTC one (offsets run from -12 to +14),
+# so a session whose UTC end is earlier than this before the next UTC month cannot cross.
+_CROSSES = "ended_at > strftime('%Y-%m-%dT%H:%M:%S', local_month || '-01', '+1 month', '-14 hours')"
 
 _WITH = f"WITH {MOVED_CTE} "
 
@@ -45,14 +60,16 @@ def chargers(db: Database) -> list[str]:
 
 
 def people_with_sessions(db: Database, month: str, since: datetime) -> list[int]:
-    """People with a session in the local month (``since`` bounds the index scan)."""
+    """People with a session or a session's part in the local month (``since`` bounds
+    the index scan; a session started up to :data:`REACH` before it is looked at too)."""
     with db.lock:
         return [
             row[0]
             for row in db.conn.execute(
                 f"{_WITH}SELECT DISTINCT {effective('person_id')} AS current FROM sessions "
-                "WHERE started_at >= ? AND local_month = ? AND current IS NOT NULL",
-                (_since(since), month),
+                f"WHERE started_at >= ? AND (local_month = ? OR (local_month < ? AND {_CROSSES}))"
+                " AND current IS NOT NULL",
+                (_since(since - REACH), month, month),
             )
         ]
 
@@ -60,16 +77,77 @@ def people_with_sessions(db: Database, month: str, since: datetime) -> list[int]
 def month_totals(
     db: Database, since: datetime, *, person_id: int | None = None, scoped: bool = False
 ) -> dict[str, tuple[int, float, float]]:
-    """Per local month since ``since``: session count, energy (Wh) and tariff cost."""
+    """Per local month since ``since``: sessions, energy (Wh) and tariff cost.
+
+    A session that crosses a month boundary contributes its part to each month (the
+    energy and tariff cost of the statements' split) and counts in each.
+    """
     clause, params = _person_clause(person_id, scoped)
+    start = _since(since)
     with db.lock:
         found = db.conn.execute(
             f"{_WITH}SELECT local_month, count(*), total(energy_wh), total(cost_total) "
             "FROM sessions "
             f"WHERE started_at >= ?{clause} GROUP BY local_month",
-            (_since(since), *params),
+            (start, *params),
         ).fetchall()
-    return {row[0]: (int(row[1]), float(row[2]), float(row[3])) for row in found}
+        crossing = db.conn.execute(
+            f"{_WITH}SELECT started_at, ended_at, time_zone, local_month, energy_wh, "
+            f"cost_total, body FROM sessions WHERE started_at >= ? AND {_CROSSES}{clause}",
+            (_since(since - REACH), *params),
+        ).fetchall()
+    counts: dict[str, int] = defaultdict(int)
+    energy: dict[str, float] = defaultdict(float)
+    cost: dict[str, float] = defaultdict(float)
+    for month, count, energy_wh, cost_total in found:
+        counts[month] += int(count)
+        energy[month] += float(energy_wh)
+        cost[month] += float(cost_total)
+    for started_at, ended_at, time_zone, local_month, energy_text, cost_text, body in crossing:
+        parts = _parts(started_at, ended_at, time_zone, Decimal(energy_text), cost_text, body)
+        if len(parts) < 2:
+            continue
+        if started_at >= start:  # in the totals above, all in its start month
+            counts[local_month] -= 1
+            energy[local_month] -= float(energy_text)
+            cost[local_month] -= 0.0 if cost_text is None else float(cost_text)
+        for month, part_wh, part_cost in parts:
+            counts[month] += 1
+            energy[month] += float(part_wh)
+            cost[month] += float(part_cost)
+    return {month: (counts[month], energy[month], cost[month]) for month in counts if counts[month]}
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _parts(
+    started_at: str,
+    ended_at: str,
+    time_zone: str,
+    energy_wh: Decimal,
+    cost_total: str | None,
+    body: bytes,
+) -> list[tuple[str, Decimal, Decimal]]:
+    """(month, energy Wh, tariff cost) of each month part, split as the statements do."""
+    zone = _zone(time_zone)
+    started, ended = split.parse_time(started_at), split.parse_time(ended_at)
+    if not split.boundaries(started, ended, zone):
+        return []
+    record = json.loads(body)["record"]
+    points = split.readings(record, started, ended, energy_wh)
+    parts = split.split(started, ended, zone, points, energy_wh)
+    if cost_total is None:
+        costs: list[Decimal | None] = [Decimal(0)] * len(parts)
+    else:
+        # Cents on running totals, as a statement priced at the tariff cost shows them.
+        costs = split.running_cents(split.cost_shares(record, parts, Decimal(cost_total)))
+    return [
+        (part.month, part.energy_wh, cost or Decimal(0))
+        for part, cost in zip(parts, costs, strict=True)
+    ]
 
 
 def start_times(
@@ -105,14 +183,32 @@ def charger_usage(
 
 
 def unattributed(db: Database, since: datetime, month: str) -> int:
-    """Sessions of the local month that belong to nobody (after reassignments)."""
+    """Sessions of the local month (or with a part in it) that belong to nobody (after
+    reassignments)."""
+    nobody = f"{effective('person_id')} IS NULL"
     with db.lock:
         row = db.conn.execute(
             f"{_WITH}SELECT count(*) FROM sessions WHERE started_at >= ? AND local_month = ? "
-            f"AND {effective('person_id')} IS NULL",
+            f"AND {nobody}",
             (_since(since), month),
         ).fetchone()
-    return int(row[0])
+        earlier = db.conn.execute(
+            f"{_WITH}SELECT started_at, ended_at, time_zone FROM sessions "
+            f"WHERE started_at >= ? AND local_month < ? AND {_CROSSES} AND {nobody}",
+            (_since(since - REACH), month),
+        ).fetchall()
+    reaching = sum(
+        1
+        for started_at, ended_at, time_zone in earlier
+        if month in _months(started_at, ended_at, time_zone)
+    )
+    return int(row[0]) + reaching
+
+
+def _months(started_at: str, ended_at: str, time_zone: str) -> set[str]:
+    zone = _zone(time_zone)
+    started, ended = split.parse_time(started_at), split.parse_time(ended_at)
+    return {split.month_of(cut, zone) for cut in split.boundaries(started, ended, zone)}
 
 
 def currencies(db: Database, since: datetime) -> list[str]:

@@ -12,9 +12,10 @@ checkpoints too, so they are part of what is hashed and cannot be dropped silent
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ev_charging_ledger import i18n
 from ev_charging_ledger.records import canonical_json, iso_utc
 
 from .chain import entry_hash
@@ -33,16 +34,26 @@ class Gap:
     to_seq: int
     after: str | None  # ended_at of the last stored session before the gap
     before: str | None  # ended_at of the first session after it
-    reason: str
+    reason: str  # English text, as gaps recorded before reason keys stored it
     recorded_at: str
+    reason_key: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {
+            "reason": self.reason,
+            "reason_key": self.reason_key,
+            "reason_params": self.reason_params,
+        }
         return {
             "from_seq": self.from_seq,
             "to_seq": self.to_seq,
             "after": self.after,
             "before": self.before,
-            "reason": self.reason,
+            # In English for the API and the command line; pages use the key.
+            "reason": i18n.gap_reason("en", stored),
+            "reason_key": self.reason_key or None,
+            "reason_params": self.reason_params,
             "recorded_at": self.recorded_at,
         }
 
@@ -51,7 +62,7 @@ class Gap:
         window = f" (between {self.after or 'the start'} and {self.before or 'now'})"
         return (
             f"{count} session(s) with Home Assistant seq {self.from_seq}-{self.to_seq} are "
-            f"missing{window}: {self.reason}"
+            f"missing{window}: {self.as_json()['reason']}"
         )
 
     def covers(self, start: str, end: str) -> bool:
@@ -176,6 +187,8 @@ def _gap(envelope: dict[str, Any]) -> Gap:
         data.get("before"),
         str(data.get("reason") or ""),
         str(envelope["created_at"]),
+        str(data.get("reason_key") or ""),
+        dict(params) if isinstance(params := data.get("reason_params"), dict) else {},
     )
 
 

@@ -217,7 +217,9 @@ def _gap(from_seq: int, to_seq: int, after: str | None, record: Any) -> dict[str
         "to_seq": to_seq,
         "after": after,
         "before": before,
-        "reason": "Home Assistant no longer has these sessions",
+        # A key and its values, rendered in the reader's language (i18n.gap_reason).
+        "reason_key": "ha_lost",
+        "reason_params": {},
     }
 
 

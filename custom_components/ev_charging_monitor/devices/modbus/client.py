@@ -17,9 +17,16 @@ from ..errors import (
     DeviceExceptionResponse,
     DeviceTimeoutError,
 )
-from .profile import Table
+from .profile_model import Table
 
 _LOGGER = logging.getLogger(__name__)
+
+_READ_METHODS = {
+    Table.HOLDING: "read_holding_registers",  # FC3
+    Table.INPUT: "read_input_registers",  # FC4
+    Table.COIL: "read_coils",  # FC1
+    Table.DISCRETE: "read_discrete_inputs",  # FC2
+}
 
 
 class _TcpClient(AsyncModbusTcpClient):
@@ -91,8 +98,15 @@ class ModbusTransport:
             await self._drop()
 
     async def _call(
-        self, describe: str, request: Callable[[AsyncModbusTcpClient], Awaitable[Any]]
+        self,
+        describe: Callable[[], str],
+        request: Callable[[AsyncModbusTcpClient], Awaitable[Any]],
     ) -> Any:
+        """Run one request under the lock and a timeout; `describe` names it in errors.
+
+        `describe` is called only when something fails: a poll makes many requests, and
+        formatting a description each time was a measurable part of its overhead.
+        """
         async with self._lock:
             client = await self._ensure_connected()
             self.requests += 1
@@ -101,47 +115,42 @@ class ModbusTransport:
                     response = await request(client)
             except TimeoutError as err:
                 await self._drop()
-                raise DeviceTimeoutError(f"{describe} timed out") from err
+                raise DeviceTimeoutError(f"{describe()} timed out") from err
             except ModbusIOException as err:
                 # pymodbus reports an unanswered request as an IO error.
                 await self._drop()
-                raise DeviceTimeoutError(f"{describe}: no answer from the device") from err
+                raise DeviceTimeoutError(f"{describe()}: no answer from the device") from err
             except ConnectionException as err:
                 await self._drop()
-                raise DeviceConnectionError(f"{describe}: connection lost") from err
+                raise DeviceConnectionError(f"{describe()}: connection lost") from err
             except (ModbusException, OSError) as err:
                 await self._drop()
-                raise DeviceCommunicationError(f"{describe}: {err}") from err
+                raise DeviceCommunicationError(f"{describe()}: {err}") from err
             if isinstance(response, ExceptionResponse) or response.isError():
                 code = getattr(response, "exception_code", 0)
-                raise DeviceExceptionResponse(int(code), describe)
+                raise DeviceExceptionResponse(int(code), describe())
             return response
 
     async def read(self, table: Table, unit: int, address: int, count: int) -> list[int]:
         """Read registers (or bits, as 0/1) from one table."""
-        describe = f"read {table} {address}+{count} unit {unit}"
+        method = _READ_METHODS[table]
 
-        async def request(client: AsyncModbusTcpClient) -> Any:
-            match table:
-                case Table.HOLDING:
-                    return await client.read_holding_registers(address, count=count, device_id=unit)
-                case Table.INPUT:
-                    return await client.read_input_registers(address, count=count, device_id=unit)
-                case Table.COIL:
-                    return await client.read_coils(address, count=count, device_id=unit)
-                case Table.DISCRETE:
-                    return await client.read_discrete_inputs(address, count=count, device_id=unit)
+        def describe() -> str:
+            return f"read {table} {address}+{count} unit {unit}"
 
-        response = await self._call(describe, request)
+        response = await self._call(
+            describe,
+            lambda client: getattr(client, method)(address, count=count, device_id=unit),
+        )
         if table.is_bits:
             bits = list(response.bits)
             if len(bits) < count:
-                raise DeviceCommunicationError(f"{describe}: short answer of {len(bits)} bits")
+                raise DeviceCommunicationError(f"{describe()}: short answer of {len(bits)} bits")
             return [int(bool(bit)) for bit in bits[:count]]
         registers = list(response.registers)
         if len(registers) != count:
             raise DeviceCommunicationError(
-                f"{describe}: answer has {len(registers)} registers, expected {count}"
+                f"{describe()}: answer has {len(registers)} registers, expected {count}"
             )
         return registers
 
@@ -149,7 +158,9 @@ class ModbusTransport:
         self, unit: int, address: int, values: list[int], *, multiple: bool
     ) -> None:
         """Write registers: FC6 for one unless the device wants FC16, else FC16."""
-        describe = f"write {address}={values} unit {unit}"
+
+        def describe() -> str:
+            return f"write {address}={values} unit {unit}"
 
         async def request(client: AsyncModbusTcpClient) -> Any:
             if len(values) == 1 and not multiple:
@@ -164,4 +175,4 @@ class ModbusTransport:
         async def request(client: AsyncModbusTcpClient) -> Any:
             return await client.write_coil(address, value, device_id=unit)
 
-        await self._call(f"write coil {address}={value} unit {unit}", request)
+        await self._call(lambda: f"write coil {address}={value} unit {unit}", request)

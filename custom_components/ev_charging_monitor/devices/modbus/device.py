@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
 from ..models import READING_FIELDS, Capabilities, ChargerState, Identity, Reading
-from ..numbers import scaled, times_ten_to
 from .client import ModbusTransport
-from .codecs import (
-    NUMERIC_WIDTH,
-    STRING_TYPES,
-    DataType,
-    decode_number,
-    decode_string,
-    decode_version,
-    encode_number,
-    raw_integer,
-)
+from .codecs import NUMERIC_WIDTH, encode_number
+from .decoding import Decoder, compile_decoder, decode_value, scale_factor_applier
 from .planner import ReadBlock, plan_reads
-from .profile import (
+from .profile_model import (
     Condition,
     CurrentControl,
     EnableMode,
@@ -33,31 +25,7 @@ from .sunspec import locate
 
 _LOGGER = logging.getLogger(__name__)
 
-
-def decode_value(spec: RegisterSpec, registers: list[int]) -> Any:
-    """Decode one value; sentinels and NaN become None, never 0."""
-    if spec.type is DataType.BOOL:
-        return bool(registers[0])
-    if spec.type in STRING_TYPES:
-        return decode_string(registers, spec.type)
-    if spec.type is DataType.VERSION:
-        return decode_version(registers, spec.version_bits, spec.word_order)
-    if spec.sentinels and raw_integer(registers, spec.word_order) in spec.sentinels:
-        return None
-    value = decode_number(registers, spec.type, spec.word_order)
-    if value is None:
-        return None
-    if spec.mask is not None or spec.shift:
-        value = (int(value) >> spec.shift) & (spec.mask if spec.mask is not None else -1)
-    if spec.enum is not None:
-        return spec.enum.get(int(value), spec.enum.get(str(int(value))))
-    # A value with a scale factor is rounded once that is applied (read_values).
-    return scaled(
-        value,
-        scale=spec.scale,
-        resolution=None if spec.scale_factor else spec.resolution,
-        float32=spec.type is DataType.F32,
-    )
+_ApplyFactor = Callable[[int | float, int | float], int | float]
 
 
 class ModbusDevice:
@@ -92,26 +60,51 @@ class ModbusDevice:
         self.transport = transport or ModbusTransport(host, self.port, timeout=timeout)
         # A SunSpec profile counts addresses from its models, which are found on first use.
         self._located = profile.sunspec is None
-        self._plan = self._make_plan() if self._located else []
+        self._plan: list[ReadBlock] = []
+        self._decoders: list[tuple[ReadBlock, tuple[tuple[str, int, Decoder], ...]]] = []
+        self._scale_factors: tuple[tuple[str, str, _ApplyFactor], ...] = ()
+        self._reading_names: tuple[str, ...] = ()  # values that are Reading fields
+        self._extra_names: tuple[str, ...] = ()  # the others, in the order they are read
+        if self._located:
+            self._make_plan()
         self._setpoint_a: float | None = None
         if resume_current_a is not None and self._in_range(resume_current_a):
             self._setpoint_a = resume_current_a
 
-    def _make_plan(self) -> list[ReadBlock]:
+    def _make_plan(self) -> None:
+        """Plan the poll's requests and build every value's decoder for them (once)."""
         profile = self.profile
-        return plan_reads(
+        self._plan = plan_reads(
             (self._unit_spec(spec) for spec in profile.values),
             max_registers=profile.max_registers,
             max_gap=profile.max_gap,
             split_values=profile.split_values,
         )
+        self._decoders = [
+            (
+                block,
+                tuple(
+                    (spec.name, spec.address - block.address, compile_decoder(spec))
+                    for spec in block.specs
+                ),
+            )
+            for block in self._plan
+        ]
+        self._scale_factors = tuple(
+            (spec.name, spec.scale_factor, scale_factor_applier(spec.resolution))
+            for spec in profile.values
+            if spec.scale_factor is not None
+        )
+        names = [spec.name for block in self._plan for spec in block.specs]
+        self._reading_names = tuple(name for name in names if name in READING_FIELDS)
+        self._extra_names = tuple(name for name in names if name not in READING_FIELDS)
 
     async def _ensure_located(self) -> None:
         """Place a SunSpec profile on the device's model chain (once)."""
         if self._located:
             return
         self.profile = await locate(self.transport, self.profile, self._unit(None))
-        self._plan = self._make_plan()
+        self._make_plan()
         self._located = True
 
     def _unit(self, unit: int | None) -> int:
@@ -170,7 +163,7 @@ class ModbusDevice:
         """Run the planned batch and decode every value of the profile."""
         await self._ensure_located()
         values: dict[str, Any] = {}
-        for block in self._plan:
+        for block, decoders in self._decoders:
             try:
                 registers = await self.transport.read(
                     block.table, block.unit, block.address, block.count
@@ -180,24 +173,19 @@ class ModbusDevice:
                     raise
                 values.update(dict.fromkeys((spec.name for spec in block.specs), None))
                 continue
-            for spec in block.specs:
-                offset = spec.address - block.address
-                values[spec.name] = decode_value(spec, registers[offset : offset + spec.count])
-        for spec in self.profile.values:
-            if spec.scale_factor is None or values.get(spec.name) is None:
+            for name, offset, decode in decoders:
+                values[name] = decode(registers, offset)
+        for name, factor_name, apply in self._scale_factors:
+            if (value := values.get(name)) is None:
                 continue
-            exponent = values.get(spec.scale_factor)
-            values[spec.name] = (
-                None
-                if exponent is None
-                else scaled(times_ten_to(values[spec.name], exponent), resolution=spec.resolution)
-            )
+            exponent = values.get(factor_name)
+            values[name] = None if exponent is None else apply(value, exponent)
         return values
 
     async def read(self) -> Reading:
         """Poll the device once."""
         values = await self.read_values()
-        fields = {name: values[name] for name in READING_FIELDS if name in values}
+        fields = {name: values[name] for name in self._reading_names}
         fields["state"] = self._state(values)
         if (
             "enabled" not in fields
@@ -210,7 +198,7 @@ class ModbusDevice:
             value = fields.get(key)
             if isinstance(value, float) and not math.isfinite(value):
                 fields[key] = None
-        extra = {name: value for name, value in values.items() if name not in READING_FIELDS}
+        extra = {name: values[name] for name in self._extra_names}
         return Reading(**fields, extra=extra)
 
     def _state(self, values: dict[str, Any]) -> ChargerState | None:

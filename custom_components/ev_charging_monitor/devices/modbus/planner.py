@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .profile import RegisterSpec, Table
+from .profile_model import RegisterSpec, Table
 
 
 @dataclass(frozen=True, kw_only=True)

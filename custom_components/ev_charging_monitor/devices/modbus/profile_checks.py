@@ -18,7 +18,7 @@ import jsonschema_rs
 from ..errors import InvalidProfileError
 
 if TYPE_CHECKING:
-    from .profile import RegisterSpec
+    from .profile_model import RegisterSpec
 
 SCHEMA_PATH = Path(__file__).parent / "profile.schema.json"
 

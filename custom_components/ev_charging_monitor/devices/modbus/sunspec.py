@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ..errors import DeviceExceptionResponse, UnsupportedDeviceError
 from .client import ModbusTransport
-from .profile import ModbusProfile, Probe, RegisterSpec, Table
+from .profile_model import ModbusProfile, Probe, RegisterSpec, Table
 
 MARKER = [0x5375, 0x6E53]  # "SunS"
 END_OF_CHAIN = 0xFFFF

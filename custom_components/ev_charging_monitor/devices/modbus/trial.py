@@ -16,8 +16,8 @@ from ..errors import (
 )
 from ..models import Identity, Reading
 from .device import ModbusDevice
-from .profile import RegisterSpec
 from .profile_checks import describe_register, place
+from .profile_model import RegisterSpec
 
 # Failures that belong to one request, not to the connection: worth reading value by value.
 _PER_REQUEST = (DeviceCommunicationError, DeviceTimeoutError)
