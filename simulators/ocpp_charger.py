@@ -16,7 +16,7 @@ import contextlib
 import json
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, cast
@@ -49,6 +49,29 @@ type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 then = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
 ALFEN_IDLE_TRANSACTION = 2**63 - 1
+# The transaction id a queued stop carries until its start is confirmed (replaced then).
+_UNKNOWN_ID = -1
+# What a charger queues while offline (OCPP 1.6: transaction-related messages).
+_TRANSACTION_MESSAGES = (call.StartTransaction, call.StopTransaction, call.MeterValues)
+
+
+def _queued(payload: Any) -> bool:
+    return isinstance(payload, _TRANSACTION_MESSAGES)
+
+
+@dataclass
+class OfflineQueue:
+    """A charger's transaction messages while it is offline, oldest first."""
+
+    active: bool = False
+    queue: list[Any] = field(default_factory=list)
+    # A transaction started while offline (its id is not known yet).
+    in_transaction: bool = False
+    # What the replays sent, confirmed, in order (with the transaction ids filled in).
+    replayed: list[Any] = field(default_factory=list)
+    # The confirmation of the next replayed message of this kind (call.StartTransaction,
+    # ...) does not reach the charger.
+    lose_confirmation: type | None = None
 
 
 class _ClientConnection:
@@ -303,7 +326,11 @@ class GenericOcpp16Charger:
         self._accepted.clear()
 
     async def send(self, payload: Any) -> Any:
-        """Send any request; returns the confirmation."""
+        """Send any request; returns the confirmation (None: queued while offline)."""
+        if self.offline.active:
+            if _queued(payload):
+                self.offline.queue.append(payload)
+            return None
         assert self._client is not None, "connect first"
         return await self._client.call(payload)  # type: ignore[no-untyped-call]
 
@@ -366,9 +393,12 @@ class GenericOcpp16Charger:
                 timestamp=_stamp(self.at),
             )
         )
-        self.transaction_id = int(result.transaction_id)
         self._started_wh = self.register_wh
         self._started_at = self.at
+        if result is None:  # offline: the charger decides by itself and charges
+            self.offline.in_transaction = True
+            return "Accepted"
+        self.transaction_id = int(result.transaction_id)
         status = str(result.id_tag_info["status"])
         self.answers.append(status)
         return status
@@ -418,17 +448,18 @@ class GenericOcpp16Charger:
 
     async def stop_transaction(self, reason: str = "Local") -> None:
         """StopTransaction at the current register."""
-        assert self.transaction_id is not None, "no transaction"
+        assert self.transaction_id is not None or self.offline.in_transaction, "no transaction"
         await self.send(
             call.StopTransaction(
                 meter_stop=self.register_wh,
                 timestamp=_stamp(self.at),
-                transaction_id=self.transaction_id,
+                transaction_id=_UNKNOWN_ID if self.transaction_id is None else self.transaction_id,
                 reason=Reason(reason),
                 transaction_data=self._transaction_data(),
             )
         )
         self.transaction_id = None
+        self.offline.in_transaction = False
 
     def _transaction_data(self) -> list[dict[str, Any]] | None:
         return None
@@ -550,6 +581,64 @@ class GenericOcpp16Charger:
             status = "Expired"
         self.answers.append(status)
         return status
+
+    # -- offline: transaction messages queued, replayed on reconnect ----------------------
+
+    @property
+    def offline(self) -> OfflineQueue:
+        """What the charger keeps while it cannot reach the central system."""
+        state = self.__dict__.get("_offline")
+        if state is None:
+            state = self.__dict__["_offline"] = OfflineQueue()
+        return cast(OfflineQueue, state)
+
+    async def go_offline(self) -> None:
+        """The connection is lost: transaction messages are queued from now on, each with
+        the time it happened; everything else is not sent (a real charger drops them)."""
+        await self.disconnect()
+        self.offline.active = True
+
+    async def reconnect(self, url: str) -> int:
+        """Connect again and send the queued messages in order; returns how many were
+        confirmed. A message whose confirmation is lost (`lose_confirmation`) stays first in
+        the queue and the connection drops, as it does when the network fails; the next
+        `reconnect` sends it again."""
+        await self.connect(url)
+        self.offline.active = False
+        confirmed = 0
+        queue = self.offline.queue
+        while queue:
+            payload = self._with_transaction_id(queue[0])
+            result = await self.send(payload)
+            if (lost := self.offline.lose_confirmation) is not None and isinstance(payload, lost):
+                self.offline.lose_confirmation = None
+                await self.go_offline()
+                return confirmed
+            queue.pop(0)
+            self.offline.replayed.append(payload)
+            confirmed += 1
+            if isinstance(payload, call.StartTransaction):
+                self.transaction_id = int(result.transaction_id)
+                self.offline.in_transaction = False
+                self.answers.append(str(result.id_tag_info["status"]))
+            elif isinstance(payload, call.StopTransaction):
+                self.transaction_id = None
+        return confirmed
+
+    def sent_again(self) -> list[Any]:
+        """Every replayed message, to send once more (as a charger that missed all their
+        confirmations would)."""
+        return list(self.offline.replayed)
+
+    def _with_transaction_id(self, payload: Any) -> Any:
+        """Queued before the start was confirmed: the id the confirmation gave."""
+        if self.transaction_id is None:
+            return payload
+        if isinstance(payload, call.MeterValues) and payload.transaction_id is None:
+            return replace(payload, transaction_id=self.transaction_id)
+        if isinstance(payload, call.StopTransaction) and payload.transaction_id == _UNKNOWN_ID:
+            return replace(payload, transaction_id=self.transaction_id)
+        return payload
 
 
 @dataclass

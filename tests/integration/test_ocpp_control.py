@@ -215,8 +215,9 @@ async def test_remote_start_for_a_user_and_remote_stop(
     await rig.send(generic.meter_values(0))
     await rig.tick(60)
     await rig.send(generic.status("Preparing"))
-    # Held for authorization: a 0 A default profile.
-    assert generic.current_limit() == 0.0
+    # Not held by a profile: the charger refuses unknown cards itself (and a 0 A profile
+    # would keep the cards of its local list from charging while Home Assistant is away).
+    assert generic.current_limit() is None
     before = generic.register_wh
     await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
     await _until(rig, lambda: generic.transaction_id is not None)
@@ -224,7 +225,6 @@ async def test_remote_start_for_a_user_and_remote_stop(
     assert tag.startswith("HA")
     assert len(tag) == 20
     assert generic.transaction_id is not None
-    assert generic.current_limit() is None  # released: no limit of ours any more
     assert manager.data.unknown == []  # the remote start's tag is no unknown card
     for _ in range(2):
         await rig.tick(600)
@@ -243,10 +243,10 @@ async def test_remote_start_for_a_user_and_remote_stop(
     assert auth["method"] == "ha_user"
     assert auth["person"] == "Kim"
     assert auth["user_id"] == hass_admin_user.id
-    # Held before the authorisation and again once the car left: a line for each hold,
-    # each one a 0 A profile the charger really got.
-    assert caplog.text.count("is held until a credential is accepted") == 2
-    assert generic.current_limit() == 0.0
+    # Nothing was held, and no line says so.
+    assert "is held until a credential is accepted" not in caplog.text
+    assert "can neither be disabled nor limited" not in caplog.text
+    assert generic.current_limit() is None
 
 
 async def test_nfc_tag_starts_the_charger_remotely(
@@ -477,6 +477,12 @@ async def test_a_charger_without_local_list_or_profiles_is_told_once(
     assert await generic.boot() == "Accepted"
     await rig.settle()
     assert await rig.send(generic.authorize(OTHER_CARD)) == "Invalid"
+    for _ in range(2):  # a pause needs a profile
+        with pytest.raises(HomeAssistantError) as unsupported:
+            await _service(
+                rig, "switch", "turn_off", {"entity_id": _entity(rig, "switch", "charging_enabled")}
+            )
+        assert unsupported.value.translation_key == "ocpp_command_not_supported"
     assert caplog.text.count("has no local authorization list") == 1
     assert caplog.text.count("takes no charging profiles") == 1
     assert "is held until a credential is accepted" not in caplog.text

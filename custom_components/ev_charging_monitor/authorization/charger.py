@@ -293,6 +293,10 @@ class ChargerAuthorization:
     async def _hold(self, reading: Reading | None, *, force: bool) -> bool:
         state = self.state
         caps = self.device.capabilities
+        if caps.authorizes_itself:
+            # It refuses unknown cards itself, also from its local list while Home Assistant
+            # is away; a 0 A hold would keep the cards it accepts then from charging.
+            return False
         fresh = force or not state.held
         try:
             if caps.can_enable:

@@ -8,12 +8,13 @@ but counts for nothing: its cards are `Invalid`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import discovery_flow
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -27,6 +28,7 @@ from ocpp.v16.enums import (
 )
 
 from ..const import DOMAIN, LOGGER
+from ..session.late import FLAG_CHARGER_CLOCK
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -41,17 +43,25 @@ from .const import (
     PENDING_INTERVAL_S,
 )
 from .control import HANDLING
+from .message_time import MessageTime, iso, message_time, parse_time
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
 from .signed import from_data_transfer, transfer_refusal
+from .transactions import OpenTransaction, timed_transaction, transaction_key
 
 type _Handler = Callable[..., Any]
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _started(transaction: OpenTransaction) -> datetime:
+    """When the transaction counts as started (its checked start time)."""
+    moment = parse_time(transaction.started_at or transaction.timestamp)
+    return datetime.now(UTC) if moment is None else moment
 
 
 def _id_tag_info(status: str) -> IdTagInfo:
@@ -61,6 +71,8 @@ def _id_tag_info(status: str) -> IdTagInfo:
 # The library's decorator, typed: it marks a method as the handler of an action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
+# How long a transaction message waits for its charger's entry to finish loading.
+LOAD_WAIT_S: Final = 30.0
 
 
 class CentralChargePoint(ChargePoint):
@@ -79,6 +91,8 @@ class CentralChargePoint(ChargePoint):
         self.hass = hass
         self.registry = registry
         self.boot: BootInfo | None = None
+        # Messages stamped before this are queued ones (message_time.py).
+        self.connected_at = datetime.now(UTC)
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
@@ -208,15 +222,60 @@ class CentralChargePoint(ChargePoint):
         transaction, new = self.registry.book.start(
             self.id, connector_id, id_tag, meter_start, timestamp
         )
+        if new:
+            self._note_start(transaction)
         await self.registry.async_save()
         status: str = AuthorizationStatus.invalid
-        if (charger := self.charger) is not None:
+        if (charger := await self._loaded_charger()) is not None:
             status = await charger.authorize(id_tag)
-            if new or charger.transaction is None:
+            if new:
+                transaction.attribution = charger.attribution()
+                await self.registry.async_save()
+            is_open = self.registry.book.open.get(self.id) is transaction
+            if is_open and not transaction.late and (new or charger.transaction is None):
                 charger.set_transaction(transaction, meter_start)
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
         )
+
+    async def _loaded_charger(self) -> OcppCharger | None:
+        """The charger, once its entry is loaded: while Home Assistant starts, a charger
+        may reconnect and send its queue before its entry is set up, and what it sends
+        then must not count for nothing. Waits LOAD_WAIT_S at most (a connection's
+        messages are handled one after the other, so their order stays)."""
+        if (charger := self.charger) is not None:
+            return charger
+        entry = self.registry.entry_for(self.id)
+        loading = entry is not None and (
+            entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            or (
+                entry.state is ConfigEntryState.NOT_LOADED
+                and entry.disabled_by is None
+                and self.hass.state is not CoreState.running
+            )
+        )
+        if loading:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LOAD_WAIT_S):
+                    await self.registry.async_wait_registered(self.id)
+        return self.charger
+
+    def _time(self, timestamp: object, not_before: datetime | None = None) -> MessageTime:
+        return message_time(
+            timestamp,
+            arrival=datetime.now(UTC),
+            connected_at=self.connected_at,
+            not_before=not_before,
+        )
+
+    def _note_start(self, transaction: OpenTransaction) -> None:
+        """A queued start makes a late transaction; a start time that cannot be right is
+        replaced by the arrival (flagged), so its session starts where it was seen."""
+        moment = self._time(transaction.timestamp)
+        transaction.late = moment.late
+        if not moment.valid:
+            transaction.flag(FLAG_CHARGER_CLOCK)
+        transaction.started_at = iso(moment.at)
 
     @handles(Action.stop_transaction)
     async def on_stop_transaction(
@@ -227,15 +286,56 @@ class CentralChargePoint(ChargePoint):
         transaction_data: list[dict[str, Any]] | None = None,
         **_: Any,
     ) -> call_result.StopTransaction:
+        charger = await self._loaded_charger()
+        current = self.registry.book.find(self.id, transaction_id)
+        if current is not None and charger is not None and charger.record_late is not None:
+            moment = self._time(timestamp, not_before=_started(current))
+            if moment.late or current.late:
+                await self._record_late(charger, current, moment, meter_stop, transaction_data)
         stopped = self.registry.book.stop(self.id, transaction_id)
         if stopped is not None:
             await self.registry.async_save()
-        if (charger := self.charger) is not None:
-            if transaction_data:
+        if charger is not None:
+            if transaction_data and not (stopped is not None and stopped.late):
                 charger.set_meter(parse_meter_values(transaction_data))
             if stopped is not None:
                 charger.set_transaction(None, meter_stop)
         return call_result.StopTransaction()
+
+    async def _record_late(
+        self,
+        charger: OcppCharger,
+        transaction: OpenTransaction,
+        moment: MessageTime,
+        meter_stop: int,
+        transaction_data: list[dict[str, Any]] | None,
+    ) -> None:
+        """Record a transaction with queued messages at the times the charger names.
+
+        Its session id is kept with it before the record is written, so a stop sent
+        again after a crash finds that session recorded.
+        """
+        assert charger.record_late is not None
+        transaction.late = True
+        if not moment.valid:
+            transaction.flag(FLAG_CHARGER_CLOCK)
+        if transaction.session_id is None:
+            transaction.session_id = charger.late_session_id(transaction_key(self.id, transaction))
+            await self.registry.async_save()
+        if transaction_data:
+            # Signed values of the stop; its registers are old and stay out of the live ones.
+            charger.signed.extend(parse_meter_values(transaction_data).signed)
+        started_at = _started(transaction)
+        await charger.record_late(
+            timed_transaction(
+                transaction,
+                session_id=transaction.session_id,
+                started_at=started_at,
+                ended_at=max(moment.at, started_at),
+                meter_stop=meter_stop,
+            ),
+            transaction.attribution,
+        )
 
     @handles(Action.data_transfer)
     def on_data_transfer(
@@ -250,9 +350,41 @@ class CentralChargePoint(ChargePoint):
         return call_result.DataTransfer(status=DataTransferStatus.accepted)
 
     @handles(Action.meter_values)
-    def on_meter_values(
-        self, connector_id: int, meter_value: list[dict[str, Any]], **_: Any
+    async def on_meter_values(
+        self,
+        connector_id: int,
+        meter_value: list[dict[str, Any]],
+        transaction_id: int | None = None,
+        **_: Any,
     ) -> call_result.MeterValues:
-        if (charger := self.charger) is not None and connector_id != 0:
-            charger.set_meter(parse_meter_values(meter_value))
+        charger = await self._loaded_charger()
+        if charger is not None and connector_id != 0:
+            sample = parse_meter_values(meter_value)
+            if self._keep_readings(transaction_id, meter_value):
+                # Queued: its signed values go with the record, its numbers are not live.
+                charger.signed.extend(sample.signed)
+            else:
+                charger.set_meter(sample)
         return call_result.MeterValues()
+
+    def _keep_readings(self, transaction_id: int | None, meter_value: list[dict[str, Any]]) -> bool:
+        """Keep the stamped registers with their transaction; True when the message was
+        queued (its values are no live values: they are recorded at their own times)."""
+        transaction = self.registry.book.find(self.id, transaction_id)
+        started = None if transaction is None else _started(transaction)
+        late = False
+        kept = False
+        for entry in meter_value:
+            moment = self._time(entry.get("timestamp"), not_before=started)
+            late = late or moment.late
+            energy = parse_meter_values([entry]).values.get("energy")
+            if transaction is None or energy is None:
+                continue
+            if not moment.valid:
+                transaction.flag(FLAG_CHARGER_CLOCK)
+            kept = transaction.add_reading(iso(moment.at), energy) or kept
+            if moment.late and not transaction.late:
+                transaction.late = kept = True
+        if kept and late:
+            self.registry.async_save_soon()
+        return late

@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ..devices import ChargerState, Reading
+from ..session.late import TimedTransaction
 from .meter_values import MeterSample
 from .quirks import DEFAULT_QUIRKS, Quirks
 from .signed import SignedValues
@@ -33,6 +34,11 @@ _STATES: Final = {
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
+# Records a transaction whose messages came late, with whom its id tag named.
+type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
+# After a reconnect, a status without a car while a transaction is open may be newer than
+# the charger's queued messages of it: for this long the transaction's car counts as there.
+CATCH_UP: Final = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +101,13 @@ class OcppCharger:
         self.signed = SignedValues()
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
+        self.connected_since: datetime | None = None
+        # Set by the sessions: late transactions are recorded through them (None: no
+        # sessions, nothing to record).
+        self.record_late: LateRecorder | None = None
+        self.late_session_id: Callable[[str], str] = lambda key: key
+        # Whom the id tag just authorised names (the authorization's attribution).
+        self.attribution: Callable[[], dict[str, Any] | None] = lambda: None
         # What its model does differently (from its entry's vendor and model, then its boot).
         self.quirks: Quirks = DEFAULT_QUIRKS
         # The measurands it was set to report, as far as it told (empty: not known).
@@ -116,6 +129,7 @@ class OcppCharger:
     def set_connected(self, connected: bool) -> None:
         """The websocket opened or closed."""
         self.connected = connected
+        self.connected_since = datetime.now(UTC) if connected else None
         self.on_update()
 
     @property
@@ -211,6 +225,10 @@ class OcppCharger:
         """The signed values of the session that ends now, as the record carries them."""
         return self.signed.take()
 
+    def _catching_up(self) -> bool:
+        since = self.connected_since
+        return since is not None and datetime.now(UTC) - since < CATCH_UP
+
     def reading(self) -> Reading:
         """What the charger reported last, as one reading."""
         state = None if self.status is None else _STATES.get(self.status)
@@ -218,6 +236,9 @@ class OcppCharger:
         if state is None and self.transaction is not None:
             # Reconnected without a status yet: its open transaction says a car is there.
             state = ChargerState.C if power else ChargerState.B
+        if state is ChargerState.A and self.transaction is not None and self._catching_up():
+            # Its stop may still be queued behind this status: the session waits for it.
+            state = ChargerState.B
         values = self.values
         # Outside Charging no energy flows, so the last register is still the register.
         current = self._fresh_energy or (state is not None and not state.charging)

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 OCPP_REGISTRY: HassKey[OcppRegistry] = HassKey(f"{DOMAIN}_ocpp")
 STORAGE_VERSION: Final = 1
+# A burst of queued meter values is written once; what a crash loses in between is only
+# price resolution (a session's energy is its stop register minus its start register).
+SAVE_DELAY_S: Final = 5
 _LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_ocpp_lock")
 
 
@@ -37,6 +40,7 @@ class OcppRegistry:
         self.book = book
         self.chargers: dict[str, OcppCharger] = {}
         self.connections: dict[str, CentralChargePoint] = {}
+        self._waiters: dict[str, asyncio.Event] = {}
 
     def entry_for(self, charge_point_id: str) -> ConfigEntry[Any] | None:
         """The charger entry of that id, loaded or not."""
@@ -52,6 +56,8 @@ class OcppRegistry:
     def async_register(self, charger: OcppCharger) -> None:
         """A charger entry is loaded: its messages count from now on."""
         self.chargers[charger.charge_point_id] = charger
+        if (waiter := self._waiters.pop(charger.charge_point_id, None)) is not None:
+            waiter.set()
         charger.transaction = self.book.open.get(charger.charge_point_id)
         if (connection := self.connections.get(charger.charge_point_id)) is not None:
             charger.connected = True
@@ -65,6 +71,16 @@ class OcppRegistry:
         """A charger entry is unloaded."""
         if self.chargers.get(charger.charge_point_id) is charger:
             del self.chargers[charger.charge_point_id]
+
+    async def async_wait_registered(self, charge_point_id: str) -> None:
+        """Until the charger entry of that id is loaded."""
+        while charge_point_id not in self.chargers:
+            await self._waiters.setdefault(charge_point_id, asyncio.Event()).wait()
+
+    @callback
+    def async_save_soon(self) -> None:
+        """Write the transaction book within SAVE_DELAY_S (many messages, one write)."""
+        self.store.async_delay_save(self.book.to_dict, SAVE_DELAY_S)
 
     async def async_save(self) -> None:
         """Write the transaction book now (a transaction must survive a crash)."""

@@ -183,6 +183,16 @@ async def async_attach_ocpp_charger(
     if sessions is not None:
         sessions.signed_values_fn = charger.take_signed
         sessions.meter_identity_fn = _inner(device).meter_identity
+        charger.record_late = sessions.async_record_late
+        charger.late_session_id = sessions.late_session_id
+
+    def attribution() -> dict[str, Any] | None:
+        # Whom the tag just decided names, kept with its transaction for a late record.
+        manager = hass.data.get(AUTHORIZATION)
+        authorization = None if manager is None else manager.chargers.get(entry.entry_id)
+        return None if authorization is None else authorization.attribution()
+
+    charger.attribution = attribution
     charger.on_update = live.async_push
     await async_attach_control(hass, entry, _inner(device), registry)
     await async_attach_signed(hass, entry, charger)

@@ -3,16 +3,31 @@
 Home Assistant-free and plain JSON, so the registry keeps it in a Store: ids stay unique
 across restarts, and a transaction that was open when Home Assistant stopped is still
 known when the charger reports on it afterwards. A StartTransaction the charger repeats
-(its confirmation was lost) gets the id it got the first time.
+(its confirmation was lost) gets the id it got the first time; so does one repeated after
+its StopTransaction, and a repeated StopTransaction finds nothing open.
+
+A transaction keeps the registers its meter values stamped, and whether any of its
+messages came late (queued by the charger while it was offline or Home Assistant was
+down): such a transaction is recorded from its own registers and times (session/late.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from ..session.late import TimedTransaction
+
+# Closed transactions kept per charger, to know a repeated message of one.
+KEEP_CLOSED: Final = 16
+# Stamped registers kept per transaction (a week of one-minute meter values); later ones
+# only lose the price resolution, never energy (that is stop minus start).
+MAX_READINGS: Final = 10_080
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class OpenTransaction:
     """A transaction between StartTransaction and StopTransaction."""
 
@@ -21,6 +36,31 @@ class OpenTransaction:
     id_tag: str
     meter_start: int
     timestamp: str
+    # Any of its messages was queued by the charger (stamped before its connection).
+    late: bool = False
+    # (ISO time the charger stamped, register in Wh) of each meter value, in order.
+    readings: list[tuple[str, float]] = field(default_factory=list)
+    # Whom the id tag named when it started (the record's authorization), if known.
+    attribution: dict[str, Any] | None = None
+    # Problems with the charger's message times (session/late.py flags).
+    flags: list[str] = field(default_factory=list)
+    # The session the late transaction is recorded as, once chosen (kept for a retry).
+    session_id: str | None = None
+    # The start time it counts from: `timestamp`, or the arrival when that was no time.
+    started_at: str | None = None
+
+    def add_reading(self, timestamp: str, register_wh: float) -> bool:
+        """Keep a stamped register; False when this message was taken already."""
+        reading = (timestamp, register_wh)
+        if reading in self.readings or len(self.readings) >= MAX_READINGS:
+            return False
+        self.readings.append(reading)
+        return True
+
+    def flag(self, name: str) -> None:
+        """Remember a problem once."""
+        if name not in self.flags:
+            self.flags.append(name)
 
     def same_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str) -> bool:
         """Whether a StartTransaction repeats the one that opened this transaction."""
@@ -38,6 +78,8 @@ class TransactionBook:
 
     next_id: int = 1
     open: dict[str, OpenTransaction] = field(default_factory=dict)
+    # The last transactions each charger stopped, newest last.
+    closed: dict[str, list[OpenTransaction]] = field(default_factory=dict)
 
     def start(
         self, charge_point_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
@@ -46,6 +88,9 @@ class TransactionBook:
         current = self.open.get(charge_point_id)
         if current is not None and current.same_start(connector_id, id_tag, meter_start, timestamp):
             return current, False
+        for done in self.closed.get(charge_point_id, []):
+            if done.same_start(connector_id, id_tag, meter_start, timestamp):
+                return done, False
         transaction = OpenTransaction(
             transaction_id=self.next_id,
             connector_id=connector_id,
@@ -63,16 +108,29 @@ class TransactionBook:
         Id -1 is the open one: the charger never got its StartTransaction confirmed
         (OCPP 1.6 errata 3.18).
         """
-        current = self.open.get(charge_point_id)
-        if current is None or transaction_id not in (current.transaction_id, -1):
+        current = self.find(charge_point_id, transaction_id)
+        if current is None:
             return None
-        return self.open.pop(charge_point_id)
+        del self.open[charge_point_id]
+        done = self.closed.setdefault(charge_point_id, [])
+        # Kept to know a repeated message; its registers are recorded, not needed here.
+        done.append(replace(current, readings=[]))
+        del done[:-KEEP_CLOSED]
+        return current
+
+    def find(self, charge_point_id: str, transaction_id: int | None) -> OpenTransaction | None:
+        """The open transaction of that id (None or -1: the open one, whatever its id)."""
+        current = self.open.get(charge_point_id)
+        if current is None or transaction_id not in (current.transaction_id, -1, None):
+            return None
+        return current
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
         return {
             "next_id": self.next_id,
             "open": {cp: asdict(tx) for cp, tx in self.open.items()},
+            "closed": {cp: [asdict(tx) for tx in done] for cp, done in self.closed.items()},
         }
 
     @classmethod
@@ -80,5 +138,44 @@ class TransactionBook:
         """Read what `to_dict` wrote."""
         return cls(
             next_id=int(data.get("next_id", 1)),
-            open={cp: OpenTransaction(**tx) for cp, tx in data.get("open", {}).items()},
+            open={cp: _transaction(tx) for cp, tx in data.get("open", {}).items()},
+            closed={
+                cp: [_transaction(tx) for tx in done] for cp, done in data.get("closed", {}).items()
+            },
         )
+
+
+def _transaction(data: dict[str, Any]) -> OpenTransaction:
+    readings = [(str(at), float(wh)) for at, wh in data.get("readings", [])]
+    return OpenTransaction(**{**data, "readings": readings})
+
+
+def timed_transaction(
+    transaction: OpenTransaction,
+    *,
+    session_id: str,
+    started_at: datetime,
+    ended_at: datetime,
+    meter_stop: int,
+) -> TimedTransaction:
+    """The transaction as session/late.py completes it (times already checked)."""
+    readings = []
+    for at, register in transaction.readings:
+        moment = datetime.fromisoformat(at)
+        if started_at <= moment <= ended_at:
+            readings.append((moment, Decimal(str(round(register, 3)))))
+    return TimedTransaction(
+        session_id=session_id,
+        started_at=started_at,
+        meter_start_wh=Decimal(transaction.meter_start),
+        readings=tuple(sorted(readings, key=lambda reading: reading[0])),
+        ended_at=ended_at,
+        meter_stop_wh=Decimal(meter_stop),
+        flags=tuple(transaction.flags),
+    )
+
+
+def transaction_key(charge_point_id: str, transaction: OpenTransaction) -> str:
+    """Names a transaction for good: charger, id and start (ids are reused after a reset
+    of the store, the start time is not)."""
+    return f"{charge_point_id}/{transaction.transaction_id}/{transaction.timestamp}"

@@ -26,6 +26,7 @@ from ..energy_source import (
 from ..ledger_link.history import SessionHistory
 from ..pricing.cost import PRICE_MISSING, SessionCost
 from ..pricing.price_entity import SessionPricing
+from .late import TimedTransaction, complete_late, late_session_id
 from .plausibility import IDLE_POWER_W
 from .record import decimal_text, session_record
 from .tracker import FLAG_RECOVERED, ActiveSession, CompletedSession, SessionTracker
@@ -252,6 +253,34 @@ class ChargerSessions:
         )
         return meter.energy, fresh or idle
 
+    def late_session_id(self, key: str) -> str:
+        """The id the session of a late transaction gets: the open session's, if one runs
+        (the same plug cycle, seen live until the charger went quiet), else one made from
+        `key` (the same for every retry of the transaction)."""
+        active = self.tracker.active
+        return active.id if active is not None else late_session_id(key)
+
+    async def async_record_late(
+        self, transaction: TimedTransaction, authorization: dict[str, Any] | None = None
+    ) -> None:
+        """Record a transaction whose messages came late, at the times they name (late.py).
+
+        Once only: a transaction sent again (its confirmation was lost) finds its session
+        recorded. `authorization`: whom the transaction's id tag named when it started.
+        """
+        if self.history.has(transaction.session_id):
+            return
+        active = self.tracker.active
+        if active is not None and active.id != transaction.session_id:
+            active = None  # a newer plug cycle than the transaction's: left to the tracker
+        completed = complete_late(active, transaction, resolution_wh=self.tracker.resolution_wh)
+        if active is not None:
+            self.tracker.close(completed.ended_at, completed.end_reason)
+        self.tracker.hold_until_unplug()
+        await self._record(completed, self.identity_fn(), authorization=authorization)
+        await self._save(clean=False)
+        self.live_cost = None
+
     def _announce_plug_cycle(self, started: ActiveSession, previous_id: str | None) -> None:
         cycle = PlugCycle(
             session_id=started.id,
@@ -272,7 +301,13 @@ class ChargerSessions:
             LOGGER.exception("Session %s could not be priced", session.id)
             return None
 
-    async def _record(self, ended: CompletedSession, identity: Identity) -> None:
+    async def _record(
+        self,
+        ended: CompletedSession,
+        identity: Identity,
+        *,
+        authorization: dict[str, Any] | None = None,
+    ) -> None:
         # Nothing but the history store may stop a finished session from being recorded:
         # a price or an attribution that fails leaves the record without it, flagged.
         cost = self._cost(ended.session)
@@ -283,12 +318,13 @@ class ChargerSessions:
                 cost_record, cost_flags = cost.to_record(), list(cost.flags)
             except Exception:  # see above
                 LOGGER.exception("The cost of session %s could not be written", ended.session.id)
-        authorization: dict[str, Any] = {"method": "none"}
-        if self.authorization_fn is not None:
-            try:
-                authorization = self.authorization_fn()
-            except Exception:  # see above
-                LOGGER.exception("Session %s could not be attributed", ended.session.id)
+        if authorization is None:
+            authorization = {"method": "none"}
+            if self.authorization_fn is not None:
+                try:
+                    authorization = self.authorization_fn()
+                except Exception:  # see above
+                    LOGGER.exception("Session %s could not be attributed", ended.session.id)
         signed: list[dict[str, Any]] = []
         if self.signed_values_fn is not None:
             try:

@@ -109,6 +109,13 @@ class SessionTracker:
         self._waiting_since: datetime | None = None
         # When a poll saw the car gone while the register could not be believed.
         self._gone_at: datetime | None = None
+        # The plug cycle's session was completed from elsewhere (late.py): no new session
+        # until the car is seen gone.
+        self._held = False
+
+    def hold_until_unplug(self) -> None:
+        """The plug cycle's session is recorded: the car still there starts none."""
+        self._held = True
 
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
@@ -261,6 +268,8 @@ class SessionTracker:
             ended = self.close(until, "unplugged")
             session = None
         elif session is None and state is not None and state.vehicle_connected:
+            if self._held:
+                return None, ended
             if register is None:
                 return None, ended  # no believable register, no exact session: wait for one
             session = started = self._begin(now, mono, register, state)
@@ -269,6 +278,8 @@ class SessionTracker:
             self._take(session, now, mono, register, power_w, state)
         if session is None:
             self._note_idle(now, mono, register, state)
+            if state is not None and not state.vehicle_connected:
+                self._held = False
         else:
             self._after(session, rfid, device_session, device_energy, paired=billing_paired)
         return started, ended
