@@ -207,6 +207,7 @@ class _Client(ChargePoint):
 
     @handles(Action.get_local_list_version)
     def on_get_local_list_version(self) -> call_result.GetLocalListVersion:
+        self.owner.commands.append("GetLocalListVersion")
         if self.owner.forced.get("SendLocalList") == "NotSupported":
             return call_result.GetLocalListVersion(list_version=-1)
         return call_result.GetLocalListVersion(list_version=self.owner.local_list_version)

@@ -98,9 +98,16 @@ async def _until(rig: Rig, condition: Callable[[], bool]) -> None:
     """Until the simulated charger did what it does after its answer (its own task)."""
     for _ in range(200):
         if condition():
-            return
+            break
         await rig.settle()
     assert condition()
+    # Its confirmation still has to reach it before the tests move the clock.
+    await rig.settle()
+
+
+def _status(rig: Rig) -> str | None:
+    """The connector status the central system got last."""
+    return rig.hass.data[OCPP_REGISTRY].chargers["CP-0001"].status
 
 
 async def _set_limit(rig: Rig, amps: float) -> None:
@@ -220,7 +227,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
     assert generic.current_limit() is None
     before = generic.register_wh
     await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
-    await _until(rig, lambda: generic.transaction_id is not None)
+    await _until(rig, lambda: _status(rig) == "Charging")
     (tag,) = generic.remote_starts
     assert tag.startswith("HA")
     assert len(tag) == 20
@@ -231,7 +238,8 @@ async def test_remote_start_for_a_user_and_remote_stop(
         await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "11000.0"
     await _service(rig, "button", "press", {"entity_id": _entity(rig, "button", "stop_charging")})
-    await _until(rig, lambda: generic.transaction_id is None)
+    await _until(rig, lambda: _status(rig) == "Finishing")
+    assert generic.transaction_id is None
     assert "RemoteStopTransaction" in generic.commands
     await rig.tick(30)
     await rig.send(generic.status("Available"))
@@ -260,7 +268,7 @@ async def test_nfc_tag_starts_the_charger_remotely(
     await rig.send(generic.status("Available"))
     await rig.send(generic.status("Preparing"))
     await manager.async_tag_scanned("garage-tag")
-    await _until(rig, lambda: generic.transaction_id is not None)
+    await _until(rig, lambda: _status(rig) == "Charging")
     assert len(generic.remote_starts) == 1
     assert generic.transaction_id is not None
     await rig.tick(600)
@@ -374,7 +382,7 @@ async def test_local_list_decides_while_home_assistant_is_away(
         manager, BLOCKED_CARD, person="Sam", uid=BLOCKED_CARD, status=CredentialStatus.BLOCKED
     )
     await rig.accept(generic)
-    await rig.settle()
+    await _until(rig, lambda: bool(generic.local_list_updates))
     assert generic.local_list == {
         CARD: {"status": "Accepted"},
         BLOCKED_CARD: {"status": "Blocked"},
@@ -393,6 +401,7 @@ async def test_local_list_decides_while_home_assistant_is_away(
     # Reconnected and booted: the same version, nothing sent again.
     await generic.connect(rig.url)
     assert await generic.boot() == "Accepted"
+    await _until(rig, lambda: generic.commands.count("GetLocalListVersion") == 2)
     await rig.settle()
     assert generic.local_list_updates == [("Full", 1, 2)]
     # The charger removed: the UIDs it was sent go with it.
@@ -411,7 +420,7 @@ async def test_an_allow_list_change_is_a_differential_update(
     manager.data.settings.store_raw_uids = True
     _add_card(manager, CARD, uid=CARD)
     await rig.accept(generic)
-    await rig.settle()
+    await _until(rig, lambda: bool(generic.local_list_updates))
     assert generic.local_list_updates == [("Full", 1, 1)]
     _add_card(manager, OTHER_CARD, person="Sam", uid=OTHER_CARD)
     await rig.settle()
@@ -475,6 +484,7 @@ async def test_a_charger_without_local_list_or_profiles_is_told_once(
         await rig.send(generic.status(status))
         await rig.tick(30)
     assert await generic.boot() == "Accepted"
+    await _until(rig, lambda: generic.commands.count("GetLocalListVersion") == 2)
     await rig.settle()
     assert await rig.send(generic.authorize(OTHER_CARD)) == "Invalid"
     for _ in range(2):  # a pause needs a profile

@@ -158,8 +158,14 @@ class CentralChargePoint(ChargePoint):
     def after_boot_notification(self, **_: Any) -> None:
         if (charger := self.charger) is not None:
             self.hass.async_create_background_task(
-                self.async_configure(charger), f"OCPP configure {self.id}"
+                self._async_configure_then_control(charger), f"OCPP configure {self.id}"
             )
+
+    async def _async_configure_then_control(self, charger: OcppCharger) -> None:
+        # Measurands and key first: limits and the local list (control.py) come after.
+        try:
+            await self.async_configure(charger)
+        finally:
             charger.on_boot()
 
     async def async_configure(self, charger: OcppCharger) -> None:
