@@ -455,7 +455,7 @@ async def test_a_charger_without_ocpp16_is_closed(hass: HomeAssistant, rig: Rig)
     """OCPP-J: no common subprotocol -> the handshake completes and the socket closes."""
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(f"{rig.url}/CP-2", protocols=("ocpp2.0.1",)) as ws,
+        session.ws_connect(f"{rig.url}/CP-2", protocols=("ocpp2.1",)) as ws,
     ):
         message = await ws.receive(timeout=5)
         assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)

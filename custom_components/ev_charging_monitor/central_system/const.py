@@ -17,6 +17,9 @@ CONF_CERTIFICATE: Final = "certificate"
 CONF_PRIVATE_KEY: Final = "private_key"
 DEFAULT_PORT: Final = 9000
 SUBPROTOCOL: Final = "ocpp1.6"
+SUBPROTOCOL_201: Final = "ocpp2.0.1"
+# The OCPP-J subprotocols the central system speaks (the charger's order of preference wins).
+SUBPROTOCOLS: Final = (SUBPROTOCOL_201, SUBPROTOCOL)
 # Seconds between heartbeats an accepted charger is told to keep.
 HEARTBEAT_INTERVAL_S: Final = 300
 # Seconds a charger waits for acceptance before it boots again (it is also triggered).

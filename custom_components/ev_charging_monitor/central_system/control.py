@@ -50,8 +50,6 @@ from .quirks import DEFAULT_QUIRKS, ProfileQuirks
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .charge_point import CentralChargePoint
-
 # The charge point id and the task handling one of its messages (charge_point.route_message).
 # Tasks started meanwhile inherit the variable but are other tasks: they may wait.
 HANDLING: ContextVar[tuple[str, asyncio.Task[Any] | None] | None] = ContextVar(
@@ -114,6 +112,13 @@ class NoTransaction(CommandError):
     """A command that needs a running transaction, while none runs."""
 
     translation_key = "ocpp_no_transaction"
+
+
+class Connection(Protocol):
+    """A charger's live connection: the `ocpp` library's ChargePoint of any version."""
+
+    async def call(self, payload: Any, suppress: bool = True) -> Any:
+        """Send a request, return the confirmation."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,7 +193,7 @@ class Ocpp16Control:
         self,
         hass: HomeAssistant,
         charge_point_id: str,
-        connection: Callable[[], CentralChargePoint | None],
+        connection: Callable[[], Connection | None],
         profiles: Callable[[], ProfileQuirks] = lambda: DEFAULT_QUIRKS.profiles,
     ) -> None:
         """`connection` gives the charger's live connection (None while it is away).
@@ -231,7 +236,7 @@ class Ocpp16Control:
             # Connected with another OCPP version: its own ChargePointControl speaks it.
             raise CommandNotSupported(action, f"OCPP {version}")
         try:
-            return await charge_point.call(payload, suppress=False)  # type: ignore[no-untyped-call]
+            return await charge_point.call(payload, suppress=False)
         except TimeoutError as err:
             raise NoAnswer(action) from err
         except (ConnectionClosedError, ConnectionError) as err:

@@ -21,6 +21,7 @@ from .transactions import TransactionBook
 
 if TYPE_CHECKING:
     from .charge_point import CentralChargePoint
+    from .charge_point_201 import CentralChargingStation
 
 OCPP_REGISTRY: HassKey[OcppRegistry] = HassKey(f"{DOMAIN}_ocpp")
 STORAGE_VERSION: Final = 1
@@ -39,7 +40,7 @@ class OcppRegistry:
         self.store = store
         self.book = book
         self.chargers: dict[str, OcppCharger] = {}
-        self.connections: dict[str, CentralChargePoint] = {}
+        self.connections: dict[str, CentralChargePoint | CentralChargingStation] = {}
         self._waiters: dict[str, asyncio.Event] = {}
 
     def entry_for(self, charge_point_id: str) -> ConfigEntry[Any] | None:

@@ -2,6 +2,10 @@
 
 With a certificate it is wss:// (security profile 2: TLS, with the same passwords).
 
+The OCPP-J subprotocol the charger offers picks the protocol: `ocpp1.6` or `ocpp2.0.1` (in
+the charger's order of preference). A charger that offers none is taken as 1.6, as most
+1.6 firmware does not send one; one that offers only others is told so and closed.
+
 Security profile 1: a charger whose entry has a password must send it with HTTP Basic auth
 (user name = its charge point id), or the upgrade is refused with 401. A charger not yet
 accepted may connect without one: it only gets `Pending` until the user accepts it.
@@ -23,8 +27,9 @@ from homeassistant.core import HomeAssistant
 
 from ..const import LOGGER
 from .charge_point import CentralChargePoint
+from .charge_point_201 import CentralChargingStation
 from .connection import ConnectionClosedError, WebSocketConnection
-from .const import SUBPROTOCOL
+from .const import SUBPROTOCOL, SUBPROTOCOL_201, SUBPROTOCOLS
 from .registry import OcppRegistry
 
 _REALM: Final = 'Basic realm="OCPP"'
@@ -104,28 +109,34 @@ class CentralSystemServer:
             LOGGER.warning("OCPP charger %s refused: wrong or missing password", charge_point_id)
             raise web.HTTPUnauthorized(headers={hdrs.WWW_AUTHENTICATE: _REALM})
         offered = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL)
-        ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,), autoping=True)
+        ws = web.WebSocketResponse(protocols=SUBPROTOCOLS, autoping=True)
         await ws.prepare(request)
-        if offered and ws.ws_protocol != SUBPROTOCOL:
+        if offered and ws.ws_protocol not in SUBPROTOCOLS:
             # OCPP-J: no common protocol -> complete the handshake and close at once.
-            LOGGER.warning("OCPP charger %s offered only %s", charge_point_id, offered)
+            LOGGER.warning(
+                "OCPP charger %s refused: it offered the subprotocols %s, this central "
+                "system speaks %s",
+                charge_point_id,
+                offered,
+                ", ".join(SUBPROTOCOLS),
+            )
             await ws.close()
             return ws
-        await self._serve(charge_point_id, ws)
+        await self._serve(charge_point_id, ws, ws.ws_protocol or SUBPROTOCOL)
         return ws
 
-    async def _serve(self, charge_point_id: str, ws: web.WebSocketResponse) -> None:
+    async def _serve(self, charge_point_id: str, ws: web.WebSocketResponse, protocol: str) -> None:
         if (old := self.registry.connections.get(charge_point_id)) is not None:
-            # A charger that reconnects replaces its old, probably dead, connection.
+            # A charger that reconnects replaces its old, probably dead, connection (also
+            # when it now speaks another OCPP version, as after a firmware update).
             await old.socket.ws.close()
-        charge_point = CentralChargePoint(
-            self.hass, self.registry, charge_point_id, WebSocketConnection(ws)
-        )
+        kind = CentralChargingStation if protocol == SUBPROTOCOL_201 else CentralChargePoint
+        charge_point = kind(self.hass, self.registry, charge_point_id, WebSocketConnection(ws))
         self.registry.connections[charge_point_id] = charge_point
         self._sockets.add(ws)
         if (charger := self.registry.chargers.get(charge_point_id)) is not None:
             charger.set_connected(True)
-        LOGGER.debug("OCPP charger %s connected", charge_point_id)
+        LOGGER.debug("OCPP charger %s connected (%s)", charge_point_id, protocol)
         try:
             await charge_point.start()  # type: ignore[no-untyped-call]
         except ConnectionClosedError:

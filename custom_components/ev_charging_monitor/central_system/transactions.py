@@ -25,6 +25,8 @@ KEEP_CLOSED: Final = 16
 # Stamped registers kept per transaction (a week of one-minute meter values); later ones
 # only lose the price resolution, never energy (that is stop minus start).
 MAX_READINGS: Final = 10_080
+# OCPP 2.0.1: how many ended station transaction ids a charger's repeats are checked against.
+ENDED_KEPT: Final = 32
 
 
 @dataclass(kw_only=True)
@@ -48,6 +50,14 @@ class OpenTransaction:
     session_id: str | None = None
     # The start time it counts from: `timestamp`, or the arrival when that was no time.
     started_at: str | None = None
+    # OCPP 2.0.1: the id the charging station chose (a string), and the seqNo of every
+    # TransactionEvent already taken, so a repeated one changes nothing.
+    station_transaction_id: str | None = None
+    seq_nos: tuple[int, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        """Stored as a JSON list, read back as a tuple."""
+        self.seq_nos = tuple(self.seq_nos)
 
     def add_reading(self, timestamp: str, register_wh: float) -> bool:
         """Keep a stamped register; False when this message was taken already."""
@@ -80,6 +90,8 @@ class TransactionBook:
     open: dict[str, OpenTransaction] = field(default_factory=dict)
     # The last transactions each charger stopped, newest last.
     closed: dict[str, list[OpenTransaction]] = field(default_factory=dict)
+    # OCPP 2.0.1: per charger, the station transaction ids that ended lately (oldest first).
+    ended_station: dict[str, list[str]] = field(default_factory=dict)
 
     def start(
         self, charge_point_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
@@ -125,12 +137,80 @@ class TransactionBook:
             return None
         return current
 
+    def station_transaction(
+        self, charge_point_id: str, station_transaction_id: str
+    ) -> OpenTransaction | None:
+        """The open transaction of that OCPP 2.0.1 station transaction id, if it is open."""
+        current = self.open.get(charge_point_id)
+        if current is None or current.station_transaction_id != station_transaction_id:
+            return None
+        return current
+
+    def station_ended(self, charge_point_id: str, station_transaction_id: str) -> bool:
+        """Whether that OCPP 2.0.1 transaction ended already (a later event is a repeat)."""
+        return station_transaction_id in self.ended_station.get(charge_point_id, ())
+
+    def start_station(
+        self,
+        charge_point_id: str,
+        station_transaction_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+    ) -> OpenTransaction:
+        """Open an OCPP 2.0.1 transaction under the station's id (with an id of our own too).
+
+        An open transaction of another id is replaced: the station began a new one, so the
+        old one's end was lost.
+        """
+        transaction = OpenTransaction(
+            transaction_id=self.next_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start=meter_start,
+            timestamp=timestamp,
+            station_transaction_id=station_transaction_id,
+        )
+        self.next_id += 1
+        self.open[charge_point_id] = transaction
+        return transaction
+
+    def take_seq_no(self, charge_point_id: str, seq_no: int) -> bool:
+        """Note a TransactionEvent's seqNo for the open transaction; False when seen before."""
+        current = self.open.get(charge_point_id)
+        if current is None or current.station_transaction_id is None:
+            return True
+        if seq_no in current.seq_nos:
+            return False
+        current.seq_nos = (*current.seq_nos, seq_no)
+        return True
+
+    def identify_station(self, charge_point_id: str, id_tag: str) -> OpenTransaction | None:
+        """The open transaction's id tag, once the station names it after the start."""
+        current = self.open.get(charge_point_id)
+        if current is not None:
+            current.id_tag = id_tag
+        return current
+
+    def stop_station(
+        self, charge_point_id: str, station_transaction_id: str
+    ) -> OpenTransaction | None:
+        """Close an OCPP 2.0.1 transaction; None when it is not open."""
+        if self.station_transaction(charge_point_id, station_transaction_id) is None:
+            return None
+        ended = self.ended_station.setdefault(charge_point_id, [])
+        ended.append(station_transaction_id)
+        del ended[:-ENDED_KEPT]
+        return self.open.pop(charge_point_id)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON."""
         return {
             "next_id": self.next_id,
             "open": {cp: asdict(tx) for cp, tx in self.open.items()},
             "closed": {cp: [asdict(tx) for tx in done] for cp, done in self.closed.items()},
+            "ended_station": self.ended_station,
         }
 
     @classmethod
@@ -141,6 +221,9 @@ class TransactionBook:
             open={cp: _transaction(tx) for cp, tx in data.get("open", {}).items()},
             closed={
                 cp: [_transaction(tx) for tx in done] for cp, done in data.get("closed", {}).items()
+            },
+            ended_station={
+                cp: [str(tx) for tx in ids] for cp, ids in data.get("ended_station", {}).items()
             },
         )
 

@@ -1,0 +1,415 @@
+"""The OCPP 2.0.1 messages of one connected charging station, answered for Home Assistant.
+
+The same design as the 1.6 charge point: the same charger state, discovery (`Pending`
+until the user accepts), allow-list and transaction book. What differs is the protocol:
+one TransactionEvent (Started/Updated/Ended) instead of Start/StopTransaction and
+MeterValues, a transaction id the station chooses, connector status separate from the
+charging state, and the device model (SetVariables) instead of configuration keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, cast
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import discovery_flow
+from ocpp.routing import after, on
+from ocpp.v201 import ChargePoint, call, call_result
+from ocpp.v201.datatypes import (
+    ComponentType,
+    IdTokenInfoType,
+    SetVariableDataType,
+    VariableType,
+)
+from ocpp.v201.enums import (
+    Action,
+    AuthorizationStatusEnumType,
+    MessageTriggerEnumType,
+    RegistrationStatusEnumType,
+    TransactionEventEnumType,
+)
+
+from ..const import DOMAIN, LOGGER
+from .charger import BootInfo, OcppCharger
+from .connection import WebSocketConnection
+from .const import (
+    CONF_CHARGE_POINT_ID,
+    CONF_FIRMWARE,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
+    CONF_MODEL,
+    CONF_SERIAL,
+    CONF_VENDOR,
+    HEARTBEAT_INTERVAL_S,
+    PENDING_INTERVAL_S,
+)
+from .meter_values import MeterSample
+from .meter_values_201 import parse_meter_values_201
+from .registry import OcppRegistry
+from .signed import signed_values_201
+
+type _Handler = Callable[..., Any]
+
+# The library's decorators, typed: they mark a method as the handler of a 2.0.1 action.
+handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
+after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
+
+# The integration decides an id tag with the 1.6 answer; 2.0.1 has its own statuses. An
+# unknown card (1.6 has only Invalid for it) is what 2.0.1 calls Unknown.
+_STATUS_201: Final = {
+    "Accepted": AuthorizationStatusEnumType.accepted,
+    "Blocked": AuthorizationStatusEnumType.blocked,
+    "Expired": AuthorizationStatusEnumType.expired,
+    "ConcurrentTx": AuthorizationStatusEnumType.concurrent_tx,
+    "Invalid": AuthorizationStatusEnumType.unknown,
+}
+# A token of this type names nobody: the station charges without authorization.
+NO_AUTHORIZATION: Final = "NoAuthorization"
+# What the session tracker and the entities read, every minute (1.6: MeterValuesSampledData
+# and MeterValueSampleInterval). Kept as short as in 1.6, for the same firmware reasons.
+METER_VARIABLES: Final = {
+    "TxUpdatedMeasurands": "Energy.Active.Import.Register,Power.Active.Import,Current.Import",
+    "TxUpdatedInterval": "60",
+}
+METER_COMPONENT: Final = "SampledDataCtrlr"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def station_status(
+    connector_status: str | None, charging_state: str | None, in_transaction: bool
+) -> str | None:
+    """The 1.6 connector status the charger state follows, from 2.0.1's two sources.
+
+    2.0.1 reports the connector (Available/Occupied/...) in StatusNotification and what the
+    car does (Charging/EVConnected/SuspendedEV/...) in TransactionEvent.
+    """
+    if connector_status not in (None, "Occupied"):
+        return connector_status  # Available, Reserved, Unavailable, Faulted: same names
+    if in_transaction:
+        if charging_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
+            return charging_state
+        return "Preparing"
+    if connector_status == "Occupied":
+        # A car at the connector and no transaction (yet, or any more).
+        return "Finishing" if charging_state is not None else "Preparing"
+    return None
+
+
+class CentralChargingStation(ChargePoint):
+    """One OCPP 2.0.1 charging station's connection to the central system."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        registry: OcppRegistry,
+        charge_point_id: str,
+        connection: WebSocketConnection,
+    ) -> None:
+        """Answer the messages of `charge_point_id` arriving on `connection`."""
+        super().__init__(charge_point_id, connection)  # type: ignore[no-untyped-call]
+        self.socket = connection
+        self.hass = hass
+        self.registry = registry
+        self.boot: BootInfo | None = None
+        self.connector_status: str | None = None
+        # What the car does, as TransactionEvent reports it; forgotten when the connector is
+        # Available again.
+        self.charging_state: str | None = None
+        # The problems NotifyEvent reported and that are not cleared yet: component ->
+        # techCode (None when it gave none).
+        self.problems: dict[str, str | None] = {}
+
+    @property
+    def charger(self) -> OcppCharger | None:
+        """The loaded entry's charger state, if the station was accepted."""
+        return self.registry.chargers.get(self.id)
+
+    async def async_trigger_boot(self) -> None:
+        """Ask the station for a BootNotification (after it was accepted)."""
+        try:
+            await self.call(  # type: ignore[no-untyped-call]
+                call.TriggerMessage(requested_message=MessageTriggerEnumType.boot_notification)
+            )
+        except (TimeoutError, ConnectionError, asyncio.CancelledError):
+            LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
+        except Exception as err:
+            LOGGER.debug("Boot trigger to %s failed: %s", self.id, err)
+
+    def _update_status(self) -> None:
+        charger = self.charger
+        if charger is None:
+            return
+        status = station_status(
+            self.connector_status, self.charging_state, charger.transaction is not None
+        )
+        if status is None:
+            return
+        # 2.0.1 has no error codes of its own: a component's Problem, or Faulted, is 1.6's
+        # OtherError, with the component and its techCode as info and vendor error code.
+        component, tech_code = next(iter(self.problems.items()), (None, None))
+        error = "OtherError" if component is not None or status == "Faulted" else None
+        charger.set_status(status, error, {"info": component, "vendor_error_code": tech_code})
+
+    async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
+        if (charger := self.charger) is None:
+            # Not accepted yet: no card counts, whoever it is.
+            return IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
+        status = await charger.authorize(str(id_token.get("id_token", "")))
+        return IdTokenInfoType(status=_STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
+
+    # -- provisioning ----------------------------------------------------------------------
+
+    @handles(Action.boot_notification)
+    async def on_boot_notification(
+        self, charging_station: dict[str, Any], reason: str, **_: Any
+    ) -> call_result.BootNotification:
+        self.boot = BootInfo(
+            vendor=str(charging_station["vendor_name"]),
+            model=str(charging_station["model"]),
+            serial=charging_station.get("serial_number"),
+            firmware=charging_station.get("firmware_version"),
+        )
+        if self.charger is not None:
+            LOGGER.info(
+                "OCPP 2.0.1 station %s booted (%s): %s %s",
+                self.id,
+                reason,
+                self.boot.vendor,
+                self.boot.model,
+            )
+            return call_result.BootNotification(
+                current_time=_now(),
+                interval=HEARTBEAT_INTERVAL_S,
+                status=RegistrationStatusEnumType.accepted,
+            )
+        if self.registry.entry_for(self.id) is None:
+            discovery_flow.async_create_flow(
+                self.hass,
+                DOMAIN,
+                context={"source": SOURCE_INTEGRATION_DISCOVERY},
+                data={
+                    CONF_CHARGE_POINT_ID: self.id,
+                    CONF_VENDOR: self.boot.vendor,
+                    CONF_MODEL: self.boot.model,
+                    CONF_SERIAL: self.boot.serial,
+                    CONF_FIRMWARE: self.boot.firmware,
+                    CONF_METER_SERIAL: None,
+                    CONF_METER_TYPE: None,
+                },
+            )
+        return call_result.BootNotification(
+            current_time=_now(),
+            interval=PENDING_INTERVAL_S,
+            status=RegistrationStatusEnumType.pending,
+        )
+
+    @after_handling(Action.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        if self.charger is not None:
+            self.hass.async_create_background_task(
+                self.async_configure(), f"OCPP 2.0.1 configure {self.id}"
+            )
+
+    async def async_configure(self) -> None:
+        """Ask for the measurands and interval the readings need (SetVariables), then for
+        the register now (TriggerMessage MeterValues).
+
+        A variable the station rejects or does not know is logged, never fatal: it then
+        reports what it was set up to report. 2.0.1 stations report meter values only in
+        transactions unless asked: without the register before the first plug-in, the
+        session would begin only at the transaction's start, after the card was presented.
+        """
+        await self._async_set_meter_variables()
+        try:
+            await self.call(  # type: ignore[no-untyped-call]
+                call.TriggerMessage(requested_message=MessageTriggerEnumType.meter_values)
+            )
+        except Exception as err:
+            LOGGER.debug("%s did not report its register when asked: %s", self.id, err)
+
+    async def _async_set_meter_variables(self) -> None:
+        request = call.SetVariables(
+            set_variable_data=[
+                SetVariableDataType(
+                    attribute_value=value,
+                    component=ComponentType(name=METER_COMPONENT),
+                    variable=VariableType(name=name),
+                )
+                for name, value in METER_VARIABLES.items()
+            ]
+        )
+        try:
+            result = await self.call(request)  # type: ignore[no-untyped-call]
+        except Exception as err:
+            LOGGER.debug("%s did not take the meter variables: %s", self.id, err)
+            return
+        for item in getattr(result, "set_variable_result", None) or []:
+            if item.get("attribute_status") != "Accepted":
+                LOGGER.info(
+                    "%s answered %s to %s.%s",
+                    self.id,
+                    item.get("attribute_status"),
+                    item.get("component", {}).get("name"),
+                    item.get("variable", {}).get("name"),
+                )
+
+    @handles(Action.heartbeat)
+    def on_heartbeat(self) -> call_result.Heartbeat:
+        return call_result.Heartbeat(current_time=_now())
+
+    @handles(Action.security_event_notification)
+    def on_security_event_notification(self, **event: Any) -> call_result.SecurityEventNotification:
+        LOGGER.info("OCPP 2.0.1 station %s reports security event %s", self.id, event.get("type"))
+        return call_result.SecurityEventNotification()
+
+    # -- status and faults -----------------------------------------------------------------
+
+    @handles(Action.status_notification)
+    def on_status_notification(
+        self, connector_status: str, evse_id: int, **_: Any
+    ) -> call_result.StatusNotification:
+        if evse_id != 0:
+            self.connector_status = connector_status
+            if connector_status == "Available":
+                self.charging_state = None  # the car left; the next one starts afresh
+            self._update_status()
+        return call_result.StatusNotification()
+
+    @handles(Action.notify_event)
+    def on_notify_event(
+        self, event_data: list[dict[str, Any]], **_: Any
+    ) -> call_result.NotifyEvent:
+        """A component's `Problem` variable is a fault (with its techCode)."""
+        changed = False
+        for event in event_data:
+            if event.get("variable", {}).get("name") != "Problem":
+                continue
+            component = str(event.get("component", {}).get("name", "ChargingStation"))
+            active = str(event.get("actual_value", "")).lower() == "true" and not event.get(
+                "cleared"
+            )
+            if active:
+                tech_code = event.get("tech_code")
+                self.problems[component] = None if tech_code is None else str(tech_code)
+            else:
+                self.problems.pop(component, None)
+            changed = True
+        if changed:
+            self._update_status()
+        return call_result.NotifyEvent()
+
+    # -- authorization and transactions ----------------------------------------------------
+
+    @handles(Action.authorize)
+    async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
+        return call_result.Authorize(id_token_info=await self._authorize(id_token))
+
+    @handles(Action.meter_values)
+    def on_meter_values(
+        self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
+    ) -> call_result.MeterValues:
+        if (charger := self.charger) is not None and evse_id != 0:
+            charger.signed.add(signed_values_201(meter_value))
+            charger.set_meter(parse_meter_values_201(meter_value))
+        return call_result.MeterValues()
+
+    @handles(Action.transaction_event)
+    async def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        seq_no: int,
+        transaction_info: dict[str, Any],
+        meter_value: list[dict[str, Any]] | None = None,
+        id_token: dict[str, Any] | None = None,
+        evse: dict[str, Any] | None = None,
+        offline: bool = False,
+        **_: Any,
+    ) -> call_result.TransactionEvent:
+        """Started, Updated, Ended: answered whatever happened (it retries until confirmed).
+
+        A repeated event (same seqNo, or any event of a transaction that ended) changes
+        nothing; its card is still answered (the station asks for the answer again).
+        """
+        token_info = None
+        token = None
+        if id_token is not None and id_token.get("type") != NO_AUTHORIZATION:
+            token = str(id_token.get("id_token", ""))
+            token_info = await self._authorize(id_token)
+        station_id = str(transaction_info["transaction_id"])
+        book = self.registry.book
+        if book.station_ended(self.id, station_id):
+            return call_result.TransactionEvent(id_token_info=token_info)
+        ended = event_type == TransactionEventEnumType.ended
+        sample = parse_meter_values_201(meter_value or [])
+        transaction = book.station_transaction(self.id, station_id)
+        if transaction is None and ended and book.open.get(self.id) is not None:
+            # The end of a transaction never seen, while another one runs: confirmed, and
+            # the running one stays.
+            LOGGER.info("%s ended transaction %s, which it never started", self.id, station_id)
+            return call_result.TransactionEvent(id_token_info=token_info)
+        if transaction is None:
+            # Started, or a later event whose Started the station gave up delivering.
+            transaction = book.start_station(
+                self.id,
+                station_id,
+                int((evse or {}).get("connector_id", 1)),
+                token or "",
+                round(sample.values.get("energy", 0.0)),
+                timestamp,
+            )
+            opened = True
+        else:
+            opened = False
+        if not book.take_seq_no(self.id, seq_no):
+            LOGGER.debug("%s repeated TransactionEvent %s of %s", self.id, seq_no, station_id)
+            return call_result.TransactionEvent(id_token_info=token_info)
+        if token is not None:
+            book.identify_station(self.id, token)
+        if ended:
+            book.stop_station(self.id, station_id)
+        await self.registry.async_save()
+        if offline:
+            LOGGER.debug("%s delivers %s of %s late (offline)", self.id, event_type, station_id)
+        if (charger := self.charger) is not None:
+            self._apply(charger, transaction.transaction_id, opened, ended, sample)
+            # After the transaction: a new one begins its signed values afresh, and the
+            # sample's exact register replaces the rounded one the transaction noted.
+            charger.signed.add(signed_values_201(meter_value or []))
+            charger.set_meter(sample)
+            if (state := transaction_info.get("charging_state")) is not None:
+                self.charging_state = str(state)
+            self._update_status()
+        return call_result.TransactionEvent(id_token_info=token_info)
+
+    def _apply(
+        self,
+        charger: OcppCharger,
+        transaction_id: int,
+        opened: bool,
+        ended: bool,
+        sample: MeterSample,
+    ) -> None:
+        """The event's effect on the charger's transaction (its meter values follow)."""
+        current = self.registry.book.open.get(self.id)
+        energy = sample.values.get("energy", charger.values.get("energy"))
+        if ended:
+            if charger.transaction is not None and charger.transaction.transaction_id == (
+                transaction_id
+            ):
+                self.charging_state = None
+                if energy is None:
+                    charger.transaction = None
+                else:
+                    charger.set_transaction(None, round(energy))
+        elif opened and energy is not None:
+            charger.set_transaction(current, round(energy))
+        else:
+            charger.transaction = current  # its card or seqNos noted, or no register yet
