@@ -312,7 +312,7 @@ class ChargerAuthorization:
             else:
                 # Nothing was held: no "held" line, and `held` stays unset (a release would
                 # have nothing to undo).
-                if not caps.authorizes_itself and not self._cannot_hold_logged:
+                if not self._cannot_hold_logged:
                     self._cannot_hold_logged = True
                     LOGGER.warning(
                         "%s requires authorization but can neither be disabled nor limited: "
