@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -42,20 +41,10 @@ from custom_components.ev_charging_monitor.central_system.registry import OCPP_R
 from custom_components.ev_charging_monitor.const import DOMAIN
 from simulators.ocpp_charger import GenericOcpp16Charger
 
+from .ocpp_rig import PASSWORD, Rig
 from .test_authorization import CARD, OTHER_CARD, _add_card, _set_up_authorization
-from .test_ocpp import PASSWORD, Rig
 
 BLOCKED_CARD = "04BBBBBBBB"
-
-
-@pytest.fixture
-async def rig(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> AsyncIterator[Rig]:
-    """The central system, set up as the administrator would (see test_ocpp.py)."""
-    rig = Rig(hass, freezer)
-    await rig.set_up_central_system()
-    yield rig
-    if rig.central is not None:
-        await hass.config_entries.async_unload(rig.central.entry_id)
 
 
 @pytest.fixture
