@@ -18,21 +18,31 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, ClassVar, cast
 
 import aiohttp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from ocpp.exceptions import NotSupportedError
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
     Action,
+    AvailabilityStatus,
+    AvailabilityType,
     ChargePointErrorCode,
     ChargePointStatus,
+    ChargingProfileStatus,
+    ClearChargingProfileStatus,
     ConfigurationStatus,
     MessageTrigger,
     Reason,
+    RemoteStartStopStatus,
+    ResetStatus,
     TriggerMessageStatus,
+    UnlockStatus,
+    UpdateStatus,
 )
 
 type _Handler = Callable[..., Any]
@@ -118,6 +128,102 @@ class _Client(ChargePoint):
         if requested_message == MessageTrigger.boot_notification:
             await self.owner.boot()
 
+    # -- control (the owner decides; see GenericOcpp16Charger's control section) ----------
+
+    @handles(Action.set_charging_profile)
+    def on_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any]
+    ) -> call_result.SetChargingProfile:
+        status = self.owner.take_profile(connector_id, cs_charging_profiles)
+        return call_result.SetChargingProfile(status=ChargingProfileStatus(status))
+
+    @handles(Action.clear_charging_profile)
+    def on_clear_charging_profile(self, **payload: Any) -> call_result.ClearChargingProfile:
+        status = self.owner.clear_profile(payload.get("id"))
+        return call_result.ClearChargingProfile(status=ClearChargingProfileStatus(status))
+
+    @handles(Action.remote_start_transaction)
+    def on_remote_start_transaction(
+        self, id_tag: str, **_: Any
+    ) -> call_result.RemoteStartTransaction:
+        status = self.owner.answer("RemoteStartTransaction", RemoteStartStopStatus)
+        if self.owner.transaction_id is not None:
+            status = "Rejected"
+        return call_result.RemoteStartTransaction(status=RemoteStartStopStatus(status))
+
+    @then(Action.remote_start_transaction)
+    async def after_remote_start_transaction(self, id_tag: str, **_: Any) -> None:
+        if self.owner.remote_pending(id_tag):
+            await self.owner.remote_start(id_tag)
+
+    @handles(Action.remote_stop_transaction)
+    def on_remote_stop_transaction(self, transaction_id: int) -> call_result.RemoteStopTransaction:
+        status = self.owner.answer("RemoteStopTransaction", RemoteStartStopStatus)
+        if transaction_id != self.owner.transaction_id:
+            status = "Rejected"
+        return call_result.RemoteStopTransaction(status=RemoteStartStopStatus(status))
+
+    @then(Action.remote_stop_transaction)
+    async def after_remote_stop_transaction(self, transaction_id: int) -> None:
+        if transaction_id == self.owner.transaction_id and "RemoteStopTransaction" not in (
+            self.owner.forced
+        ):
+            await self.owner.stop_transaction("Remote")
+            await self.owner.status("Finishing")
+
+    @handles(Action.reset)
+    def on_reset(self, **payload: Any) -> call_result.Reset:
+        status = self.owner.answer("Reset", ResetStatus)
+        if status == "Accepted":
+            self.owner.resets.append(str(payload["type"]))
+        return call_result.Reset(status=ResetStatus(status))
+
+    @then(Action.reset)
+    async def after_reset(self, **payload: Any) -> None:
+        if "Reset" not in self.owner.forced:
+            await self.owner.reboot(str(payload["type"]))
+
+    @handles(Action.unlock_connector)
+    def on_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
+        status = self.owner.answer("UnlockConnector", UnlockStatus, default="Unlocked")
+        if status == "Unlocked":
+            self.owner.unlocks += 1
+        return call_result.UnlockConnector(status=UnlockStatus(status))
+
+    @handles(Action.change_availability)
+    def on_change_availability(
+        self, connector_id: int, **payload: Any
+    ) -> call_result.ChangeAvailability:
+        status = self.owner.answer("ChangeAvailability", AvailabilityStatus)
+        if status == "Accepted" and self.owner.transaction_id is not None:
+            status = "Scheduled"
+        return call_result.ChangeAvailability(status=AvailabilityStatus(status))
+
+    @then(Action.change_availability)
+    async def after_change_availability(self, connector_id: int, **payload: Any) -> None:
+        if "ChangeAvailability" not in self.owner.forced and self.owner.transaction_id is None:
+            self.owner.available = payload["type"] == AvailabilityType.operative
+            await self.owner.status("Available" if self.owner.available else "Unavailable")
+
+    @handles(Action.get_local_list_version)
+    def on_get_local_list_version(self) -> call_result.GetLocalListVersion:
+        self.owner.commands.append("GetLocalListVersion")
+        if self.owner.forced.get("SendLocalList") == "NotSupported":
+            return call_result.GetLocalListVersion(list_version=-1)
+        return call_result.GetLocalListVersion(list_version=self.owner.local_list_version)
+
+    @handles(Action.send_local_list)
+    def on_send_local_list(
+        self,
+        list_version: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+    ) -> call_result.SendLocalList:
+        status = self.owner.take_local_list(
+            list_version, update_type, local_authorization_list or []
+        )
+        return call_result.SendLocalList(status=UpdateStatus(status))
+
 
 @dataclass
 class GenericOcpp16Charger:
@@ -141,6 +247,29 @@ class GenericOcpp16Charger:
     # For wss:// (security profile 2): whom the charger trusts.
     ssl_context: ssl.SSLContext | None = None
 
+    # Control (central system -> charger). How the simulated car draws: phases x volts x
+    # the offered current, at most the power `charge` asks for.
+    phases: int = 3
+    voltage: float = 230.0
+    # Answers forced per action, e.g. {"SetChargingProfile": "Rejected"}; "NotSupported"
+    # where the action's status has no such value is a CallError NotSupported.
+    forced: dict[str, str] = field(default_factory=dict)
+    # Charging profiles by id: purpose, connector, transaction id, limit, unit.
+    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The rate units its profiles may have (a profile in another unit is Rejected).
+    rate_units: tuple[str, ...] = ("A", "W")
+    # Commands received, in order (action names), and what they were about.
+    commands: list[str] = field(default_factory=list)
+    remote_starts: list[str] = field(default_factory=list)
+    resets: list[str] = field(default_factory=list)
+    unlocks: int = 0
+    available: bool = True
+    # The local authorization list (SendLocalList): id tag -> idTagInfo, and its version.
+    local_list: dict[str, dict[str, Any]] = field(default_factory=dict)
+    local_list_version: int = 0
+    # Every SendLocalList taken: (update type, version, number of entries).
+    local_list_updates: list[tuple[str, int, int]] = field(default_factory=list)
+
     vendor: ClassVar[str] = "Generic"
     model: ClassVar[str] = "OCPP 1.6J wallbox"
     energy_unit: ClassVar[str] = "Wh"
@@ -151,11 +280,13 @@ class GenericOcpp16Charger:
         self._client: _Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
+        self._url: str | None = None
 
     # -- connection ----------------------------------------------------------------------
 
     async def connect(self, url: str) -> None:
         """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
+        self._url = url
         self._session = aiohttp.ClientSession()
         headers = {}
         if self.password is not None:
@@ -276,6 +407,7 @@ class GenericOcpp16Charger:
     async def charge(self, seconds: int, power_w: float, *, samples: int = 1) -> None:
         """Charge at `power_w` for `seconds`, sending `samples` MeterValues on the way."""
         step = seconds / samples
+        power_w = self.offered_power(power_w)
         for _ in range(samples):
             self.at += timedelta(seconds=step)
             self.register_wh += round(power_w * step / 3600)
@@ -332,6 +464,124 @@ class GenericOcpp16Charger:
 
     def _transaction_data(self) -> list[dict[str, Any]] | None:
         return None
+
+    # -- control (what the central system asks; tests force refusals with `forced`) -----
+
+    def answer(self, action: str, statuses: type[StrEnum], default: str = "Accepted") -> str:
+        """The status to answer `action` with (raises CallError NotSupported if forced)."""
+        self.commands.append(action)
+        status = self.forced.get(action, default)
+        if status not in {str(member) for member in statuses}:
+            raise NotSupportedError(f"{action} is not supported by this charger")  # type: ignore[no-untyped-call]
+        return status
+
+    def current_limit(self) -> float | None:
+        """The limit in force in A: the transaction's own profile, else the default one."""
+        by_purpose = {
+            profile["purpose"]: profile["limit"]
+            / (1 if profile["unit"] == "A" else self.voltage * self.phases)
+            for profile in self.profiles.values()
+            if profile["purpose"] != "TxProfile" or profile["transaction_id"] == self.transaction_id
+        }
+        return by_purpose.get("TxProfile", by_purpose.get("TxDefaultProfile"))
+
+    def offered_power(self, power_w: float) -> float:
+        """What the car draws when it would take `power_w`: at most the limit allows."""
+        limit = self.current_limit()
+        if limit is None:
+            return power_w
+        return min(power_w, limit * self.voltage * self.phases)
+
+    def take_profile(self, connector_id: int, profile: dict[str, Any]) -> str:
+        """SetChargingProfile: keep it (by id) unless refused."""
+        status = self.answer("SetChargingProfile", ChargingProfileStatus)
+        purpose = profile["charging_profile_purpose"]
+        transaction_id = profile.get("transaction_id")
+        if purpose == "TxProfile" and (
+            self.transaction_id is None or transaction_id != self.transaction_id
+        ):
+            return "Rejected"  # OCPP 1.6 3.13.1: only for the running transaction
+        if profile["charging_schedule"]["charging_rate_unit"] not in self.rate_units:
+            return "Rejected"
+        if status == "Accepted":
+            (period,) = profile["charging_schedule"]["charging_schedule_period"]
+            self.profiles[int(profile["charging_profile_id"])] = {
+                "purpose": purpose,
+                "connector_id": connector_id,
+                "transaction_id": transaction_id,
+                "limit": float(period["limit"]),
+                "unit": profile["charging_schedule"]["charging_rate_unit"],
+            }
+        return status
+
+    def clear_profile(self, profile_id: int | None) -> str:
+        """ClearChargingProfile by id (all without one); Unknown when there was none."""
+        self.commands.append("ClearChargingProfile")
+        if profile_id is None:
+            cleared = bool(self.profiles)
+            self.profiles.clear()
+        else:
+            cleared = self.profiles.pop(profile_id, None) is not None
+        return "Accepted" if cleared else "Unknown"
+
+    def remote_pending(self, id_tag: str) -> bool:
+        """After an accepted RemoteStartTransaction: whether to start (not forced away)."""
+        return "RemoteStartTransaction" not in self.forced and self.transaction_id is None
+
+    async def remote_start(self, id_tag: str) -> None:
+        """What a charger does after a remote start: start the transaction, then charge."""
+        self.remote_starts.append(id_tag)
+        await self.start_transaction(id_tag)
+        await self.status("Charging")
+
+    async def reboot(self, kind: str) -> None:
+        """After a Reset: end the transaction, drop the connection, reconnect and boot."""
+        if self.transaction_id is not None:
+            await self.stop_transaction("HardReset" if kind == "Hard" else "SoftReset")
+        url = self._url
+        assert url is not None, "connected before"
+        await self.disconnect()
+        await self.connect(url)
+        await self.boot()
+
+    def take_local_list(self, version: int, update_type: str, entries: list[dict[str, Any]]) -> str:
+        """SendLocalList: Full replaces, Differential changes (a later version only)."""
+        status = self.answer("SendLocalList", UpdateStatus)
+        if status != "Accepted":
+            return status
+        if update_type == "Differential" and version <= self.local_list_version:
+            return "VersionMismatch"
+        if update_type == "Full":
+            self.local_list = {}
+        for entry in entries:
+            if entry.get("id_tag_info") is None:
+                self.local_list.pop(entry["id_tag"], None)
+            else:
+                self.local_list[entry["id_tag"]] = dict(entry["id_tag_info"])
+        self.local_list_version = version
+        self.local_list_updates.append((update_type, version, len(entries)))
+        return "Accepted"
+
+    @property
+    def online(self) -> bool:
+        """Whether the websocket to the central system is open."""
+        return self._ws is not None and not self._ws.closed
+
+    async def present_card(self, id_tag: str) -> str:
+        """A card at the reader: asked online, decided from the local list while offline.
+
+        Offline (LocalAuthorizeOffline) a card is accepted only if the list has it as
+        Accepted and not past its expiry date; anything else is refused.
+        """
+        if self.online:
+            return await self.authorize(id_tag)
+        info = self.local_list.get(id_tag)
+        status = "Invalid" if info is None else str(info["status"])
+        expiry = None if info is None else info.get("expiry_date")
+        if status == "Accepted" and expiry and datetime.fromisoformat(expiry) <= self.at:
+            status = "Expired"
+        self.answers.append(status)
+        return status
 
     # -- offline: transaction messages queued, replayed on reconnect ----------------------
 

@@ -21,6 +21,7 @@ from .authorization.setup import (
     async_setup_authorization_entry,
     is_authorization_entry,
 )
+from .central_system.control_setup import async_remove_control
 from .central_system.coordinator import OcppLiveCoordinator
 from .central_system.setup import (
     async_attach_ocpp_charger,
@@ -122,7 +123,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) -
         current_limit = CurrentLimitMemory(hass, entry.entry_id)
         device: Device
         if is_ocpp_charger(entry):
-            device = create_ocpp_device(entry)
+            device = create_ocpp_device(entry, resume_current_a=await current_limit.async_load())
         elif is_entity_charger(entry):
             device = create_entity_device(hass, entry)
         else:
@@ -274,6 +275,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EVChargingConfigEntry) 
         await CurrentLimitMemory(hass, entry.entry_id).async_remove()
         async_forget_identity(hass, entry)
     if is_ocpp_charger(entry):
+        await async_remove_control(hass, entry)
         await async_remove_signed(hass, entry.entry_id)
 
 

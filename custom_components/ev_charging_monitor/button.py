@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .authorization.entities import authorization_buttons
+from .central_system.entities import ocpp_buttons, stop_charging
 from .coordinator import EVChargingConfigEntry
 from .devices.base import Device
 from .entity import EVChargingEntity
@@ -34,7 +35,7 @@ BUTTONS: tuple[EVChargingButtonDescription, ...] = (
     EVChargingButtonDescription(
         key="stop_charging",
         translation_key="stop_charging",
-        press_fn=lambda device: device.set_enabled(False),
+        press_fn=stop_charging,
     ),
 )
 
@@ -50,6 +51,7 @@ async def async_setup_entry(
             EVChargingButton(entry=entry, description=description) for description in BUTTONS
         )
     async_add_entities(authorization_buttons(hass, entry))
+    async_add_entities(ocpp_buttons(entry))
 
 
 class EVChargingButton(EVChargingEntity, ButtonEntity):

@@ -6,6 +6,7 @@ from collections.abc import Awaitable
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .central_system.control import CommandError
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .devices import DeviceError, DeviceExceptionResponse, UnsupportedDeviceError
@@ -46,6 +47,13 @@ async def async_run_command(entry: EVChargingConfigEntry, command: Awaitable[Non
             translation_domain=DOMAIN,
             translation_key="command_refused",
             translation_placeholders={"error": str(err)},
+        ) from err
+    except CommandError as err:
+        # An OCPP charger's answer (Rejected, NotSupported) or its absence, by name.
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders={"name": entry.title, **err.placeholders},
         ) from err
     except DeviceError as err:
         raise HomeAssistantError(

@@ -10,6 +10,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
+from .central_system.entities import stop_charging
 from .const import DOMAIN
 from .coordinator import EVChargingConfigEntry
 from .current_limit import async_set_current_limit
@@ -81,7 +82,7 @@ async def _start_charging(call: ServiceCall) -> None:
 
 async def _stop_charging(call: ServiceCall) -> None:
     entry = _entry_for(call.hass, call.data[ATTR_DEVICE_ID])
-    await async_run_command(entry, entry.runtime_data.device.set_enabled(False))
+    await async_run_command(entry, stop_charging(entry.runtime_data.device))
 
 
 @callback

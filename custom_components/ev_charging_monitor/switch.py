@@ -8,6 +8,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .central_system.entities import ocpp_switches
 from .coordinator import EVChargingConfigEntry
 from .entity import EVChargingEntity
 from .helpers import run_device_command
@@ -27,6 +28,7 @@ async def async_setup_entry(
     """Add the switch when the charger can be enabled remotely."""
     if entry.runtime_data.device.capabilities.can_enable:
         async_add_entities([EVChargingEnabledSwitch(entry=entry, description=CHARGING_ENABLED)])
+    async_add_entities(ocpp_switches(entry))
 
 
 class EVChargingEnabledSwitch(EVChargingEntity, SwitchEntity):

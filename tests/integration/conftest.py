@@ -34,6 +34,9 @@ from simulators.devices.eastron_sdm630 import EastronSDM630
 from simulators.devices.vestel_evc04 import VestelEVC04
 from simulators.modbus import ModbusSimulator
 
+# The OCPP modules' central system, one fixture for all of them.
+from .ocpp_rig import rig  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _integration_env(enable_custom_integrations: None, socket_enabled: None) -> None:

@@ -45,8 +45,8 @@ from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.records import session_facts
 from simulators.ocpp201_charger import GenericOcpp201Station
 
+from .ocpp_rig import PASSWORD, Rig, self_signed
 from .test_authorization import CARD, _add_card, _set_up_authorization
-from .test_ocpp import PASSWORD, Rig, _self_signed
 
 
 def _z(moment: datetime) -> str:
@@ -54,15 +54,6 @@ def _z(moment: datetime) -> str:
 
 
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
-
-
-@pytest.fixture
-async def rig(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> AsyncIterator[Rig]:
-    rig = Rig(hass, freezer)
-    await rig.set_up_central_system()
-    yield rig
-    if rig.central is not None:
-        await hass.config_entries.async_unload(rig.central.entry_id)
 
 
 @pytest.fixture
@@ -628,7 +619,7 @@ async def test_security_profile_2_over_tls(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
     """wss:// with a certificate: a 2.0.1 station is discovered and accepted over TLS."""
-    certificate, key, trusted = await hass.async_add_executor_job(_self_signed, tmp_path)
+    certificate, key, trusted = await hass.async_add_executor_job(self_signed, tmp_path)
     rig = Rig(hass, freezer)
     await rig.set_up_central_system(certificate=certificate, private_key=key)
     assert rig.central is not None

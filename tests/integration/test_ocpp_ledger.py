@@ -23,7 +23,6 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import Credentials
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -38,7 +37,7 @@ from ev_charging_ledger.records import session_facts
 from simulators.ocpp_charger import AlfenEveOcpp
 from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
 
-from .test_ocpp import PASSWORD, Rig, charge_one_session
+from .ocpp_rig import PASSWORD, Rig, charge_one_session
 
 pytestmark = pytest.mark.no_watchdog
 
@@ -142,15 +141,6 @@ class LedgerRun:
         code, out, err = await run_ledger("verify", "--data-dir", str(self.data_dir))
         assert code == 0, out + err
         return out.strip()
-
-
-@pytest.fixture
-async def rig(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> AsyncIterator[Rig]:
-    rig = Rig(hass, freezer)
-    await rig.set_up_central_system()
-    yield rig
-    if rig.central is not None:
-        await hass.config_entries.async_unload(rig.central.entry_id)
 
 
 @pytest.fixture

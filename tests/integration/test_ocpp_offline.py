@@ -33,8 +33,8 @@ from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.records import session_facts
 from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
+from .ocpp_rig import PASSWORD, Rig
 from .test_authorization import CARD, _add_card, _set_up_authorization
-from .test_ocpp import PASSWORD, Rig
 
 STEP_WH = 1833  # one 10-minute meter value at 11 kW
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

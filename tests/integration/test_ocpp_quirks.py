@@ -8,14 +8,12 @@ generic meter setup it boot-loops, with its quirks it charges and the session is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import aiohttp
 import jsonschema
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
@@ -33,8 +31,8 @@ from custom_components.ev_charging_monitor.ledger_link.contract import schema
 from simulators.ocpp_abb import AbbTerraAcOcpp
 from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
 
+from .ocpp_rig import PASSWORD, Rig, charge_one_session
 from .test_authorization import CARD, _add_card, _set_up_authorization
-from .test_ocpp import PASSWORD, Rig, charge_one_session
 
 # The OCPP 1.6 ChargePointErrorCode values as sensor states, written out by hand.
 ERROR_CODE_STATES = [
@@ -58,17 +56,6 @@ ERROR_CODE_STATES = [
 ABB_MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Current.Offered"
 )
-
-
-@pytest.fixture
-async def rig(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
-) -> AsyncIterator[Rig]:
-    rig = Rig(hass, freezer)
-    await rig.set_up_central_system()
-    yield rig
-    if rig.central is not None:
-        await hass.config_entries.async_unload(rig.central.entry_id)
 
 
 async def _configured(rig: Rig, sim: GenericOcpp16Charger, keys: int = 2) -> None:

@@ -164,6 +164,12 @@ class ChargerAuthorization:
         new_cycle = False
         if not connected:
             new_cycle = bool(state.connected)
+        elif signal is not None and state.session_id is None and state.connected:
+            # The session of the plug-in already seen began only now (an OCPP charger
+            # reports its register once its transaction starts): what was decided for this
+            # plug-in (a card at Authorize, a remote start) is for this session.
+            LOGGER.debug("%s: session %s of this plug-in", self.name, signal.session_id)
+            state.session_id = signal.session_id
         elif signal is not None and signal.session_id != state.session_id:
             LOGGER.debug("%s: new plug cycle %s", self.name, signal.session_id)
             new_cycle = True
@@ -287,6 +293,10 @@ class ChargerAuthorization:
     async def _hold(self, reading: Reading | None, *, force: bool) -> bool:
         state = self.state
         caps = self.device.capabilities
+        if caps.authorizes_itself:
+            # It refuses unknown cards itself, also from its local list while Home Assistant
+            # is away; a 0 A hold would keep the cards it accepts then from charging.
+            return False
         fresh = force or not state.held
         try:
             if caps.can_enable:
@@ -299,13 +309,16 @@ class ChargerAuthorization:
                         # Held again within a plug cycle: its release resumes this limit.
                         state.limit_a = limit
                     await self.device.set_current_limit(0)
-            elif not self._cannot_hold_logged:
-                self._cannot_hold_logged = True
-                LOGGER.warning(
-                    "%s requires authorization but can neither be disabled nor limited: "
-                    "cards are recorded, charging is not held",
-                    self.name,
-                )
+            else:
+                # Nothing was held: no "held" line, and `held` stays unset (a release would
+                # have nothing to undo).
+                if not self._cannot_hold_logged:
+                    self._cannot_hold_logged = True
+                    LOGGER.warning(
+                        "%s requires authorization but can neither be disabled nor limited: "
+                        "cards are recorded, charging is not held",
+                        self.name,
+                    )
                 return False
         except DeviceError as err:
             LOGGER.warning("Could not hold %s for authorization: %s", self.name, err)

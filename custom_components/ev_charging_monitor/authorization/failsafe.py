@@ -44,7 +44,8 @@ def problem(
     whose failsafe current we write is safe unless the write was refused (`written`).
     """
     if not (caps.can_enable or caps.can_set_current):
-        return ISSUE_CANNOT_HOLD, {}
+        # A charger that refuses unknown cards itself (OCPP) is safe without being held.
+        return None if caps.authorizes_itself else (ISSUE_CANNOT_HOLD, {})
     if not watchdog or (caps.can_set_failsafe_current and written):
         return None
     current = reported(reading, FAILSAFE_CURRENT_NAMES)

@@ -6,6 +6,7 @@ charger's lock state is known from its first poll.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components import persistent_notification
@@ -77,6 +78,7 @@ class AuthorizationManager:
         self.store = store
         self.data = data
         self.chargers: dict[str, ChargerAuthorization] = {}
+        self._directory_listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant) -> AuthorizationManager:
@@ -115,6 +117,18 @@ class AuthorizationManager:
         """A charger entry is unloaded."""
         if self.chargers.get(charger.entry_id) is charger:
             del self.chargers[charger.entry_id]
+
+    @callback
+    def async_listen_directory(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after people, vehicles, cards or settings changed."""
+        self._directory_listeners.append(listener)
+        return lambda: self._directory_listeners.remove(listener)
+
+    @callback
+    def async_directory_changed(self) -> None:
+        """People, vehicles, cards or settings changed (OCPP local lists follow)."""
+        for listener in list(self._directory_listeners):
+            listener()
 
     def in_use(self) -> dict[str, str]:
         """Credential id -> charger it authorises now."""

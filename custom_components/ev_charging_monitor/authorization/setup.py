@@ -75,6 +75,7 @@ async def async_setup_authorization_entry(hass: HomeAssistant, entry: ConfigEntr
 
     async def subentries_changed(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
         async_sync(hass, entry, manager.data)
+        manager.async_directory_changed()
 
     entry.async_on_unload(entry.add_update_listener(subentries_changed))
     await manager.async_set_enabled(True)

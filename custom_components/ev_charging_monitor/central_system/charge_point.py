@@ -41,6 +41,7 @@ from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
+from .control import HANDLING
 from .late_transactions import async_record_late, keep_reading, note_start, started
 from .message_time import MessageTime, message_time
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
@@ -86,6 +87,14 @@ class CentralChargePoint(ChargePoint):
         self.boot: BootInfo | None = None
         # Messages stamped before this are queued ones (message_time.py).
         self.connected_at = datetime.now(UTC)
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Handle one message; commands it causes are sent after its answer (control.py)."""
+        token = HANDLING.set((self.id, asyncio.current_task()))
+        try:
+            await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
+        finally:
+            HANDLING.reset(token)
 
     @property
     def quirks(self) -> Quirks:
@@ -143,8 +152,15 @@ class CentralChargePoint(ChargePoint):
     def after_boot_notification(self, **_: Any) -> None:
         if (charger := self.charger) is not None:
             self.hass.async_create_background_task(
-                self.async_configure(charger), f"OCPP configure {self.id}"
+                self._async_configure_then_control(charger), f"OCPP configure {self.id}"
             )
+
+    async def _async_configure_then_control(self, charger: OcppCharger) -> None:
+        # Measurands and key first: limits and the local list (control.py) come after.
+        try:
+            await self.async_configure(charger)
+        finally:
+            charger.on_boot()
 
     async def async_configure(self, charger: OcppCharger) -> None:
         """Ask for the measurands and interval its model can send; read the public key.

@@ -6,6 +6,7 @@ to it and call `on_update`, which takes a reading at once (no polling delay).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -90,6 +91,8 @@ class OcppCharger:
         self.authorize = authorize
         self.on_update = on_update
         self.on_fault: Callable[[dict[str, Any]], None] = lambda _fault: None
+        # Called once an accepted charger booted (control: its limit, its local list).
+        self.on_boot: Callable[[], None] = lambda: None
         self.connected = False
         self.status: str | None = None
         self.error_code: str | None = None
@@ -116,6 +119,12 @@ class OcppCharger:
         # charges, a register repeated later would look like a live value that stood
         # still, and the growth the next MeterValues reports like a jump in no time.
         self._fresh_energy = False
+        # What the central system told it (control.py): the current limit it was given,
+        # whether it is paused, and the id tags of its remote starts (tag -> monotonic
+        # expiry), which the StartTransaction they cause carries.
+        self.current_limit: float | None = None
+        self.paused = False
+        self.remote_tags: dict[str, float] = {}
 
     def set_connected(self, connected: bool) -> None:
         """The websocket opened or closed."""
@@ -198,6 +207,11 @@ class OcppCharger:
             self.values.pop("power", None)
         self.on_update()
 
+    def is_remote_start(self, id_tag: str) -> bool:
+        """Whether `id_tag` is one the central system started a transaction with just now."""
+        expires = self.remote_tags.get(id_tag)
+        return expires is not None and time.monotonic() < expires
+
     @property
     def public_key(self) -> str | None:
         """The meter's public key as the charger reports it (kept by `signed`)."""
@@ -243,6 +257,8 @@ class OcppCharger:
             voltage_l2=values.get("voltage_l2"),
             voltage_l3=values.get("voltage_l3"),
             energy=energy,
+            current_limit=0.0 if self.paused else self.current_limit,
+            enabled=not self.paused,
             extra={
                 "ocpp_status": self.status,
                 "ocpp_error": self.error_code,

@@ -1,25 +1,65 @@
-"""The driver of an OCPP charger: its reading is what it last reported (no I/O)."""
+"""The driver of an OCPP charger: its reading is what it last reported; commands go out
+through the charge point's control (control.py) while it is connected.
+"""
 
 from __future__ import annotations
 
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from ..const import LOGGER
 from ..devices import Capabilities, DeviceError, DeviceKind, Identity, Reading
 from ..devices.errors import UnsupportedDeviceError
 from .charger import BootInfo, OcppCharger
+from .control import ChargePointControl, ChargerOffline, CommandNotSupported, NoTransaction
+
+CONNECTOR_ID: Final = 1
+# A remote start's id tag is honoured this long (a charger asks the driver to plug in
+# first: OCPP ConnectionTimeOut, typically a minute or two).
+REMOTE_START_S: Final = 600
+# Prefix of the id tags of remote starts (20 characters in all, OCPP 1.6's maximum).
+REMOTE_TAG_PREFIX: Final = "HA"
+# Connector states in which a vehicle waits for a transaction to start.
+_WAITING: Final = frozenset({"Preparing", "Finishing"})
+
+
+async def _nothing(_paused: bool) -> None:
+    """No store: a pause is forgotten with the process."""
 
 
 class OcppDevice:
     """A charger connected to the central system, seen through the Device interface."""
 
-    def __init__(self, charger: OcppCharger, boot: BootInfo) -> None:
-        """`boot` is what the charger said when it was accepted (until it boots again)."""
+    def __init__(
+        self, charger: OcppCharger, boot: BootInfo, *, resume_current_a: float | None = None
+    ) -> None:
+        """`boot` is what the charger said when it was accepted (until it boots again).
+
+        `resume_current_a` is the limit the user set last (it resumes a pause).
+        """
         self.charger = charger
         self.host = charger.charge_point_id
         self.boot = boot
+        self.control: ChargePointControl | None = None
+        self.limit_a = resume_current_a
+        # False where its model takes none (quirks.json), or once it answered so.
+        self.profiles_supported = charger.quirks.profiles.supported
+        # Keeps a pause across restarts of Home Assistant (the charger keeps its profile).
+        self.remember_pause: Callable[[bool], Awaitable[None]] = _nothing
 
     @property
     def capabilities(self) -> Capabilities:
-        """It measures and authorises; control over OCPP is not built yet."""
-        return Capabilities(kind=DeviceKind.CHARGER, phases=3)
+        """It measures and authorises itself; it is limited and paused by charging profiles."""
+        control = self.profiles_supported
+        return Capabilities(
+            kind=DeviceKind.CHARGER,
+            phases=3,
+            can_set_current=control,
+            can_enable=control,
+            authorizes_itself=True,
+        )
 
     async def identify(self) -> Identity:
         """Vendor, model, serial and firmware of the BootNotification."""
@@ -48,13 +88,136 @@ class OcppDevice:
             raise DeviceError(f"{self.host} is not connected to the OCPP central system")
         return self.charger.reading()
 
+    # -- control --------------------------------------------------------------------------
+
+    def _control(self, action: str) -> ChargePointControl:
+        if self.control is None or not self.charger.connected:
+            raise ChargerOffline(action)
+        return self.control
+
     async def set_current_limit(self, amps: float) -> None:
-        """Not over OCPP yet (SetChargingProfile)."""
-        raise UnsupportedDeviceError("current limits over OCPP are not supported yet")
+        """The limit of every transaction; 0 pauses. Kept, not sent, while paused."""
+        if amps < 0:
+            raise ValueError(f"{amps} A is no current limit")
+        if amps == 0:
+            await self.set_enabled(False)
+            return
+        control = self._control("SetChargingProfile")
+
+        async def limit() -> None:
+            if not self.charger.paused:
+                await self._apply(control, amps)
+            self.limit_a = amps
+            self.charger.current_limit = amps
+            self.charger.on_update()
+
+        await control.perform(limit, "current limit")
 
     async def set_enabled(self, enabled: bool) -> None:
-        """Not over OCPP yet (RemoteStart/RemoteStop)."""
-        raise UnsupportedDeviceError("starting and stopping over OCPP is not supported yet")
+        """Pause (a 0 A profile) or resume (the limit again, or no profile at all).
+
+        Resumed while a vehicle waits with no transaction, the charger is started remotely
+        (unless the charger's own Authorize or StartTransaction caused this: it starts
+        by itself then).
+        """
+        control = self._control("SetChargingProfile")
+        by_charger = control.in_handler()
+
+        async def switch() -> None:
+            if enabled:
+                # Without profiles it was never paused: starting is all there is to do.
+                if self.profiles_supported and self.limit_a is not None:
+                    await self._apply(control, self.limit_a)
+                elif self.profiles_supported and self.charger.paused:
+                    await self._guarded(control.clear_current_limit())
+            else:
+                await self._apply(control, 0)
+            if self.charger.paused != (not enabled):
+                self.charger.paused = not enabled
+                await self.remember_pause(not enabled)
+            self.charger.on_update()
+            if enabled and not by_charger:
+                await self.start_if_waiting()
+
+        await control.perform(switch, "resume" if enabled else "pause")
+
+    async def _apply(self, control: ChargePointControl, amps: float) -> None:
+        transaction = self.charger.transaction
+        await self._guarded(
+            control.set_current_limit(
+                amps,
+                connector_id=CONNECTOR_ID if transaction is None else transaction.connector_id,
+                transaction_id=None if transaction is None else transaction.transaction_id,
+            )
+        )
+        if amps > 0:
+            self.charger.current_limit = amps
+
+    async def _guarded(self, command: Awaitable[None]) -> None:
+        """A charger that takes no profiles is not asked again (and not held by them)."""
+        try:
+            await command
+        except CommandNotSupported:
+            if self.profiles_supported:
+                LOGGER.info("%s takes no charging profiles: no limits, no pause", self.host)
+            self.profiles_supported = False
+            raise
+
+    async def start_if_waiting(self) -> bool:
+        """RemoteStartTransaction if a vehicle waits without a transaction; whether it did.
+
+        Its id tag is new for every start and is accepted when the charger presents it:
+        the decision on who charges was made before (the user, the NFC tag, the
+        administrator), and the session is attributed to it.
+        """
+        charger = self.charger
+        now = time.monotonic()
+        charger.remote_tags = {t: e for t, e in charger.remote_tags.items() if e > now}
+        if (
+            charger.transaction is not None
+            or charger.status not in _WAITING
+            or charger.remote_tags  # a remote start is under way
+        ):
+            return False
+        control = self._control("RemoteStartTransaction")
+        id_tag = REMOTE_TAG_PREFIX + secrets.token_hex(9)
+        charger.remote_tags[id_tag] = now + REMOTE_START_S
+        try:
+            await control.remote_start(id_tag, connector_id=CONNECTOR_ID)
+        except DeviceError:
+            del charger.remote_tags[id_tag]
+            raise
+        return True
+
+    async def stop_transaction(self) -> None:
+        """RemoteStopTransaction of the running transaction."""
+        control = self._control("RemoteStopTransaction")
+        if (transaction := self.charger.transaction) is None:
+            raise NoTransaction("RemoteStopTransaction")
+        await control.remote_stop(transaction.transaction_id)
+
+    async def reset(self, *, hard: bool = False) -> None:
+        """Restart the charger (it reconnects and boots)."""
+        await self._control("Reset").reset(hard=hard)
+
+    async def unlock(self) -> None:
+        """Release the cable of the connector."""
+        await self._control("UnlockConnector").unlock(connector_id=CONNECTOR_ID)
+
+    async def set_available(self, available: bool) -> None:
+        """Operative or inoperative; a running transaction finishes first (Scheduled)."""
+        status = await self._control("ChangeAvailability").change_availability(operative=available)
+        if status == "Scheduled":
+            LOGGER.info("%s becomes %s after its transaction", self.host, available)
+
+    async def async_restore(self) -> None:
+        """After the charger (re)booted: give it the pause or limit it had."""
+        if self.control is None or not (self.charger.paused or self.limit_a is not None):
+            return
+        try:
+            await self._apply(self.control, 0 if self.charger.paused else self.limit_a or 0)
+        except DeviceError as err:
+            LOGGER.warning("%s did not take its current limit again: %s", self.host, err)
 
     async def set_failsafe(
         self, *, current_a: float | None = None, timeout_s: float | None = None

@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
+from .local_list import async_get_local_lists
 from .registry import async_get_registry
 from .signed import key_fingerprint
 
@@ -16,6 +17,7 @@ async def async_central_system_diagnostics(
 ) -> dict[str, Any]:
     """The port, the connected charge point ids, the accepted ones and open transactions."""
     registry = await async_get_registry(hass)
+    lists = await async_get_local_lists(hass)
     return {
         "entry": {"title": entry.title, "data": dict(entry.data)},
         "connected": sorted(registry.connections),
@@ -34,6 +36,12 @@ async def async_central_system_diagnostics(
             }
             for charge_point_id, charger in registry.chargers.items()
         },
+        # Versions and sizes only: the lists hold card UIDs.
+        "local_lists": {
+            charge_point_id: {"version": sent["version"], "cards": len(sent["tags"])}
+            for charge_point_id, sent in lists.sent.items()
+        },
+        "without_local_list": sorted(lists.unsupported),
         "open_transactions": {
             charge_point_id: transaction.transaction_id
             for charge_point_id, transaction in registry.book.open.items()

@@ -33,6 +33,7 @@ from .const import (
     DRIVER_OCPP,
     ROLE_CENTRAL_SYSTEM,
 )
+from .control_setup import async_attach_control
 from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
 from .quirks import quirks_for
@@ -101,8 +102,13 @@ async def async_unload_central_system_entry(hass: HomeAssistant, entry: ConfigEn
     return True
 
 
-def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
-    """The device of an OCPP charger's entry (attached by `async_attach_ocpp_charger`)."""
+def create_ocpp_device(
+    entry: ConfigEntry[Any], *, resume_current_a: float | None = None
+) -> OcppDevice:
+    """The device of an OCPP charger's entry (attached by `async_attach_ocpp_charger`).
+
+    `resume_current_a` is the current limit the user set last.
+    """
     data = entry.data
     boot = BootInfo(
         vendor=data[CONF_VENDOR],
@@ -114,7 +120,7 @@ def create_ocpp_device(entry: ConfigEntry[Any]) -> OcppDevice:
     )
     charger = OcppCharger(data[CONF_CHARGE_POINT_ID], authorize=_refuse, on_update=lambda: None)
     charger.quirks = quirks_for(boot.vendor, boot.model)
-    return OcppDevice(charger, boot)
+    return OcppDevice(charger, boot, resume_current_a=resume_current_a)
 
 
 async def _refuse(_id_tag: str) -> str:
@@ -142,6 +148,9 @@ async def async_attach_ocpp_charger(
     recent: dict[str, tuple[float, str]] = {}
 
     async def authorize(id_tag: str) -> str:
+        if charger.is_remote_start(id_tag):
+            # Our own remote start: who charges was decided before it was sent.
+            return "Accepted"
         # Authorize and the StartTransaction after it carry the same tag: one decision.
         if (seen := recent.get(id_tag)) is not None and time.monotonic() - seen[0] < REPEAT_S:
             return seen[1]
@@ -185,6 +194,7 @@ async def async_attach_ocpp_charger(
 
     charger.attribution = attribution
     charger.on_update = live.async_push
+    await async_attach_control(hass, entry, _inner(device), registry)
     await async_attach_signed(hass, entry, charger)
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))

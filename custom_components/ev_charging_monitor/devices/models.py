@@ -69,6 +69,9 @@ class Capabilities:
     # Wh per count of the energy register (a 0.1 kWh register: 100); None where it is
     # fine-grained or not known (floating-point registers).
     energy_resolution_wh: float | None = None
+    # The charger itself refuses cards it is not told to accept (OCPP: Authorize and its
+    # local list), so nothing has to be held for authorization where it has no control.
+    authorizes_itself: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,377 @@
+"""What the central system asks of a charger (the CALL side): limits, start, stop, reset.
+
+`ChargePointControl` is the protocol-independent set of commands the device driver uses;
+`Ocpp16Control` speaks it in OCPP 1.6 (an OCPP 2.0.1 charge point implements the same
+protocol with RequestStartTransaction, SetChargingProfile with evseId, and so on).
+
+Every answer but the accepted ones becomes a `CommandError` that names what was refused
+and how; `async_run_command` turns it into a translated Home Assistant error.
+
+A command caused by one of the charger's own messages (an Authorize that releases a held
+charger) must not wait for the answer inside that message's handler: the charger's answer
+is read by the same loop that runs the handler, so both would wait for ever (the library
+times out after 30 s). `perform` sends such commands once the handler has answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
+from ocpp.exceptions import NotSupportedError, OCPPError, ValidationError
+from ocpp.v16 import call
+from ocpp.v16.datatypes import (
+    AuthorizationData,
+    ChargingProfile,
+    ChargingSchedule,
+    ChargingSchedulePeriod,
+    IdTagInfo,
+)
+from ocpp.v16.enums import (
+    AuthorizationStatus,
+    AvailabilityType,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
+    ResetType,
+    UpdateType,
+)
+
+from ..const import LOGGER
+from ..devices import DeviceError
+from .connection import ConnectionClosedError
+from .quirks import DEFAULT_QUIRKS, ProfileQuirks
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+# The charge point id and the task handling one of its messages (charge_point.route_message).
+# Tasks started meanwhile inherit the variable but are other tasks: they may wait.
+HANDLING: ContextVar[tuple[str, asyncio.Task[Any] | None] | None] = ContextVar(
+    "ev_charging_monitor_ocpp_handling", default=None
+)
+# The profiles the integration owns on a charger: one default for every transaction,
+# one for the running transaction (some firmware applies a new default only at the next).
+DEFAULT_PROFILE_ID: Final = 1
+TRANSACTION_PROFILE_ID: Final = 2
+# Stack level 0 unless the model's quirks say otherwise: ABB Terra AC firmware rejects
+# every other (quirks.json), and the integration's profiles are the only ones it sets.
+STACK_LEVEL: Final = 0
+# A charger that takes limits in W only gets the current's power at nominal voltage.
+NOMINAL_VOLTAGE_V: Final = 230.0
+PHASES: Final = 3
+# A schedule that starts a minute ago holds from now on, whatever the charger's clock says.
+SCHEDULE_LEAD: Final = timedelta(minutes=1)
+
+
+class CommandError(DeviceError):
+    """A command the charger did not carry out; `translation_key` says why."""
+
+    translation_key = "ocpp_command_refused"
+
+    def __init__(self, action: str, detail: str = "") -> None:
+        """`action` is the OCPP message, `detail` the charger's status or error."""
+        super().__init__(f"{action}: {detail}" if detail else action)
+        self.action = action
+        self.detail = detail
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What the translated message names."""
+        return {"action": self.action, "status": self.detail}
+
+
+class CommandRefused(CommandError):
+    """The charger answered Rejected (or another refusal) to the command."""
+
+
+class CommandNotSupported(CommandError):
+    """The charger does not implement the command (NotSupported, NotImplemented)."""
+
+    translation_key = "ocpp_command_not_supported"
+
+
+class ChargerOffline(CommandError):
+    """The charger is not connected, or the connection broke while waiting."""
+
+    translation_key = "ocpp_charger_offline"
+
+
+class NoAnswer(CommandError):
+    """The charger did not answer in time."""
+
+    translation_key = "ocpp_command_timeout"
+
+
+class NoTransaction(CommandError):
+    """A command that needs a running transaction, while none runs."""
+
+    translation_key = "ocpp_no_transaction"
+
+
+class Connection(Protocol):
+    """A charger's live connection: the `ocpp` library's ChargePoint of any version."""
+
+    async def call(self, payload: Any, suppress: bool = True) -> Any:
+        """Send a request, return the confirmation."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalListEntry:
+    """One id tag of a local authorization list; no status removes it (differential)."""
+
+    id_tag: str
+    status: str | None
+    expiry_date: str | None = None
+
+
+class ChargePointControl(Protocol):
+    """The commands a charger connected over OCPP takes, whatever the OCPP version."""
+
+    def in_handler(self) -> bool:
+        """Whether this runs inside one of the charger's own messages."""
+
+    async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `command` now, or right after the charger's message being handled."""
+
+    async def set_current_limit(
+        self, amps: float, *, connector_id: int, transaction_id: int | None
+    ) -> None:
+        """Limit every transaction (and the running one) to `amps`; 0 pauses."""
+
+    async def clear_current_limit(self) -> None:
+        """Remove the integration's limits: the charger offers what it can."""
+
+    async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
+        """Start a transaction for `id_tag`."""
+
+    async def remote_stop(self, transaction_id: int) -> None:
+        """End the transaction."""
+
+    async def reset(self, *, hard: bool) -> None:
+        """Restart the charger."""
+
+    async def unlock(self, *, connector_id: int) -> None:
+        """Release the cable."""
+
+    async def change_availability(self, *, operative: bool) -> str:
+        """Make the charger (un)available; "Scheduled" when a transaction runs first."""
+
+    async def get_local_list_version(self) -> int:
+        """The version of the charger's local list; -1 where it has none."""
+
+    async def send_local_list(
+        self, version: int, entries: Sequence[LocalListEntry], *, full: bool
+    ) -> str:
+        """Replace (`full`) or change the local list; the charger's status."""
+
+
+def _schedule(amps: float, profiles: ProfileQuirks) -> ChargingSchedule:
+    # OCPP 1.6 limits are multiples of 0.1 (A or W).
+    if "A" in profiles.rate_units:
+        unit, limit = ChargingRateUnitType.amps, round(amps, 1)
+    else:
+        unit, limit = ChargingRateUnitType.watts, round(amps * NOMINAL_VOLTAGE_V * PHASES, 1)
+    return ChargingSchedule(
+        charging_rate_unit=unit,
+        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=limit)],
+        start_schedule=(datetime.now(UTC) - SCHEDULE_LEAD)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+    )
+
+
+class Ocpp16Control:
+    """The commands in OCPP 1.6, to whichever connection the charger has now."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        charge_point_id: str,
+        connection: Callable[[], Connection | None],
+        profiles: Callable[[], ProfileQuirks] = lambda: DEFAULT_QUIRKS.profiles,
+    ) -> None:
+        """`connection` gives the charger's live connection (None while it is away).
+
+        `profiles` says which charging profiles its model takes (quirks.json).
+        """
+        self.hass = hass
+        self.charge_point_id = charge_point_id
+        self._connection = connection
+        self._profiles = profiles
+
+    # -- sending --------------------------------------------------------------------------
+
+    def in_handler(self) -> bool:
+        """Whether this runs inside one of this charger's own messages (and would block it)."""
+        return HANDLING.get() == (self.charge_point_id, asyncio.current_task())
+
+    async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `command` now; inside the charger's own message, right after its answer.
+
+        A deferred command's failure is logged: nobody waits for it any more.
+        """
+        if not self.in_handler():
+            await command()
+            return
+
+        async def later() -> None:
+            try:
+                await command()
+            except DeviceError as err:
+                LOGGER.warning("%s: %s failed: %s", self.charge_point_id, what, err)
+
+        self.hass.async_create_task(later(), f"OCPP {what} {self.charge_point_id}")
+
+    async def _call(self, payload: Any) -> Any:
+        action = type(payload).__name__
+        if (charge_point := self._connection()) is None:
+            raise ChargerOffline(action)
+        if (version := getattr(charge_point, "_ocpp_version", "1.6")) != "1.6":
+            # Connected with another OCPP version: its own ChargePointControl speaks it.
+            raise CommandNotSupported(action, f"OCPP {version}")
+        try:
+            return await charge_point.call(payload, suppress=False)
+        except TimeoutError as err:
+            raise NoAnswer(action) from err
+        except (ConnectionClosedError, ConnectionError) as err:
+            raise ChargerOffline(action) from err
+        except (OcppNotImplementedError, NotSupportedError) as err:
+            raise CommandNotSupported(action, type(err).__name__) from err
+        except (OCPPError, ValidationError) as err:
+            raise CommandRefused(action, str(getattr(err, "code", "") or err)) from err
+
+    async def _expect(self, payload: Any, *accepted: str) -> str:
+        """Send; the status if it is one of `accepted`, else the matching CommandError."""
+        action = type(payload).__name__
+        result = await self._call(payload)
+        status = str(getattr(result, "status", ""))
+        if status in accepted:
+            return status
+        if status == "NotSupported":
+            raise CommandNotSupported(action, status)
+        raise CommandRefused(action, status or "?")
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def set_current_limit(
+        self, amps: float, *, connector_id: int, transaction_id: int | None
+    ) -> None:
+        """TxDefaultProfile on every connector, and a TxProfile for the running transaction.
+
+        The default decides; a TxProfile the charger refuses (not every firmware takes
+        one) is only logged, the default covers the transaction on the others. A model
+        without TxDefaultProfile (quirks.json) is limited by the TxProfile alone, so only
+        while a transaction runs.
+        """
+        action = "SetChargingProfile"
+        profiles = self._profiles()
+        if not profiles.supported:
+            raise CommandNotSupported(action, "NotSupported")
+        level = STACK_LEVEL if profiles.stack_level is None else profiles.stack_level
+        default = "TxDefaultProfile" in profiles.purposes
+        if default:
+            await self._expect(
+                call.SetChargingProfile(
+                    connector_id=0,
+                    cs_charging_profiles=ChargingProfile(
+                        charging_profile_id=DEFAULT_PROFILE_ID,
+                        stack_level=level,
+                        charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
+                        charging_profile_kind=ChargingProfileKindType.absolute,
+                        charging_schedule=_schedule(amps, profiles),
+                    ),
+                ),
+                "Accepted",
+            )
+        if transaction_id is None or "TxProfile" not in profiles.purposes:
+            if not default:
+                raise NoTransaction(action)
+            return
+        try:
+            await self._expect(
+                call.SetChargingProfile(
+                    connector_id=connector_id,
+                    cs_charging_profiles=ChargingProfile(
+                        charging_profile_id=TRANSACTION_PROFILE_ID,
+                        stack_level=level,
+                        charging_profile_purpose=ChargingProfilePurposeType.tx_profile,
+                        charging_profile_kind=ChargingProfileKindType.absolute,
+                        transaction_id=transaction_id,
+                        charging_schedule=_schedule(amps, profiles),
+                    ),
+                ),
+                "Accepted",
+            )
+        except CommandError as err:
+            if isinstance(err, ChargerOffline) or not default:
+                raise
+            LOGGER.debug("%s keeps the default profile only: %s", self.charge_point_id, err)
+
+    async def clear_current_limit(self) -> None:
+        """ClearChargingProfile of both profiles; "Unknown" means there was none."""
+        for profile_id in (DEFAULT_PROFILE_ID, TRANSACTION_PROFILE_ID):
+            await self._expect(call.ClearChargingProfile(id=profile_id), "Accepted", "Unknown")
+
+    async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
+        """RemoteStartTransaction."""
+        await self._expect(
+            call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id), "Accepted"
+        )
+
+    async def remote_stop(self, transaction_id: int) -> None:
+        """RemoteStopTransaction."""
+        await self._expect(call.RemoteStopTransaction(transaction_id=transaction_id), "Accepted")
+
+    async def reset(self, *, hard: bool) -> None:
+        """Reset Soft (the charger ends its transaction first) or Hard."""
+        await self._expect(call.Reset(type=ResetType.hard if hard else ResetType.soft), "Accepted")
+
+    async def unlock(self, *, connector_id: int) -> None:
+        """UnlockConnector."""
+        await self._expect(call.UnlockConnector(connector_id=connector_id), "Unlocked")
+
+    async def change_availability(self, *, operative: bool) -> str:
+        """ChangeAvailability of the whole charger (connector 0)."""
+        kind = AvailabilityType.operative if operative else AvailabilityType.inoperative
+        return await self._expect(
+            call.ChangeAvailability(connector_id=0, type=kind), "Accepted", "Scheduled"
+        )
+
+    async def get_local_list_version(self) -> int:
+        """GetLocalListVersion; -1 (as OCPP says) where the charger has no local list."""
+        try:
+            result = await self._call(call.GetLocalListVersion())
+        except CommandNotSupported:
+            return -1
+        return int(result.list_version)
+
+    async def send_local_list(
+        self, version: int, entries: Sequence[LocalListEntry], *, full: bool
+    ) -> str:
+        """SendLocalList; the status (Accepted, Failed, VersionMismatch, NotSupported)."""
+        payload = call.SendLocalList(
+            list_version=version,
+            update_type=UpdateType.full if full else UpdateType.differential,
+            local_authorization_list=[
+                AuthorizationData(
+                    id_tag=entry.id_tag,
+                    id_tag_info=None
+                    if entry.status is None
+                    else IdTagInfo(
+                        status=AuthorizationStatus(entry.status), expiry_date=entry.expiry_date
+                    ),
+                )
+                for entry in entries
+            ],
+        )
+        try:
+            result = await self._call(payload)
+        except CommandNotSupported:
+            return "NotSupported"
+        return str(result.status)
