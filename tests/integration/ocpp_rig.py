@@ -10,7 +10,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,15 @@ class Rig:
         sessions = self.charger.runtime_data.sessions
         assert sessions is not None
         sessions.monotonic = self.clock.now
+
+    async def until(self, done: Callable[[], bool], what: str) -> None:
+        """Settle until `done()`: what the central system does after its answers (configure,
+        read the key) takes websocket round trips, which a loaded machine makes slow."""
+        for _ in range(300):
+            if done():
+                return
+            await self.settle()
+        raise AssertionError(f"never happened: {what}")
 
     async def settle(self) -> None:
         """Let the readings of the messages just confirmed reach the sessions.
