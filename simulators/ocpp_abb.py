@@ -34,8 +34,8 @@ from .ocpp_charger import (
     GenericOcpp16Charger,
     _Client,
     _ClientConnection,
-    _stamp,
     handles,
+    stamp,
 )
 
 SAMPLED_DATA = "MeterValuesSampledData"
@@ -149,7 +149,7 @@ class AbbTerraAcOcpp(GenericOcpp16Charger):
             await self.send(
                 call.StopTransaction(
                     meter_stop=lost["meter_stop"],
-                    timestamp=_stamp(self.at),
+                    timestamp=stamp(self.at),
                     transaction_id=lost["transaction_id"],
                     reason=Reason.reboot,
                 )
@@ -178,7 +178,7 @@ class AbbTerraAcOcpp(GenericOcpp16Charger):
                 status=ChargePointStatus(status),
                 info="null",
                 vendor_error_code=vendor_error_code or "0x0000",
-                timestamp=_stamp(self.at),
+                timestamp=stamp(self.at),
             )
         )
 

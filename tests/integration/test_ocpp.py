@@ -39,7 +39,8 @@ from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHA
 from custom_components.ev_charging_monitor.const import DOMAIN
 from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.records import session_facts
-from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
+from simulators.ocpp_alfen import AlfenEveOcpp
+from simulators.ocpp_charger import GenericOcpp16Charger
 
 from .ocpp_rig import PASSWORD, Rig, charge_one_session, self_signed
 from .test_authorization import CARD, _add_card, _set_up_authorization

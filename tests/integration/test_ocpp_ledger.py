@@ -34,7 +34,7 @@ from custom_components.ev_charging_monitor.central_system.signed import MAX_SIGN
 from custom_components.ev_charging_monitor.ledger_link.websocket_api import HISTORY
 from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.records import session_facts
-from simulators.ocpp_charger import AlfenEveOcpp
+from simulators.ocpp_alfen import AlfenEveOcpp
 from tests.ledger.ledger_process import free_port, run_ledger, start_ledger, stop
 
 from .ocpp_rig import PASSWORD, Rig, charge_one_session

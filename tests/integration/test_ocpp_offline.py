@@ -31,7 +31,8 @@ from custom_components.ev_charging_monitor.central_system.registry import OCPP_R
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_STARTED
 from ev_charging_ledger.evidence import classify
 from ev_charging_ledger.records import session_facts
-from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
+from simulators.ocpp_alfen import AlfenEveOcpp
+from simulators.ocpp_charger import GenericOcpp16Charger
 
 from .ocpp_rig import PASSWORD, Rig
 from .test_authorization import CARD, _add_card, _set_up_authorization

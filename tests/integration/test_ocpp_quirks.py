@@ -29,7 +29,8 @@ from custom_components.ev_charging_monitor.central_system.setup import EVENT_CHA
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.ledger_link.contract import schema
 from simulators.ocpp_abb import AbbTerraAcOcpp
-from simulators.ocpp_charger import AlfenEveOcpp, GenericOcpp16Charger
+from simulators.ocpp_alfen import AlfenEveOcpp
+from simulators.ocpp_charger import GenericOcpp16Charger
 
 from .ocpp_rig import PASSWORD, Rig, charge_one_session
 from .test_authorization import CARD, _add_card, _set_up_authorization
