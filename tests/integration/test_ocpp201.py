@@ -8,6 +8,7 @@ the simulated meter's own register and by hand, never from the integration.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CoreState, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from ocpp.v201 import call
@@ -714,3 +715,35 @@ async def test_faults_from_status_and_notify_event(
         ("OtherError", "Available", "EVSE", "RCD-TRIP"),
         ("OtherError", "Faulted", None, None),
     ]
+
+
+async def test_a_queue_sent_while_home_assistant_starts_waits_for_its_station(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """At startup the central system may listen before the station's entry is set up; the
+    queue it sends right then is answered once the entry is there, and counts."""
+    _, before = await _offline_session(rig, station)
+    assert rig.charger is not None
+    assert rig.central is not None
+    assert await hass.config_entries.async_unload(rig.charger.entry_id)
+    assert await hass.config_entries.async_unload(rig.central.entry_id)
+    del hass.data[OCPP_REGISTRY]
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(rig.central.entry_id)
+    await station.connect(rig.url)
+    replay = asyncio.create_task(station.deliver_queued())
+    for _ in range(20):  # time enough for the whole queue, were it answered at once
+        await rig.settle()
+    assert not replay.done()
+    assert rig.records == []
+    assert await hass.config_entries.async_setup(rig.charger.entry_id)
+    rig.drive_monotonic()
+    await replay
+    hass.set_state(CoreState.running)
+    await rig.send(station.unplug())
+    await rig.tick(60)
+    (record,) = rig.records
+    # By hand: 3 x 600 s at 11 kW = 5500 Wh.
+    assert station.register_wh - before == 5_500
+    assert Decimal(record["energy_wh"]) == Decimal(5_500)
+    assert "delivered_late" in record["flags"]

@@ -8,13 +8,12 @@ but counts for nothing: its cards are `Invalid`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final, cast
+from typing import Any, cast
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntryState
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import discovery_flow
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
@@ -65,8 +64,6 @@ def _id_tag_info(status: str) -> IdTagInfo:
 # The library's decorator, typed: it marks a method as the handler of an action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
-# How long a transaction message waits for its charger's entry to finish loading.
-LOAD_WAIT_S: Final = 30.0
 
 
 class CentralChargePoint(ChargePoint):
@@ -239,26 +236,7 @@ class CentralChargePoint(ChargePoint):
         )
 
     async def _loaded_charger(self) -> OcppCharger | None:
-        """The charger, once its entry is loaded: while Home Assistant starts, a charger
-        may reconnect and send its queue before its entry is set up, and what it sends
-        then must not count for nothing. Waits LOAD_WAIT_S at most (a connection's
-        messages are handled one after the other, so their order stays)."""
-        if (charger := self.charger) is not None:
-            return charger
-        entry = self.registry.entry_for(self.id)
-        loading = entry is not None and (
-            entry.state is ConfigEntryState.SETUP_IN_PROGRESS
-            or (
-                entry.state is ConfigEntryState.NOT_LOADED
-                and entry.disabled_by is None
-                and self.hass.state is not CoreState.running
-            )
-        )
-        if loading:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(LOAD_WAIT_S):
-                    await self.registry.async_wait_registered(self.id)
-        return self.charger
+        return await self.registry.async_loaded_charger(self.id)
 
     def _time(self, timestamp: object, not_before: datetime | None = None) -> MessageTime:
         return message_time(

@@ -383,7 +383,8 @@ class CentralChargingStation(ChargePoint):
         late = moment.late
         transaction.late = transaction.late or late
         self._keep_readings(transaction, meter_value or [], offline=offline)
-        charger = self.charger
+        # While Home Assistant starts, the queue may come before the station's entry loads.
+        charger = await self.registry.async_loaded_charger(self.id)
         if token is not None:
             book.identify_station(self.id, token)
             if charger is not None and transaction.attribution is None:

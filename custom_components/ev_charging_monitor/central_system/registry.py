@@ -7,10 +7,11 @@ central-system entry can load in any order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import CoreState, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
@@ -28,6 +29,8 @@ STORAGE_VERSION: Final = 1
 # A burst of queued meter values is written once; what a crash loses in between is only
 # price resolution (a session's energy is its stop register minus its start register).
 SAVE_DELAY_S: Final = 5
+# How long a message waits for its charger's entry while Home Assistant starts.
+LOAD_WAIT_S: Final = 30.0
 _LOCK: HassKey[asyncio.Lock] = HassKey(f"{DOMAIN}_ocpp_lock")
 
 
@@ -72,6 +75,28 @@ class OcppRegistry:
         """A charger entry is unloaded."""
         if self.chargers.get(charger.charge_point_id) is charger:
             del self.chargers[charger.charge_point_id]
+
+    async def async_loaded_charger(self, charge_point_id: str) -> OcppCharger | None:
+        """The charger, once its entry is loaded: while Home Assistant starts, a charger
+        may reconnect and send its queue before its entry is set up, and what it sends
+        then must not count for nothing. Waits LOAD_WAIT_S at most (a connection's
+        messages are handled one after the other, so their order stays)."""
+        if (charger := self.chargers.get(charge_point_id)) is not None:
+            return charger
+        entry = self.entry_for(charge_point_id)
+        loading = entry is not None and (
+            entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+            or (
+                entry.state is ConfigEntryState.NOT_LOADED
+                and entry.disabled_by is None
+                and self.hass.state is not CoreState.running
+            )
+        )
+        if loading:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LOAD_WAIT_S):
+                    await self.async_wait_registered(charge_point_id)
+        return self.chargers.get(charge_point_id)
 
     async def async_wait_registered(self, charge_point_id: str) -> None:
         """Until the charger entry of that id is loaded."""
