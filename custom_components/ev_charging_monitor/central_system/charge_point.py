@@ -12,9 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import discovery_flow
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.datatypes import IdTagInfo
@@ -26,23 +24,16 @@ from ocpp.v16.enums import (
     RegistrationStatus,
 )
 
-from ..const import DOMAIN, LOGGER
+from ..const import LOGGER
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
-    CONF_CHARGE_POINT_ID,
-    CONF_FIRMWARE,
-    CONF_METER_SERIAL,
-    CONF_METER_TYPE,
-    CONF_MODEL,
-    CONF_SERIAL,
-    CONF_VENDOR,
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
 from .control import HANDLING
 from .late_transactions import async_record_late, keep_reading, note_start, started
-from .message_time import MessageTime, message_time
+from .message_time import MessageTime, message_time, now_iso
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
@@ -51,10 +42,6 @@ from .signed import from_data_transfer, transfer_refusal
 from .transactions import OpenTransaction
 
 type _Handler = Callable[..., Any]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _id_tag_info(status: str) -> IdTagInfo:
@@ -122,27 +109,13 @@ class CentralChargePoint(ChargePoint):
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
             return call_result.BootNotification(
-                current_time=_now(),
+                current_time=now_iso(),
                 interval=HEARTBEAT_INTERVAL_S,
                 status=RegistrationStatus.accepted,
             )
-        if self.registry.entry_for(self.id) is None:
-            discovery_flow.async_create_flow(
-                self.hass,
-                DOMAIN,
-                context={"source": SOURCE_INTEGRATION_DISCOVERY},
-                data={
-                    CONF_CHARGE_POINT_ID: self.id,
-                    CONF_VENDOR: self.boot.vendor,
-                    CONF_MODEL: self.boot.model,
-                    CONF_SERIAL: self.boot.serial,
-                    CONF_FIRMWARE: self.boot.firmware,
-                    CONF_METER_SERIAL: self.boot.meter_serial,
-                    CONF_METER_TYPE: self.boot.meter_type,
-                },
-            )
+        self.registry.async_offer(self.id, self.boot)
         return call_result.BootNotification(
-            current_time=_now(), interval=PENDING_INTERVAL_S, status=RegistrationStatus.pending
+            current_time=now_iso(), interval=PENDING_INTERVAL_S, status=RegistrationStatus.pending
         )
 
     @after_handling(Action.boot_notification)
@@ -186,7 +159,7 @@ class CentralChargePoint(ChargePoint):
 
     @handles(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        return call_result.Heartbeat(current_time=_now())
+        return call_result.Heartbeat(current_time=now_iso())
 
     @handles(Action.status_notification)
     def on_status_notification(

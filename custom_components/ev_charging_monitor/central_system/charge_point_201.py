@@ -15,9 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import discovery_flow
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.datatypes import (
@@ -34,22 +32,15 @@ from ocpp.v201.enums import (
     TransactionEventEnumType,
 )
 
-from ..const import DOMAIN, LOGGER
+from ..const import LOGGER
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
-    CONF_CHARGE_POINT_ID,
-    CONF_FIRMWARE,
-    CONF_METER_SERIAL,
-    CONF_METER_TYPE,
-    CONF_MODEL,
-    CONF_SERIAL,
-    CONF_VENDOR,
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
 from .late_transactions import async_record_late, keep_reading, note_start, started
-from .message_time import MessageTime, message_time
+from .message_time import MessageTime, message_time, now_iso
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
 from .registry import OcppRegistry
@@ -80,10 +71,6 @@ METER_VARIABLES: Final = {
     "TxUpdatedInterval": "60",
 }
 METER_COMPONENT: Final = "SampledDataCtrlr"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def station_status(
@@ -191,27 +178,13 @@ class CentralChargingStation(ChargePoint):
                 self.boot.model,
             )
             return call_result.BootNotification(
-                current_time=_now(),
+                current_time=now_iso(),
                 interval=HEARTBEAT_INTERVAL_S,
                 status=RegistrationStatusEnumType.accepted,
             )
-        if self.registry.entry_for(self.id) is None:
-            discovery_flow.async_create_flow(
-                self.hass,
-                DOMAIN,
-                context={"source": SOURCE_INTEGRATION_DISCOVERY},
-                data={
-                    CONF_CHARGE_POINT_ID: self.id,
-                    CONF_VENDOR: self.boot.vendor,
-                    CONF_MODEL: self.boot.model,
-                    CONF_SERIAL: self.boot.serial,
-                    CONF_FIRMWARE: self.boot.firmware,
-                    CONF_METER_SERIAL: None,
-                    CONF_METER_TYPE: None,
-                },
-            )
+        self.registry.async_offer(self.id, self.boot)
         return call_result.BootNotification(
-            current_time=_now(),
+            current_time=now_iso(),
             interval=PENDING_INTERVAL_S,
             status=RegistrationStatusEnumType.pending,
         )
@@ -268,7 +241,7 @@ class CentralChargingStation(ChargePoint):
 
     @handles(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:
-        return call_result.Heartbeat(current_time=_now())
+        return call_result.Heartbeat(current_time=now_iso())
 
     @handles(Action.security_event_notification)
     def on_security_event_notification(self, **event: Any) -> call_result.SecurityEventNotification:

@@ -71,3 +71,8 @@ def message_time(
 def iso(moment: datetime) -> str:
     """UTC with a Z, as OCPP writes times."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    """Now, as OCPP writes times (the central system's answers carry it)."""
+    return iso(datetime.now(UTC))

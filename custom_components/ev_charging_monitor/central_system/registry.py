@@ -10,14 +10,28 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any, Final
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigEntryState,
+)
 from homeassistant.core import CoreState, HomeAssistant, callback
+from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import CONF_DRIVER, DOMAIN
-from .charger import OcppCharger
-from .const import CONF_CHARGE_POINT_ID, DRIVER_OCPP
+from .charger import BootInfo, OcppCharger
+from .const import (
+    CONF_CHARGE_POINT_ID,
+    CONF_FIRMWARE,
+    CONF_METER_SERIAL,
+    CONF_METER_TYPE,
+    CONF_MODEL,
+    CONF_SERIAL,
+    CONF_VENDOR,
+    DRIVER_OCPP,
+)
 from .transactions import TransactionBook
 
 if TYPE_CHECKING:
@@ -55,6 +69,26 @@ class OcppRegistry:
             ):
                 return entry
         return None
+
+    @callback
+    def async_offer(self, charge_point_id: str, boot: BootInfo) -> None:
+        """A charger nobody added booted: offer it to the user (one flow per charger)."""
+        if self.entry_for(charge_point_id) is not None:
+            return
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={
+                CONF_CHARGE_POINT_ID: charge_point_id,
+                CONF_VENDOR: boot.vendor,
+                CONF_MODEL: boot.model,
+                CONF_SERIAL: boot.serial,
+                CONF_FIRMWARE: boot.firmware,
+                CONF_METER_SERIAL: boot.meter_serial,
+                CONF_METER_TYPE: boot.meter_type,
+            },
+        )
 
     @callback
     def async_register(self, charger: OcppCharger) -> None:
