@@ -67,32 +67,14 @@ from ocpp.v201.enums import (
     TriggerReasonEnumType,
 )
 
+from .ocpp_link import ClientConnection, open_websocket, stamp
+
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 then = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
 SUBPROTOCOL = "ocpp2.0.1"
 # Line-to-neutral voltage the per-phase currents are derived with.
 PHASE_VOLTAGE = 230
-
-
-class _ClientConnection:
-    """An aiohttp client websocket as the connection the ocpp library reads and writes."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    async def recv(self) -> str:
-        message = await self.ws.receive()
-        if message.type is aiohttp.WSMsgType.TEXT:
-            return str(message.data)
-        raise ConnectionError(f"websocket {message.type.name.lower()}")
-
-    async def send(self, text: str) -> None:
-        await self.ws.send_str(text)
-
-
-def _stamp(at: datetime) -> str:
-    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _card(token: str) -> IdTokenType:
@@ -102,7 +84,7 @@ def _card(token: str) -> IdTokenType:
 class _Client(ChargePoint):
     """The library's 2.0.1 charge point with the requests a central system sends us."""
 
-    def __init__(self, owner: GenericOcpp201Station, connection: _ClientConnection) -> None:
+    def __init__(self, owner: GenericOcpp201Station, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection)  # type: ignore[no-untyped-call]
         self.owner = owner
 
@@ -201,24 +183,14 @@ class GenericOcpp201Station:
 
     async def connect(self, url: str, protocols: tuple[str, ...] = (SUBPROTOCOL,)) -> None:
         """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
-        self._session = aiohttp.ClientSession()
-        headers = {}
-        if self.password is not None:
-            headers["Authorization"] = aiohttp.encode_basic_auth(
-                self.charge_point_id, self.password
-            )
-        try:
-            self._ws = await self._session.ws_connect(
-                f"{url.rstrip('/')}/{self.charge_point_id}",
-                protocols=protocols,
-                headers=headers,
-                ssl=self.ssl_context if self.ssl_context is not None else True,
-            )
-        except Exception:
-            await self._session.close()
-            self._session = None
-            raise
-        self._client = _Client(self, _ClientConnection(self._ws))
+        self._session, self._ws = await open_websocket(
+            url,
+            self.charge_point_id,
+            password=self.password,
+            ssl_context=self.ssl_context,
+            protocols=protocols,
+        )
+        self._client = _Client(self, ClientConnection(self._ws))
         self._task = asyncio.create_task(self._run(self._client))
 
     @property
@@ -304,7 +276,7 @@ class GenericOcpp201Station:
                     unit_of_measure=UnitOfMeasureType(unit="A"),
                 )
             )
-        return MeterValueType(timestamp=_stamp(self.at), sampled_value=values)
+        return MeterValueType(timestamp=stamp(self.at), sampled_value=values)
 
     @property
     def public_key_text(self) -> str:
@@ -387,7 +359,7 @@ class GenericOcpp201Station:
         """StatusNotification of EVSE 1, connector 1 (Available, Occupied, Faulted, ...)."""
         await self.send(
             call.StatusNotification(
-                timestamp=_stamp(self.at),
+                timestamp=stamp(self.at),
                 connector_status=ConnectorStatusEnumType(connector_status),
                 evse_id=1,
                 connector_id=1,
@@ -398,12 +370,12 @@ class GenericOcpp201Station:
         """NotifyEvent: the EVSE's `Problem` variable set (or cleared), with a techCode."""
         await self.send(
             call.NotifyEvent(
-                generated_at=_stamp(self.at),
+                generated_at=stamp(self.at),
                 seq_no=0,
                 event_data=[
                     EventDataType(
                         event_id=1,
-                        timestamp=_stamp(self.at),
+                        timestamp=stamp(self.at),
                         trigger=EventTriggerEnumType.delta,
                         actual_value="true" if active else "false",
                         tech_code=tech_code,
@@ -541,7 +513,7 @@ class GenericOcpp201Station:
         )
         event = call.TransactionEvent(
             event_type=TransactionEventEnumType(event_type),
-            timestamp=_stamp(self.at),
+            timestamp=stamp(self.at),
             trigger_reason=TriggerReasonEnumType(trigger),
             seq_no=self.seq_no,
             transaction_info=info,

@@ -30,13 +30,8 @@ from typing import Any, ClassVar
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import Action, ChargePointErrorCode, ChargePointStatus, Reason
 
-from .ocpp_charger import (
-    GenericOcpp16Charger,
-    _Client,
-    _ClientConnection,
-    handles,
-    stamp,
-)
+from .ocpp_charger import GenericOcpp16Charger, _Client, handles
+from .ocpp_link import ClientConnection, stamp
 
 SAMPLED_DATA = "MeterValuesSampledData"
 ABB_MEASURANDS = (
@@ -89,7 +84,7 @@ class AbbTerraAcOcpp(GenericOcpp16Charger):
     # Before anything is configured it reports the register and the power.
     factory_measurands: ClassVar[str] = "Energy.Active.Import.Register,Power.Active.Import"
 
-    def _make_client(self, connection: _ClientConnection) -> _Client:
+    def _make_client(self, connection: ClientConnection) -> _Client:
         return _AbbClient(self, connection)
 
     async def connect(self, url: str) -> None:

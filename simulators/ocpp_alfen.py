@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
-from .ocpp_charger import GenericOcpp16Charger, stamp
+from .ocpp_charger import GenericOcpp16Charger
+from .ocpp_link import stamp
 
 ALFEN_IDLE_TRANSACTION = 2**63 - 1
 

@@ -39,6 +39,8 @@ from ocpp.v16.enums import (
     UpdateStatus,
 )
 
+from .ocpp_link import ClientConnection, open_websocket, stamp
+
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 then = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
@@ -67,30 +69,10 @@ class OfflineQueue:
     lose_confirmation: type | None = None
 
 
-class _ClientConnection:
-    """An aiohttp client websocket as the connection the ocpp library reads and writes."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    async def recv(self) -> str:
-        message = await self.ws.receive()
-        if message.type is aiohttp.WSMsgType.TEXT:
-            return str(message.data)
-        raise ConnectionError(f"websocket {message.type.name.lower()}")
-
-    async def send(self, text: str) -> None:
-        await self.ws.send_str(text)
-
-
-def stamp(at: datetime) -> str:
-    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class _Client(ChargePoint):
     """The library's charge point with the one request a central system sends us here."""
 
-    def __init__(self, owner: GenericOcpp16Charger, connection: _ClientConnection) -> None:
+    def __init__(self, owner: GenericOcpp16Charger, connection: ClientConnection) -> None:
         super().__init__(owner.charge_point_id, connection)  # type: ignore[no-untyped-call]
         self.owner = owner
 
@@ -280,27 +262,17 @@ class GenericOcpp16Charger:
     async def connect(self, url: str) -> None:
         """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
         self._url = url
-        self._session = aiohttp.ClientSession()
-        headers = {}
-        if self.password is not None:
-            headers["Authorization"] = aiohttp.encode_basic_auth(
-                self.charge_point_id, self.password
-            )
-        try:
-            self._ws = await self._session.ws_connect(
-                f"{url.rstrip('/')}/{self.charge_point_id}",
-                protocols=("ocpp1.6",),
-                headers=headers,
-                ssl=self.ssl_context if self.ssl_context is not None else True,
-            )
-        except Exception:
-            await self._session.close()
-            self._session = None
-            raise
-        self._client = self._make_client(_ClientConnection(self._ws))
+        self._session, self._ws = await open_websocket(
+            url,
+            self.charge_point_id,
+            password=self.password,
+            ssl_context=self.ssl_context,
+            protocols=("ocpp1.6",),
+        )
+        self._client = self._make_client(ClientConnection(self._ws))
         self._task = asyncio.create_task(self._run(self._client))
 
-    def _make_client(self, connection: _ClientConnection) -> _Client:
+    def _make_client(self, connection: ClientConnection) -> _Client:
         """The ocpp library client that answers the central system for this model."""
         return _Client(self, connection)
 

@@ -1,0 +1,56 @@
+"""What every simulated OCPP charger shares, whatever its protocol version: the websocket to
+the central system (with its password and certificate) and how OCPP writes times."""
+
+from __future__ import annotations
+
+import ssl
+from datetime import datetime
+
+import aiohttp
+
+
+class ClientConnection:
+    """An aiohttp client websocket as the connection the ocpp library reads and writes."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def recv(self) -> str:
+        message = await self.ws.receive()
+        if message.type is aiohttp.WSMsgType.TEXT:
+            return str(message.data)
+        raise ConnectionError(f"websocket {message.type.name.lower()}")
+
+    async def send(self, text: str) -> None:
+        await self.ws.send_str(text)
+
+
+def stamp(at: datetime) -> str:
+    """A charger's time as OCPP writes it (UTC, whole seconds, Z)."""
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+async def open_websocket(
+    url: str,
+    charge_point_id: str,
+    *,
+    password: str | None,
+    ssl_context: ssl.SSLContext | None,
+    protocols: tuple[str, ...],
+) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
+    """Connect to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
+    session = aiohttp.ClientSession()
+    headers = {}
+    if password is not None:
+        headers["Authorization"] = aiohttp.encode_basic_auth(charge_point_id, password)
+    try:
+        ws = await session.ws_connect(
+            f"{url.rstrip('/')}/{charge_point_id}",
+            protocols=protocols,
+            headers=headers,
+            ssl=ssl_context if ssl_context is not None else True,
+        )
+    except Exception:
+        await session.close()
+        raise
+    return session, ws
