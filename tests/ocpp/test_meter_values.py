@@ -26,6 +26,14 @@ def test_kwh_and_kw_are_scaled() -> None:
     assert sample.values == {"energy": 1234567.0, "power": 7400.0}
 
 
+def test_every_kwh_register_with_three_decimals_is_its_wh_exactly() -> None:
+    """A float multiply made 1024.003 kWh 1024002.9999999999 Wh (one in nine of these)."""
+    for wh in range(1_024_000, 1_034_000):
+        text = f"{wh // 1000}.{wh % 1000:03d}"
+        sample = parse_meter_values(_values({"value": text, "unit": "kWh"}))
+        assert sample.values == {"energy": float(wh)}, text
+
+
 def test_phases_go_to_their_fields() -> None:
     sample = parse_meter_values(
         _values(

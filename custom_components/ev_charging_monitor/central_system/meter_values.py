@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 ENERGY: Final = "Energy.Active.Import.Register"
@@ -17,7 +18,8 @@ POWER: Final = "Power.Active.Import"
 CURRENT: Final = "Current.Import"
 VOLTAGE: Final = "Voltage"
 SIGNED_DATA: Final = "SignedData"
-_SCALE: Final = {"kWh": 1000.0, "kW": 1000.0, "Wh": 1.0, "W": 1.0, "A": 1.0, "V": 1.0}
+# Each unit's power of ten to the reading's unit (Wh, W, A, V).
+_EXPONENT: Final = {"kWh": 3, "kW": 3, "Wh": 0, "W": 0, "A": 0, "V": 0}
 _PHASES: Final = {"L1": "l1", "L2": "l2", "L3": "l3", "L1-N": "l1", "L2-N": "l2", "L3-N": "l3"}
 _FIELDS: Final = {ENERGY: "energy", POWER: "power", CURRENT: "current", VOLTAGE: "voltage"}
 
@@ -30,14 +32,29 @@ class MeterSample:
     signed: list[str] = field(default_factory=list)
 
 
-def _number(text: object, unit: str) -> float | None:
+def scaled(value: object, exponent: int) -> float | None:
+    """`value` (text or number) times 10^exponent, scaled in decimal so that a register of
+    1024.003 kWh is 1024003 Wh exactly, not a float's neighbour of it; None when it is no
+    finite number."""
     try:
-        value = float(str(text))
-    except ValueError:
+        # str() first: a float's shortest text is the number the charger wrote.
+        number = Decimal(str(value))
+    except InvalidOperation:
         return None
-    if not math.isfinite(value):
+    if not number.is_finite():
         return None
-    return value * _SCALE.get(unit, 1.0)
+    result = float(number.scaleb(exponent))
+    return result if math.isfinite(result) else None  # 1e308 kWh is no float
+
+
+def place(sample: MeterSample, name: str, phase: str | None, value: float) -> None:
+    """Put a value of field `name` (energy, power, current, voltage) into the sample: the
+    total without a phase, per phase with one (a register has no phases)."""
+    if phase is None:
+        if name in ("energy", "power"):
+            sample.values[name] = value
+    elif (suffix := _PHASES.get(phase)) is not None and name != "energy":
+        sample.values[f"{name}_{suffix}"] = value
 
 
 def parse_meter_values(meter_values: Iterable[Mapping[str, Any]]) -> MeterSample:
@@ -59,14 +76,7 @@ def parse_meter_values(meter_values: Iterable[Mapping[str, Any]]) -> MeterSample
             if name is None:
                 continue
             unit = sampled.get("unit", "Wh" if measurand == ENERGY else "")
-            value = _number(sampled.get("value"), unit)
-            if value is None:
-                continue
-            phase = sampled.get("phase")
-            if phase is None:
-                if name in ("energy", "power"):
-                    sample.values[name] = value
-                continue
-            if (suffix := _PHASES.get(phase)) is not None and name != "energy":
-                sample.values[f"{name}_{suffix}"] = value
+            value = scaled(sampled.get("value"), _EXPONENT.get(unit, 0))
+            if value is not None:
+                place(sample, name, sampled.get("phase"), value)
     return sample

@@ -10,12 +10,10 @@ does not fit the measurand, is skipped. A `signedMeterValue` is signed.py's
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from .meter_values import CURRENT, ENERGY, POWER, VOLTAGE, MeterSample
+from .meter_values import CURRENT, ENERGY, POWER, VOLTAGE, MeterSample, place, scaled
 
 # Each field's base unit and the units it accepts, with their factor to the base unit.
 _UNITS: Final[dict[str, dict[str, int]]] = {
@@ -25,7 +23,6 @@ _UNITS: Final[dict[str, dict[str, int]]] = {
     "voltage": {"V": 0},
 }
 _FIELDS: Final = {ENERGY: "energy", POWER: "power", CURRENT: "current", VOLTAGE: "voltage"}
-_PHASES: Final = {"L1": "l1", "L2": "l2", "L3": "l3", "L1-N": "l1", "L2-N": "l2", "L3-N": "l3"}
 # The spec's default unit when unitOfMeasure or its unit is missing.
 _DEFAULT_UNIT: Final = {"energy": "Wh", "power": "W", "current": "A", "voltage": "V"}
 # A multiplier beyond this is no meter's (and 10^huge would take a while to compute).
@@ -45,15 +42,7 @@ def _number(value: object, name: str, unit_of_measure: object) -> float | None:
     exponent = _UNITS[name].get(unit)
     if exponent is None or abs(multiplier) > _MAX_MULTIPLIER:
         return None
-    try:
-        # str() first: a float's shortest text is the number the station wrote.
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
-        return None
-    scaled = float(number.scaleb(exponent + multiplier))
-    return scaled if math.isfinite(scaled) else None  # 1e308 kWh is no float
+    return scaled(value, exponent + multiplier)
 
 
 def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> MeterSample:
@@ -76,13 +65,7 @@ def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> MeterSa
             if name is None:
                 continue
             value = _number(sampled.get("value"), name, sampled.get("unit_of_measure"))
-            if value is None:
-                continue
-            phase = sampled.get("phase")
-            if phase is None:
-                if name in ("energy", "power"):
-                    sample.values[name] = value
-                continue
-            if (suffix := _PHASES.get(str(phase))) is not None and name != "energy":
-                sample.values[f"{name}_{suffix}"] = value
+            if value is not None:
+                phase = sampled.get("phase")
+                place(sample, name, None if phase is None else str(phase), value)
     return sample
