@@ -103,16 +103,29 @@ class TransactionBook:
         for done in self.closed.get(charge_point_id, []):
             if done.same_start(connector_id, id_tag, meter_start, timestamp):
                 return done, False
+        return self._open(charge_point_id, connector_id, id_tag, meter_start, timestamp), True
+
+    def _open(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        station_transaction_id: str | None = None,
+    ) -> OpenTransaction:
+        """A new open transaction with the next id of our own."""
         transaction = OpenTransaction(
             transaction_id=self.next_id,
             connector_id=connector_id,
             id_tag=id_tag,
             meter_start=meter_start,
             timestamp=timestamp,
+            station_transaction_id=station_transaction_id,
         )
         self.next_id += 1
         self.open[charge_point_id] = transaction
-        return transaction, True
+        return transaction
 
     def stop(self, charge_point_id: str, transaction_id: int) -> OpenTransaction | None:
         """Close the transaction; None when it is not open (a repeated stop, or unknown).
@@ -164,17 +177,9 @@ class TransactionBook:
         An open transaction of another id is replaced: the station began a new one, so the
         old one's end was lost.
         """
-        transaction = OpenTransaction(
-            transaction_id=self.next_id,
-            connector_id=connector_id,
-            id_tag=id_tag,
-            meter_start=meter_start,
-            timestamp=timestamp,
-            station_transaction_id=station_transaction_id,
+        return self._open(
+            charge_point_id, connector_id, id_tag, meter_start, timestamp, station_transaction_id
         )
-        self.next_id += 1
-        self.open[charge_point_id] = transaction
-        return transaction
 
     def take_seq_no(self, charge_point_id: str, seq_no: int) -> bool:
         """Note a TransactionEvent's seqNo for the open transaction; False when seen before."""
