@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import ssl
 import uuid
 from collections.abc import Callable, Coroutine
@@ -31,7 +30,7 @@ from fractions import Fraction
 from typing import Any, ClassVar, cast
 
 import aiohttp
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
@@ -67,6 +66,7 @@ from ocpp.v201.enums import (
     TriggerReasonEnumType,
 )
 
+from .ocmf_signing import ocmf_reading, signed_ocmf
 from .ocpp_link import ClientConnection, open_websocket, stamp
 
 type _Handler = Callable[..., Any]
@@ -293,22 +293,11 @@ class GenericOcpp201Station:
         assert self.signing_key is not None
         assert self._begin is not None
 
-        def reading(at: datetime, kind: str, wh: int) -> dict[str, Any]:
-            return {
-                "TM": at.strftime("%Y-%m-%dT%H:%M:%S,000+0000") + " S",
-                "TX": kind,
-                "RV": round(wh / 1000, 3),
-                "RI": "1-b:1.8.0",
-                "RU": "kWh",
-                "RT": "AC",
-                "ST": "G",
-            }
-
         begin_at, begin_wh = self._begin
-        readings = [reading(begin_at, "B", begin_wh)]
+        readings = [ocmf_reading(begin_at, "B", begin_wh)]
         if context == "Transaction.End":
-            readings.append(reading(self.at, "E", self.register_wh))
-        payload = json.dumps(
+            readings.append(ocmf_reading(self.at, "E", self.register_wh))
+        return signed_ocmf(
             {
                 "FV": "1.0",
                 "GI": self.vendor,
@@ -319,11 +308,7 @@ class GenericOcpp201Station:
                 "IT": "ISO14443",
                 "RD": readings,
             },
-            separators=(",", ":"),
-        )
-        signature = self.signing_key.sign(payload.encode(), ec.ECDSA(hashes.SHA256()))
-        return (
-            f'OCMF|{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SE":"hex","SD":"{signature.hex()}"}}'
+            self.signing_key,
         )
 
     # -- messages ------------------------------------------------------------------------

@@ -12,13 +12,13 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, ClassVar
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call
 
+from .ocmf_signing import ocmf_reading, signed_ocmf
 from .ocpp_charger import GenericOcpp16Charger
 from .ocpp_link import stamp
 
@@ -96,23 +96,12 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     def ocmf(self, kinds: str = "BE") -> str:
         """The signed record of the running transaction: begin and end reading (`kinds`)."""
 
-        def reading(at: datetime, kind: str, wh: int) -> dict[str, Any]:
-            return {
-                "TM": at.strftime("%Y-%m-%dT%H:%M:%S,000+0000") + " S",
-                "TX": kind,
-                "RV": round(wh / 1000, 3),
-                "RI": "1-b:1.8.0",
-                "RU": "kWh",
-                "RT": "AC",
-                "ST": "G",
-            }
-
         readings = {
-            "B": reading(self._started_at, "B", self._started_wh),
-            "E": reading(self.at, "E", self.register_wh),
+            "B": ocmf_reading(self._started_at, "B", self._started_wh),
+            "E": ocmf_reading(self.at, "E", self.register_wh),
         }
         self._page = getattr(self, "_page", 100) + 1
-        payload = json.dumps(
+        return signed_ocmf(
             {
                 "FV": "1.0",
                 "GI": "ALFEN",
@@ -125,13 +114,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
                 "IT": "ISO14443",
                 "RD": [readings[kind] for kind in kinds],
             },
-            separators=(",", ":"),
-        )
-        signature = self.key.sign(payload.encode(), ec.ECDSA(hashes.SHA256()))
-        if self.tamper:
-            payload = _flip_last_register_digit(payload)
-        return (
-            f'OCMF|{payload}|{{"SA":"ECDSA-secp256r1-SHA256","SE":"hex","SD":"{signature.hex()}"}}'
+            self.key,
+            _flip_last_register_digit if self.tamper else None,
         )
 
     def _wrapped(self, ocmf: str) -> str:
