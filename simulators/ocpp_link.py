@@ -50,7 +50,8 @@ async def open_websocket(
             headers=headers,
             ssl=ssl_context if ssl_context is not None else True,
         )
-    except Exception:
+    except BaseException:
+        # Cancelled mid-handshake too (a test's disconnect during a reboot): no unclosed session.
         await session.close()
         raise
     return session, ws
