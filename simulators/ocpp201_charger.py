@@ -42,7 +42,6 @@ from ocpp.v201.datatypes import (
     IdTokenType,
     MeterValueType,
     SampledValueType,
-    SetVariableResultType,
     SignedMeterValueType,
     TransactionType,
     UnitOfMeasureType,
@@ -60,13 +59,13 @@ from ocpp.v201.enums import (
     PhaseEnumType,
     ReadingContextEnumType,
     ReasonEnumType,
-    SetVariableStatusEnumType,
     TransactionEventEnumType,
     TriggerMessageStatusEnumType,
     TriggerReasonEnumType,
 )
 
 from .ocmf_signing import ocmf_reading, signed_ocmf
+from .ocpp201_requests import RequestHandlers, StationControl
 from .ocpp_link import ClientConnection, open_websocket, stamp
 
 type _Handler = Callable[..., Any]
@@ -81,7 +80,7 @@ def _card(token: str) -> IdTokenType:
     return IdTokenType(id_token=token, type=IdTokenEnumType.iso14443)
 
 
-class _Client(ChargePoint):
+class _Client(RequestHandlers, ChargePoint):
     """The library's 2.0.1 charge point with the requests a central system sends us."""
 
     def __init__(self, owner: GenericOcpp201Station, connection: ClientConnection) -> None:
@@ -102,31 +101,9 @@ class _Client(ChargePoint):
         elif requested_message == "MeterValues":
             self.owner.in_background(self.owner.meter_values("Trigger"))
 
-    @handles(Action.set_variables)
-    def on_set_variables(
-        self, set_variable_data: list[dict[str, Any]], **_: Any
-    ) -> call_result.SetVariables:
-        results = []
-        for item in set_variable_data:
-            component = item["component"]["name"]
-            variable = item["variable"]["name"]
-            known = component in self.owner.components
-            if known:
-                self.owner.variables[f"{component}.{variable}"] = item["attribute_value"]
-            results.append(
-                SetVariableResultType(
-                    attribute_status=SetVariableStatusEnumType.accepted
-                    if known
-                    else SetVariableStatusEnumType.unknown_component,
-                    component=ComponentType(name=component),
-                    variable=VariableType(name=variable),
-                )
-            )
-        return call_result.SetVariables(set_variable_result=results)
-
 
 @dataclass
-class GenericOcpp201Station:
+class GenericOcpp201Station(StationControl):
     """A single-EVSE OCPP 2.0.1 charging station with a 1 Wh resolution meter."""
 
     charge_point_id: str
@@ -173,6 +150,9 @@ class GenericOcpp201Station:
         self._begin: tuple[datetime, int] | None = None
         self._power_w: float = 0
         self._background: set[asyncio.Task[Any]] = set()
+        self._url: str | None = None
+        self._remote_start_id: int | None = None
+        self.init_control()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -190,6 +170,7 @@ class GenericOcpp201Station:
             ssl_context=self.ssl_context,
             protocols=protocols,
         )
+        self._url = url
         self._client = _Client(self, ClientConnection(self._ws))
         self._task = asyncio.create_task(self._run(self._client))
 
@@ -210,9 +191,13 @@ class GenericOcpp201Station:
 
     async def disconnect(self) -> None:
         """Close the websocket (the station keeps its register and transaction)."""
-        for task in list(self._background):
+        others = [task for task in self._background if task is not asyncio.current_task()]
+        for task in others:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._close()
+
+    async def _close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
         if self._task is not None:
@@ -379,7 +364,12 @@ class GenericOcpp201Station:
         await self.send(call.MeterValues(evse_id=1, meter_value=[self._sampled(context, power)]))
 
     async def authorize(self, token: str) -> str:
-        """Authorize an ISO 14443 card; returns idTokenInfo.status."""
+        """Authorize an ISO 14443 card; returns idTokenInfo.status (offline: its local
+        list's)."""
+        if not self.connected:
+            status = self.decide_offline(token)
+            self.answers.append(status)
+            return status
         result = await self.send(call.Authorize(id_token=_card(token)))
         status = str(result.id_token_info["status"])
         self.answers.append(status)
@@ -423,8 +413,12 @@ class GenericOcpp201Station:
         """TransactionEvent Started (the card authorized it); returns the card's answer.
 
         A card the central system refuses ends the transaction at once (DeAuthorized), as
-        a station with StopTxOnInvalidId does.
+        a station with StopTxOnInvalidId does. While disconnected its local list decides:
+        a card it does not accept starts nothing.
         """
+        if not self.connected and (offline := self.decide_offline(token)) != "Accepted":
+            self.answers.append(offline)
+            return offline
         self._open_transaction()
         result = await self._event(
             "Started",
@@ -441,7 +435,7 @@ class GenericOcpp201Station:
     async def start_charging(self, power_w: float) -> None:
         """The car draws current: TransactionEvent Updated, chargingState Charging."""
         self.charging_state = "Charging"
-        self._power_w = power_w
+        self._power_w = power_w = self.offered_power(power_w)
         await self._event(
             "Updated",
             "ChargingStateChanged",
@@ -451,6 +445,7 @@ class GenericOcpp201Station:
     async def charge(self, seconds: int, power_w: float, *, samples: int = 1) -> None:
         """Charge at `power_w` for `seconds`, with `samples` periodic TransactionEvents."""
         step = Fraction(seconds, samples)
+        power_w = self._power_w = self.offered_power(power_w)
         for _ in range(samples):
             self.at += timedelta(seconds=float(step))
             self.register += Fraction(power_w) * step / 3600
@@ -474,6 +469,41 @@ class GenericOcpp201Station:
         )
         self.transaction_id = None
         self.charging_state = None
+        if self.reset_scheduled:  # Reset OnIdle came during the transaction
+            self.in_background(self.reboot(immediate=False))
+
+    async def remote_start(self, id_token: dict[str, Any], remote_start_id: int) -> None:
+        """After an accepted RequestStartTransaction with the car plugged in: Started
+        (RemoteStart) with the central system's token, then the car charges."""
+        self._open_transaction()
+        self._remote_start_id = remote_start_id
+        token = IdTokenType(
+            id_token=str(id_token["id_token"]), type=IdTokenEnumType(id_token["type"])
+        )
+        result = await self._event(
+            "Started",
+            "RemoteStart",
+            meter_value=[self._sampled("Transaction.Begin", 0)],
+            id_token=token,
+        )
+        self._remote_start_id = None
+        status = "Accepted" if result is None else str(result.id_token_info["status"])
+        self.answers.append(status)
+        if status != "Accepted":
+            await self.stop_transaction("DeAuthorized", trigger="Deauthorized")
+            return
+        await self.start_charging(self.car_power_w)
+
+    async def reboot(self, *, immediate: bool) -> None:
+        """After a Reset: end the transaction (Immediate), reconnect and boot."""
+        self.reset_scheduled = False
+        if immediate and self.transaction_id is not None:
+            await self.stop_transaction("ImmediateReset", trigger="ResetCommand")
+        url = self._url
+        assert url is not None, "connected before"
+        await self._close()
+        await self.connect(url)
+        await self.boot("RemoteReset")
 
     async def unplug(self) -> None:
         """The cable comes out: the connector is Available."""
@@ -495,6 +525,7 @@ class GenericOcpp201Station:
             if self.charging_state is None
             else ChargingStateEnumType(self.charging_state),
             stopped_reason=None if stopped_reason is None else ReasonEnumType(stopped_reason),
+            remote_start_id=self._remote_start_id,
         )
         event = call.TransactionEvent(
             event_type=TransactionEventEnumType(event_type),

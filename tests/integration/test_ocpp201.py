@@ -54,7 +54,11 @@ def _z(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import"
+# The model's wish list of quirks.json (the default entry), all of which it can sample.
+MEASURANDS = (
+    "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
+    "Current.Offered,Power.Offered,SoC"
+)
 
 
 @pytest.fixture
@@ -127,6 +131,9 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
     assert station.variables == {
         "SampledDataCtrlr.TxUpdatedMeasurands": MEASURANDS,
         "SampledDataCtrlr.TxUpdatedInterval": "60",
+        # The registers at both ends of a transaction: what a session is measured by.
+        "SampledDataCtrlr.TxStartedMeasurands": "Energy.Active.Import.Register",
+        "SampledDataCtrlr.TxEndedMeasurands": "Energy.Active.Import.Register",
     }
     await rig.settle()
     assert station.triggered == ["BootNotification", "MeterValues"]

@@ -7,12 +7,10 @@ but counts for nothing: its cards are `Invalid`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from homeassistant.core import HomeAssistant
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.datatypes import IdTagInfo
@@ -25,19 +23,17 @@ from ocpp.v16.enums import (
 )
 
 from ..const import LOGGER
+from .charge_point_common import CentralConnection
 from .charger import BootInfo, OcppCharger
-from .connection import WebSocketConnection
 from .const import (
     HEARTBEAT_INTERVAL_S,
     PENDING_INTERVAL_S,
 )
-from .control import HANDLING
 from .late_transactions import async_record_late, keep_reading, note_start, started
 from .message_time import MessageTime, message_time, now_iso
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
-from .registry import OcppRegistry
 from .signed import from_data_transfer, transfer_refusal
 from .transactions import OpenTransaction
 
@@ -53,54 +49,19 @@ handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
 
 
-class CentralChargePoint(ChargePoint):
+class CentralChargePoint(CentralConnection, ChargePoint):
     """One charger's connection to the central system."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        registry: OcppRegistry,
-        charge_point_id: str,
-        connection: WebSocketConnection,
-    ) -> None:
-        """Answer the messages of `charge_point_id` arriving on `connection`."""
-        super().__init__(charge_point_id, connection)  # type: ignore[no-untyped-call]
-        self.socket = connection
-        self.hass = hass
-        self.registry = registry
-        self.boot: BootInfo | None = None
-        # Messages stamped before this are queued ones (message_time.py).
-        self.connected_at = datetime.now(UTC)
-
-    async def route_message(self, raw_msg: str) -> None:
-        """Handle one message; commands it causes are sent after its answer (control.py)."""
-        token = HANDLING.set((self.id, asyncio.current_task()))
-        try:
-            await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
-        finally:
-            HANDLING.reset(token)
+    boot_trigger = (
+        call.TriggerMessage,
+        {"requested_message": MessageTrigger.boot_notification},
+    )
 
     @property
     def quirks(self) -> Quirks:
         """What its model does differently (the default until it booted)."""
         boot = self.boot
         return DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
-
-    @property
-    def charger(self) -> OcppCharger | None:
-        """The loaded entry's charger state, if the charger was accepted."""
-        return self.registry.chargers.get(self.id)
-
-    async def async_trigger_boot(self) -> None:
-        """Ask the charger for a BootNotification (after it was accepted)."""
-        try:
-            await self.call(  # type: ignore[no-untyped-call]
-                call.TriggerMessage(requested_message=MessageTrigger.boot_notification)
-            )
-        except (TimeoutError, ConnectionError, asyncio.CancelledError):
-            LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
-        except Exception as err:
-            LOGGER.debug("Boot trigger to %s failed: %s", self.id, err)
 
     @handles(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
@@ -121,16 +82,8 @@ class CentralChargePoint(ChargePoint):
     @after_handling(Action.boot_notification)
     def after_boot_notification(self, **_: Any) -> None:
         if (charger := self.charger) is not None:
-            self.hass.async_create_background_task(
-                self._async_configure_then_control(charger), f"OCPP configure {self.id}"
-            )
-
-    async def _async_configure_then_control(self, charger: OcppCharger) -> None:
-        # Measurands and key first: limits and the local list (control.py) come after.
-        try:
-            await self.async_configure(charger)
-        finally:
-            charger.on_boot()
+            # Measurands and key first: limits and the local list (control.py) come after.
+            self.booted_accepted(charger)
 
     async def async_configure(self, charger: OcppCharger) -> None:
         """Ask for the measurands and interval its model can send; read the public key.
@@ -207,9 +160,6 @@ class CentralChargePoint(ChargePoint):
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
         )
-
-    async def _loaded_charger(self) -> OcppCharger | None:
-        return await self.registry.async_loaded_charger(self.id)
 
     def _time(self, timestamp: object, not_before: datetime | None = None) -> MessageTime:
         return message_time(

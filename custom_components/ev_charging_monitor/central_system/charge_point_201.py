@@ -9,7 +9,6 @@ charging state, and the device model (SetVariables) instead of configuration key
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -18,12 +17,7 @@ from typing import Any, Final, cast
 from homeassistant.core import HomeAssistant
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
-from ocpp.v201.datatypes import (
-    ComponentType,
-    IdTokenInfoType,
-    SetVariableDataType,
-    VariableType,
-)
+from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import (
     Action,
     AuthorizationStatusEnumType,
@@ -33,6 +27,7 @@ from ocpp.v201.enums import (
 )
 
 from ..const import LOGGER
+from .charge_point_common import CentralConnection
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -41,8 +36,10 @@ from .const import (
 )
 from .late_transactions import async_record_late, keep_reading, note_start, started
 from .message_time import MessageTime, message_time, now_iso
+from .meter_setup_201 import async_configure_meter_201
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
+from .quirks import DEFAULT_QUIRKS, quirks_for
 from .registry import OcppRegistry
 from .signed import signed_values_201
 from .transactions import OpenTransaction
@@ -64,13 +61,6 @@ _STATUS_201: Final = {
 }
 # A token of this type names nobody: the station charges without authorization.
 NO_AUTHORIZATION: Final = "NoAuthorization"
-# What the session tracker and the entities read, every minute (1.6: MeterValuesSampledData
-# and MeterValueSampleInterval). Kept as short as in 1.6, for the same firmware reasons.
-METER_VARIABLES: Final = {
-    "TxUpdatedMeasurands": "Energy.Active.Import.Register,Power.Active.Import,Current.Import",
-    "TxUpdatedInterval": "60",
-}
-METER_COMPONENT: Final = "SampledDataCtrlr"
 
 
 def station_status(
@@ -93,8 +83,13 @@ def station_status(
     return None
 
 
-class CentralChargingStation(ChargePoint):
+class CentralChargingStation(CentralConnection, ChargePoint):
     """One OCPP 2.0.1 charging station's connection to the central system."""
+
+    boot_trigger = (
+        call.TriggerMessage,
+        {"requested_message": MessageTriggerEnumType.boot_notification},
+    )
 
     def __init__(
         self,
@@ -104,11 +99,7 @@ class CentralChargingStation(ChargePoint):
         connection: WebSocketConnection,
     ) -> None:
         """Answer the messages of `charge_point_id` arriving on `connection`."""
-        super().__init__(charge_point_id, connection)  # type: ignore[no-untyped-call]
-        self.socket = connection
-        self.hass = hass
-        self.registry = registry
-        self.boot: BootInfo | None = None
+        super().__init__(hass, registry, charge_point_id, connection)
         self.connector_status: str | None = None
         # What the car does, as TransactionEvent reports it; forgotten when the connector is
         # Available again.
@@ -116,24 +107,6 @@ class CentralChargingStation(ChargePoint):
         # The problems NotifyEvent reported and that are not cleared yet: component ->
         # techCode (None when it gave none).
         self.problems: dict[str, str | None] = {}
-        # Events stamped before this are queued ones (message_time.py), as in 1.6.
-        self.connected_at = datetime.now(UTC)
-
-    @property
-    def charger(self) -> OcppCharger | None:
-        """The loaded entry's charger state, if the station was accepted."""
-        return self.registry.chargers.get(self.id)
-
-    async def async_trigger_boot(self) -> None:
-        """Ask the station for a BootNotification (after it was accepted)."""
-        try:
-            await self.call(  # type: ignore[no-untyped-call]
-                call.TriggerMessage(requested_message=MessageTriggerEnumType.boot_notification)
-            )
-        except (TimeoutError, ConnectionError, asyncio.CancelledError):
-            LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
-        except Exception as err:
-            LOGGER.debug("Boot trigger to %s failed: %s", self.id, err)
 
     def _update_status(self) -> None:
         charger = self.charger
@@ -191,13 +164,12 @@ class CentralChargingStation(ChargePoint):
 
     @after_handling(Action.boot_notification)
     def after_boot_notification(self, **_: Any) -> None:
-        if self.charger is not None:
-            self.hass.async_create_background_task(
-                self.async_configure(), f"OCPP 2.0.1 configure {self.id}"
-            )
+        if (charger := self.charger) is not None:
+            # Measurands first: limits and the local list (control.py) come after.
+            self.booted_accepted(charger)
 
-    async def async_configure(self) -> None:
-        """Ask for the measurands and interval the readings need (SetVariables), then for
+    async def async_configure(self, charger: OcppCharger) -> None:
+        """Ask for the measurands and interval its model can send (SetVariables), then for
         the register now (TriggerMessage MeterValues).
 
         A variable the station rejects or does not know is logged, never fatal: it then
@@ -205,39 +177,16 @@ class CentralChargingStation(ChargePoint):
         transactions unless asked: without the register before the first plug-in, the
         session would begin only at the transaction's start, after the card was presented.
         """
-        await self._async_set_meter_variables()
+        boot = self.boot
+        quirks = DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
+        charger.quirks = quirks
+        charger.measurands = await async_configure_meter_201(self.call, self.id, quirks)
         try:
             await self.call(  # type: ignore[no-untyped-call]
                 call.TriggerMessage(requested_message=MessageTriggerEnumType.meter_values)
             )
         except Exception as err:
             LOGGER.debug("%s did not report its register when asked: %s", self.id, err)
-
-    async def _async_set_meter_variables(self) -> None:
-        request = call.SetVariables(
-            set_variable_data=[
-                SetVariableDataType(
-                    attribute_value=value,
-                    component=ComponentType(name=METER_COMPONENT),
-                    variable=VariableType(name=name),
-                )
-                for name, value in METER_VARIABLES.items()
-            ]
-        )
-        try:
-            result = await self.call(request)  # type: ignore[no-untyped-call]
-        except Exception as err:
-            LOGGER.debug("%s did not take the meter variables: %s", self.id, err)
-            return
-        for item in getattr(result, "set_variable_result", None) or []:
-            if item.get("attribute_status") != "Accepted":
-                LOGGER.info(
-                    "%s answered %s to %s.%s",
-                    self.id,
-                    item.get("attribute_status"),
-                    item.get("component", {}).get("name"),
-                    item.get("variable", {}).get("name"),
-                )
 
     @handles(Action.heartbeat)
     def on_heartbeat(self) -> call_result.Heartbeat:

@@ -6,7 +6,6 @@ to it and call `on_update`, which takes a reading at once (no polling delay).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from ..devices import ChargerState, Reading
 from ..session.late import TimedTransaction
 from .meter_values import MeterSample
 from .quirks import DEFAULT_QUIRKS, Quirks
+from .remote_starts import RemoteStarts
 from .signed import SignedValues
 from .transactions import OpenTransaction
 
@@ -120,11 +120,11 @@ class OcppCharger:
         # still, and the growth the next MeterValues reports like a jump in no time.
         self._fresh_energy = False
         # What the central system told it (control.py): the current limit it was given,
-        # whether it is paused, and the id tags of its remote starts (tag -> monotonic
-        # expiry), which the StartTransaction they cause carries.
+        # whether it is paused, and the id tags of its remote starts, which the
+        # StartTransaction or TransactionEvent they cause carries (remote_starts.py).
         self.current_limit: float | None = None
         self.paused = False
-        self.remote_tags: dict[str, float] = {}
+        self.remote_starts = RemoteStarts()
 
     def set_connected(self, connected: bool) -> None:
         """The websocket opened or closed."""
@@ -206,11 +206,6 @@ class OcppCharger:
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
-
-    def is_remote_start(self, id_tag: str) -> bool:
-        """Whether `id_tag` is one the central system started a transaction with just now."""
-        expires = self.remote_tags.get(id_tag)
-        return expires is not None and time.monotonic() < expires
 
     @property
     def public_key(self) -> str | None:

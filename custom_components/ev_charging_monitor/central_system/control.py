@@ -1,8 +1,9 @@
 """What the central system asks of a charger (the CALL side): limits, start, stop, reset.
 
-`ChargePointControl` is the protocol-independent set of commands the device driver uses;
-`Ocpp16Control` speaks it in OCPP 1.6 (an OCPP 2.0.1 charge point implements the same
-protocol with RequestStartTransaction, SetChargingProfile with evseId, and so on).
+`ChargePointControl` is the set of commands the device driver uses; `OcppControl` decides
+them once for both OCPP versions and has the charger's live connection word them in its
+own version (messages_16.py, messages_201.py): the protocol is chosen per connection, by
+the websocket subprotocol, so the same entry may speak either.
 
 Every answer but the accepted ones becomes a `CommandError` that names what was refused
 and how; `async_run_command` turns it into a translated Home Assistant error.
@@ -16,45 +17,36 @@ times out after 30 s). `perform` sends such commands once the handler has answer
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
 from ocpp.exceptions import NotSupportedError, OCPPError, ValidationError
-from ocpp.v16 import call
-from ocpp.v16.datatypes import (
-    AuthorizationData,
-    ChargingProfile,
-    ChargingSchedule,
-    ChargingSchedulePeriod,
-    IdTagInfo,
-)
-from ocpp.v16.enums import (
-    AuthorizationStatus,
-    AvailabilityType,
-    ChargingProfileKindType,
-    ChargingProfilePurposeType,
-    ChargingRateUnitType,
-    ResetType,
-    UpdateType,
-)
 
 from ..const import LOGGER
 from ..devices import DeviceError
 from .connection import ConnectionClosedError
+from .control_messages import LocalListEntry, Messages, Profile, Purpose, Unit
+from .messages_16 import Ocpp16Messages
+from .messages_201 import Ocpp201Messages
 from .quirks import DEFAULT_QUIRKS, ProfileQuirks
+from .transactions import OpenTransaction
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
+
+__all__ = ["LocalListEntry"]
 
 # The charge point id and the task handling one of its messages (charge_point.route_message).
 # Tasks started meanwhile inherit the variable but are other tasks: they may wait.
 HANDLING: ContextVar[tuple[str, asyncio.Task[Any] | None] | None] = ContextVar(
     "ev_charging_monitor_ocpp_handling", default=None
 )
+# Each OCPP version's wording, by the `ocpp` library's version name of the connection.
+MESSAGES: Final[dict[str, Messages]] = {"1.6": Ocpp16Messages(), "2.0.1": Ocpp201Messages()}
 # The profiles the integration owns on a charger: one default for every transaction,
 # one for the running transaction (some firmware applies a new default only at the next).
 DEFAULT_PROFILE_ID: Final = 1
@@ -121,15 +113,6 @@ class Connection(Protocol):
         """Send a request, return the confirmation."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class LocalListEntry:
-    """One id tag of a local authorization list; no status removes it (differential)."""
-
-    id_tag: str
-    status: str | None
-    expiry_date: str | None = None
-
-
 class ChargePointControl(Protocol):
     """The commands a charger connected over OCPP takes, whatever the OCPP version."""
 
@@ -140,7 +123,7 @@ class ChargePointControl(Protocol):
         """Run `command` now, or right after the charger's message being handled."""
 
     async def set_current_limit(
-        self, amps: float, *, connector_id: int, transaction_id: int | None
+        self, amps: float, *, connector_id: int, transaction: OpenTransaction | None
     ) -> None:
         """Limit every transaction (and the running one) to `amps`; 0 pauses."""
 
@@ -150,7 +133,7 @@ class ChargePointControl(Protocol):
     async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
         """Start a transaction for `id_tag`."""
 
-    async def remote_stop(self, transaction_id: int) -> None:
+    async def remote_stop(self, transaction: OpenTransaction) -> None:
         """End the transaction."""
 
     async def reset(self, *, hard: bool) -> None:
@@ -171,23 +154,19 @@ class ChargePointControl(Protocol):
         """Replace (`full`) or change the local list; the charger's status."""
 
 
-def _schedule(amps: float, profiles: ProfileQuirks) -> ChargingSchedule:
-    # OCPP 1.6 limits are multiples of 0.1 (A or W).
+def _rate(amps: float, profiles: ProfileQuirks) -> tuple[Unit, float]:
+    # OCPP limits are multiples of 0.1 (A or W).
     if "A" in profiles.rate_units:
-        unit, limit = ChargingRateUnitType.amps, round(amps, 1)
-    else:
-        unit, limit = ChargingRateUnitType.watts, round(amps * NOMINAL_VOLTAGE_V * PHASES, 1)
-    return ChargingSchedule(
-        charging_rate_unit=unit,
-        charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=limit)],
-        start_schedule=(datetime.now(UTC) - SCHEDULE_LEAD)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
-    )
+        return "A", round(amps, 1)
+    return "W", round(amps * NOMINAL_VOLTAGE_V * PHASES, 1)
 
 
-class Ocpp16Control:
-    """The commands in OCPP 1.6, to whichever connection the charger has now."""
+def _start() -> str:
+    return (datetime.now(UTC) - SCHEDULE_LEAD).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class OcppControl:
+    """The commands, to whichever connection the charger has now, in its OCPP version."""
 
     def __init__(
         self,
@@ -228,13 +207,15 @@ class Ocpp16Control:
 
         self.hass.async_create_task(later(), f"OCPP {what} {self.charge_point_id}")
 
-    async def _call(self, payload: Any) -> Any:
-        action = type(payload).__name__
+    async def _call(self, action: str, request: Callable[[Messages], Any]) -> Any:
+        """Send the request `request` words for the connection; `action` names it offline."""
         if (charge_point := self._connection()) is None:
             raise ChargerOffline(action)
-        if (version := getattr(charge_point, "_ocpp_version", "1.6")) != "1.6":
-            # Connected with another OCPP version: its own ChargePointControl speaks it.
+        version = str(getattr(charge_point, "_ocpp_version", "1.6"))
+        if (messages := MESSAGES.get(version)) is None:
             raise CommandNotSupported(action, f"OCPP {version}")
+        payload = request(messages)
+        action = type(payload).__name__
         try:
             return await charge_point.call(payload, suppress=False)
         except TimeoutError as err:
@@ -246,13 +227,13 @@ class Ocpp16Control:
         except (OCPPError, ValidationError) as err:
             raise CommandRefused(action, str(getattr(err, "code", "") or err)) from err
 
-    async def _expect(self, payload: Any, *accepted: str) -> str:
+    async def _expect(self, action: str, request: Callable[[Messages], Any], *accepted: str) -> str:
         """Send; the status if it is one of `accepted`, else the matching CommandError."""
-        action = type(payload).__name__
-        result = await self._call(payload)
+        result = await self._call(action, request)
         status = str(getattr(result, "status", ""))
         if status in accepted:
             return status
+        action = _action(result, action)
         if status == "NotSupported":
             raise CommandNotSupported(action, status)
         raise CommandRefused(action, status or "?")
@@ -260,7 +241,7 @@ class Ocpp16Control:
     # -- commands -------------------------------------------------------------------------
 
     async def set_current_limit(
-        self, amps: float, *, connector_id: int, transaction_id: int | None
+        self, amps: float, *, connector_id: int, transaction: OpenTransaction | None
     ) -> None:
         """TxDefaultProfile on every connector, and a TxProfile for the running transaction.
 
@@ -274,40 +255,32 @@ class Ocpp16Control:
         if not profiles.supported:
             raise CommandNotSupported(action, "NotSupported")
         level = STACK_LEVEL if profiles.stack_level is None else profiles.stack_level
+        unit, limit = _rate(amps, profiles)
+
+        def profile(purpose: Purpose) -> Callable[[Messages], Any]:
+            default = purpose == "TxDefaultProfile"
+            return lambda messages: messages.set_profile(
+                Profile(
+                    profile_id=DEFAULT_PROFILE_ID if default else TRANSACTION_PROFILE_ID,
+                    stack_level=level,
+                    purpose=purpose,
+                    unit=unit,
+                    limit=limit,
+                    start=_start(),
+                    connector_id=0 if default else connector_id,
+                    transaction=None if default else transaction,
+                )
+            )
+
         default = "TxDefaultProfile" in profiles.purposes
         if default:
-            await self._expect(
-                call.SetChargingProfile(
-                    connector_id=0,
-                    cs_charging_profiles=ChargingProfile(
-                        charging_profile_id=DEFAULT_PROFILE_ID,
-                        stack_level=level,
-                        charging_profile_purpose=ChargingProfilePurposeType.tx_default_profile,
-                        charging_profile_kind=ChargingProfileKindType.absolute,
-                        charging_schedule=_schedule(amps, profiles),
-                    ),
-                ),
-                "Accepted",
-            )
-        if transaction_id is None or "TxProfile" not in profiles.purposes:
+            await self._expect(action, profile("TxDefaultProfile"), "Accepted")
+        if transaction is None or "TxProfile" not in profiles.purposes:
             if not default:
                 raise NoTransaction(action)
             return
         try:
-            await self._expect(
-                call.SetChargingProfile(
-                    connector_id=connector_id,
-                    cs_charging_profiles=ChargingProfile(
-                        charging_profile_id=TRANSACTION_PROFILE_ID,
-                        stack_level=level,
-                        charging_profile_purpose=ChargingProfilePurposeType.tx_profile,
-                        charging_profile_kind=ChargingProfileKindType.absolute,
-                        transaction_id=transaction_id,
-                        charging_schedule=_schedule(amps, profiles),
-                    ),
-                ),
-                "Accepted",
-            )
+            await self._expect(action, profile("TxProfile"), "Accepted")
         except CommandError as err:
             if isinstance(err, ChargerOffline) or not default:
                 raise
@@ -316,62 +289,80 @@ class Ocpp16Control:
     async def clear_current_limit(self) -> None:
         """ClearChargingProfile of both profiles; "Unknown" means there was none."""
         for profile_id in (DEFAULT_PROFILE_ID, TRANSACTION_PROFILE_ID):
-            await self._expect(call.ClearChargingProfile(id=profile_id), "Accepted", "Unknown")
+            await self._expect("ClearChargingProfile", _clear(profile_id), "Accepted", "Unknown")
 
     async def remote_start(self, id_tag: str, *, connector_id: int) -> None:
-        """RemoteStartTransaction."""
+        """RemoteStartTransaction / RequestStartTransaction."""
+        remote_start_id = secrets.randbelow(2**31 - 1) + 1
         await self._expect(
-            call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector_id), "Accepted"
+            "RemoteStartTransaction",
+            lambda messages: messages.remote_start(
+                id_tag, connector_id=connector_id, remote_start_id=remote_start_id
+            ),
+            "Accepted",
         )
 
-    async def remote_stop(self, transaction_id: int) -> None:
-        """RemoteStopTransaction."""
-        await self._expect(call.RemoteStopTransaction(transaction_id=transaction_id), "Accepted")
+    async def remote_stop(self, transaction: OpenTransaction) -> None:
+        """RemoteStopTransaction / RequestStopTransaction."""
+        await self._expect(
+            "RemoteStopTransaction", lambda messages: messages.remote_stop(transaction), "Accepted"
+        )
 
     async def reset(self, *, hard: bool) -> None:
-        """Reset Soft (the charger ends its transaction first) or Hard."""
-        await self._expect(call.Reset(type=ResetType.hard if hard else ResetType.soft), "Accepted")
+        """Reset: after (Soft, OnIdle: "Scheduled" in 2.0.1) or despite the transaction."""
+        await self._expect(
+            "Reset", lambda messages: messages.reset(hard=hard), "Accepted", "Scheduled"
+        )
 
     async def unlock(self, *, connector_id: int) -> None:
         """UnlockConnector."""
-        await self._expect(call.UnlockConnector(connector_id=connector_id), "Unlocked")
+        await self._expect(
+            "UnlockConnector",
+            lambda messages: messages.unlock(connector_id=connector_id),
+            "Unlocked",
+        )
 
     async def change_availability(self, *, operative: bool) -> str:
-        """ChangeAvailability of the whole charger (connector 0)."""
-        kind = AvailabilityType.operative if operative else AvailabilityType.inoperative
+        """ChangeAvailability of the whole charger."""
         return await self._expect(
-            call.ChangeAvailability(connector_id=0, type=kind), "Accepted", "Scheduled"
+            "ChangeAvailability",
+            lambda messages: messages.change_availability(operative=operative),
+            "Accepted",
+            "Scheduled",
         )
 
     async def get_local_list_version(self) -> int:
         """GetLocalListVersion; -1 (as OCPP says) where the charger has no local list."""
+        action = "GetLocalListVersion"
+        if (charge_point := self._connection()) is None:
+            raise ChargerOffline(action)
+        messages = MESSAGES.get(str(getattr(charge_point, "_ocpp_version", "1.6")))
         try:
-            result = await self._call(call.GetLocalListVersion())
+            result = await self._call(action, lambda words: words.get_local_list_version())
         except CommandNotSupported:
             return -1
-        return int(result.list_version)
+        assert messages is not None
+        return messages.local_list_version(result)
 
     async def send_local_list(
         self, version: int, entries: Sequence[LocalListEntry], *, full: bool
     ) -> str:
         """SendLocalList; the status (Accepted, Failed, VersionMismatch, NotSupported)."""
-        payload = call.SendLocalList(
-            list_version=version,
-            update_type=UpdateType.full if full else UpdateType.differential,
-            local_authorization_list=[
-                AuthorizationData(
-                    id_tag=entry.id_tag,
-                    id_tag_info=None
-                    if entry.status is None
-                    else IdTagInfo(
-                        status=AuthorizationStatus(entry.status), expiry_date=entry.expiry_date
-                    ),
-                )
-                for entry in entries
-            ],
-        )
         try:
-            result = await self._call(payload)
+            result = await self._call(
+                "SendLocalList",
+                lambda messages: messages.send_local_list(version, entries, full=full),
+            )
         except CommandNotSupported:
             return "NotSupported"
         return str(result.status)
+
+
+def _clear(profile_id: int) -> Callable[[Messages], Any]:
+    return lambda messages: messages.clear_profile(profile_id)
+
+
+def _action(result: Any, fallback: str) -> str:
+    """The request's name from its confirmation's class (the library names both alike)."""
+    name = type(result).__name__
+    return fallback if name in ("SimpleNamespace", "dict", "NoneType") else name

@@ -6,6 +6,8 @@
 - When someone is accepted in Home Assistant (a user's "authorise", an NFC tag, a card
   the administrator allowed once) while a vehicle waits, the charger is started remotely;
   the session is attributed to that person by the authorization as for any charger.
+- The id tags of those remote starts are kept (remote_starts.py) in a Store of the entry,
+  so a restart of Home Assistant before the charger starts keeps the session theirs.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from ..const import DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
 from ..devices import DeviceError
 from .const import CONF_CHARGE_POINT_ID
-from .control import Ocpp16Control
+from .control import OcppControl
 from .device import OcppDevice
 from .local_list import async_get_local_lists, wanted_list
 from .registry import OcppRegistry
+from .remote_starts import RemoteStarts
 
 # Accepted in Home Assistant, not at the charger: these start it remotely.
 _REMOTE_METHODS: Final = frozenset({CredentialKind.HA_USER.value, CredentialKind.NFC_TAG.value})
@@ -37,9 +40,21 @@ def _pause_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.ocpp_pause")
 
 
+def _remote_start_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    # Private: the tags are credentials for one start each.
+    return Store(
+        hass,
+        STORAGE_VERSION,
+        f"{DOMAIN}.{entry_id}.ocpp_remote_starts",
+        private=True,
+        atomic_writes=True,
+    )
+
+
 async def async_remove_control(hass: HomeAssistant, entry: EVChargingConfigEntry) -> None:
     """The charger's entry is removed: forget its pause and the list (UIDs) it was sent."""
     await _pause_store(hass, entry.entry_id).async_remove()
+    await _remote_start_store(hass, entry.entry_id).async_remove()
     lists = await async_get_local_lists(hass)
     await lists.async_forget(str(entry.data[CONF_CHARGE_POINT_ID]))
 
@@ -50,7 +65,7 @@ async def async_attach_control(
     """Give the device its control and keep the charger's list and limit up to date."""
     charger = device.charger
     charge_point_id = charger.charge_point_id
-    control = Ocpp16Control(
+    control = OcppControl(
         hass,
         charge_point_id,
         lambda: registry.connections.get(charge_point_id),
@@ -65,6 +80,8 @@ async def async_attach_control(
         await pause.async_save({"paused": paused})
 
     device.remember_pause = remember_pause
+    remote_store = _remote_start_store(hass, entry.entry_id)
+    charger.remote_starts = RemoteStarts(await remote_store.async_load(), remote_store.async_save)
 
     async def sync_local_list() -> None:
         manager = hass.data[AUTHORIZATION]

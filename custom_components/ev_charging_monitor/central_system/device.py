@@ -5,8 +5,8 @@ through the charge point's control (control.py) while it is connected.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Final
 
 from ..const import LOGGER
@@ -18,7 +18,7 @@ from .control import ChargePointControl, ChargerOffline, CommandNotSupported, No
 CONNECTOR_ID: Final = 1
 # A remote start's id tag is honoured this long (a charger asks the driver to plug in
 # first: OCPP ConnectionTimeOut, typically a minute or two).
-REMOTE_START_S: Final = 600
+REMOTE_START_VALID: Final = timedelta(minutes=10)
 # Prefix of the id tags of remote starts (20 characters in all, OCPP 1.6's maximum).
 REMOTE_TAG_PREFIX: Final = "HA"
 # Connector states in which a vehicle waits for a transaction to start.
@@ -147,7 +147,7 @@ class OcppDevice:
             control.set_current_limit(
                 amps,
                 connector_id=CONNECTOR_ID if transaction is None else transaction.connector_id,
-                transaction_id=None if transaction is None else transaction.transaction_id,
+                transaction=transaction,
             )
         )
         if amps > 0:
@@ -168,24 +168,25 @@ class OcppDevice:
 
         Its id tag is new for every start and is accepted when the charger presents it:
         the decision on who charges was made before (the user, the NFC tag, the
-        administrator), and the session is attributed to it.
+        administrator), and the session is attributed to it. The tag and whom it names
+        are kept before it is sent: a restart of Home Assistant before the charger
+        starts must not turn it into an unknown card.
         """
         charger = self.charger
-        now = time.monotonic()
-        charger.remote_tags = {t: e for t, e in charger.remote_tags.items() if e > now}
+        starts = charger.remote_starts
         if (
             charger.transaction is not None
             or charger.status not in _WAITING
-            or charger.remote_tags  # a remote start is under way
+            or starts.under_way()  # a remote start is under way
         ):
             return False
         control = self._control("RemoteStartTransaction")
         id_tag = REMOTE_TAG_PREFIX + secrets.token_hex(9)
-        charger.remote_tags[id_tag] = now + REMOTE_START_S
+        await starts.async_add(id_tag, REMOTE_START_VALID, charger.attribution())
         try:
             await control.remote_start(id_tag, connector_id=CONNECTOR_ID)
         except DeviceError:
-            del charger.remote_tags[id_tag]
+            await starts.async_discard(id_tag)
             raise
         return True
 
@@ -194,7 +195,7 @@ class OcppDevice:
         control = self._control("RemoteStopTransaction")
         if (transaction := self.charger.transaction) is None:
             raise NoTransaction("RemoteStopTransaction")
-        await control.remote_stop(transaction.transaction_id)
+        await control.remote_stop(transaction)
 
     async def reset(self, *, hard: bool = False) -> None:
         """Restart the charger (it reconnects and boots)."""

@@ -1,5 +1,8 @@
 """Ask an accepted charger for the meter values its model can send (Home Assistant-free).
 
+The decisions are the same for both OCPP versions (`configure_sampling`); 1.6 words them
+as ChangeConfiguration keys (here), 2.0.1 as SampledDataCtrlr variables (meter_setup_201.py).
+
 OCPP 1.6 has a charger reject a MeterValuesSampledData list when it cannot sample one of
 its measurands (3.16.4), so a rejected list is tried measurand by measurand and the ones it
 takes are set together; the list is then read back, as a charger may shorten it. A model
@@ -24,6 +27,12 @@ _TAKEN: Final = frozenset({"Accepted", "RebootRequired"})
 
 # Sends one request and returns its confirmation (None after a CallError).
 type Caller = Callable[[Any], Awaitable[Any]]
+# What the shared decisions need of a version: set the measurand list or the interval
+# (the status, None when the request failed), and read the measurand list back.
+MEASURANDS: Final = "measurands"
+INTERVAL: Final = "interval"
+type Change = Callable[[str, str], Awaitable[str | None]]
+type Read = Callable[[], Awaitable[str | None]]
 
 
 async def _change(send: Caller, name: str, key: str, value: str) -> str | None:
@@ -64,27 +73,39 @@ def tolerate_nonstandard_contexts(route_map: dict[str, dict[str, Any]], quirks: 
                 route_map[action]["_skip_schema_validation"] = True
 
 
-async def async_configure_meter(send: Caller, name: str, quirks: Quirks) -> tuple[str, ...]:
-    """Set the measurands and the interval; returns the measurands in force, as known.
+async def configure_sampling(
+    change: Change, read: Read, quirks: Quirks, measurands: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Set `measurands` and the model's interval; returns the measurands in force, as known.
 
     Nothing here is fatal: a charger that refuses reports what it was set up to report.
     """
     meter = quirks.meter
-    wanted = meter.measurands
     applied: tuple[str, ...] = ()
-    if await _change(send, name, SAMPLED_DATA, ",".join(wanted)) in _TAKEN:
-        applied = wanted
+    if await change(MEASURANDS, ",".join(measurands)) in _TAKEN:
+        applied = measurands
     elif meter.unsupported_measurands == "rejected":
         # One measurand it cannot sample fails the whole list: find the ones it takes.
-        taken = [m for m in wanted if await _change(send, name, SAMPLED_DATA, m) in _TAKEN]
+        taken = [m for m in measurands if await change(MEASURANDS, m) in _TAKEN]
         together = ",".join(taken)
-        if len(taken) == 1 or (
-            len(taken) > 1 and await _change(send, name, SAMPLED_DATA, together) in _TAKEN
-        ):
+        if len(taken) == 1 or (len(taken) > 1 and await change(MEASURANDS, together) in _TAKEN):
             applied = tuple(taken)
-    await _change(send, name, SAMPLE_INTERVAL, str(meter.sample_interval_s))
+    await change(INTERVAL, str(meter.sample_interval_s))
     if meter.unsupported_measurands == "rejected":
-        reported = await _read(send, name, SAMPLED_DATA)
+        reported = await read()
         if reported is not None:
             applied = tuple(item.strip() for item in reported.split(",") if item.strip())
     return applied
+
+
+async def async_configure_meter(send: Caller, name: str, quirks: Quirks) -> tuple[str, ...]:
+    """OCPP 1.6: MeterValuesSampledData and MeterValueSampleInterval."""
+    keys = {MEASURANDS: SAMPLED_DATA, INTERVAL: SAMPLE_INTERVAL}
+
+    async def change(setting: str, value: str) -> str | None:
+        return await _change(send, name, keys[setting], value)
+
+    async def read() -> str | None:
+        return await _read(send, name, SAMPLED_DATA)
+
+    return await configure_sampling(change, read, quirks, quirks.meter.measurands)

@@ -1,0 +1,89 @@
+"""What the OCPP 1.6 and 2.0.1 charge points share: who they are, their charger state, the
+boot trigger after acceptance, and the marker of a message being handled (control.py).
+
+Each protocol's charge point derives from this and from its `ocpp` library version's
+ChargePoint (which adds only the version's messages and schemas to the same base).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from homeassistant.core import HomeAssistant
+from ocpp.charge_point import ChargePoint
+
+from ..const import LOGGER
+from .charger import BootInfo, OcppCharger
+from .connection import WebSocketConnection
+from .control import HANDLING
+from .registry import OcppRegistry
+
+
+class CentralConnection(ChargePoint):
+    """One charger's connection to the central system, whatever its OCPP version."""
+
+    # The version's TriggerMessage for a BootNotification (`ocpp` call payload class and
+    # its arguments).
+    boot_trigger: ClassVar[tuple[type[Any], dict[str, Any]]]
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        registry: OcppRegistry,
+        charge_point_id: str,
+        connection: WebSocketConnection,
+    ) -> None:
+        """Answer the messages of `charge_point_id` arriving on `connection`."""
+        super().__init__(charge_point_id, connection)  # type: ignore[no-untyped-call]
+        self.socket = connection
+        self.hass = hass
+        self.registry = registry
+        self.boot: BootInfo | None = None
+        # Messages stamped before this are queued ones (message_time.py).
+        self.connected_at = datetime.now(UTC)
+
+    async def route_message(self, raw_msg: str) -> None:
+        """Handle one message; commands it causes are sent after its answer (control.py)."""
+        token = HANDLING.set((self.id, asyncio.current_task()))
+        try:
+            await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
+        finally:
+            HANDLING.reset(token)
+
+    @property
+    def charger(self) -> OcppCharger | None:
+        """The loaded entry's charger state, if the charger was accepted."""
+        return self.registry.chargers.get(self.id)
+
+    async def _loaded_charger(self) -> OcppCharger | None:
+        return await self.registry.async_loaded_charger(self.id)
+
+    async def async_trigger_boot(self) -> None:
+        """Ask the charger for a BootNotification (after it was accepted)."""
+        payload, arguments = self.boot_trigger
+        try:
+            await self.call(payload(**arguments))  # type: ignore[no-untyped-call]
+        except (TimeoutError, ConnectionError, asyncio.CancelledError):
+            LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
+        except Exception as err:
+            LOGGER.debug("Boot trigger to %s failed: %s", self.id, err)
+
+    def booted_accepted(self, charger: OcppCharger) -> None:
+        """After an accepted BootNotification: configure it, then its control (limits,
+        local list) gets its turn, whatever the configuration did."""
+
+        async def configure_then_control() -> None:
+            try:
+                await self.async_configure(charger)
+            finally:
+                charger.on_boot()
+
+        self.hass.async_create_background_task(
+            configure_then_control(), f"OCPP configure {self.id}"
+        )
+
+    async def async_configure(self, charger: OcppCharger) -> None:
+        """Ask for the meter values its model can send (each version its own way)."""
+        raise NotImplementedError
