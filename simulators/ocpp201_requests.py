@@ -107,6 +107,9 @@ class StationControl:
         self.local_list_version = 0
         # (updateType, versionNumber, entries) of every list it took.
         self.local_list_updates: list[tuple[str, int, int]] = []
+        # A remote start it accepted but has not begun yet (the driver still plugs in).
+        self.defer_remote_start = False
+        self.pending_remote_start: tuple[dict[str, Any], int] | None = None
         # AuthCtrlr.OfflineTxForUnknownIdEnabled: an unlisted card charges while offline.
         self.offline_tx_for_unknown_id = True
 
@@ -317,7 +320,10 @@ class RequestHandlers:
             remote_start_id
         )
         if started and owner.transaction_id is None:
-            owner.in_background(owner.remote_start(id_token, remote_start_id))
+            if owner.defer_remote_start:
+                owner.pending_remote_start = (id_token, remote_start_id)
+            else:
+                owner.in_background(owner.remote_start(id_token, remote_start_id))
 
     @handles(Action.request_stop_transaction)
     def on_request_stop_transaction(

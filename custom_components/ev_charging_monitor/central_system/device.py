@@ -168,9 +168,9 @@ class OcppDevice:
 
         Its id tag is new for every start and is accepted when the charger presents it:
         the decision on who charges was made before (the user, the NFC tag, the
-        administrator), and the session is attributed to it. The tag and whom it names
-        are kept before it is sent: a restart of Home Assistant before the charger
-        starts must not turn it into an unknown card.
+        administrator), and the session is attributed to it. The tag is kept before it
+        is sent: a restart of Home Assistant before the charger starts must not turn it
+        into an unknown card.
         """
         charger = self.charger
         starts = charger.remote_starts
@@ -182,7 +182,7 @@ class OcppDevice:
             return False
         control = self._control("RemoteStartTransaction")
         id_tag = REMOTE_TAG_PREFIX + secrets.token_hex(9)
-        await starts.async_add(id_tag, REMOTE_START_VALID, charger.attribution())
+        await starts.async_add(id_tag, REMOTE_START_VALID)
         try:
             await control.remote_start(id_tag, connector_id=CONNECTOR_ID)
         except DeviceError:

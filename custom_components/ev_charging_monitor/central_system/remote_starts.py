@@ -3,8 +3,9 @@
 A remote start is decided in Home Assistant (a user's "authorise", an NFC tag, a card the
 administrator allowed once); its id tag only carries that decision to the charger, which
 presents it again in its StartTransaction or TransactionEvent, maybe after a restart of
-Home Assistant. Each tag is therefore kept with its end of validity and whom it was
-started for, and written at once (Home Assistant-free: the entry gives the writer).
+Home Assistant. Each tag is therefore kept with its end of validity and written at once
+(Home Assistant-free: the entry gives the writer); whom it was started for is the
+authorization's, which keeps it across restarts as well.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ async def _forget(_data: dict[str, Any]) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class RemoteStart:
-    """One remote start's id tag: valid until `expires`, for whom `attribution` names."""
+    """One remote start's id tag, valid until `expires`."""
 
     id_tag: str
     expires: datetime
-    attribution: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"expires": self.expires.isoformat(), "attribution": self.attribution}
+        return {"expires": self.expires.isoformat()}
 
 
 class RemoteStarts:
@@ -50,12 +50,7 @@ class RemoteStarts:
                 continue
             if expires.tzinfo is None:
                 continue
-            attribution = item.get("attribution")
-            self._tags[str(tag)] = RemoteStart(
-                id_tag=str(tag),
-                expires=expires,
-                attribution=attribution if isinstance(attribution, dict) else None,
-            )
+            self._tags[str(tag)] = RemoteStart(id_tag=str(tag), expires=expires)
 
     def get(self, id_tag: str, now: datetime | None = None) -> RemoteStart | None:
         """The remote start of `id_tag` if it is still valid."""
@@ -69,15 +64,11 @@ class RemoteStarts:
         moment = now or datetime.now(UTC)
         return any(start.expires > moment for start in self._tags.values())
 
-    async def async_add(
-        self, id_tag: str, valid_for: timedelta, attribution: dict[str, Any] | None
-    ) -> None:
+    async def async_add(self, id_tag: str, valid_for: timedelta) -> None:
         """Keep a new tag (and drop the ones that expired)."""
         now = datetime.now(UTC)
         self._tags = {tag: start for tag, start in self._tags.items() if start.expires > now}
-        self._tags[id_tag] = RemoteStart(
-            id_tag=id_tag, expires=now + valid_for, attribution=attribution
-        )
+        self._tags[id_tag] = RemoteStart(id_tag=id_tag, expires=now + valid_for)
         await self._write()
 
     async def async_discard(self, id_tag: str) -> None:

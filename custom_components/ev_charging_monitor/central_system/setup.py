@@ -148,9 +148,9 @@ async def async_attach_ocpp_charger(
     recent: dict[str, tuple[float, str]] = {}
 
     async def authorize(id_tag: str) -> str:
-        if (start := charger.remote_starts.get(id_tag)) is not None:
-            # Our own remote start: who charges was decided before it was sent.
-            await restore_attribution(start.attribution)
+        if charger.remote_starts.get(id_tag) is not None:
+            # Our own remote start: who charges was decided before it was sent (and the
+            # authorization keeps whom, across restarts too).
             return "Accepted"
         # Authorize and the StartTransaction after it carry the same tag: one decision.
         if (seen := recent.get(id_tag)) is not None and time.monotonic() - seen[0] < REPEAT_S:
@@ -161,16 +161,6 @@ async def async_attach_ocpp_charger(
             # A refused card is decided afresh: the administrator may add it in a moment.
             recent[id_tag] = (time.monotonic(), status)
         return status
-
-    async def restore_attribution(attribution: dict[str, Any] | None) -> None:
-        # Home Assistant restarted since the remote start: the plug cycle may have been
-        # locked again meanwhile, the decision made before it stands.
-        manager = hass.data.get(AUTHORIZATION)
-        authorization = None if manager is None else manager.chargers.get(entry.entry_id)
-        if attribution is None or authorization is None:
-            return
-        if (authorization.state.attribution or {}).get("status") != "accepted":
-            await authorization.async_accept(attribution)
 
     async def decide(id_tag: str) -> str:
         manager = hass.data[AUTHORIZATION]
