@@ -13,24 +13,25 @@ power over time (a fraction of Wh), and it reports it rounded to whole Wh, as a 
 With `signing_key` the Transaction.End reading carries an OCMF `signedMeterValue` with the
 begin and end readings (one combined container, base64 as 2.0.1 asks). While
 disconnected, transaction events are queued and delivered, marked `offline`, by
-`deliver_queued`.
+`deliver_queued`, and cards are decided from its local list.
+
+It answers the central system's requests as a station does (ocpp201_requests.py,
+ocpp201_control.py): charging profiles cap the power its car draws, remote starts and
+stops, reset, unlock, availability, the local list and the device model; its meter is
+ocpp201_meter.py, its websocket ocpp201_connection.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import ssl
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any, ClassVar, cast
 
-import aiohttp
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
@@ -41,10 +42,7 @@ from ocpp.v201.datatypes import (
     EVSEType,
     IdTokenType,
     MeterValueType,
-    SampledValueType,
-    SignedMeterValueType,
     TransactionType,
-    UnitOfMeasureType,
     VariableType,
 )
 from ocpp.v201.enums import (
@@ -55,25 +53,21 @@ from ocpp.v201.enums import (
     EventNotificationEnumType,
     EventTriggerEnumType,
     IdTokenEnumType,
-    MeasurandEnumType,
-    PhaseEnumType,
-    ReadingContextEnumType,
     ReasonEnumType,
     TransactionEventEnumType,
     TriggerMessageStatusEnumType,
     TriggerReasonEnumType,
 )
 
-from .ocmf_signing import ocmf_reading, signed_ocmf
-from .ocpp201_requests import RequestHandlers, StationControl
-from .ocpp_link import ClientConnection, open_websocket, stamp
+from .ocpp201_connection import StationConnection
+from .ocpp201_control import StationControl
+from .ocpp201_meter import StationMeter
+from .ocpp201_requests import RequestHandlers
+from .ocpp_link import ClientConnection, stamp
 
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 then = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
-SUBPROTOCOL = "ocpp2.0.1"
-# Line-to-neutral voltage the per-phase currents are derived with.
-PHASE_VOLTAGE = 230
 
 
 def _card(token: str) -> IdTokenType:
@@ -103,7 +97,7 @@ class _Client(RequestHandlers, ChargePoint):
 
 
 @dataclass
-class GenericOcpp201Station(StationControl):
+class GenericOcpp201Station(StationConnection, StationMeter, StationControl):
     """A single-EVSE OCPP 2.0.1 charging station with a 1 Wh resolution meter."""
 
     charge_point_id: str
@@ -140,161 +134,17 @@ class GenericOcpp201Station(StationControl):
         {"SampledDataCtrlr", "AlignedDataCtrlr", "OCPPCommCtrlr"}
     )
 
+    def make_client(self, connection: ClientConnection) -> ChargePoint:
+        """The `ocpp` client that answers the central system's requests."""
+        return _Client(self, connection)
+
     def __post_init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._client: _Client | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._accepted = asyncio.Event()
+        self.init_connection()
         self._queue: list[call.TransactionEvent] = []
         self._begin: tuple[datetime, int] | None = None
         self._power_w: float = 0
-        self._background: set[asyncio.Task[Any]] = set()
-        self._url: str | None = None
         self._remote_start_id: int | None = None
         self.init_control()
-
-    # -- connection ----------------------------------------------------------------------
-
-    @property
-    def connected(self) -> bool:
-        """Whether the websocket is open."""
-        return self._ws is not None and not self._ws.closed
-
-    async def connect(self, url: str, protocols: tuple[str, ...] = (SUBPROTOCOL,)) -> None:
-        """Open the websocket to `url`/<id> (aiohttp.WSServerHandshakeError when refused)."""
-        self._session, self._ws = await open_websocket(
-            url,
-            self.charge_point_id,
-            password=self.password,
-            ssl_context=self.ssl_context,
-            protocols=protocols,
-        )
-        self._url = url
-        self._client = _Client(self, ClientConnection(self._ws))
-        self._task = asyncio.create_task(self._run(self._client))
-
-    @property
-    def protocol(self) -> str | None:
-        """The subprotocol the central system agreed to."""
-        return None if self._ws is None else self._ws.protocol
-
-    def in_background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        """Send what a request asked for after its answer; cancelled by `disconnect`."""
-        task = asyncio.create_task(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _run(self, client: _Client) -> None:
-        with contextlib.suppress(ConnectionError):
-            await client.start()  # type: ignore[no-untyped-call]
-
-    async def disconnect(self) -> None:
-        """Close the websocket (the station keeps its register and transaction)."""
-        others = [task for task in self._background if task is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-        await self._close()
-
-    async def _close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        self._ws = self._session = self._client = self._task = None
-        self._accepted.clear()
-
-    async def send(self, payload: Any) -> Any:
-        """Send any request; returns the confirmation."""
-        assert self._client is not None, "connect first"
-        return await self._client.call(payload)  # type: ignore[no-untyped-call]
-
-    # -- the meter -----------------------------------------------------------------------
-
-    @property
-    def register_wh(self) -> int:
-        """What the meter shows: the register at 1 Wh resolution."""
-        return round(self.register)
-
-    def _energy_value(self) -> float:
-        if self.energy_multiplier == 0:
-            return self.register_wh
-        return round(self.register_wh / float(10**self.energy_multiplier), self.energy_multiplier)
-
-    def _sampled(self, context: str, power_w: float, *, signed: bool = False) -> MeterValueType:
-        reading_context = ReadingContextEnumType(context)
-        signed_value = None
-        if signed and self.signing_key is not None:
-            record = self.ocmf(context)
-            self.sent_ocmf.append(record)
-            signed_value = SignedMeterValueType(
-                signed_meter_data=base64.b64encode(record.encode()).decode(),
-                signing_method="",
-                encoding_method="OCMF",
-                public_key=self.public_key_text,
-            )
-        values = [
-            SampledValueType(
-                value=self._energy_value(),
-                context=reading_context,
-                measurand=MeasurandEnumType.energy_active_import_register,
-                unit_of_measure=UnitOfMeasureType(unit="Wh", multiplier=self.energy_multiplier),
-                signed_meter_value=signed_value,
-            ),
-            SampledValueType(
-                value=round(power_w, 1),
-                context=reading_context,
-                measurand=MeasurandEnumType.power_active_import,
-                unit_of_measure=UnitOfMeasureType(unit="W"),
-            ),
-        ]
-        for phase in (PhaseEnumType.l1, PhaseEnumType.l2, PhaseEnumType.l3):
-            values.append(
-                SampledValueType(
-                    value=round(power_w / PHASE_VOLTAGE / 3, 2),
-                    context=reading_context,
-                    measurand=MeasurandEnumType.current_import,
-                    phase=phase,
-                    unit_of_measure=UnitOfMeasureType(unit="A"),
-                )
-            )
-        return MeterValueType(timestamp=stamp(self.at), sampled_value=values)
-
-    @property
-    def public_key_text(self) -> str:
-        """The meter's public key as 2.0.1 carries it: base64 of the OCA key text."""
-        if self.signing_key is None:
-            return ""
-        der = self.signing_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return base64.b64encode(f"oca:base16:asn1:{der.hex()}".encode()).decode()
-
-    def ocmf(self, context: str) -> str:
-        """An OCMF record of the transaction's begin (and end) reading, signed."""
-        assert self.signing_key is not None
-        assert self._begin is not None
-
-        begin_at, begin_wh = self._begin
-        readings = [ocmf_reading(begin_at, "B", begin_wh)]
-        if context == "Transaction.End":
-            readings.append(ocmf_reading(self.at, "E", self.register_wh))
-        return signed_ocmf(
-            {
-                "FV": "1.0",
-                "GI": self.vendor,
-                "GS": self.serial,
-                "GV": self.firmware,
-                "PG": f"T{self.seq_no}",
-                "IS": True,
-                "IT": "ISO14443",
-                "RD": readings,
-            },
-            self.signing_key,
-        )
 
     # -- messages ------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ energies are worked out by hand in the comments (3 phases at 230 V).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +87,12 @@ async def _set_limit(rig: Rig, amps: float) -> None:
         "set_value",
         {"entity_id": _entity(rig, "number", "current_limit"), "value": amps},
     )
+
+
+async def _until(rig: Rig, sim: GenericOcpp201Station, done: Callable[[], bool], what: str) -> None:
+    """Until `done()` and the station sent what it sends after its answers: its requests
+    must have their answers before the tests move the clock (it would time out)."""
+    await rig.until(lambda: done() and not sim.busy, what)
 
 
 def _status(rig: Rig) -> str | None:
@@ -188,7 +194,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
     await rig.send(station.plug_in())
     before = station.register_wh
     await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
-    await rig.until(lambda: _status(rig) == "Charging", "the remote start charges")
+    await _until(rig, station, lambda: _status(rig) == "Charging", "the remote start charges")
     (start,) = station.remote_starts
     tag = start["id_token"]["id_token"]
     assert start["id_token"]["type"] == "Central"
@@ -205,7 +211,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
     assert rig.state("power") == "11000.0"
     transaction = station.transaction_id
     await _press(rig, "stop_charging")
-    await rig.until(lambda: station.transaction_id is None, "the remote stop ends it")
+    await _until(rig, station, lambda: station.transaction_id is None, "the remote stop ends it")
     assert "RequestStopTransaction" in station.commands
     ended = station.events[-1]
     assert ended.transaction_info.transaction_id == transaction
@@ -232,17 +238,17 @@ async def test_reset_unlock_and_availability(
     station.profiles.clear()  # a station that forgets its profiles when it restarts
     await _press(rig, "restart")
     assert station.resets == ["OnIdle"]
-    await rig.until(lambda: station.current_limit() == 10.0, "the limit is given again")
+    await _until(rig, station, lambda: station.current_limit() == 10.0, "the limit is given again")
     assert station.connected
     assert station.registration == "Accepted"
     await _press(rig, "unlock_connector")
     assert station.unlocks == 1
     available = _entity(rig, "switch", "available")
     await _service(rig, "switch", "turn_off", {"entity_id": available})
-    await rig.until(lambda: _status(rig) == "Unavailable", "Unavailable")
+    await _until(rig, station, lambda: _status(rig) == "Unavailable", "Unavailable")
     assert hass.states.get(available).state == "off"
     await _service(rig, "switch", "turn_on", {"entity_id": available})
-    await rig.until(lambda: _status(rig) == "Available", "Available")
+    await _until(rig, station, lambda: _status(rig) == "Available", "Available")
     assert hass.states.get(available).state == "on"
     # During a transaction the reset is Scheduled: no error, the station restarts after it.
     await _plug_in_and_start(rig, station)
@@ -250,7 +256,7 @@ async def test_reset_unlock_and_availability(
     assert station.reset_scheduled
     assert station.connected
     await rig.send(station.stop_transaction())
-    await rig.until(lambda: not station.reset_scheduled, "the scheduled reset")
+    await _until(rig, station, lambda: not station.reset_scheduled, "the scheduled reset")
     await station.wait_accepted()
     assert station.resets == ["OnIdle", "OnIdle"]
 
@@ -368,7 +374,7 @@ async def test_local_list_decides_while_home_assistant_is_away(
     )
     station.offline_tx_for_unknown_id = False
     await accept(rig, station)
-    await rig.until(lambda: bool(station.local_list_updates), "the local list")
+    await _until(rig, station, lambda: bool(station.local_list_updates), "the local list")
     assert station.local_list_updates == [("Full", 1, 2)]
     assert station.local_list == {
         CARD: {"status": "Accepted"},
@@ -416,7 +422,7 @@ async def test_an_allow_list_change_is_a_differential_update(
     manager.data.settings.store_raw_uids = True
     _add_card(manager, CARD, uid=CARD)
     await accept(rig, station)
-    await rig.until(lambda: bool(station.local_list_updates), "the local list")
+    await _until(rig, station, lambda: bool(station.local_list_updates), "the local list")
     assert station.local_list_updates == [("Full", 1, 1)]
     _add_card(manager, OTHER_CARD, person="Sam", uid=OTHER_CARD)
     await rig.settle()
@@ -448,7 +454,7 @@ async def test_a_restart_between_remote_start_and_transaction_keeps_the_person(
     await rig.tick(60)
     await rig.send(station.plug_in())
     await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
-    await rig.until(lambda: station.pending_remote_start is not None, "the remote start")
+    await _until(rig, station, lambda: station.pending_remote_start is not None, "the remote start")
     assert station.pending_remote_start is not None
     token, remote_start_id = station.pending_remote_start
     assert rig.charger is not None
@@ -466,6 +472,9 @@ async def test_a_restart_between_remote_start_and_transaction_keeps_the_person(
     rig.drive_monotonic()
     await station.connect(rig.url)
     assert await station.boot() == "Accepted"
+    # Accepted: it is configured again and asked for its register. The simulated register
+    # grows only when `charge` says so: a register asked for later would be a stale one.
+    await _until(rig, station, lambda: station.triggered.count("MeterValues") == 2, "set up")
     await rig.send(station.status("Occupied"))
     before = station.register_wh
     await rig.send(station.remote_start(token, remote_start_id))
@@ -497,7 +506,7 @@ async def test_a_remote_start_token_expires(
     await rig.send(station.status("Available"))
     await rig.send(station.plug_in())
     await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
-    await rig.until(lambda: station.pending_remote_start is not None, "the remote start")
+    await _until(rig, station, lambda: station.pending_remote_start is not None, "the remote start")
     assert station.pending_remote_start is not None
     await rig.tick(11 * 60)
     await rig.send(station.remote_start(*station.pending_remote_start))
@@ -527,3 +536,33 @@ async def test_meter_variables_follow_the_model_and_what_it_samples(
         assert ",".join(charger.measurands) == taken
     finally:
         await sim.disconnect()
+
+
+async def test_a_refused_remote_start_keeps_no_token(
+    hass: HomeAssistant,
+    rig: Rig,
+    station: GenericOcpp201Station,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Start charging while a car waits: the station rejects RequestStartTransaction, the
+    user gets the translated refusal, and its token is not kept for a later start."""
+    await accept(rig, station)
+    await rig.send(station.status("Available"))
+    await rig.send(station.plug_in())
+    station.forced["RequestStartTransaction"] = "Rejected"
+    with pytest.raises(HomeAssistantError) as refused:
+        await _press(rig, "start_charging")
+    assert refused.value.translation_key == "ocpp_command_refused"
+    assert refused.value.translation_placeholders["action"] == "RequestStartTransaction"
+    assert refused.value.translation_placeholders["status"] == "Rejected"
+    assert station.transaction_id is None
+    assert rig.charger is not None
+    kept = hass_storage[f"{DOMAIN}.{rig.charger.entry_id}.ocpp_remote_starts"]["data"]
+    assert kept == {"tags": {}}
+    # Taken the next time, with a new token.
+    station.forced.clear()
+    await _press(rig, "start_charging")
+    await _until(rig, station, lambda: station.transaction_id is not None, "the remote start")
+    (start,) = station.remote_starts
+    assert station.answers == ["Accepted"]
+    assert start["id_token"]["id_token"].startswith("HA")

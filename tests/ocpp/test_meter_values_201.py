@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from custom_components.ev_charging_monitor.central_system.charge_point_201 import station_status
 from custom_components.ev_charging_monitor.central_system.meter_values_201 import (
     parse_meter_values_201,
 )
+from custom_components.ev_charging_monitor.central_system.station_status import station_status
 from custom_components.ev_charging_monitor.central_system.transactions import (
     ENDED_KEPT,
     TransactionBook,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, cast
+from typing import Any, cast
 
 from homeassistant.core import HomeAssistant
 from ocpp.routing import after, on
@@ -42,6 +42,7 @@ from .meter_values_201 import parse_meter_values_201
 from .quirks import DEFAULT_QUIRKS, quirks_for
 from .registry import OcppRegistry
 from .signed import signed_values_201
+from .station_status import NO_AUTHORIZATION, STATUS_201, station_status
 from .transactions import OpenTransaction
 
 type _Handler = Callable[..., Any]
@@ -49,38 +50,6 @@ type _Handler = Callable[..., Any]
 # The library's decorators, typed: they mark a method as the handler of a 2.0.1 action.
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
 after_handling = cast(Callable[[Action], Callable[[_Handler], _Handler]], after)
-
-# The integration decides an id tag with the 1.6 answer; 2.0.1 has its own statuses. An
-# unknown card (1.6 has only Invalid for it) is what 2.0.1 calls Unknown.
-_STATUS_201: Final = {
-    "Accepted": AuthorizationStatusEnumType.accepted,
-    "Blocked": AuthorizationStatusEnumType.blocked,
-    "Expired": AuthorizationStatusEnumType.expired,
-    "ConcurrentTx": AuthorizationStatusEnumType.concurrent_tx,
-    "Invalid": AuthorizationStatusEnumType.unknown,
-}
-# A token of this type names nobody: the station charges without authorization.
-NO_AUTHORIZATION: Final = "NoAuthorization"
-
-
-def station_status(
-    connector_status: str | None, charging_state: str | None, in_transaction: bool
-) -> str | None:
-    """The 1.6 connector status the charger state follows, from 2.0.1's two sources.
-
-    2.0.1 reports the connector (Available/Occupied/...) in StatusNotification and what the
-    car does (Charging/EVConnected/SuspendedEV/...) in TransactionEvent.
-    """
-    if connector_status not in (None, "Occupied"):
-        return connector_status  # Available, Reserved, Unavailable, Faulted: same names
-    if in_transaction:
-        if charging_state in ("Charging", "SuspendedEV", "SuspendedEVSE"):
-            return charging_state
-        return "Preparing"
-    if connector_status == "Occupied":
-        # A car at the connector and no transaction (yet, or any more).
-        return "Finishing" if charging_state is not None else "Preparing"
-    return None
 
 
 class CentralChargingStation(CentralConnection, ChargePoint):
@@ -128,7 +97,7 @@ class CentralChargingStation(CentralConnection, ChargePoint):
             # Not accepted yet: no card counts, whoever it is.
             return IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
         status = await charger.authorize(str(id_token.get("id_token", "")))
-        return IdTokenInfoType(status=_STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
+        return IdTokenInfoType(status=STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
 
     # -- provisioning ----------------------------------------------------------------------
 
