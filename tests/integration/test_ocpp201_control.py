@@ -343,7 +343,7 @@ async def test_an_offline_station_is_a_translated_error(
     assert stopping.value.translation_key == "ocpp_charger_offline"
 
 
-async def test_an_unknown_evse_and_a_profile_without_transaction_are_refused(
+async def test_a_profile_for_a_transaction_the_station_does_not_run_is_refused(
     hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
 ) -> None:
     """The station checks what it is sent: the TxProfile of a transaction it does not run
