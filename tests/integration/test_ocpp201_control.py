@@ -28,6 +28,7 @@ from custom_components.ev_charging_monitor.authorization.model import (
     CredentialKind,
     CredentialStatus,
 )
+from custom_components.ev_charging_monitor.central_system.control import CommandRefused
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from simulators.ocpp201_charger import GenericOcpp201Station
@@ -566,3 +567,53 @@ async def test_a_refused_remote_start_keeps_no_token(
     (start,) = station.remote_starts
     assert station.answers == ["Accepted"]
     assert start["id_token"]["id_token"].startswith("HA")
+
+
+async def test_the_station_refuses_an_evse_it_does_not_have(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """Commands naming EVSE 2 (this station has one): UnknownConnector and Rejected, each
+    the translated refusal. The entities only ever name EVSE 1; the control is called
+    directly here, as a second connector would."""
+    await accept(rig, station)
+    await rig.send(station.status("Available"))
+    assert rig.charger is not None
+    device = rig.charger.runtime_data.device
+    control = getattr(device, "inner", device).control  # behind authorization's guard
+    with pytest.raises(CommandRefused) as unlock:
+        await control.unlock(connector_id=2)
+    assert (unlock.value.action, unlock.value.detail) == ("UnlockConnector", "UnknownConnector")
+    with pytest.raises(CommandRefused) as start:
+        await control.remote_start("HA0123", connector_id=2)
+    assert (start.value.action, start.value.detail) == ("RequestStartTransaction", "Rejected")
+    assert station.unlocks == 0
+    assert station.remote_starts == []
+
+
+class WattsOnlyStation(GenericOcpp201Station):
+    """A station whose profiles must be in W (Huawei's, as quirks.json has it)."""
+
+    vendor = "Huawei"
+    model = "SCharger-7KS-S0"
+    rate_units = ("W",)
+
+
+async def test_a_station_taking_watts_only_gets_the_limit_in_watts(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """The model's quirks say W: 6 A become 6 x 230 V x 3 = 4140 W, and the car follows."""
+    sim = WattsOnlyStation("CS-W", password=PASSWORD)
+    try:
+        await accept(rig, sim)
+        await rig.send(sim.status("Available"))
+        await rig.send(sim.plug_in())
+        assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+        await rig.send(sim.start_charging(11_000))
+        await _set_limit(rig, 6)
+        assert {p["unit"] for p in sim.profiles.values()} == {"W"}
+        assert {p["limit"] for p in sim.profiles.values()} == {4140.0}
+        await rig.tick(600)
+        await rig.send(sim.charge(600, 11_000))
+        assert rig.state("power") == "4140.0"
+    finally:
+        await sim.disconnect()
