@@ -328,9 +328,9 @@ async def test_a_station_that_does_not_answer_is_a_timeout(
 async def test_an_offline_station_is_a_translated_error(
     hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
 ) -> None:
-    """Commands to a station that is not connected say so, by name."""
+    """Commands to a station that is not connected (mid-transaction) say so, by name."""
     await accept(rig, station)
-    await rig.send(station.status("Available"))
+    await _plug_in_and_start(rig, station)
     await station.disconnect()
     await rig.settle()
     with pytest.raises(HomeAssistantError) as offline:
@@ -339,9 +339,13 @@ async def test_an_offline_station_is_a_translated_error(
         )
     assert offline.value.translation_key == "ocpp_charger_offline"
     assert "is not connected to the OCPP central system" in str(offline.value)
+    assert offline.value.translation_placeholders["action"] == "SetChargingProfile"
     with pytest.raises(HomeAssistantError) as stopping:
         await _service(rig, DOMAIN, "stop_charging", {"device_id": _device_id(rig)})
     assert stopping.value.translation_key == "ocpp_charger_offline"
+    # Named as the station's OCPP version names it.
+    assert stopping.value.translation_placeholders["action"] == "RequestStopTransaction"
+    assert "(RequestStopTransaction not sent)" in str(stopping.value)
 
 
 async def test_a_profile_for_a_transaction_the_station_does_not_run_is_refused(

@@ -119,6 +119,9 @@ class ChargePointControl(Protocol):
     def in_handler(self) -> bool:
         """Whether this runs inside one of the charger's own messages."""
 
+    def action(self, action: str) -> str:
+        """The command's OCPP message as the charger's version names it."""
+
     async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
         """Run `command` now, or right after the charger's message being handled."""
 
@@ -183,12 +186,24 @@ class OcppControl:
         self.charge_point_id = charge_point_id
         self._connection = connection
         self._profiles = profiles
+        # The OCPP version the charger spoke last (it names the messages while it is away).
+        self._version = "1.6"
 
     # -- sending --------------------------------------------------------------------------
 
     def in_handler(self) -> bool:
         """Whether this runs inside one of this charger's own messages (and would block it)."""
         return HANDLING.get() == (self.charge_point_id, asyncio.current_task())
+
+    def note_version(self) -> None:
+        """Remember the OCPP version of the charger's connection now (after its boot)."""
+        if (charge_point := self._connection()) is not None:
+            self._version = str(getattr(charge_point, "_ocpp_version", "1.6"))
+
+    def action(self, action: str) -> str:
+        """The command's OCPP message as the charger's version names it (1.6's by default)."""
+        messages = MESSAGES.get(self._version)
+        return action if messages is None else messages.renamed.get(action, action)
 
     async def perform(self, command: Callable[[], Awaitable[None]], what: str) -> None:
         """Run `command` now; inside the charger's own message, right after its answer.
@@ -210,8 +225,8 @@ class OcppControl:
     async def _call(self, action: str, request: Callable[[Messages], Any]) -> Any:
         """Send the request `request` words for the connection; `action` names it offline."""
         if (charge_point := self._connection()) is None:
-            raise ChargerOffline(action)
-        version = str(getattr(charge_point, "_ocpp_version", "1.6"))
+            raise ChargerOffline(self.action(action))
+        version = self._version = str(getattr(charge_point, "_ocpp_version", "1.6"))
         if (messages := MESSAGES.get(version)) is None:
             raise CommandNotSupported(action, f"OCPP {version}")
         payload = request(messages)
@@ -333,16 +348,13 @@ class OcppControl:
 
     async def get_local_list_version(self) -> int:
         """GetLocalListVersion; -1 (as OCPP says) where the charger has no local list."""
-        action = "GetLocalListVersion"
-        if (charge_point := self._connection()) is None:
-            raise ChargerOffline(action)
-        messages = MESSAGES.get(str(getattr(charge_point, "_ocpp_version", "1.6")))
         try:
-            result = await self._call(action, lambda words: words.get_local_list_version())
+            result = await self._call(
+                "GetLocalListVersion", lambda messages: messages.get_local_list_version()
+            )
         except CommandNotSupported:
             return -1
-        assert messages is not None
-        return messages.local_list_version(result)
+        return MESSAGES[self._version].local_list_version(result)
 
     async def send_local_list(
         self, version: int, entries: Sequence[LocalListEntry], *, full: bool

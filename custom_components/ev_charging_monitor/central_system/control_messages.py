@@ -43,6 +43,9 @@ class Profile:
 class Messages(Protocol):
     """The requests of one OCPP version, and how its answers read."""
 
+    # What this version calls the commands 1.6 names (the errors name the version's own).
+    renamed: dict[str, str]
+
     def set_profile(self, profile: Profile) -> Any:
         """SetChargingProfile."""
 

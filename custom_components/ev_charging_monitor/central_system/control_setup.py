@@ -99,6 +99,7 @@ async def async_attach_control(
 
     @callback
     def booted() -> None:
+        control.note_version()
         lists.forget_connection(charge_point_id)
         entry.async_create_task(hass, after_boot(), f"OCPP after boot {charge_point_id}")
 

@@ -92,7 +92,7 @@ class OcppDevice:
 
     def _control(self, action: str) -> ChargePointControl:
         if self.control is None or not self.charger.connected:
-            raise ChargerOffline(action)
+            raise ChargerOffline(action if self.control is None else self.control.action(action))
         return self.control
 
     async def set_current_limit(self, amps: float) -> None:
@@ -194,7 +194,7 @@ class OcppDevice:
         """RemoteStopTransaction of the running transaction."""
         control = self._control("RemoteStopTransaction")
         if (transaction := self.charger.transaction) is None:
-            raise NoTransaction("RemoteStopTransaction")
+            raise NoTransaction(control.action("RemoteStopTransaction"))
         await control.remote_stop(transaction)
 
     async def reset(self, *, hard: bool = False) -> None:

@@ -30,6 +30,8 @@ from .transactions import OpenTransaction
 class Ocpp16Messages:
     """OCPP 1.6: connectors, integer transaction ids, idTag strings."""
 
+    renamed: dict[str, str] = {}
+
     def set_profile(self, profile: Profile) -> Any:
         """SetChargingProfile on the connector (0: every connector)."""
         transaction = profile.transaction

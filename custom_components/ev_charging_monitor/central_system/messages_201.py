@@ -41,6 +41,11 @@ CONNECTOR_ID: Final = 1
 class Ocpp201Messages:
     """OCPP 2.0.1: EVSEs, the station's transaction ids, typed idTokens."""
 
+    renamed: dict[str, str] = {
+        "RemoteStartTransaction": "RequestStartTransaction",
+        "RemoteStopTransaction": "RequestStopTransaction",
+    }
+
     def set_profile(self, profile: Profile) -> Any:
         """SetChargingProfile on the EVSE (0: the whole station, every EVSE).
 
