@@ -16,7 +16,8 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..authorization.manager import AUTHORIZATION, EVENT_AUTHORIZATION
+from ..authorization.decisions import EVENT_AUTHORIZATION
+from ..authorization.manager import AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
 from ..const import DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
