@@ -46,11 +46,7 @@ class LedgerSteps(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask before linking the ledger."""
-        assert self._ledger is not None
-        if user_input is not None:
-            return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
-        self._set_confirm_only()
-        return self.async_show_form(step_id="hassio_confirm")
+        return self._confirm("hassio_confirm", user_input)
 
     async def async_ledger_discovered(self, discovery_info: DiscoveryInfoType) -> ConfigFlowResult:
         """A standalone ledger announced its address: offer to link it."""
@@ -69,9 +65,17 @@ class LedgerSteps(ConfigFlow):
     ) -> ConfigFlowResult:
         """Ask before linking the standalone ledger."""
         assert self._ledger is not None
+        return self._confirm("ledger_confirm", user_input, {"url": self._ledger[CONF_URL]})
+
+    def _confirm(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        placeholders: dict[str, str] | None = None,
+    ) -> ConfigFlowResult:
+        """Link the ledger once the user agrees."""
+        assert self._ledger is not None
         if user_input is not None:
             return self.async_create_entry(title=LEDGER_NAME, data=self._ledger)
         self._set_confirm_only()
-        return self.async_show_form(
-            step_id="ledger_confirm", description_placeholders={"url": self._ledger[CONF_URL]}
-        )
+        return self.async_show_form(step_id=step_id, description_placeholders=placeholders)
