@@ -28,7 +28,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from custom_components.ev_charging_monitor.authorization.decisions import EVENT_AUTHORIZATION
+from custom_components.ev_charging_monitor.authorization.manager import EVENT_AUTHORIZATION
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from simulators.clock import SimClock

@@ -34,9 +34,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.ev_charging_monitor.authorization.decisions import EVENT_AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
+    EVENT_AUTHORIZATION,
     AuthorizationManager,
 )
 from custom_components.ev_charging_monitor.authorization.model import (

@@ -33,9 +33,9 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ev_charging_monitor.authorization.decisions import EVENT_AUTHORIZATION
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
+    EVENT_AUTHORIZATION,
     AuthorizationManager,
 )
 from custom_components.ev_charging_monitor.authorization.model import (

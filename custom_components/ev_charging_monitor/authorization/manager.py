@@ -12,10 +12,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from .decisions import EVENT_AUTHORIZATION
 from .notifications import EVENT_NOTIFICATION_ACTION
 from .store import AuthorizationStore
 from .subentries import async_sync, authorization_entry
 from .unknown_cards import UnknownCards
+
+# What the rest of the integration reaches authorization by.
+__all__ = ["AUTHORIZATION", "EVENT_AUTHORIZATION", "AuthorizationManager", "async_get_manager"]
 
 AUTHORIZATION: HassKey[AuthorizationManager] = HassKey(f"{DOMAIN}_authorization")
 EVENT_TAG_SCANNED = "tag_scanned"

@@ -16,8 +16,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..authorization.decisions import EVENT_AUTHORIZATION
-from ..authorization.manager import AUTHORIZATION
+from ..authorization.manager import AUTHORIZATION, EVENT_AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
 from ..const import DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
