@@ -33,7 +33,6 @@ from .late_transactions import async_record_late, keep_reading, note_start, star
 from .message_time import MessageTime, message_time, now_iso
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
-from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .signed import from_data_transfer, transfer_refusal
 from .transactions import OpenTransaction
 
@@ -56,12 +55,6 @@ class CentralChargePoint(CentralConnection, ChargePoint):
         call.TriggerMessage,
         {"requested_message": MessageTrigger.boot_notification},
     )
-
-    @property
-    def quirks(self) -> Quirks:
-        """What its model does differently (the default until it booted)."""
-        boot = self.boot
-        return DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
 
     @handles(Action.boot_notification)
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:

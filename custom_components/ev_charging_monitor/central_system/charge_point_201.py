@@ -39,7 +39,6 @@ from .message_time import MessageTime, message_time, now_iso
 from .meter_setup_201 import async_configure_meter_201
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
-from .quirks import DEFAULT_QUIRKS, quirks_for
 from .registry import OcppRegistry
 from .signed import signed_values_201
 from .station_status import NO_AUTHORIZATION, STATUS_201, station_status
@@ -146,9 +145,7 @@ class CentralChargingStation(CentralConnection, ChargePoint):
         transactions unless asked: without the register before the first plug-in, the
         session would begin only at the transaction's start, after the card was presented.
         """
-        boot = self.boot
-        quirks = DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
-        charger.quirks = quirks
+        quirks = charger.quirks = self.quirks
         charger.measurands = await async_configure_meter_201(self.call, self.id, quirks)
         try:
             await self.call(  # type: ignore[no-untyped-call]

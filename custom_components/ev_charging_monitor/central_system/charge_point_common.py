@@ -1,5 +1,6 @@
-"""What the OCPP 1.6 and 2.0.1 charge points share: who they are, their charger state, the
-boot trigger after acceptance, and the marker of a message being handled (control.py).
+"""What the OCPP 1.6 and 2.0.1 charge points share: who they are, their model's quirks,
+their charger state, the boot trigger and what follows an accepted boot, and the marker of
+a message being handled (control.py).
 
 Each protocol's charge point derives from this and from its `ocpp` library version's
 ChargePoint (which adds only the version's messages and schemas to the same base).
@@ -18,6 +19,7 @@ from ..const import LOGGER
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .control import HANDLING
+from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
 
 
@@ -51,6 +53,12 @@ class CentralConnection(ChargePoint):
             await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
         finally:
             HANDLING.reset(token)
+
+    @property
+    def quirks(self) -> Quirks:
+        """What its model does differently (the default until it booted)."""
+        boot = self.boot
+        return DEFAULT_QUIRKS if boot is None else quirks_for(boot.vendor, boot.model)
 
     @property
     def charger(self) -> OcppCharger | None:
