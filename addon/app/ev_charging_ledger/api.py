@@ -290,7 +290,13 @@ async def status(request: web.Request) -> web.Response:
 async def verify(request: web.Request) -> web.Response:
     _require_admin(request)
     report = await asyncio.to_thread(request.app[LEDGER_KEY].verify)
-    return web.json_response(report.as_json())
+    body = report.as_json()
+    # Each failure also says why in the reader's language, like the integrity page.
+    lang = _lang(request)
+    for failure in body["ocmf_failures"]:
+        failure["reason"] = i18n.ocmf_failure(lang, failure)
+    body["ocmf_summary"] = i18n.text(lang, "ocmf_checked").format(count=report.ocmf_checked)
+    return web.json_response(body)
 
 
 @routes.get("/api/sessions")

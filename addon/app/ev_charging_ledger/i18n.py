@@ -337,6 +337,19 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_corrected_body": "{count} statement(s) for {month} changed after delivery "
         "(sessions that reached the ledger later) and were written again to {folder}; the "
         "earlier files are in {superseded}.",
+        "ocmf_checked": "{count} signed meter values (OCMF) re-verified against their public keys",
+        "ocmf_failures": "Sessions whose signed meter values no longer prove them",
+        "ocmf_failure_line": "Session {session_id} (entry {entry_no}): {reason}",
+        "ocmf_failure_signature": "the signature does not match the signed data: it was "
+        "changed after the meter signed it, or another key signed it",
+        "ocmf_failure_key": "the stored public key cannot be read",
+        "ocmf_failure_unreadable": "the stored signed value is not a readable OCMF record",
+        "ocmf_failure_readings": "the signatures hold, but the signed readings do not prove "
+        "the session's energy",
+        "ocmf_failure_missing": "the session is stored as signed evidence but no signed value "
+        "is left",
+        "ocmf_failure_record": "the stored session record cannot be read",
+        "ocmf_failures_more": "and {count} more",
     },
     "de": {
         "app_title": "Ladebuch",
@@ -668,6 +681,22 @@ TEXT: dict[str, dict[str, str]] = {
         "notify_corrected_body": "{count} Abrechnung(en) für {month} haben sich nach der "
         "Zustellung geändert (später eingetroffene Ladevorgänge) und liegen neu in {folder}; "
         "die früheren Dateien liegen in {superseded}.",
+        "ocmf_checked": "{count} signierte Messwerte (OCMF) mit ihren öffentlichen Schlüsseln "
+        "erneut geprüft",
+        "ocmf_failures": "Ladevorgänge, die ihre signierten Messwerte nicht mehr belegen",
+        "ocmf_failure_line": "Ladevorgang {session_id} (Eintrag {entry_no}): {reason}",
+        "ocmf_failure_signature": "die Signatur passt nicht zu den signierten Daten: sie "
+        "wurden nach der Signatur des Zählers geändert, oder ein anderer Schlüssel hat "
+        "signiert",
+        "ocmf_failure_key": "der gespeicherte öffentliche Schlüssel ist nicht lesbar",
+        "ocmf_failure_unreadable": "der gespeicherte signierte Wert ist kein lesbarer "
+        "OCMF-Datensatz",
+        "ocmf_failure_readings": "die Signaturen stimmen, aber die signierten Zählerstände "
+        "belegen die Energie des Ladevorgangs nicht",
+        "ocmf_failure_missing": "der Ladevorgang ist als signierter Nachweis gespeichert, "
+        "aber kein signierter Wert ist mehr vorhanden",
+        "ocmf_failure_record": "der gespeicherte Datensatz des Ladevorgangs ist nicht lesbar",
+        "ocmf_failures_more": "und {count} weitere",
     },
 }
 
@@ -683,6 +712,14 @@ def language(requested: str | None) -> str:
 
 def text(lang: str, key: str) -> str:
     return TEXT.get(lang, TEXT["en"]).get(key) or TEXT["en"].get(key) or key
+
+
+def ocmf_failure(lang: str, failure: dict[str, Any]) -> str:
+    """One session whose signed meter values no longer prove it, in the reader's language."""
+    reason = text(lang, f"ocmf_failure_{failure.get('reason_key')}")
+    return text(lang, "ocmf_failure_line").format(
+        session_id=failure.get("session_id"), entry_no=failure.get("entry_no"), reason=reason
+    )
 
 
 def gap_reason(lang: str, gap: dict[str, Any]) -> str:
