@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ev_charging_ledger.access import TokenAccess
 from ev_charging_ledger.api import create_app
 from ev_charging_ledger.cli import main as cli_main
-from ev_charging_ledger.storage import Ledger
+from ev_charging_ledger.storage import Ledger, ocmf_recheck
 from tests.ledger.integration_records import make_record
 from tests.ledger.test_evidence import _payload, _sign
 from tests.ledger.test_integrity import TRIGGERS
@@ -48,14 +48,14 @@ def _build(data_dir: Path) -> dict[int, str]:
     return {seq: record["id"] for seq, record in zip(range(1, 13), records, strict=True)}
 
 
-def _edit_body(path: Path, session_id: str, old: bytes, new: bytes) -> None:
+def _edit_body(path: Path, session_id: str, old: bytes, new: bytes, *, once: bool = True) -> None:
     with sqlite3.connect(path) as db:
         for trigger in TRIGGERS:
             db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         (body,) = db.execute(
             "SELECT body FROM sessions WHERE session_id = ?", (session_id,)
         ).fetchone()
-        assert body.count(old) == 1, body
+        assert body.count(old) == 1 if once else body.count(old) >= 1, body
         db.execute(
             "UPDATE sessions SET body = ? WHERE session_id = ?",
             (body.replace(old, new), session_id),
@@ -122,6 +122,26 @@ def test_a_public_key_swapped_for_another_valid_key_is_named(tmp_path: Path) -> 
         (ids[2], "key"),
         (ids[9], "signature"),
     ]
+
+
+def test_a_session_energy_raised_under_valid_signatures_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _build(tmp_path)
+    path = tmp_path / "ledger.sqlite3"
+    # 7400 Wh -> 9400 Wh in the session record (and its price interval); the signed
+    # values still say 1000.00 -> 1007.40 kWh and their signatures still hold.
+    _edit_body(path, ids[9], b'"energy_wh":"7400"', b'"energy_wh":"9400"', once=False)
+    # Pages of two rows: the pass reads past page boundaries without losing a session.
+    monkeypatch.setattr(ocmf_recheck, "PAGE", 2)
+
+    with Ledger(path) as ledger:
+        report = ledger.verify()
+    assert report.ocmf_checked == 3
+    assert [(f.session_id, f.reason) for f in report.ocmf_failures] == [(ids[9], "readings")]
+    assert "signed energy 7400.00 Wh differs from the session's 9400 Wh" in (
+        report.ocmf_failures[0].detail
+    )
 
 
 @pytest.fixture
