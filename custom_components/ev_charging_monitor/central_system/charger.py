@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from ..devices import ChargerState, Reading
 from ..session.late import TimedTransaction
-from .meter_values import MeterSample
+from .meter_values import MeterSample, signals
 from .quirks import DEFAULT_QUIRKS, Quirks
 from .signed import SignedValues
 from .transactions import OpenTransaction
@@ -36,6 +36,8 @@ _STATES: Final = {
 type Authorizer = Callable[[str], Awaitable[str]]
 # Records a transaction whose messages came late, with whom its id tag named.
 type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
+# Connector states without a vehicle: its state of charge is no longer known.
+_NO_VEHICLE: Final = frozenset({"Available", "Unavailable", "Reserved"})
 # After a reconnect, a status without a car while a transaction is open may be newer than
 # the charger's queued messages of it: for this long the transaction's car counts as there.
 CATCH_UP: Final = timedelta(minutes=5)
@@ -164,6 +166,8 @@ class OcppCharger:
         self._errors[connector_id] = report
         if connector_id != 0:
             self.status = status
+            if status in _NO_VEHICLE:
+                self.values.pop("soc", None)  # the next vehicle's is another one
         if report.error_code != "NoError" and (
             previous is None or previous.error_code != report.error_code
         ):
@@ -263,5 +267,6 @@ class OcppCharger:
                 "ocpp_status": self.status,
                 "ocpp_error": self.error_code,
                 "ocpp_error_report": self.error_report,
+                **signals(values),
             },
         )
