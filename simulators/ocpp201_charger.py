@@ -546,7 +546,8 @@ class GenericOcpp201Station:
         """One MeterValues with Current.Offered (A), Power.Offered (W times 10^
         `power_multiplier`) and the vehicle's SoC (Percent, location EV), each as given
         (NaN and huge numbers too: JSON numbers as Python writes them)."""
-        from ocpp.v201.enums import LocationEnumType  # noqa: PLC0415 (kept to this section)
+        # Imported here, so this section stays apart from the module's shared imports.
+        from ocpp.v201.enums import LocationEnumType
 
         context = ReadingContextEnumType.sample_periodic
         values: list[SampledValueType] = []

@@ -59,10 +59,12 @@ def ws_sessions(
 ) -> None:
     """Completed sessions after a seq."""
     history = hass.data[HISTORY]
+    sessions = history.page_after(msg["after_seq"], msg["limit"])
+    history.mark_delivered(sessions)
     connection.send_result(
         msg["id"],
         {
-            "sessions": history.page_after(msg["after_seq"], msg["limit"]),
+            "sessions": sessions,
             "last_seq": history.last_seq,
             "acknowledged_seq": history.acked_seq,
         },
@@ -93,6 +95,7 @@ def ws_subscribe_sessions(
     connection.subscriptions[msg_id] = history.async_subscribe(forward)
     connection.send_result(msg_id)
     backlog = history.after(msg["after_seq"], history.last_seq + 1)
+    history.mark_delivered(backlog)
     for start in range(0, len(backlog), CATCH_UP_PAGE):
         for page in pages(backlog[start : start + CATCH_UP_PAGE]):
             forward(page)
