@@ -615,11 +615,12 @@ class GenericOcpp16Charger:
         power_offered: str | None = None,
         soc: str | None = None,
         power_unit: str = "W",
+        soc_unit: str = "Percent",
         per_phase: bool = False,
     ) -> None:
         """One MeterValues with Current.Offered (A), Power.Offered (`power_unit`) and the
-        vehicle's SoC (Percent, location EV), each as the text given (a test sends garbage
-        this way); `per_phase` reports the offered values on L1, L2 and L3 each."""
+        vehicle's SoC (`soc_unit`, location EV), each as the text given (a test sends
+        garbage this way); `per_phase` reports the offered values on L1, L2 and L3 each."""
         phases: tuple[str | None, ...] = ("L1", "L2", "L3") if per_phase else (None,)
         sampled: list[dict[str, str]] = []
         for measurand, value, unit in (
@@ -638,7 +639,7 @@ class GenericOcpp16Charger:
                     "context": "Sample.Periodic",
                     "measurand": "SoC",
                     "location": "EV",
-                    "unit": "Percent",
+                    "unit": soc_unit,
                 }
             )
         await self.send(

@@ -196,6 +196,12 @@ def _broken(change: Any) -> dict[str, Any]:
             lambda d: d["models"][0].update(signed={"source": "x", "public_key_key": 5}),
             "models[0].signed.public_key_key: must be a non-empty text",
         ),
+        (
+            lambda d: d["models"][0].update(
+                signed={"source": "x", "public_key_key": "MeterPublicKey{meter}"}
+            ),
+            "models[0].signed.public_key_key: may hold no placeholder but {connector}",
+        ),
         (lambda d: d["models"][0].update(name=""), "models[0].name: must be a non-empty text"),
         (
             lambda d: d["default"]["meter"].pop("energy_unit"),

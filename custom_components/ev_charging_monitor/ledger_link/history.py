@@ -149,8 +149,6 @@ class SessionHistory:
         self._data["sessions"].append(stored)
         self._ids.add(stored["id"])
         await self._store.async_save(self._data)
-        if self._listeners:
-            self.mark_delivered([stored])
         for listener in list(self._listeners):
             for page in pages([stored]):
                 listener(page)

@@ -88,6 +88,7 @@ def ws_subscribe_sessions(
 
     @callback
     def forward(sessions: list[dict[str, Any]]) -> None:
+        history.mark_delivered(sessions)
         connection.send_message(websocket_api.event_message(msg_id, {"sessions": sessions}))
 
     # Subscribing and reading the backlog happen in one callback: no session can be
@@ -95,7 +96,6 @@ def ws_subscribe_sessions(
     connection.subscriptions[msg_id] = history.async_subscribe(forward)
     connection.send_result(msg_id)
     backlog = history.after(msg["after_seq"], history.last_seq + 1)
-    history.mark_delivered(backlog)
     for start in range(0, len(backlog), CATCH_UP_PAGE):
         for page in pages(backlog[start : start + CATCH_UP_PAGE]):
             forward(page)
