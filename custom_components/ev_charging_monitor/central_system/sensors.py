@@ -165,6 +165,8 @@ def async_add_signal_sensors(
         unique_id = f"{device_key(entry)}_{description.key}"
         return registry.async_get_entity_id("sensor", DOMAIN, unique_id) is not None
 
+    stop: list[Callable[[], None]] = []
+
     @callback
     def add_new() -> None:
         reading = live.data
@@ -177,10 +179,18 @@ def async_add_signal_sensors(
         if new:
             added.update(description.key for description in new)
             async_add_entities([OcppSensor(entry=entry, description=d) for d in new])
+        if len(added) == len(SIGNAL_SENSORS):
+            stop_listening()  # all there: nothing left to wait for
+
+    @callback
+    def stop_listening() -> None:
+        while stop:
+            stop.pop()()
 
     add_new()
     if len(added) < len(SIGNAL_SENSORS):
-        entry.async_on_unload(live.async_add_listener(add_new))
+        stop.append(live.async_add_listener(add_new))
+        entry.async_on_unload(stop_listening)
 
 
 def ocpp_sensors(entry: EVChargingConfigEntry) -> list[SensorEntity]:
