@@ -5,7 +5,7 @@ transactionData or a DataTransfer, also one sent seconds after StopTransaction) 
 values outside transactions with transaction id 2^63-1. The signed-value options reproduce
 what real chargers differ in and what goes wrong on the way (tampering, other wrappings,
 garbage). A double charger has a meter and a public key per connector (MeterPublicKey1,
-MeterPublicKey2, ...).
+MeterPublicKey2, ...); it charges on connector 1, whose meter signs with `key`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives import serialization
@@ -61,9 +61,8 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     # Turns the wrapped value into what is sent instead (garbage, truncation, size).
     mangle: Callable[[str], str] | None = None
 
-    # The connector it charges on, and how many connectors (each with its own meter and
-    # key, MeterPublicKey<n>) it has; the meter of `connector` signs with `key`.
-    connector: int = 1
+    # How many connectors (each with its own meter and key, MeterPublicKey<n>) it has;
+    # connector 1's meter signs with `key`, the others with `other_meter_keys`.
     connectors: int = 1
     other_meter_keys: dict[int, ec.EllipticCurvePrivateKey] = field(default_factory=dict)
     # The end record signed at the stop, until `send_signed_end` sends it.
@@ -84,7 +83,7 @@ class AlfenEveOcpp(GenericOcpp16Charger):
             return super().configuration()
         keys = {"NumberOfConnectors": str(self.connectors)}
         for number in range(1, self.connectors + 1):
-            if number == self.connector:
+            if number == 1:
                 keys[f"MeterPublicKey{number}"] = self.public_key_hex
                 continue
             other = self.other_meter_keys.setdefault(
@@ -92,14 +91,6 @@ class AlfenEveOcpp(GenericOcpp16Charger):
             )
             keys[f"MeterPublicKey{number}"] = _der_hex(other)
         return {**super().configuration(), **keys}
-
-    async def send(self, payload: Any) -> Any:
-        """Everything of its connector goes out with that connector's number."""
-        if self.connector != 1 and isinstance(
-            payload, (call.StartTransaction, call.StatusNotification, call.MeterValues)
-        ):
-            payload = replace(payload, connector_id=self.connector)
-        return await super().send(payload)
 
     async def meter_values(self, power_w: float) -> None:
         """Outside a transaction it reports the idle transaction id, as Alfen firmware does."""

@@ -329,18 +329,21 @@ async def test_a_late_end_reading_of_a_delivered_record_is_kept_and_logged(
 # -- public keys per connector -------------------------------------------------------------
 
 
-async def test_the_key_of_the_transactions_connector_stamps_its_values(
+async def test_a_double_chargers_keys_are_read_per_connector_and_its_own_stamps(
     hass: HomeAssistant, rig: Rig
 ) -> None:
-    """A double charger publishes MeterPublicKey1 and MeterPublicKey2; it charges on
-    connector 2, whose meter signs with the second key."""
-    sim = AlfenEveOcpp("ALFEN-DOUBLE", password=PASSWORD, connector=2, connectors=2)
+    """A double charger publishes MeterPublicKey1 and MeterPublicKey2 (a meter each): both
+    are read; its session on connector 1 is stamped with connector 1's key, not 2's. (A
+    transaction on connector 2 is stamped with MeterPublicKey2: tests/ocpp/test_signals.py;
+    the sessions follow connector 1 only.)"""
+    sim = AlfenEveOcpp("ALFEN-DOUBLE", password=PASSWORD, connectors=2)
     try:
         await rig.accept(sim)
         charger = hass.data[OCPP_REGISTRY].chargers["ALFEN-DOUBLE"]
         await rig.until(lambda: 2 in charger.signed.keys.connectors, "both keys were read")
-        first = sim.configuration()["MeterPublicKey1"]
-        assert charger.public_key == first != sim.public_key_hex
+        second = sim.configuration()["MeterPublicKey2"]
+        assert charger.signed.keys.connectors == {2: second}
+        assert charger.public_key == sim.public_key_hex != second
         assert await charge_one_session(rig, sim) == SESSION_WH
     finally:
         await sim.disconnect()
@@ -355,3 +358,6 @@ async def test_the_key_of_the_transactions_connector_stamps_its_values(
     ]
     evidence = classify(session_facts(record))
     assert evidence.evidence_class == "signed_ocmf"
+    assert rig.central is not None
+    diagnostics = await async_central_system_diagnostics(hass, rig.central)
+    assert list(diagnostics["accepted"]["ALFEN-DOUBLE"]["connector_keys"]) == [2]
