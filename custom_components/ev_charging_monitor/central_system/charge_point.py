@@ -25,6 +25,7 @@ from ocpp.v16.enums import (
 )
 
 from ..const import LOGGER
+from ..session.late import FLAG_STOP_MISSING_NEW_TRANSACTION
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -33,13 +34,20 @@ from .const import (
 )
 from .control import HANDLING
 from .late_transactions import async_record_late, keep_reading, note_start, started
+from .lost_transactions import (
+    async_check_lost,
+    async_end_lost,
+    note_boot,
+    note_kept,
+    stop_after_lost,
+)
 from .message_time import MessageTime, message_time, now_iso
 from .meter_setup import async_configure_meter, tolerate_nonstandard_contexts
 from .meter_values import parse_meter_values
 from .quirks import DEFAULT_QUIRKS, Quirks, quirks_for
 from .registry import OcppRegistry
 from .signed import from_data_transfer, transfer_refusal
-from .transactions import OpenTransaction
+from .transactions import MAIN_CONNECTOR, OpenTransaction
 
 type _Handler = Callable[..., Any]
 
@@ -71,6 +79,8 @@ class CentralChargePoint(ChargePoint):
         self.boot: BootInfo | None = None
         # Messages stamped before this are queued ones (message_time.py).
         self.connected_at = datetime.now(UTC)
+        # The next BootNotification answers our TriggerMessage: no reboot of the charger.
+        self._boot_asked = False
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
@@ -93,6 +103,7 @@ class CentralChargePoint(ChargePoint):
 
     async def async_trigger_boot(self) -> None:
         """Ask the charger for a BootNotification (after it was accepted)."""
+        self._boot_asked = True
         try:
             await self.call(  # type: ignore[no-untyped-call]
                 call.TriggerMessage(requested_message=MessageTrigger.boot_notification)
@@ -106,8 +117,11 @@ class CentralChargePoint(ChargePoint):
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
         self.boot = BootInfo.from_payload(payload)
         tolerate_nonstandard_contexts(self.route_map, self.quirks)
+        asked, self._boot_asked = self._boot_asked, False
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
+            if not asked:
+                note_boot(self.registry, self.id)
             return call_result.BootNotification(
                 current_time=now_iso(),
                 interval=HEARTBEAT_INTERVAL_S,
@@ -158,11 +172,12 @@ class CentralChargePoint(ChargePoint):
                 charger.public_key = str(item["value"])
 
     @handles(Action.heartbeat)
-    def on_heartbeat(self) -> call_result.Heartbeat:
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        await async_check_lost(self.registry, self.charger)
         return call_result.Heartbeat(current_time=now_iso())
 
     @handles(Action.status_notification)
-    def on_status_notification(
+    async def on_status_notification(
         self,
         connector_id: int,
         error_code: str,
@@ -173,8 +188,11 @@ class CentralChargePoint(ChargePoint):
         **_: Any,
     ) -> call_result.StatusNotification:
         if (charger := self.charger) is not None:
+            if connector_id == MAIN_CONNECTOR and status == "Charging":
+                note_kept(self.registry.book.open.get(self.id))
             details = {"info": info, "vendor_id": vendor_id, "vendor_error_code": vendor_error_code}
             charger.set_status(status, error_code, details, connector_id=connector_id)
+            await async_check_lost(self.registry, charger)
         return call_result.StatusNotification()
 
     @handles(Action.authorize)
@@ -189,23 +207,58 @@ class CentralChargePoint(ChargePoint):
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> call_result.StartTransaction:
         # Confirmed whatever the card: a charger retries an unconfirmed start for ever.
-        transaction, new = self.registry.book.start(
-            self.id, connector_id, id_tag, meter_start, timestamp
-        )
+        charger = await self._loaded_charger()
+        book = self.registry.book
+        if connector_id != MAIN_CONNECTOR:
+            return self._refuse_connector(charger, connector_id, id_tag)
+        if book.repeated_start(self.id, connector_id, id_tag, meter_start, timestamp) is None:
+            # Its transaction messages come in order: the open one's stop will not come.
+            await async_end_lost(self.registry, self.id, charger, FLAG_STOP_MISSING_NEW_TRANSACTION)
+        transaction, new = book.start(self.id, connector_id, id_tag, meter_start, timestamp)
         if new:
             note_start(transaction, self._time(transaction.timestamp))
         await self.registry.async_save()
         status: str = AuthorizationStatus.invalid
-        if (charger := await self._loaded_charger()) is not None:
-            status = await charger.authorize(id_tag)
+        if charger is not None:
+            if transaction.late:
+                # Queued: nobody stands at the charger now; decided without telling anyone.
+                status, attribution = await charger.authorize_late(id_tag)
+            else:
+                status = await charger.authorize(id_tag)
+                attribution = charger.attribution()
             if new:
-                transaction.attribution = charger.attribution()
+                transaction.attribution = attribution
                 await self.registry.async_save()
-            is_open = self.registry.book.open.get(self.id) is transaction
+            is_open = book.open.get(self.id) is transaction
             if is_open and not transaction.late and (new or charger.transaction is None):
                 charger.set_transaction(transaction, meter_start)
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
+        )
+
+    def _refuse_connector(
+        self, charger: OcppCharger | None, connector_id: int, id_tag: str
+    ) -> call_result.StartTransaction:
+        """A transaction on a connector the sessions do not follow: refused, never merged.
+
+        The charger is one device with one session at a time (connector 1's). `Invalid`
+        makes a charger that stops on an invalid id (StopTransactionOnInvalidId) end it;
+        the user is told by a repair issue naming the connector.
+        """
+        transaction_id = self.registry.book.refuse(self.id)
+        self.registry.async_save_soon()
+        LOGGER.warning(
+            "%s started transaction %s on connector %s; only connector %s is recorded, so it "
+            "was refused",
+            self.id,
+            transaction_id,
+            connector_id,
+            MAIN_CONNECTOR,
+        )
+        if charger is not None:
+            charger.on_connector_refused(connector_id)
+        return call_result.StartTransaction(
+            transaction_id=transaction_id, id_tag_info=_id_tag_info(AuthorizationStatus.invalid)
         )
 
     async def _loaded_charger(self) -> OcppCharger | None:
@@ -229,6 +282,9 @@ class CentralChargePoint(ChargePoint):
         **_: Any,
     ) -> call_result.StopTransaction:
         charger = await self._loaded_charger()
+        if self.registry.book.is_refused(self.id, transaction_id):
+            LOGGER.info("%s stopped refused transaction %s", self.id, transaction_id)
+            return call_result.StopTransaction()
         current = self.registry.book.find(self.id, transaction_id)
         if current is not None and charger is not None and charger.record_late is not None:
             moment = self._time(timestamp, not_before=started(current))
@@ -237,6 +293,8 @@ class CentralChargePoint(ChargePoint):
         stopped = self.registry.book.stop(self.id, transaction_id)
         if stopped is not None:
             await self.registry.async_save()
+        elif stop_after_lost(self.registry, self.id, transaction_id):
+            return call_result.StopTransaction()  # recorded when it was ended without it
         if charger is not None:
             if transaction_data and not (stopped is not None and stopped.late):
                 charger.set_meter(parse_meter_values(transaction_data))
@@ -279,7 +337,10 @@ class CentralChargePoint(ChargePoint):
         **_: Any,
     ) -> call_result.MeterValues:
         charger = await self._loaded_charger()
-        if charger is not None and connector_id != 0:
+        if connector_id != MAIN_CONNECTOR:
+            # The whole charger's meter (0), or a connector whose transactions are refused.
+            return call_result.MeterValues()
+        if charger is not None:
             sample = parse_meter_values(meter_value)
             if self._keep_readings(transaction_id, meter_value):
                 # Queued: its signed values go with the record, its numbers are not live.
@@ -292,6 +353,8 @@ class CentralChargePoint(ChargePoint):
         """Keep the stamped registers with their transaction; True when the message was
         queued (its values are no live values: they are recorded at their own times)."""
         transaction = self.registry.book.find(self.id, transaction_id)
+        if transaction is not None and transaction_id == transaction.transaction_id:
+            note_kept(transaction)  # its own meter values after a boot: not lost
         since = None if transaction is None else started(transaction)
         late = False
         kept = False

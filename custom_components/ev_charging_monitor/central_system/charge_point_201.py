@@ -33,6 +33,7 @@ from ocpp.v201.enums import (
 )
 
 from ..const import LOGGER
+from ..session.late import FLAG_STOP_MISSING_NEW_TRANSACTION
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -40,6 +41,13 @@ from .const import (
     PENDING_INTERVAL_S,
 )
 from .late_transactions import async_record_late, keep_reading, note_start, started
+from .lost_transactions import (
+    async_check_lost,
+    async_end_lost,
+    end_after_lost,
+    note_boot,
+    note_kept,
+)
 from .message_time import MessageTime, message_time, now_iso
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
@@ -116,8 +124,12 @@ class CentralChargingStation(ChargePoint):
         # The problems NotifyEvent reported and that are not cleared yet: component ->
         # techCode (None when it gave none).
         self.problems: dict[str, str | None] = {}
+        # Whom the token of the event being handled names, when it was decided late.
+        self._late_attribution: dict[str, Any] | None = None
         # Events stamped before this are queued ones (message_time.py), as in 1.6.
         self.connected_at = datetime.now(UTC)
+        # The next BootNotification answers our TriggerMessage: no reboot of the station.
+        self._boot_asked = False
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -126,6 +138,7 @@ class CentralChargingStation(ChargePoint):
 
     async def async_trigger_boot(self) -> None:
         """Ask the station for a BootNotification (after it was accepted)."""
+        self._boot_asked = True
         try:
             await self.call(  # type: ignore[no-untyped-call]
                 call.TriggerMessage(requested_message=MessageTriggerEnumType.boot_notification)
@@ -150,11 +163,19 @@ class CentralChargingStation(ChargePoint):
         error = "OtherError" if component is not None or status == "Faulted" else None
         charger.set_status(status, error, {"info": component, "vendor_error_code": tech_code})
 
-    async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
+    async def _authorize(
+        self, id_token: Mapping[str, Any], *, late: bool = False
+    ) -> IdTokenInfoType:
+        """The token's answer; `late`: of a queued event, decided without telling anyone
+        that someone is at the station (late_authorization.py)."""
         if (charger := self.charger) is None:
             # Not accepted yet: no card counts, whoever it is.
             return IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
-        status = await charger.authorize(str(id_token.get("id_token", "")))
+        token = str(id_token.get("id_token", ""))
+        if late:
+            status, self._late_attribution = await charger.authorize_late(token)
+        else:
+            status = await charger.authorize(token)
         return IdTokenInfoType(status=_STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
 
     # -- provisioning ----------------------------------------------------------------------
@@ -169,7 +190,10 @@ class CentralChargingStation(ChargePoint):
             serial=charging_station.get("serial_number"),
             firmware=charging_station.get("firmware_version"),
         )
+        asked, self._boot_asked = self._boot_asked, False
         if self.charger is not None:
+            if not asked:
+                note_boot(self.registry, self.id)
             LOGGER.info(
                 "OCPP 2.0.1 station %s booted (%s): %s %s",
                 self.id,
@@ -240,7 +264,8 @@ class CentralChargingStation(ChargePoint):
                 )
 
     @handles(Action.heartbeat)
-    def on_heartbeat(self) -> call_result.Heartbeat:
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        await async_check_lost(self.registry, self.charger)
         return call_result.Heartbeat(current_time=now_iso())
 
     @handles(Action.security_event_notification)
@@ -251,7 +276,7 @@ class CentralChargingStation(ChargePoint):
     # -- status and faults -----------------------------------------------------------------
 
     @handles(Action.status_notification)
-    def on_status_notification(
+    async def on_status_notification(
         self, connector_status: str, evse_id: int, **_: Any
     ) -> call_result.StatusNotification:
         if evse_id != 0:
@@ -259,6 +284,7 @@ class CentralChargingStation(ChargePoint):
             if connector_status == "Available":
                 self.charging_state = None  # the car left; the next one starts afresh
             self._update_status()
+            await async_check_lost(self.registry, self.charger)
         return call_result.StatusNotification()
 
     @handles(Action.notify_event)
@@ -319,12 +345,16 @@ class CentralChargingStation(ChargePoint):
         """
         token_info = None
         token = None
+        queued = self._time(timestamp, offline=offline).late
+        self._late_attribution = None
         if id_token is not None and id_token.get("type") != NO_AUTHORIZATION:
             token = str(id_token.get("id_token", ""))
-            token_info = await self._authorize(id_token)
+            token_info = await self._authorize(id_token, late=queued)
         station_id = str(transaction_info["transaction_id"])
         book = self.registry.book
         if book.station_ended(self.id, station_id):
+            if event_type == TransactionEventEnumType.ended:
+                end_after_lost(self.registry, self.id, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
         ended = event_type == TransactionEventEnumType.ended
         sample = parse_meter_values_201(meter_value or [])
@@ -335,7 +365,10 @@ class CentralChargingStation(ChargePoint):
             LOGGER.info("%s ended transaction %s, which it never started", self.id, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
         if transaction is None:
-            # Started, or a later event whose Started the station gave up delivering.
+            # Started, or a later event whose Started the station gave up delivering. Its
+            # events come in order: the end of one still open will not come.
+            charger = await self.registry.async_loaded_charger(self.id)
+            await async_end_lost(self.registry, self.id, charger, FLAG_STOP_MISSING_NEW_TRANSACTION)
             transaction = book.start_station(
                 self.id,
                 station_id,
@@ -348,6 +381,7 @@ class CentralChargingStation(ChargePoint):
             opened = True
         else:
             opened = False
+            note_kept(transaction)  # an event of it after a boot: the station kept it
         if not book.take_seq_no(self.id, seq_no):
             LOGGER.debug("%s repeated TransactionEvent %s of %s", self.id, seq_no, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
@@ -362,7 +396,7 @@ class CentralChargingStation(ChargePoint):
             book.identify_station(self.id, token)
             if charger is not None and transaction.attribution is None:
                 # Whom the card names, for a record made from late events (as in 1.6).
-                transaction.attribution = charger.attribution()
+                transaction.attribution = self._late_attribution or charger.attribution()
         if ended and charger is not None and charger.record_late is not None and transaction.late:
             await self._end_late(charger, transaction, moment, sample, meter_value or [])
             return call_result.TransactionEvent(id_token_info=token_info)
