@@ -37,7 +37,7 @@ from .late_transactions import async_record_late, keep_reading, note_start, star
 from .lost_transactions import (
     async_check_lost,
     async_end_lost,
-    note_boot,
+    async_note_boot,
     note_kept,
     stop_after_lost,
 )
@@ -121,7 +121,7 @@ class CentralChargePoint(ChargePoint):
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
             if not asked:
-                note_boot(self.registry, self.id)
+                await async_note_boot(self.registry, self.id)
             return call_result.BootNotification(
                 current_time=now_iso(),
                 interval=HEARTBEAT_INTERVAL_S,
@@ -210,7 +210,7 @@ class CentralChargePoint(ChargePoint):
         charger = await self._loaded_charger()
         book = self.registry.book
         if connector_id != MAIN_CONNECTOR:
-            return self._refuse_connector(charger, connector_id, id_tag)
+            return await self._async_refuse_connector(charger, connector_id)
         if book.repeated_start(self.id, connector_id, id_tag, meter_start, timestamp) is None:
             # Its transaction messages come in order: the open one's stop will not come.
             await async_end_lost(self.registry, self.id, charger, FLAG_STOP_MISSING_NEW_TRANSACTION)
@@ -236,8 +236,8 @@ class CentralChargePoint(ChargePoint):
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)
         )
 
-    def _refuse_connector(
-        self, charger: OcppCharger | None, connector_id: int, id_tag: str
+    async def _async_refuse_connector(
+        self, charger: OcppCharger | None, connector_id: int
     ) -> call_result.StartTransaction:
         """A transaction on a connector the sessions do not follow: refused, never merged.
 
@@ -246,7 +246,7 @@ class CentralChargePoint(ChargePoint):
         the user is told by a repair issue naming the connector.
         """
         transaction_id = self.registry.book.refuse(self.id)
-        self.registry.async_save_soon()
+        await self.registry.async_save()
         LOGGER.warning(
             "%s started transaction %s on connector %s; only connector %s is recorded, so it "
             "was refused",

@@ -44,8 +44,8 @@ from .late_transactions import async_record_late, keep_reading, note_start, star
 from .lost_transactions import (
     async_check_lost,
     async_end_lost,
+    async_note_boot,
     end_after_lost,
-    note_boot,
     note_kept,
 )
 from .message_time import MessageTime, message_time, now_iso
@@ -193,7 +193,7 @@ class CentralChargingStation(ChargePoint):
         asked, self._boot_asked = self._boot_asked, False
         if self.charger is not None:
             if not asked:
-                note_boot(self.registry, self.id)
+                await async_note_boot(self.registry, self.id)
             LOGGER.info(
                 "OCPP 2.0.1 station %s booted (%s): %s %s",
                 self.id,

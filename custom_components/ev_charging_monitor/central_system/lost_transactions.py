@@ -46,11 +46,11 @@ SAME_PLUG_CYCLE: Final = timedelta(minutes=5)
 FLAG_STOP_AFTER_LOST: Final = "stop_after_lost"
 
 
-def note_boot(registry: OcppRegistry, charge_point_id: str) -> None:
-    """The charger booted: its open transaction may be lost."""
+async def async_note_boot(registry: OcppRegistry, charge_point_id: str) -> None:
+    """The charger booted: its open transaction may be lost (kept across a restart)."""
     if (transaction := registry.book.open.get(charge_point_id)) is not None:
         transaction.rebooted_at = iso(datetime.now(UTC))
-        registry.async_save_soon()
+        await registry.async_save()
 
 
 def note_kept(transaction: OpenTransaction | None) -> None:
@@ -88,13 +88,15 @@ async def async_end_lost(
         register,
         at,
     )
+    if (
+        charger is not None
+        and charger.transaction is not None
+        and (charger.transaction.transaction_id == transaction.transaction_id)
+    ):
+        charger.transaction = None
     await registry.async_save()
     if charger is None:
         return transaction
-    if charger.transaction is not None and (
-        charger.transaction.transaction_id == transaction.transaction_id
-    ):
-        charger.transaction = None
     session_id = _session_of(charge_point_id, charger.active_session(), transaction)
     if session_id is None or charger.record_late is None:
         # Followed live, and its plug cycle's session ended with the plug cycle.
