@@ -17,9 +17,11 @@ records must carry are written here by hand from the test's own timeline. Energi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from ocpp.v16 import call
 from ocpp.v16.enums import Reason
+from ocpp.v201.enums import TransactionEventEnumType
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -36,11 +39,13 @@ from custom_components.ev_charging_monitor.authorization.manager import (
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_STARTED
+from simulators.ocpp201_charger import GenericOcpp201Station
 from simulators.ocpp_charger import GenericOcpp16Charger
 from simulators.ocpp_link import stamp
 
 from .ocpp_rig import PASSWORD, Rig
 from .test_authorization import CARD, OTHER_CARD, _add_card, _set_up_authorization
+from .test_ocpp201 import accept as accept_201
 
 STEP_WH = 1833  # one 10-minute meter value at 11 kW
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -388,3 +393,100 @@ async def test_a_queued_start_is_not_announced_as_someone_at_the_charger(
     assert known["meter_start_wh"] == str(second_wh)
     assert known["authorization"]["person"] == "Alex"
     assert known["started_at"] == "2026-11-30T10:15:00Z"
+
+
+# -- OCPP 2.0.1: the same rule for TransactionEvent ------------------------------------------
+
+STEP_201_WH = Fraction(11_000 * 600, 3600)  # 1833 1/3 Wh; the station reports whole Wh
+
+
+async def _station_charging(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station, steps: int
+) -> int:
+    """Accepted, plugged in, Alex's card, `steps` x 10 minutes at 11 kW; the register before."""
+    await _set_up_authorization(hass)
+    _add_card(hass.data[AUTHORIZATION])
+    await accept_201(rig, station)
+    await rig.send(station.status("Available"))
+    await rig.send(station.plug_in())
+    before = station.register_wh
+    assert await rig.send(station.start_transaction(CARD)) == "Accepted"
+    await rig.send(station.start_charging(11_000))
+    for _ in range(steps):
+        await rig.tick(600)
+        await rig.send(station.charge(600, 11_000))
+    return before
+
+
+async def _reboot_201(rig: Rig, station: GenericOcpp201Station) -> None:
+    """A power cut: the station forgets its transaction, connects again and boots."""
+    await station.disconnect()
+    station.transaction_id = None
+    station.charging_state = None
+    await station.connect(rig.url)
+    assert await rig.send(station.boot("PowerUp")) == "Accepted"
+
+
+async def test_201_a_reboot_that_loses_the_transaction_ends_it_at_its_last_register(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """OCPP 2.0.1: the station reboots without the Ended event and shows the connector
+    Available: the session ends at the last Updated event's register, flagged; the Ended
+    event sent after all makes no second session."""
+    station = GenericOcpp201Station("CS-TX", password=PASSWORD, serial="TX-201", at=T0)
+    try:
+        before = await _station_charging(hass, rig, station, 2)  # the last at 10:20
+        last = station.events[-1]
+        await _reboot_201(rig, station)
+        await rig.send(station.status("Available"))
+        assert rig.records == []  # its Ended event may still come
+        await rig.tick(LOST_AFTER_S)
+        station.at += timedelta(seconds=LOST_AFTER_S)
+        await rig.send(station.heartbeat())
+        (record,) = rig.records
+        # By hand: 2 x 1833 1/3 Wh = 3666 2/3 Wh; the station's whole-Wh register moved
+        # from 2345000 to 2348667.
+        assert round(2 * STEP_201_WH) == 3667 == station.register_wh - before
+        assert Decimal(record["energy_wh"]) == Decimal(3667)
+        assert record["ended_at"] == "2026-11-30T10:20:00Z"
+        assert {"stop_missing_after_reboot", "estimated"} <= set(record["flags"])
+        ended = dataclasses.replace(
+            last, event_type=TransactionEventEnumType.ended, seq_no=last.seq_no + 1
+        )
+        assert await rig.send(station.repeat(ended)) is not None
+        await rig.send(station.status("Available"))
+        assert len(rig.records) == 1
+    finally:
+        await station.disconnect()
+
+
+async def test_201_a_new_transaction_ends_the_one_without_its_end(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """OCPP 2.0.1: after a reboot that lost it, the station starts a new transaction (the
+    car still plugged in): the old one is recorded up to its last register, the new one is
+    a session of its own; together they are the register's change."""
+    station = GenericOcpp201Station("CS-TX", password=PASSWORD, serial="TX-201", at=T0)
+    try:
+        before = await _station_charging(hass, rig, station, 2)
+        await _reboot_201(rig, station)
+        await rig.send(station.status("Occupied"))
+        assert await rig.send(station.start_transaction(CARD)) == "Accepted"
+        (first,) = rig.records
+        assert Decimal(first["energy_wh"]) == Decimal(3667)
+        assert "stop_missing_new_transaction" in first["flags"]
+        await rig.send(station.start_charging(11_000))
+        for _ in range(2):
+            await rig.tick(600)
+            await rig.send(station.charge(600, 11_000))
+        await rig.send(station.stop_transaction())
+        await rig.send(station.unplug())
+        first, second = rig.records
+        # By hand: the register went from 2348667 to round(2345000 + 4 x 1833 1/3) =
+        # 2352333, i.e. 3666 Wh in the second session.
+        assert Decimal(second["energy_wh"]) == Decimal(3666)
+        assert Decimal(first["energy_wh"]) + Decimal(second["energy_wh"]) == (
+            station.register_wh - before
+        )
+    finally:
+        await station.disconnect()
