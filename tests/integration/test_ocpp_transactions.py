@@ -163,6 +163,7 @@ async def test_a_reboot_that_loses_the_transaction_ends_it_at_its_last_register(
     assert record["meter_end_wh"] == str(start_wh + 3 * STEP_WH)
     assert record["started_at"] == "2026-11-30T10:00:00Z"
     assert record["ended_at"] == "2026-11-30T10:30:00Z"
+    assert record["charging_seconds"] == 1800  # from the start to the last meter value
     assert record["end_reason"] == "recovered"
     assert {"stop_missing_after_reboot", "estimated"} <= set(record["flags"])
     assert "delivered_late" not in record["flags"]
@@ -241,6 +242,7 @@ async def test_a_new_transaction_on_the_connector_ends_the_one_without_a_stop(
     assert first["meter_start_wh"] == str(start_wh)
     assert Decimal(first["energy_wh"]) == Decimal(2 * STEP_WH)
     assert first["ended_at"] == "2026-11-30T10:20:00Z"
+    assert first["charging_seconds"] == 1200  # from the start to the last meter value
     assert first["end_reason"] == "recovered"
     assert {"stop_missing_new_transaction", "estimated"} <= set(first["flags"])
     await rig.send(sim.status("Charging"))

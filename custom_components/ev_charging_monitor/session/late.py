@@ -107,7 +107,11 @@ def complete_late(
     samples = _in_order([*session.samples, *added], until=ended_at, total=session.energy_wh)
     _count_charging(session, samples, since=seen_until)
     session.samples = samples
-    session.duration_s = max(session.duration_s, (ended_at - session.started_at).total_seconds())
+    span = (ended_at - session.started_at).total_seconds()
+    session.duration_s = max(session.duration_s, span)
+    # The tracker may have counted charging after the end (a lost stop ends the session at
+    # its last meter value, before the car was last seen charging): none of it is after.
+    session.charging_seconds = min(session.charging_seconds, span)
     session.last_reading_at = session.register_at = ended_at
     if transaction.delivered_late:
         session.flag(FLAG_LATE)
