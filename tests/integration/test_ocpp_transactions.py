@@ -218,12 +218,14 @@ async def test_a_restart_between_the_reboot_and_the_decision_loses_nothing(
     assert len(rig.records) == 1
 
 
+@pytest.mark.parametrize("restart", [False, True])
 async def test_a_new_transaction_on_the_connector_ends_the_one_without_a_stop(
-    hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger
+    hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger, restart: bool
 ) -> None:
     """A firmware that never sends the stop after a power cut starts the next transaction
-    on the same connector, the car still plugged in: two sessions, each its own delta, the
-    first ended at its last meter value and flagged."""
+    on the same connector, the car still plugged in (Home Assistant restarted in between,
+    or not): two sessions, each its own delta, the first ended at its last meter value and
+    flagged."""
     started = await _ready(hass, rig, sim)
     await rig.send(sim.status("Preparing"))
     start_wh = sim.register_wh
@@ -232,6 +234,9 @@ async def test_a_new_transaction_on_the_connector_ends_the_one_without_a_stop(
     await rig.send(sim.status("Charging"))
     await _charge(rig, sim, 2)  # the last meter value at 10:20
     assert await rig.send(sim.reboot_losing_transaction()) == "Accepted"
+    if restart:
+        await _restart(hass, rig, sim)
+        assert await rig.send(sim.reconnect(rig.url)) == 0
     await rig.tick(60)
     sim.at += timedelta(seconds=60)
     await rig.send(sim.status("Preparing"))  # the car is still there
@@ -490,5 +495,44 @@ async def test_201_a_new_transaction_ends_the_one_without_its_end(
         assert Decimal(first["energy_wh"]) + Decimal(second["energy_wh"]) == (
             station.register_wh - before
         )
+    finally:
+        await station.disconnect()
+
+
+async def test_201_a_queued_start_is_not_announced_as_someone_at_the_charger(
+    hass: HomeAssistant, rig: Rig
+) -> None:
+    """OCPP 2.0.1: a transaction with a token nobody added, charged offline and sent later:
+    answered Unknown without an unknown-card notification, the event marked late; the
+    session is recorded once from the station's registers."""
+    station = GenericOcpp201Station("CS-TX", password=PASSWORD, serial="TX-201", at=T0)
+    try:
+        await _set_up_authorization(hass)
+        await accept_201(rig, station)
+        await rig.send(station.status("Available"))
+        events_before = len(rig.events)
+        await station.disconnect()
+        before = station.register_wh
+        assert await station.start_transaction(OTHER_CARD) == "Accepted"  # queued
+        await station.start_charging(11_000)
+        for _ in range(2):
+            await rig.tick(600)
+            await station.charge(600, 11_000)
+        await station.stop_transaction()
+        await rig.tick(1800)
+        await station.connect(rig.url)
+        await rig.send(station.deliver_queued())
+        await rig.send(station.status("Available"))
+        late = rig.events[events_before:]
+        assert late != []
+        assert all(event["late"] is True for event in late)
+        assert all(event["result"] == "invalid" for event in late)
+        assert all("unknown_card_id" not in event for event in late)
+        assert hass.data[AUTHORIZATION].data.unknown == []
+        (record,) = rig.records
+        assert Decimal(record["energy_wh"]) == Decimal(3667) == station.register_wh - before
+        assert record["authorization"]["person"] is None
+        assert record["ended_at"] == "2026-11-30T10:20:00Z"
+        assert "delivered_late" in record["flags"]
     finally:
         await station.disconnect()
