@@ -30,7 +30,20 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from ocpp.v16 import call
 from ocpp.v16.enums import Reason
-from ocpp.v201.enums import TransactionEventEnumType
+from ocpp.v201 import call as v201call
+from ocpp.v201.datatypes import (
+    EVSEType,
+    IdTokenType,
+    MeterValueType,
+    SampledValueType,
+    TransactionType,
+)
+from ocpp.v201.enums import (
+    ConnectorStatusEnumType,
+    IdTokenEnumType,
+    TransactionEventEnumType,
+    TriggerReasonEnumType,
+)
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
@@ -534,5 +547,72 @@ async def test_201_a_queued_start_is_not_announced_as_someone_at_the_charger(
         assert record["authorization"]["person"] is None
         assert record["ended_at"] == "2026-11-30T10:20:00Z"
         assert "delivered_late" in record["flags"]
+    finally:
+        await station.disconnect()
+
+
+def _evse2_event(
+    station: GenericOcpp201Station, event_type: str, seq_no: int, register_wh: int
+) -> v201call.TransactionEvent:
+    """A TransactionEvent of a transaction on EVSE 2 (the simulator has one EVSE)."""
+    return v201call.TransactionEvent(
+        event_type=TransactionEventEnumType(event_type),
+        timestamp=stamp(station.at),
+        trigger_reason=TriggerReasonEnumType.authorized
+        if event_type == "Started"
+        else TriggerReasonEnumType.meter_value_periodic,
+        seq_no=seq_no,
+        transaction_info=TransactionType(transaction_id="evse-2-tx"),
+        id_token=IdTokenType(id_token=CARD, type=IdTokenEnumType.iso14443)
+        if event_type == "Started"
+        else None,
+        evse=EVSEType(id=2, connector_id=1) if event_type == "Started" else None,
+        meter_value=[
+            MeterValueType(
+                timestamp=stamp(station.at),
+                sampled_value=[SampledValueType(value=register_wh)],
+            )
+        ],
+    )
+
+
+async def test_201_a_second_evse_is_refused_and_never_merged(hass: HomeAssistant, rig: Rig) -> None:
+    """OCPP 2.0.1: a transaction on EVSE 2 while EVSE 1 charges: its token is answered
+    Invalid, a repair issue names it, its later events (without an EVSE) and its status
+    change nothing; EVSE 1's session has exactly EVSE 1's delta."""
+    station = GenericOcpp201Station("CS-TX", password=PASSWORD, serial="TX-201", at=T0)
+    try:
+        before = await _station_charging(hass, rig, station, 1)
+        answer = await rig.send(station.send(_evse2_event(station, "Started", 0, 9_000_000)))
+        assert answer.id_token_info["status"] == "Invalid"
+        assert rig.charger is not None
+        issue = ir.async_get(hass).async_get_issue(
+            DOMAIN, f"ocpp_connector_refused_{rig.charger.entry_id}_2"
+        )
+        assert issue is not None
+        assert issue.translation_placeholders == {"name": rig.charger.title, "connector": "2"}
+        assert [event["result"] for event in rig.events] == ["accepted"]  # EVSE 1's card
+        await rig.tick(600)
+        await rig.send(station.charge(600, 11_000))
+        await rig.send(station.send(_evse2_event(station, "Updated", 1, 9_001_233)))
+        await rig.send(
+            station.send(
+                v201call.StatusNotification(
+                    timestamp=stamp(station.at),
+                    connector_status=ConnectorStatusEnumType.available,
+                    evse_id=2,
+                    connector_id=1,
+                )
+            )
+        )
+        await rig.send(station.send(_evse2_event(station, "Ended", 2, 9_002_466)))
+        assert rig.records == []
+        assert rig.state("status") == "charging"
+        await rig.send(station.stop_transaction())
+        await rig.send(station.unplug())
+        (record,) = rig.records
+        # By hand: 2 x 1833 1/3 Wh on EVSE 1, the register 2345000 -> 2348667.
+        assert Decimal(record["energy_wh"]) == Decimal(3667) == station.register_wh - before
+        assert not {"meter_register_jump", "meter_reset"} & set(record["flags"])
     finally:
         await station.disconnect()

@@ -53,7 +53,7 @@ from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
 from .registry import OcppRegistry
 from .signed import signed_values_201
-from .transactions import OpenTransaction
+from .transactions import MAIN_CONNECTOR, OpenTransaction
 
 type _Handler = Callable[..., Any]
 
@@ -279,7 +279,7 @@ class CentralChargingStation(ChargePoint):
     async def on_status_notification(
         self, connector_status: str, evse_id: int, **_: Any
     ) -> call_result.StatusNotification:
-        if evse_id != 0:
+        if evse_id == MAIN_CONNECTOR:  # 0 is the whole station; others are not followed
             self.connector_status = connector_status
             if connector_status == "Available":
                 self.charging_state = None  # the car left; the next one starts afresh
@@ -320,7 +320,7 @@ class CentralChargingStation(ChargePoint):
     def on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> call_result.MeterValues:
-        if (charger := self.charger) is not None and evse_id != 0:
+        if (charger := self.charger) is not None and evse_id == MAIN_CONNECTOR:
             charger.signed.add(signed_values_201(meter_value))
             charger.set_meter(parse_meter_values_201(meter_value))
         return call_result.MeterValues()
@@ -345,13 +345,17 @@ class CentralChargingStation(ChargePoint):
         """
         token_info = None
         token = None
-        queued = self._time(timestamp, offline=offline).late
-        self._late_attribution = None
-        if id_token is not None and id_token.get("type") != NO_AUTHORIZATION:
-            token = str(id_token.get("id_token", ""))
-            token_info = await self._authorize(id_token, late=queued)
         station_id = str(transaction_info["transaction_id"])
         book = self.registry.book
+        evse_id = (evse or {}).get("id")
+        named = id_token is not None and id_token.get("type") != NO_AUTHORIZATION
+        if book.is_refused_station(self.id, station_id) or evse_id not in (None, MAIN_CONNECTOR):
+            return await self._async_refuse_evse(station_id, evse_id, named)
+        queued = self._time(timestamp, offline=offline).late
+        self._late_attribution = None
+        if id_token is not None and named:
+            token = str(id_token.get("id_token", ""))
+            token_info = await self._authorize(id_token, late=queued)
         if book.station_ended(self.id, station_id):
             if event_type == TransactionEventEnumType.ended:
                 end_after_lost(self.registry, self.id, station_id)
@@ -422,6 +426,28 @@ class CentralChargingStation(ChargePoint):
                 self.charging_state = str(state)
             self._update_status()
         return call_result.TransactionEvent(id_token_info=token_info)
+
+    async def _async_refuse_evse(
+        self, station_id: str, evse_id: object, with_token: bool
+    ) -> call_result.TransactionEvent:
+        """A transaction on another EVSE than 1: refused, never merged (as 1.6's other
+        connectors): its token is answered Invalid, the user told by a repair issue."""
+        if self.registry.book.refuse_station(self.id, station_id):
+            await self.registry.async_save()
+            LOGGER.warning(
+                "%s began transaction %s on EVSE %s; only EVSE %s is recorded, so it was refused",
+                self.id,
+                station_id,
+                evse_id,
+                MAIN_CONNECTOR,
+            )
+            if (charger := self.charger) is not None and isinstance(evse_id, int):
+                charger.on_connector_refused(evse_id)
+        if not with_token:
+            return call_result.TransactionEvent()
+        return call_result.TransactionEvent(
+            id_token_info=IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
+        )
 
     def _time(
         self, timestamp: object, not_before: datetime | None = None, *, offline: bool = False

@@ -110,6 +110,8 @@ class TransactionBook:
     ended_station: dict[str, list[str]] = field(default_factory=dict)
     # Per charger, the ids given to transactions on connectors it is not set up for.
     refused: dict[str, list[int]] = field(default_factory=dict)
+    # OCPP 2.0.1: per charger, the station transaction ids refused on another EVSE.
+    refused_station: dict[str, list[str]] = field(default_factory=dict)
 
     def start(
         self, charge_point_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
@@ -220,6 +222,19 @@ class TransactionBook:
         """Whether that id was given to a refused transaction."""
         return transaction_id in self.refused.get(charge_point_id, ())
 
+    def refuse_station(self, charge_point_id: str, station_transaction_id: str) -> bool:
+        """Note an OCPP 2.0.1 transaction on another EVSE; False when noted before."""
+        refused = self.refused_station.setdefault(charge_point_id, [])
+        if station_transaction_id in refused:
+            return False
+        refused.append(station_transaction_id)
+        del refused[:-REFUSED_KEPT]
+        return True
+
+    def is_refused_station(self, charge_point_id: str, station_transaction_id: str) -> bool:
+        """Whether that OCPP 2.0.1 transaction was refused (its EVSE is not followed)."""
+        return station_transaction_id in self.refused_station.get(charge_point_id, ())
+
     def find(self, charge_point_id: str, transaction_id: int | None) -> OpenTransaction | None:
         """The open transaction of that id (None or -1: the open one, whatever its id)."""
         current = self.open.get(charge_point_id)
@@ -294,6 +309,7 @@ class TransactionBook:
             "closed": {cp: [asdict(tx) for tx in done] for cp, done in self.closed.items()},
             "ended_station": self.ended_station,
             "refused": self.refused,
+            "refused_station": self.refused_station,
         }
 
     @classmethod
@@ -309,6 +325,9 @@ class TransactionBook:
                 cp: [str(tx) for tx in ids] for cp, ids in data.get("ended_station", {}).items()
             },
             refused={cp: [int(tx) for tx in ids] for cp, ids in data.get("refused", {}).items()},
+            refused_station={
+                cp: [str(tx) for tx in ids] for cp, ids in data.get("refused_station", {}).items()
+            },
         )
 
 
