@@ -355,6 +355,8 @@ class CentralChargePoint(ChargePoint):
         transaction = self.registry.book.find(self.id, transaction_id)
         if transaction is not None and transaction_id == transaction.transaction_id:
             note_kept(transaction)  # its own meter values after a boot: not lost
+        elif transaction is not None and transaction.rebooted_at is not None:
+            transaction = None  # after a boot, values without its id may be of no transaction
         since = None if transaction is None else started(transaction)
         late = False
         kept = False
