@@ -617,3 +617,38 @@ async def test_201_a_second_evse_is_refused_and_never_merged(hass: HomeAssistant
         assert not {"meter_register_jump", "meter_reset"} & set(record["flags"])
     finally:
         await station.disconnect()
+
+
+async def test_a_new_transaction_after_a_late_stop_with_the_car_still_there_is_recorded(
+    hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger
+) -> None:
+    """The stop came late (queued while offline) and the car stayed plugged in; then a
+    new card starts a new transaction live: that one is a session too, with its delta."""
+    await _ready(hass, rig, sim)
+    await rig.send(sim.status("Preparing"))
+    assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+    await rig.send(sim.status("Charging"))
+    await _charge(rig, sim, 1)
+    await sim.go_offline()
+    await _charge(rig, sim, 1)
+    await sim.stop_transaction()
+    await rig.tick(60)
+    sim.at += timedelta(seconds=60)
+    assert await rig.send(sim.reconnect(rig.url)) == 2  # a meter value and the stop
+    await rig.send(sim.status("Finishing"))  # the car is still there
+    (first,) = rig.records
+    assert Decimal(first["energy_wh"]) == Decimal(2 * STEP_WH)
+    await rig.tick(60)
+    sim.at += timedelta(seconds=60)
+    second_wh = sim.register_wh
+    assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+    await rig.send(sim.status("Charging"))
+    await _charge(rig, sim, 2)
+    await rig.send(sim.stop_transaction())
+    await rig.send(sim.status("Finishing"))
+    await rig.tick(30)
+    await rig.send(sim.status("Available"))
+    assert len(rig.records) == 2
+    second = rig.records[1]
+    assert second["meter_start_wh"] == str(second_wh)
+    assert Decimal(second["energy_wh"]) == Decimal(2 * STEP_WH)

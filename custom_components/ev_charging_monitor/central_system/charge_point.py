@@ -231,6 +231,8 @@ class CentralChargePoint(ChargePoint):
                 await self.registry.async_save()
             is_open = book.open.get(self.id) is transaction
             if is_open and not transaction.late and (new or charger.transaction is None):
+                if new:
+                    charger.on_new_transaction()
                 charger.set_transaction(transaction, meter_start)
         return call_result.StartTransaction(
             transaction_id=transaction.transaction_id, id_tag_info=_id_tag_info(status)

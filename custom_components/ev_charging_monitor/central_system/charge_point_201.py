@@ -506,6 +506,8 @@ class CentralChargingStation(ChargePoint):
         """The event's effect on the charger's transaction (its meter values follow)."""
         current = self.registry.book.open.get(self.id)
         energy = sample.values.get("energy", charger.values.get("energy"))
+        if opened and not ended:
+            charger.on_new_transaction()  # a session again, even with the car still there
         if ended:
             if charger.transaction is not None and charger.transaction.transaction_id == (
                 transaction_id

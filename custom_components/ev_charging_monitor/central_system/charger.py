@@ -115,6 +115,8 @@ class OcppCharger:
         self.late_session_id: Callable[[str], str] = lambda key: key
         # Flags the session running now (a transaction of its plug cycle lost its stop).
         self.flag_session: Callable[[str], None] = lambda _flag: None
+        # A new transaction began live (after one recorded with the car still there).
+        self.on_new_transaction: Callable[[], None] = lambda: None
         # The id and start of the session running now, if one does.
         self.active_session: Callable[[], tuple[str, datetime] | None] = lambda: None
         # Decides the id tag of a queued start (set with `authorize`).

@@ -212,6 +212,7 @@ async def async_attach_ocpp_charger(
             return None if active is None else (active.id, active.started_at)
 
         charger.active_session = active_session
+        charger.on_new_transaction = sessions.tracker.release_hold
 
     def attribution() -> dict[str, Any] | None:
         # Whom the tag just decided names, kept with its transaction for a late record.
