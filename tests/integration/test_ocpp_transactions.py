@@ -213,6 +213,8 @@ async def test_a_restart_between_the_reboot_and_the_decision_loses_nothing(
     started = await _ready(hass, rig, sim)
     await rig.send(sim.status("Preparing"))
     assert await rig.send(sim.start_transaction(CARD)) == "Accepted"
+    lost_id = sim.transaction_id
+    assert lost_id is not None
     await rig.send(sim.status("Charging"))
     await _charge(rig, sim, 2)  # the last meter value at 10:20
     assert await rig.send(sim.reboot_losing_transaction()) == "Accepted"
@@ -230,6 +232,13 @@ async def test_a_restart_between_the_reboot_and_the_decision_loses_nothing(
     assert "stop_missing_after_reboot" in record["flags"]
     await _heartbeat(rig, sim)
     assert len(rig.records) == 1
+    # Its stop after another restart: still one session.
+    await _restart(hass, rig, sim)
+    assert await rig.send(sim.reconnect(rig.url)) == 0
+    await _late_stop(rig, sim, lost_id)
+    await rig.send(sim.status("Available"))
+    assert len(rig.records) == 1
+    assert "stop_after_lost" in _closed(hass, lost_id).flags
 
 
 @pytest.mark.parametrize("restart", [False, True])
