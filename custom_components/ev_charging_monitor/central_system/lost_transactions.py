@@ -75,10 +75,15 @@ async def async_check_lost(registry: OcppRegistry, charger: OcppCharger | None) 
 async def async_end_lost(
     registry: OcppRegistry, charge_point_id: str, charger: OcppCharger | None, reason: str
 ) -> OpenTransaction | None:
-    """End the open transaction without its stop, at its last known register and time."""
-    transaction = registry.book.end_lost(charge_point_id, reason)
+    """End the open transaction without its stop, at its last known register and time.
+
+    Its session is recorded before the transaction is closed, under an id kept with it:
+    after a crash in between, the transaction is ended again and finds it recorded.
+    """
+    transaction = registry.book.open.get(charge_point_id)
     if transaction is None:
         return None
+    transaction.flag(reason)
     at, register = transaction.last_known()
     LOGGER.warning(
         "%s never stopped transaction %s (%s): ended at its last known register, %s Wh at %s",
@@ -88,41 +93,50 @@ async def async_end_lost(
         register,
         at,
     )
+    session_id = None
+    if charger is not None and charger.record_late is not None:
+        session_id = _session_of(charge_point_id, charger.active_session(), transaction)
+    if session_id is not None and transaction.session_id is None:
+        transaction.session_id = session_id
+        await registry.async_save()
     if (
         charger is not None
         and charger.transaction is not None
         and (charger.transaction.transaction_id == transaction.transaction_id)
     ):
+        # No await from here until the tracker took the session (record_late does so
+        # first): a reading in between would end it as an unplug.
         charger.transaction = None
-    await registry.async_save()
-    if charger is None:
-        return transaction
-    session_id = _session_of(charge_point_id, charger.active_session(), transaction)
-    if session_id is None or charger.record_late is None:
+    if session_id is not None:
+        assert charger is not None
+        assert charger.record_late is not None
+        started_at = started(transaction)
+        ended_at = parse_time(at) or started_at
+        await charger.record_late(
+            timed_transaction(
+                transaction,
+                session_id=session_id,
+                started_at=started_at,
+                ended_at=max(ended_at, started_at),
+                meter_stop=register,
+                end_reason=END_RECOVERED,
+                flags=(FLAG_ESTIMATED,),
+                delivered_late=transaction.late,
+                hold=False,  # a new transaction may follow with the car still there
+            ),
+            transaction.attribution,
+        )
+    else:
         # Followed live, and its plug cycle's session ended with the plug cycle.
-        LOGGER.debug("%s: the session of transaction %s was recorded", charge_point_id, at)
+        LOGGER.debug(
+            "%s: transaction %s was recorded with its plug cycle",
+            charge_point_id,
+            transaction.transaction_id,
+        )
+    registry.book.end_lost(charge_point_id, reason)
+    await registry.async_save()
+    if charger is not None:
         charger.on_update()
-        return transaction
-    if transaction.session_id is None:
-        transaction.session_id = session_id
-        await registry.async_save()
-    started_at = started(transaction)
-    ended_at = parse_time(at) or started_at
-    await charger.record_late(
-        timed_transaction(
-            transaction,
-            session_id=session_id,
-            started_at=started_at,
-            ended_at=max(ended_at, started_at),
-            meter_stop=register,
-            end_reason=END_RECOVERED,
-            flags=(FLAG_ESTIMATED,),
-            delivered_late=transaction.late,
-            hold=False,  # a new transaction may follow with the car still there
-        ),
-        transaction.attribution,
-    )
-    charger.on_update()
     return transaction
 
 
