@@ -79,8 +79,9 @@ class CentralChargePoint(ChargePoint):
         self.boot: BootInfo | None = None
         # Messages stamped before this are queued ones (message_time.py).
         self.connected_at = datetime.now(UTC)
-        # The next BootNotification answers our TriggerMessage: no reboot of the charger.
-        self._boot_asked = False
+        # A reboot opens a new connection: only its first BootNotification is one (those
+        # after it answer our TriggerMessage).
+        self._booted = False
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
@@ -103,7 +104,6 @@ class CentralChargePoint(ChargePoint):
 
     async def async_trigger_boot(self) -> None:
         """Ask the charger for a BootNotification (after it was accepted)."""
-        self._boot_asked = True
         try:
             await self.call(  # type: ignore[no-untyped-call]
                 call.TriggerMessage(requested_message=MessageTrigger.boot_notification)
@@ -117,10 +117,10 @@ class CentralChargePoint(ChargePoint):
     async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
         self.boot = BootInfo.from_payload(payload)
         tolerate_nonstandard_contexts(self.route_map, self.quirks)
-        asked, self._boot_asked = self._boot_asked, False
+        rebooted, self._booted = not self._booted, True
         if self.charger is not None:
             LOGGER.info("OCPP charger %s booted: %s %s", self.id, self.boot.vendor, self.boot.model)
-            if not asked:
+            if rebooted:
                 await async_note_boot(self.registry, self.id)
             return call_result.BootNotification(
                 current_time=now_iso(),

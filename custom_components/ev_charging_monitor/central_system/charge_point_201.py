@@ -128,8 +128,9 @@ class CentralChargingStation(ChargePoint):
         self._late_attribution: dict[str, Any] | None = None
         # Events stamped before this are queued ones (message_time.py), as in 1.6.
         self.connected_at = datetime.now(UTC)
-        # The next BootNotification answers our TriggerMessage: no reboot of the station.
-        self._boot_asked = False
+        # A reboot opens a new connection: only its first BootNotification is one (those
+        # after it answer our TriggerMessage).
+        self._booted = False
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -138,7 +139,6 @@ class CentralChargingStation(ChargePoint):
 
     async def async_trigger_boot(self) -> None:
         """Ask the station for a BootNotification (after it was accepted)."""
-        self._boot_asked = True
         try:
             await self.call(  # type: ignore[no-untyped-call]
                 call.TriggerMessage(requested_message=MessageTriggerEnumType.boot_notification)
@@ -190,9 +190,9 @@ class CentralChargingStation(ChargePoint):
             serial=charging_station.get("serial_number"),
             firmware=charging_station.get("firmware_version"),
         )
-        asked, self._boot_asked = self._boot_asked, False
+        rebooted, self._booted = not self._booted, True
         if self.charger is not None:
-            if not asked:
+            if rebooted:
                 await async_note_boot(self.registry, self.id)
             LOGGER.info(
                 "OCPP 2.0.1 station %s booted (%s): %s %s",
