@@ -46,26 +46,26 @@ async def async_decide_late(
         key,
         charger_id=entry_id,
         now=dt_util.utcnow(),
-        in_use={},  # the session is over: no card is in use elsewhere at its time
+        in_use={},  # it began before now: what is in use now says nothing of then
     )
     attribution = await manager._attribution(CredentialKind.RFID, key, decision, id_tag)
-    hass.bus.async_fire(
-        EVENT_AUTHORIZATION,
-        {
-            "entry_id": entry_id,
-            "charger": authorization.name,
-            "method": CredentialKind.RFID.value,
-            "tag_hash": key,
-            "user_id": None,
-            "result": decision.result.value,
-            "reason": decision.reason,
-            "person": attribution["person"],
-            "person_id": attribution["person_id"],
-            "vehicle": attribution["vehicle"],
-            "mode": authorization.mode.value,
-            "late": True,
-        },
-    )
+    event: dict[str, Any] = {
+        "entry_id": entry_id,
+        "charger": authorization.name,
+        "method": CredentialKind.RFID.value,
+        "tag_hash": key,
+        "user_id": None,
+        "result": decision.result.value,
+        "reason": decision.reason,
+        "person": attribution["person"],
+        "person_id": attribution["person_id"],
+        "vehicle": attribution["vehicle"],
+        "mode": authorization.mode.value,
+        "late": True,
+    }
+    if "tag_uid" in attribution:
+        event["tag_uid"] = attribution["tag_uid"]
+    hass.bus.async_fire(EVENT_AUTHORIZATION, event)
     LOGGER.info(
         "Queued start at %s by card %s: %s (%s), decided late",
         authorization.name,
