@@ -606,6 +606,50 @@ class GenericOcpp16Charger:
             return replace(payload, transaction_id=self.transaction_id)
         return payload
 
+    # -- signals: the limits offered to the vehicle and its state of charge --------------
+
+    async def signals(
+        self,
+        *,
+        current_offered: str | None = None,
+        power_offered: str | None = None,
+        soc: str | None = None,
+        power_unit: str = "W",
+        soc_unit: str = "Percent",
+        per_phase: bool = False,
+    ) -> None:
+        """One MeterValues with Current.Offered (A), Power.Offered (`power_unit`) and the
+        vehicle's SoC (`soc_unit`, location EV), each as the text given (a test sends
+        garbage this way); `per_phase` reports the offered values on L1, L2 and L3 each."""
+        phases: tuple[str | None, ...] = ("L1", "L2", "L3") if per_phase else (None,)
+        sampled: list[dict[str, str]] = []
+        for measurand, value, unit in (
+            ("Current.Offered", current_offered, "A"),
+            ("Power.Offered", power_offered, power_unit),
+        ):
+            if value is None:
+                continue
+            for phase in phases:
+                item = {"value": value, "context": "Sample.Periodic", "measurand": measurand}
+                sampled.append({**item, "unit": unit, **({"phase": phase} if phase else {})})
+        if soc is not None:
+            sampled.append(
+                {
+                    "value": soc,
+                    "context": "Sample.Periodic",
+                    "measurand": "SoC",
+                    "location": "EV",
+                    "unit": soc_unit,
+                }
+            )
+        await self.send(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=self.transaction_id,
+                meter_value=[{"timestamp": stamp(self.at), "sampledValue": sampled}],
+            )
+        )
+
     # -- a reboot that loses the transaction; connectors other than 1 -------------------------
 
     async def reboot_losing_transaction(self) -> str:
@@ -623,15 +667,15 @@ class GenericOcpp16Charger:
         return await self.boot()
 
     @property
-    def connectors(self) -> dict[int, dict[str, Any]]:
+    def other_connectors(self) -> dict[int, dict[str, Any]]:
         """Connectors other than 1: each its own energy register and transaction id."""
-        state = self.__dict__.get("_connectors")
+        state = self.__dict__.get("_other_connectors")
         if state is None:
-            state = self.__dict__["_connectors"] = {}
+            state = self.__dict__["_other_connectors"] = {}
         return cast(dict[int, dict[str, Any]], state)
 
     def _connector(self, connector_id: int) -> dict[str, Any]:
-        return self.connectors.setdefault(
+        return self.other_connectors.setdefault(
             connector_id, {"register_wh": 5_000_000 * connector_id, "transaction_id": None}
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from homeassistant.core import HomeAssistant
 from ocpp.routing import after, on
@@ -33,6 +33,7 @@ from .const import (
     PENDING_INTERVAL_S,
 )
 from .control import HANDLING
+from .late_signed import LateOutcome
 from .late_transactions import async_record_late, keep_reading, note_start, started
 from .lost_transactions import (
     async_check_lost,
@@ -50,6 +51,8 @@ from .signed import from_data_transfer, transfer_refusal
 from .transactions import MAIN_CONNECTOR, OpenTransaction
 
 type _Handler = Callable[..., Any]
+# Connectors whose meter keys are read at most (a charger that claims more is mistaken).
+MAX_CONNECTORS: Final = 8
 
 
 def _id_tag_info(status: str) -> IdTagInfo:
@@ -157,19 +160,37 @@ class CentralChargePoint(ChargePoint):
         await self.async_read_public_key(charger)
 
     async def async_read_public_key(self, charger: OcppCharger) -> None:
-        """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one."""
-        if (public_key := self.quirks.signed.public_key_key) is None:
+        """The meter's public key for signed values (OCA: MeterPublicKey1), if it has one;
+        where each connector has a meter of its own, every connector's (MeterPublicKey2...).
+        """
+        signed = self.quirks.signed
+        if (first := signed.public_key_name(1)) is None:
             return
+        if (key := await self._configuration_value(first)) is None:
+            return
+        charger.signed.set_charger_key(key)
+        if not signed.key_per_connector:
+            return
+        count = await self._configuration_value("NumberOfConnectors")
+        connectors = int(count) if count is not None and count.strip().isdigit() else 1
+        for connector_id in range(2, min(connectors, MAX_CONNECTORS) + 1):
+            name = signed.public_key_name(connector_id)
+            if name is not None and (key := await self._configuration_value(name)) is not None:
+                charger.signed.set_charger_key(key, connector_id)
+
+    async def _configuration_value(self, name: str) -> str | None:
+        """A configuration key's value (GetConfiguration); None when it has none."""
         try:
             result = await self.call(  # type: ignore[no-untyped-call]
-                call.GetConfiguration(key=[public_key])
+                call.GetConfiguration(key=[name])
             )
         except Exception as err:
-            LOGGER.debug("%s did not give its public key: %s", self.id, err)
-            return
+            LOGGER.debug("%s did not give its %s: %s", self.id, name, err)
+            return None
         for item in getattr(result, "configuration_key", None) or []:
-            if item.get("key") == public_key and item.get("value"):
-                charger.public_key = str(item["value"])
+            if item.get("key") == name and item.get("value"):
+                return str(item["value"])
+        return None
 
     @handles(Action.heartbeat)
     async def on_heartbeat(self) -> call_result.Heartbeat:
@@ -319,15 +340,20 @@ class CentralChargePoint(ChargePoint):
         await async_record_late(self.registry, self.id, charger, transaction, moment, meter_stop)
 
     @handles(Action.data_transfer)
-    def on_data_transfer(
+    async def on_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
     ) -> call_result.DataTransfer:
         # Only signed meter values travel this way to us (signed_transfers.json).
         values = from_data_transfer(vendor_id, message_id, data)
         if values is None:
             return call_result.DataTransfer(status=DataTransferStatus(transfer_refusal(vendor_id)))
-        if (charger := self.charger) is not None:
-            charger.signed.add(values)
+        if (charger := self.charger) is not None and values:
+            # Some firmwares sign the end reading after StopTransaction (late_signed.py).
+            result = await charger.add_signed(values)
+            if result.outcome is LateOutcome.REFUSED:
+                return call_result.DataTransfer(
+                    status=DataTransferStatus.rejected, data=result.reason
+                )
         return call_result.DataTransfer(status=DataTransferStatus.accepted)
 
     @handles(Action.meter_values)

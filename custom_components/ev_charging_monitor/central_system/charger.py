@@ -14,9 +14,10 @@ from typing import Any, Final
 
 from ..devices import ChargerState, Reading
 from ..session.late import TimedTransaction
-from .meter_values import MeterSample
+from .late_signed import LateOutcome, LateResult
+from .meter_values import MeterSample, signals
 from .quirks import DEFAULT_QUIRKS, Quirks
-from .signed import SignedValues
+from .signed import SignedValue, SignedValues
 from .transactions import OpenTransaction
 
 # OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
@@ -39,6 +40,10 @@ type Authorizer = Callable[[str], Awaitable[str]]
 type LateAuthorizer = Callable[[str], Awaitable[tuple[str, dict[str, Any] | None]]]
 # Records a transaction whose messages came late, with whom its id tag named.
 type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
+# Connector states without a vehicle: its state of charge is no longer known.
+_NO_VEHICLE: Final = frozenset({"Available", "Unavailable", "Reserved"})
+# Where signed values go that come while no transaction runs (signed_store.py).
+type SignedAfter = Callable[[list[SignedValue]], Awaitable[LateResult]]
 # After a reconnect, a status without a car while a transaction is open may be newer than
 # the charger's queued messages of it: for this long the transaction's car counts as there.
 CATCH_UP: Final = timedelta(minutes=5)
@@ -106,6 +111,7 @@ class OcppCharger:
         self.values: dict[str, float] = {}
         # Signed meter values of the running session and the meter's keys (signed.py).
         self.signed = SignedValues()
+        self.signed_after_transaction: SignedAfter = self._signed_running
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
         self.connected_since: datetime | None = None
@@ -183,6 +189,8 @@ class OcppCharger:
         if connector_id == 1:
             # Only the first connector is the plug the sessions follow (transactions.py).
             self.status = status
+            if status in _NO_VEHICLE:
+                self.values.pop("soc", None)  # the next vehicle's is another one
         if report.error_code != "NoError" and (
             previous is None or previous.error_code != report.error_code
         ):
@@ -219,12 +227,27 @@ class OcppCharger:
         """A transaction started or stopped at the register value `meter_wh`."""
         if transaction is not None and transaction != self.transaction:
             self.signed.clear()  # what a new transaction signs starts afresh
+            if self.signed.connector != transaction.connector_id:
+                self.signed.connector = transaction.connector_id  # its meter's key
+                self.signed.on_change()
         self.transaction = transaction
         self.values["energy"] = float(meter_wh)
         self._fresh_energy = True
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
+
+    async def _signed_running(self, values: list[SignedValue]) -> LateResult:
+        """Without sessions: kept with the values of the running session."""
+        self.signed.add(values)
+        return LateResult(outcome=LateOutcome.RUNNING)
+
+    async def add_signed(self, values: list[SignedValue]) -> LateResult:
+        """Signed values from a DataTransfer: the running transaction's, else perhaps those
+        of the session just recorded (late_signed.py)."""
+        if self.transaction is not None:
+            return await self._signed_running(values)
+        return await self.signed_after_transaction(values)
 
     def is_remote_start(self, id_tag: str) -> bool:
         """Whether `id_tag` is one the central system started a transaction with just now."""
@@ -287,5 +310,6 @@ class OcppCharger:
                 "ocpp_status": self.status,
                 "ocpp_error": self.error_code,
                 "ocpp_error_report": self.error_report,
+                **signals(values),
             },
         )

@@ -42,7 +42,7 @@ from .late_authorization import STATUS, async_decide_late
 from .quirks import quirks_for
 from .registry import async_get_registry
 from .server import CentralSystemServer
-from .signed_store import async_attach_signed
+from .signed_store import async_attach_signed, attach_late_signed
 from .tls import tls_context
 
 SERVERS: HassKey[dict[str, CentralSystemServer]] = HassKey(f"{DOMAIN}_ocpp_servers")
@@ -224,5 +224,6 @@ async def async_attach_ocpp_charger(
     charger.on_update = live.async_push
     await async_attach_control(hass, entry, _inner(device), registry)
     await async_attach_signed(hass, entry, charger)
+    attach_late_signed(entry, charger, sessions)
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))
