@@ -35,6 +35,9 @@ _STATES: Final = {
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
+# A queued message's id tag, decided quietly (nobody is at the charger now): its answer
+# and whom it names.
+type LateAuthorizer = Callable[[str], Awaitable[tuple[str, dict[str, Any] | None]]]
 # Records a transaction whose messages came late, with whom its id tag named.
 type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
 # Connector states without a vehicle: its state of charge is no longer known.
@@ -81,6 +84,10 @@ class BootInfo:
         )
 
 
+async def _refuse_late(_id_tag: str) -> tuple[str, dict[str, Any] | None]:
+    return "Invalid", None
+
+
 class OcppCharger:
     """The state of one charger, fed by its messages."""
 
@@ -112,6 +119,16 @@ class OcppCharger:
         # sessions, nothing to record).
         self.record_late: LateRecorder | None = None
         self.late_session_id: Callable[[str], str] = lambda key: key
+        # Flags the session running now (a transaction of its plug cycle lost its stop).
+        self.flag_session: Callable[[str], None] = lambda _flag: None
+        # A new transaction began live (after one recorded with the car still there).
+        self.on_new_transaction: Callable[[], None] = lambda: None
+        # The id and start of the session running now, if one does.
+        self.active_session: Callable[[], tuple[str, datetime] | None] = lambda: None
+        # Decides the id tag of a queued start (set with `authorize`).
+        self.authorize_late: LateAuthorizer = _refuse_late
+        # Tells the user that a transaction on another connector than 1 was refused.
+        self.on_connector_refused: Callable[[int], None] = lambda _connector: None
         # Whom the id tag just authorised names (the authorization's attribution).
         self.attribution: Callable[[], dict[str, Any] | None] = lambda: None
         # What its model does differently (from its entry's vendor and model, then its boot).
@@ -157,7 +174,8 @@ class OcppCharger:
     ) -> None:
         """A StatusNotification; a new error code is told once.
 
-        Connector 0 is the whole charger: its error counts, its status is no plug's state.
+        Connector 0 is the whole charger: its error counts, its status is no plug's state;
+        so is another connector's (its transactions are refused: transactions.py).
         """
         details = {key: self._detail(value) for key, value in (details or {}).items()}
         report = ErrorReport(
@@ -168,7 +186,8 @@ class OcppCharger:
         )
         previous = self._errors.get(connector_id)
         self._errors[connector_id] = report
-        if connector_id != 0:
+        if connector_id == 1:
+            # Only the first connector is the plug the sessions follow (transactions.py).
             self.status = status
             if status in _NO_VEHICLE:
                 self.values.pop("soc", None)  # the next vehicle's is another one
@@ -259,8 +278,13 @@ class OcppCharger:
         if state is None and self.transaction is not None:
             # Reconnected without a status yet: its open transaction says a car is there.
             state = ChargerState.C if power else ChargerState.B
-        if state is ChargerState.A and self.transaction is not None and self._catching_up():
-            # Its stop may still be queued behind this status: the session waits for it.
+        if (
+            state is ChargerState.A
+            and self.transaction is not None
+            and (self._catching_up() or self.transaction.rebooted_at is not None)
+        ):
+            # Its stop may still be queued behind this status, or the boot lost it
+            # (lost_transactions.py decides): the session waits.
             state = ChargerState.B
         values = self.values
         # Outside Charging no energy flows, so the last register is still the register.
