@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from ..authorization.charger import NO_ATTRIBUTION
+from ..authorization.decisions import authorization_event
 from ..authorization.engine import decide, short_hash
 from ..authorization.manager import AUTHORIZATION, EVENT_AUTHORIZATION
 from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
@@ -48,23 +49,8 @@ async def async_decide_late(
         now=dt_util.utcnow(),
         in_use={},  # it began before now: what is in use now says nothing of then
     )
-    attribution = await manager._attribution(CredentialKind.RFID, key, decision, id_tag)
-    event: dict[str, Any] = {
-        "entry_id": entry_id,
-        "charger": authorization.name,
-        "method": CredentialKind.RFID.value,
-        "tag_hash": key,
-        "user_id": None,
-        "result": decision.result.value,
-        "reason": decision.reason,
-        "person": attribution["person"],
-        "person_id": attribution["person_id"],
-        "vehicle": attribution["vehicle"],
-        "mode": authorization.mode.value,
-        "late": True,
-    }
-    if "tag_uid" in attribution:
-        event["tag_uid"] = attribution["tag_uid"]
+    attribution = await manager.async_attribution(CredentialKind.RFID, key, decision, id_tag)
+    event = {**authorization_event(authorization, attribution, decision.reason), "late": True}
     hass.bus.async_fire(EVENT_AUTHORIZATION, event)
     LOGGER.info(
         "Queued start at %s by card %s: %s (%s), decided late",
