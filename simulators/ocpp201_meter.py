@@ -12,17 +12,23 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from ocpp.v201 import call
 from ocpp.v201.datatypes import (
     MeterValueType,
     SampledValueType,
     SignedMeterValueType,
     UnitOfMeasureType,
 )
-from ocpp.v201.enums import MeasurandEnumType, PhaseEnumType, ReadingContextEnumType
+from ocpp.v201.enums import (
+    LocationEnumType,
+    MeasurandEnumType,
+    PhaseEnumType,
+    ReadingContextEnumType,
+)
 
 from .ocmf_signing import ocmf_reading, signed_ocmf
 from .ocpp_link import stamp
@@ -45,6 +51,8 @@ class StationMeter:
         seq_no: int
         sent_ocmf: list[str]
         _begin: tuple[datetime, int] | None
+
+        async def send(self, payload: Any) -> Any: ...
 
     # -- the meter -----------------------------------------------------------------------
 
@@ -129,3 +137,49 @@ class StationMeter:
             },
             self.signing_key,
         )
+
+    # -- signals: the limits offered to the vehicle and its state of charge --------------
+
+    async def signals(
+        self,
+        *,
+        current_offered: float | None = None,
+        power_offered: float | None = None,
+        power_multiplier: int = 0,
+        soc: float | None = None,
+    ) -> None:
+        """One MeterValues with Current.Offered (A), Power.Offered (W times 10^
+        `power_multiplier`) and the vehicle's SoC (Percent, location EV), each as given
+        (NaN and huge numbers too: JSON numbers as Python writes them)."""
+        context = ReadingContextEnumType.sample_periodic
+        values: list[SampledValueType] = []
+        if current_offered is not None:
+            values.append(
+                SampledValueType(
+                    value=current_offered,
+                    context=context,
+                    measurand=MeasurandEnumType.current_offered,
+                    unit_of_measure=UnitOfMeasureType(unit="A"),
+                )
+            )
+        if power_offered is not None:
+            values.append(
+                SampledValueType(
+                    value=power_offered,
+                    context=context,
+                    measurand=MeasurandEnumType.power_offered,
+                    unit_of_measure=UnitOfMeasureType(unit="W", multiplier=power_multiplier),
+                )
+            )
+        if soc is not None:
+            values.append(
+                SampledValueType(
+                    value=soc,
+                    context=context,
+                    measurand=MeasurandEnumType.soc,
+                    location=LocationEnumType.ev,
+                    unit_of_measure=UnitOfMeasureType(unit="Percent"),
+                )
+            )
+        meter_value = MeterValueType(timestamp=stamp(self.at), sampled_value=values)
+        await self.send(call.MeterValues(evse_id=1, meter_value=[meter_value]))

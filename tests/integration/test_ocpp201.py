@@ -85,7 +85,7 @@ async def accept(rig: Rig, sim: GenericOcpp201Station, password: str | None = PA
     await sim.wait_accepted()  # the central system triggered a new BootNotification
     # Then it sets the meter variables and asks for the register.
     for _ in range(100):
-        if "MeterValues" in sim.triggered:
+        if "MeterValues" in sim.triggered and not sim.busy:
             break
         await rig.settle()
     await rig.settle()
@@ -125,7 +125,7 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
     # Once accepted, the device model is set for what the sessions need, every minute,
     # and the register is asked for, so that it is known before the first plug-in.
     for _ in range(100):
-        if "MeterValues" in station.triggered:
+        if "MeterValues" in station.triggered and not station.busy:
             break
         await rig.settle()
     assert station.variables == {

@@ -57,7 +57,9 @@ def attribution(
     }
 
 
-def _event(charger: ChargerAuthorization, who: dict[str, Any], reason: str) -> dict[str, Any]:
+def authorization_event(
+    charger: ChargerAuthorization, who: dict[str, Any], reason: str
+) -> dict[str, Any]:
     """The authorization event of an attribution; a card's user id stays out of it."""
     event = {
         "entry_id": charger.entry_id,
@@ -103,8 +105,8 @@ class AuthorizationDecisions(AuthorizationState):
         `key` is the hash for cards and tags, the user id for Home Assistant users.
         """
         decision = self._decide(charger, kind, key)
-        who = await self._attribution(kind, key, decision, uid)
-        event = _event(charger, who, decision.reason)
+        who = await self.async_attribution(kind, key, decision, uid)
+        event = authorization_event(charger, who, decision.reason)
         if decision.result is AuthorizationResult.INVALID and kind is not CredentialKind.HA_USER:
             card = await self._capture(charger, kind, key, uid)
             event["unknown_card_id"] = None if card is None else card.id
@@ -124,9 +126,10 @@ class AuthorizationDecisions(AuthorizationState):
         await self.async_save()
         return decision
 
-    async def _attribution(
+    async def async_attribution(
         self, kind: CredentialKind, key: str, decision: Decision, uid: str | None
     ) -> dict[str, Any]:
+        """Who `decision` names, with the Home Assistant user's name and the card's UID."""
         person = decision.person
         user_id = key if kind is CredentialKind.HA_USER else (person and person.user_id)
         user_name = None
@@ -173,7 +176,7 @@ class AuthorizationDecisions(AuthorizationState):
         self, charger: ChargerAuthorization, who: dict[str, Any], reason: str
     ) -> None:
         """Authorise the plug cycle without a decision, and tell everyone."""
-        self.hass.bus.async_fire(EVENT_AUTHORIZATION, _event(charger, who, reason))
+        self.hass.bus.async_fire(EVENT_AUTHORIZATION, authorization_event(charger, who, reason))
         await charger.async_accept(who)
 
     # -- Home Assistant users and NFC tags ------------------------------------------------
