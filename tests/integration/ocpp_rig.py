@@ -29,6 +29,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from custom_components.ev_charging_monitor.authorization.manager import EVENT_AUTHORIZATION
+from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
 from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_ENDED
 from simulators.clock import SimClock
@@ -97,6 +98,11 @@ class Rig:
         self.charger = result["result"]
         self.drive_monotonic()
         await sim.wait_accepted()  # the central system triggered a new BootNotification
+        if getattr(sim, "publish_key", False):
+            # Its sessions' signed values are checked with the meter's key, which is read in
+            # round trips after the boot: a session before that would have no key.
+            charger = self.hass.data[OCPP_REGISTRY].chargers[sim.charge_point_id]
+            await self.until(lambda: charger.public_key is not None, "the meter's key read")
 
     def state(self, key: str) -> str:
         """The state of the charger's sensor `key` (its entity description's key)."""
