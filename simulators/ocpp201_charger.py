@@ -67,7 +67,7 @@ from ocpp.v201.enums import (
 )
 
 from .ocmf_signing import ocmf_reading, signed_ocmf
-from .ocpp_link import ClientConnection, open_websocket, stamp
+from .ocpp_link import ClientConnection, open_websocket, stamp, unanswered_logged
 
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
@@ -200,7 +200,7 @@ class GenericOcpp201Station:
 
     def in_background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Send what a request asked for after its answer; cancelled by `disconnect`."""
-        task = asyncio.create_task(coroutine)
+        task = asyncio.create_task(unanswered_logged(coroutine, self.charge_point_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

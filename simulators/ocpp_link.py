@@ -3,10 +3,15 @@ the central system (with its password and certificate) and how OCPP writes times
 
 from __future__ import annotations
 
+import logging
 import ssl
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
 
 import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class ClientConnection:
@@ -55,3 +60,13 @@ async def open_websocket(
         await session.close()
         raise
     return session, ws
+
+
+async def unanswered_logged(coroutine: Coroutine[Any, Any, Any], charge_point_id: str) -> None:
+    """Run what a charger sends after answering a request, as a real one does: a message
+    that got no answer (the connection closed, or a test moved the clock past the answer's
+    timeout) is logged, and the charger goes on."""
+    try:
+        await coroutine
+    except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
+        _LOGGER.warning("%s: a message sent after an answer got none: %r", charge_point_id, error)
