@@ -304,15 +304,22 @@ class GenericOcpp16Charger:
         running = [task for task in self._background if task is not asyncio.current_task()]
         for task in running:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-        if self._ws is not None:
-            await self._ws.close()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        self._ws = self._session = self._client = self._task = None
-        self._accepted.clear()
+        try:
+            await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            # Even when the disconnect itself is cancelled: no unclosed client session. Taken
+            # after the tasks ended (a reboot among them may have connected anew).
+            ws, reader, session = self._ws, self._task, self._session
+            self._ws = self._session = self._client = self._task = None
+            self._accepted.clear()
+            try:
+                if ws is not None:
+                    await ws.close()
+                if reader is not None:
+                    await asyncio.gather(reader, return_exceptions=True)
+            finally:
+                if session is not None:
+                    await session.close()
 
     async def send(self, payload: Any) -> Any:
         """Send any request; returns the confirmation (None: queued while offline)."""
