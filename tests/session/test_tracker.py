@@ -749,6 +749,41 @@ def test_an_unseen_swap_split_by_a_whole_wh_counter_bills_neither_car_the_others
     assert ended.session.energy_wh + done.session.energy_wh == meter + 15 - 50_000
 
 
+def test_an_unseen_swap_split_counts_what_flowed_before_the_meter_was_read() -> None:
+    """The same swap, the meter read afresh 0.2 s after the charger's counters (its poll
+    takes that long): at 11 040 W B took 0.613 Wh more by then (11 040 x 0.2 / 3600), which
+    is B's too. By hand: the meter shows 50 030 + 110.75 + 0.613 = 50 141.363; B started at
+    50 141.363 - 110.5 - 0.613 = 50 030.25, A took 30.25 (it took 30)."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=C,
+        energy_wh=50_000,
+        power_w=11_040,
+        device_session_wh=0,
+        device_energy_wh=20_000,
+    )
+    tracker = _restored(tracker)
+    meter = Decimal("50141.363")
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=1,
+        state=C,
+        energy_wh=meter,
+        power_w=11_040,
+        device_session_wh=110,
+        device_energy_wh=20_100,
+        billing_lag_s=0.2,
+    )
+    assert ended is not None
+    assert started is not None
+    assert started.meter_start_wh == Decimal("50030.25")
+    assert abs(ended.session.energy_wh - 30) <= Decimal("0.5")
+
+
 def test_restored_session_waits_for_the_billing_register() -> None:
     """The meter's entity is not back at the first poll: nothing is decided until it is."""
     tracker = SessionTracker(max_power_w=22_080)

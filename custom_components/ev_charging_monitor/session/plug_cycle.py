@@ -165,19 +165,21 @@ def locate_swap(
     counter_s: float | None,
     max_power_w: float,
     resolution_wh: Decimal | None,
+    lag_wh: Decimal = Decimal(0),
 ) -> SwapPoint:
     """Split `session` (the old car's) from the plug cycle found connected now.
 
     `register` is the billing register now, `device_session` the charger's per-session
     energy counter (it restarted at the new plug-in), `counter_s` its charging-time counter
-    of the present plug-in, if any.
+    of the present plug-in, if any. `lag_wh`: what the new car took between the counter's
+    read and the register's (a meter read afresh after the charger), also the new car's.
     """
     last_seen = session.last_reading_at
     last = session.meter_end_wh
     unseen_s = max((now - last_seen).total_seconds(), 0.0)
     start = None
     if device_session is not None and register >= last:
-        start = min(max(register - _counted_wh(device_session), last), register)
+        start = min(max(register - _counted_wh(device_session) - lag_wh, last), register)
         if start - last > max_growth_wh(max_power_w, unseen_s, resolution_wh):
             start = None  # the register moved more than any car could take: no split
     if start is None:
