@@ -532,3 +532,52 @@ class GenericOcpp201Station:
         while self._queue:
             await self.send(self._queue[0])
             self._queue.pop(0)
+
+    # -- signals: the limits offered to the vehicle and its state of charge --------------
+
+    async def signals(
+        self,
+        *,
+        current_offered: float | None = None,
+        power_offered: float | None = None,
+        power_multiplier: int = 0,
+        soc: float | None = None,
+    ) -> None:
+        """One MeterValues with Current.Offered (A), Power.Offered (W times 10^
+        `power_multiplier`) and the vehicle's SoC (Percent, location EV), each as given
+        (NaN and huge numbers too: JSON numbers as Python writes them)."""
+        # Imported here, so this section stays apart from the module's shared imports.
+        from ocpp.v201.enums import LocationEnumType
+
+        context = ReadingContextEnumType.sample_periodic
+        values: list[SampledValueType] = []
+        if current_offered is not None:
+            values.append(
+                SampledValueType(
+                    value=current_offered,
+                    context=context,
+                    measurand=MeasurandEnumType.current_offered,
+                    unit_of_measure=UnitOfMeasureType(unit="A"),
+                )
+            )
+        if power_offered is not None:
+            values.append(
+                SampledValueType(
+                    value=power_offered,
+                    context=context,
+                    measurand=MeasurandEnumType.power_offered,
+                    unit_of_measure=UnitOfMeasureType(unit="W", multiplier=power_multiplier),
+                )
+            )
+        if soc is not None:
+            values.append(
+                SampledValueType(
+                    value=soc,
+                    context=context,
+                    measurand=MeasurandEnumType.soc,
+                    location=LocationEnumType.ev,
+                    unit_of_measure=UnitOfMeasureType(unit="Percent"),
+                )
+            )
+        meter_value = MeterValueType(timestamp=stamp(self.at), sampled_value=values)
+        await self.send(call.MeterValues(evse_id=1, meter_value=[meter_value]))

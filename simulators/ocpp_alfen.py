@@ -1,9 +1,11 @@
 """A simulated Alfen Eve with an Eichrecht meter (OCPP 1.6J).
 
 Energy in kWh, signed OCMF records (begin in MeterValues, end in StopTransaction's
-transactionData or a DataTransfer) and meter values outside transactions with transaction
-id 2^63-1. The signed-value options reproduce what real chargers differ in and what goes
-wrong on the way (tampering, other wrappings, garbage).
+transactionData or a DataTransfer, also one sent seconds after StopTransaction) and meter
+values outside transactions with transaction id 2^63-1. The signed-value options reproduce
+what real chargers differ in and what goes wrong on the way (tampering, other wrappings,
+garbage). A double charger has a meter and a public key per connector (MeterPublicKey1,
+MeterPublicKey2, ...); it charges on connector 1, whose meter signs with `key`.
 """
 
 from __future__ import annotations
@@ -48,14 +50,23 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     # How the value is wrapped: "plain" OCMF text, "hex" (OCPP 1.6 SignedData), or "oca"
     # (the OCA note's SignedMeterValueType JSON with base64 data and key).
     signed_encoding: str = "plain"
-    # Where the end record goes: "stop" (StopTransaction's transactionData) or
-    # "data_transfer" (a DataTransfer just before StopTransaction).
+    # Where the end record goes: "stop" (StopTransaction's transactionData),
+    # "data_transfer" (a DataTransfer just before StopTransaction) or "after_stop" (signed
+    # at the stop, sent in a DataTransfer when `send_signed_end` says so, as some Alfen
+    # firmwares do seconds after StopTransaction).
     ocmf_via: str = "stop"
     # A signed begin record in MeterValues right after StartTransaction, and the end
     # record with the end reading only (separate records, consecutive pagination).
     signed_begin: bool = False
     # Turns the wrapped value into what is sent instead (garbage, truncation, size).
     mangle: Callable[[str], str] | None = None
+
+    # How many connectors (each with its own meter and key, MeterPublicKey<n>) it has;
+    # connector 1's meter signs with `key`, the others with `other_meter_keys`.
+    connectors: int = 1
+    other_meter_keys: dict[int, ec.EllipticCurvePrivateKey] = field(default_factory=dict)
+    # The end record signed at the stop, until `send_signed_end` sends it.
+    signed_end: str | None = None
 
     vendor: ClassVar[str] = "Alfen BV"
     model: ClassVar[str] = "NG910-60023"
@@ -64,19 +75,22 @@ class AlfenEveOcpp(GenericOcpp16Charger):
     @property
     def public_key_hex(self) -> str:
         """The meter's public key (DER, hex) as printed on its label."""
-        return (
-            self.key.public_key()
-            .public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .hex()
-        )
+        return _der_hex(self.key)
 
     def configuration(self) -> dict[str, str]:
-        """With the meter's public key, as the OCA application note names it."""
+        """With the meters' public keys, as the OCA application note names them."""
         if not self.publish_key:
             return super().configuration()
-        return {**super().configuration(), "MeterPublicKey1": self.public_key_hex}
+        keys = {"NumberOfConnectors": str(self.connectors)}
+        for number in range(1, self.connectors + 1):
+            if number == 1:
+                keys[f"MeterPublicKey{number}"] = self.public_key_hex
+                continue
+            other = self.other_meter_keys.setdefault(
+                number, ec.generate_private_key(ec.SECP256R1())
+            )
+            keys[f"MeterPublicKey{number}"] = _der_hex(other)
+        return {**super().configuration(), **keys}
 
     async def meter_values(self, power_w: float) -> None:
         """Outside a transaction it reports the idle transaction id, as Alfen firmware does."""
@@ -163,18 +177,29 @@ class AlfenEveOcpp(GenericOcpp16Charger):
         return status
 
     async def stop_transaction(self, reason: str = "Local") -> None:
-        """With `ocmf_via` data_transfer, the end record goes first in a DataTransfer."""
-        if self.ocmf_via == "data_transfer":
+        """With `ocmf_via` data_transfer, the end record goes first in a DataTransfer;
+        with after_stop, it is signed now and sent by `send_signed_end`."""
+        if self.ocmf_via in ("data_transfer", "after_stop"):
             signed = self.ocmf("E" if self.signed_begin else "BE")
             self.sent_ocmf.append(signed)
-            await self.send(
-                call.DataTransfer(
-                    vendor_id="generalConfiguration",
-                    message_id="OCMF",
-                    data=self._wrapped(signed),
-                )
-            )
+            if self.ocmf_via == "after_stop":
+                self.signed_end = signed
+            else:
+                await self._transfer(signed)
         await super().stop_transaction(reason)
+
+    async def send_signed_end(self) -> Any:
+        """The end record signed at the stop, in a DataTransfer now; its confirmation."""
+        assert self.signed_end is not None, "nothing signed at a stop"
+        signed, self.signed_end = self.signed_end, None
+        return await self._transfer(signed)
+
+    async def _transfer(self, signed: str) -> Any:
+        return await self.send(
+            call.DataTransfer(
+                vendor_id="generalConfiguration", message_id="OCMF", data=self._wrapped(signed)
+            )
+        )
 
     def _transaction_data(self) -> list[dict[str, Any]]:
         if self.ocmf_via != "stop":
@@ -210,3 +235,12 @@ def _flip_last_register_digit(payload: str) -> str:
     last = end - 1
     flipped = str((int(payload[last]) + 1) % 10)
     return payload[:last] + flipped + payload[end:]
+
+
+def _der_hex(key: ec.EllipticCurvePrivateKey) -> str:
+    """A meter's public key (DER SubjectPublicKeyInfo) in hex, as printed on its label."""
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .hex()
+    )

@@ -635,3 +635,147 @@ class GenericOcpp16Charger:
         if isinstance(payload, call.StopTransaction) and payload.transaction_id == _UNKNOWN_ID:
             return replace(payload, transaction_id=self.transaction_id)
         return payload
+
+    # -- signals: the limits offered to the vehicle and its state of charge --------------
+
+    async def signals(
+        self,
+        *,
+        current_offered: str | None = None,
+        power_offered: str | None = None,
+        soc: str | None = None,
+        power_unit: str = "W",
+        soc_unit: str = "Percent",
+        per_phase: bool = False,
+    ) -> None:
+        """One MeterValues with Current.Offered (A), Power.Offered (`power_unit`) and the
+        vehicle's SoC (`soc_unit`, location EV), each as the text given (a test sends
+        garbage this way); `per_phase` reports the offered values on L1, L2 and L3 each."""
+        phases: tuple[str | None, ...] = ("L1", "L2", "L3") if per_phase else (None,)
+        sampled: list[dict[str, str]] = []
+        for measurand, value, unit in (
+            ("Current.Offered", current_offered, "A"),
+            ("Power.Offered", power_offered, power_unit),
+        ):
+            if value is None:
+                continue
+            for phase in phases:
+                item = {"value": value, "context": "Sample.Periodic", "measurand": measurand}
+                sampled.append({**item, "unit": unit, **({"phase": phase} if phase else {})})
+        if soc is not None:
+            sampled.append(
+                {
+                    "value": soc,
+                    "context": "Sample.Periodic",
+                    "measurand": "SoC",
+                    "location": "EV",
+                    "unit": soc_unit,
+                }
+            )
+        await self.send(
+            call.MeterValues(
+                connector_id=1,
+                transaction_id=self.transaction_id,
+                meter_value=[{"timestamp": stamp(self.at), "sampledValue": sampled}],
+            )
+        )
+
+    # -- a reboot that loses the transaction; connectors other than 1 -------------------------
+
+    async def reboot_losing_transaction(self) -> str:
+        """A power cut: the websocket drops, the running transaction and every queued message
+        of it are forgotten (no stop is ever sent); it connects again and boots. Returns the
+        boot's registration status."""
+        url = self._url
+        assert url is not None, "connected before"
+        self.transaction_id = None
+        self.offline.in_transaction = False
+        self.offline.queue.clear()
+        await self.disconnect()
+        self.offline.active = False
+        await self.connect(url)
+        return await self.boot()
+
+    @property
+    def other_connectors(self) -> dict[int, dict[str, Any]]:
+        """Connectors other than 1: each its own energy register and transaction id."""
+        state = self.__dict__.get("_other_connectors")
+        if state is None:
+            state = self.__dict__["_other_connectors"] = {}
+        return cast(dict[int, dict[str, Any]], state)
+
+    def _connector(self, connector_id: int) -> dict[str, Any]:
+        return self.other_connectors.setdefault(
+            connector_id, {"register_wh": 5_000_000 * connector_id, "transaction_id": None}
+        )
+
+    async def status_of(self, connector_id: int, status: str) -> None:
+        """StatusNotification of another connector."""
+        self._connector(connector_id)
+        await self.send(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=ChargePointErrorCode.no_error,
+                status=ChargePointStatus(status),
+                timestamp=stamp(self.at),
+            )
+        )
+
+    async def start_on(self, connector_id: int, id_tag: str) -> str:
+        """StartTransaction on another connector at its own register; idTagInfo.status."""
+        connector = self._connector(connector_id)
+        result = await self.send(
+            call.StartTransaction(
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start=connector["register_wh"],
+                timestamp=stamp(self.at),
+            )
+        )
+        connector["transaction_id"] = int(result.transaction_id)
+        return str(result.id_tag_info["status"])
+
+    async def charge_on(self, connector_id: int, seconds: int, power_w: float) -> None:
+        """That connector's car draws `power_w` for `seconds` (the clock is not moved: the
+        test moves it with connector 1's `charge`); one MeterValues of its register."""
+        connector = self._connector(connector_id)
+        connector["register_wh"] += round(power_w * seconds / 3600)
+        await self.send(
+            call.MeterValues(
+                connector_id=connector_id,
+                transaction_id=connector["transaction_id"],
+                meter_value=[
+                    {
+                        "timestamp": stamp(self.at),
+                        "sampledValue": [
+                            {
+                                "value": str(connector["register_wh"]),
+                                "context": "Sample.Periodic",
+                                "measurand": "Energy.Active.Import.Register",
+                                "unit": "Wh",
+                            },
+                            {
+                                "value": f"{power_w:.1f}",
+                                "context": "Sample.Periodic",
+                                "measurand": "Power.Active.Import",
+                                "unit": "W",
+                            },
+                        ],
+                    }
+                ],
+            )
+        )
+
+    async def stop_on(self, connector_id: int) -> None:
+        """StopTransaction of another connector's transaction at its register."""
+        connector = self._connector(connector_id)
+        assert connector["transaction_id"] is not None, "no transaction"
+        await self.send(
+            call.StopTransaction(
+                meter_stop=connector["register_wh"],
+                timestamp=stamp(self.at),
+                transaction_id=connector["transaction_id"],
+                reason=Reason.local,
+            )
+        )
+        connector["transaction_id"] = None

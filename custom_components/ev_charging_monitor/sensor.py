@@ -28,7 +28,7 @@ from homeassistant.util import dt as dt_util
 
 from .authorization.entities import authorization_sensors
 from .authorization.subentries import is_authorization_entry
-from .central_system.sensors import ocpp_sensors
+from .central_system.sensors import async_add_signal_sensors, ocpp_sensors
 from .coordinator import EVChargingConfigEntry
 from .devices import Capabilities, ChargerState, DeviceKind, Reading
 from .entity import EVChargingEntity
@@ -267,6 +267,7 @@ async def async_setup_entry(
     entities += authorization_sensors(hass, entry)
     entities += charger_total_sensors(hass, entry)
     async_add_entities(entities)
+    async_add_signal_sensors(hass, entry, async_add_entities)
 
 
 class EVChargingSensor(EVChargingEntity, SensorEntity):

@@ -26,7 +26,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-import custom_components.ev_charging_monitor.config_flow as config_flow
+import custom_components.ev_charging_monitor.device_flow.identify as device_identify
+import custom_components.ev_charging_monitor.device_flow.keba as keba_steps
 from custom_components.ev_charging_monitor.const import CONF_DRIVER, DOMAIN
 from custom_components.ev_charging_monitor.devices.neighbours import mac_from_arp_table
 from custom_components.ev_charging_monitor.session.manager import (
@@ -317,7 +318,9 @@ async def test_mac_from_the_neighbour_table_is_the_unique_id(
         "IP address       HW type     Flags       HW address            Mask     Device\n"
         "127.0.0.1        0x1         0x2         00:1A:2B:3C:4D:5E     *        eth0\n"
     )
-    monkeypatch.setattr(config_flow, "neighbour_mac", lambda host: mac_from_arp_table(table, host))
+    monkeypatch.setattr(
+        device_identify, "neighbour_mac", lambda host: mac_from_arp_table(table, host)
+    )
     result = await _add_bender(hass, bender)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
@@ -408,7 +411,7 @@ def keba_probe(monkeypatch: pytest.MonkeyPatch, keba: tuple[KebaUdp, KebaP30]) -
     which the simulator and the probe cannot both bind on one host)."""
     udp, _modbus = keba
     monkeypatch.setattr(
-        config_flow,
+        keba_steps,
         "KEBA_PROBE",
         {"port": udp.port, "local_port": 0, "local_host": "127.0.0.1", "timeout": 1.0},
     )
@@ -462,7 +465,7 @@ async def test_keba_reply_port_taken(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
         monkeypatch.setattr(
-            config_flow,
+            keba_steps,
             "KEBA_PROBE",
             {"port": udp.port, "local_port": taken.getsockname()[1], "local_host": "127.0.0.1"},
         )

@@ -143,6 +143,15 @@ class LedgerRun:
         return out.strip()
 
 
+def verified(sessions: int, signed_values: int) -> str:
+    """What `verify` prints for an intact ledger: the chain, then the signed values it
+    checked again (those of the sessions graded signed_ocmf)."""
+    return (
+        f"ok: {sessions} sessions and 0 adjustments verified\n"
+        f"{signed_values} signed meter values (OCMF) re-verified against their public keys"
+    )
+
+
 @pytest.fixture
 def ledger(
     hass: HomeAssistant,
@@ -216,7 +225,7 @@ async def test_a_signed_session_is_signed_ocmf_and_a_tampered_one_rejected_with_
     ]
     assert Decimal(second.record["energy_wh"]) == Decimal(SESSION_WH)
 
-    assert await ledger.verify() == "ok: 2 sessions and 0 adjustments verified"
+    assert await ledger.verify() == verified(2, 1)  # the tampered one is no signed proof
     # The same over the ledger's HTTP API, as its pages and an administrator see it.
     assert ledger.http_verify["ok"] is True
     assert ledger.api_evidence[first.session_id]["class"] == "signed_ocmf"
@@ -273,7 +282,7 @@ async def test_every_wrapping_and_the_data_transfer_reach_the_ledger_signed(
             "key_source": "embedded",
         }
     ]
-    assert await ledger.verify() == "ok: 2 sessions and 0 adjustments verified"
+    assert await ledger.verify() == verified(2, 3)  # begin and end, and the whole OCA value
 
 
 async def _set_user_key(hass: HomeAssistant, rig: Rig, text: str) -> dict[str, Any]:
@@ -375,7 +384,7 @@ async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
     assert right_key.record["signed_meter_values"][0]["public_key"] == alfen.public_key_hex
     assert no_key.record["signed_meter_values"][0]["public_key"] is None
     assert truncated.ocmf["signature_valid"] is False
-    assert await ledger.verify() == "ok: 6 sessions and 0 adjustments verified"
+    assert await ledger.verify() == verified(6, 1)  # only the right key's value is proof
 
 
 async def test_a_signed_begin_and_the_key_survive_a_restart_mid_transaction(

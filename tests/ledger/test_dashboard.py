@@ -304,3 +304,93 @@ def test_session_over_a_month_end_is_charted_as_the_statements_split_it(ledger: 
         assert statement.session_count == count
         assert statement.energy_wh == Decimal(str(kwh)) * 1000
         assert statement.amount == Decimal(str(cost))
+
+
+def test_adjustments_count_on_the_dashboard_as_in_the_statements(ledger: Ledger) -> None:
+    """Bea's November 2026 (Berlin), tariff cost reimbursed, with every kind of adjustment
+    that changes a figure. By hand:
+
+    - 4000 Wh, 1.20: counts as recorded;
+    - 6000 Wh, 1.80: excluded -> nothing;
+    - 5000 Wh, 1.50: energy corrected to 4500 Wh -> 4500 Wh, 1.50 (the tariff cost paid is
+      the recorded one);
+    - 3000 Wh, 0.90: excluded, then included again -> counts;
+    - her manual session of 2000 Wh, 0.70, awaiting approval -> nothing; another one of
+      1000 Wh, 0.40, approved -> counts;
+    - 31 Oct 22:00Z -> 1 Nov 02:00Z (Berlin midnight one hour in), 7001 Wh, 2.10, energy
+      corrected to 8000 Wh: one hour of four in October, 8000 / 4 = 2000 Wh there and
+      6000 Wh in November; cost by time, 0.525 -> 0.53 in October, 2.10 - 0.53 = 1.57.
+
+    November: 5 sessions, 4000 + 4500 + 3000 + 1000 + 6000 = 18500 Wh,
+    1.20 + 1.50 + 0.90 + 0.40 + 1.57 = 5.57. October: 1 session, 2000 Wh, 0.53.
+    """
+    bea = ledger.add_person("Bea", ha_user_id="bea-user")
+    ledger.add_rate(
+        person_id=bea.id, vehicle_id=None, valid_from=datetime(2026, 1, 1).date(),
+        valid_to=None, direction="reimburse", basis="tariff_cost", price_per_kwh=None,
+        currency="EUR",
+    )  # fmt: skip
+    day = datetime(2026, 11, 3, 17, tzinfo=UTC)
+    plain, excluded, corrected, back = (
+        make_record(seq, user_id="bea-user", started=day + timedelta(days=seq),
+                    energy_wh=wh, cost_total=cost)
+        for seq, wh, cost in ((1, 4_000, "1.20"), (2, 6_000, "1.80"), (3, 5_000, "1.50"),
+                              (4, 3_000, "0.90"))
+    )  # fmt: skip
+    crossing = make_record(
+        5, user_id="bea-user", started=datetime(2026, 10, 31, 22, tzinfo=UTC), minutes=240,
+        energy_wh=7_001, cost_total="2.10",
+    )  # fmt: skip
+    ledger.append_sessions([plain, excluded, corrected, back, crossing])
+    manual = {
+        "author": "bea-user", "currency": "EUR",
+        "time_zone": "Europe/Berlin", "person_id": bea.id, "vehicle_id": None,
+        "location": "Motorway", "pending_approval": True,
+    }  # fmt: skip
+    ledger.add_manual_session(
+        started_at=day + timedelta(days=8), ended_at=day + timedelta(days=8, hours=1),
+        energy_wh=Decimal(2000),
+        cost_total=Decimal("0.70"), **manual,  # type: ignore[arg-type]
+    )  # fmt: skip
+    approved = ledger.add_manual_session(
+        started_at=day + timedelta(days=9), ended_at=day + timedelta(days=9, hours=1),
+        energy_wh=Decimal(1000),
+        cost_total=Decimal("0.40"), **manual,  # type: ignore[arg-type]
+    )  # fmt: skip
+    adjust = ledger.add_adjustment
+    adjust(excluded["id"], "exclude", reason="private trip", author="admin")
+    adjust(corrected["id"], "correct_energy", reason="meter", author="admin",
+           data={"energy_wh": "4500"})  # fmt: skip
+    adjust(back["id"], "exclude", reason="unsure", author="admin")
+    adjust(back["id"], "include", reason="was a business trip", author="admin")
+    adjust(crossing["id"], "correct_energy", reason="meter", author="admin",
+           data={"energy_wh": "8000"})  # fmt: skip
+    adjust(approved, "include", reason="approved", author="admin")
+
+    by_hand = {"2026-10": (1, Decimal(2000), Decimal("0.53")),
+               "2026-11": (5, Decimal(18500), Decimal("5.57"))}  # fmt: skip
+    # The statements, the reference the dashboard must agree with, say the same.
+    for month, (count, wh, amount) in by_hand.items():
+        statement = ledger.statement(bea.id, month)
+        assert (statement.session_count, statement.energy_wh, statement.amount) == (
+            count, wh, amount,
+        )  # fmt: skip
+    now = datetime(2026, 11, 20, 12, tzinfo=BERLIN)
+    for scoped, person_id in ((False, None), (True, bea.id)):
+        data = dashboard_data.build(ledger, person_id, scoped, BERLIN, now)
+        bars = {
+            month: (count, kwh, cost)
+            for month, count, kwh, cost in zip(
+                data.months, data.sessions, data.energy_kwh, data.cost, strict=True
+            )
+            if count
+        }
+        assert bars.keys() == by_hand.keys()
+        for month, (count, wh, amount) in by_hand.items():
+            assert bars[month][0] == count
+            assert bars[month][1] == pytest.approx(float(wh) / 1000)
+            assert bars[month][2] == pytest.approx(float(amount))
+        assert (data.month_sessions, data.reimbursed_sessions) == (5, 5)
+        assert data.month_energy_kwh == pytest.approx(18.5)
+        assert data.month_cost == pytest.approx(5.57)
+        assert data.reimbursement == Decimal("5.57")

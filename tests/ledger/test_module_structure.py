@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).parents[2] / "addon" / "app" / "ev_charging_ledger"
 ROOT = "ev_charging_ledger"
 
@@ -79,6 +81,8 @@ def test_web_ui_reads_through_query_functions() -> None:
     assert re.search(r"\b(SELECT|INSERT|UPDATE|DELETE) ", source) is None
 
 
-def test_storage_modules_stay_small() -> None:
-    sizes = {p.name: len(p.read_text().splitlines()) for p in (PACKAGE / "storage").glob("*.py")}
+@pytest.mark.parametrize("package", ["storage", "api", "i18n"])
+def test_split_packages_stay_small(package: str) -> None:
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (PACKAGE / package).glob("*.py")}
+    assert len(sizes) > 1, sizes  # the package exists and is split
     assert max(sizes.values()) <= 400, sizes

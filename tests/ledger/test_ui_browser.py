@@ -305,6 +305,11 @@ async def test_admin_walks_through_the_ui(site: Site, browser: Browser) -> None:
     await page.click("#verify")
     await page.wait_for_selector("#verify-result.ok")
     assert "Chain verified" in await page.locator("#verify-result").inner_text()
+    # The site's sessions carry no signed values: none re-verified, none failing.
+    assert await page.locator("#verify-ocmf").inner_text() == (
+        "0 signed meter values (OCMF) re-verified against their public keys"
+    )
+    assert await page.locator("#verify-ocmf-failures li").count() == 0
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -62,7 +62,7 @@ def test_signed_data_is_kept_verbatim_and_never_read_as_energy() -> None:
     assert sample.signed == [ocmf]
 
 
-def test_vehicle_values_and_unknown_measurands_are_ignored() -> None:
+def test_the_vehicles_energy_and_unknown_measurands_are_ignored_its_soc_is_read() -> None:
     sample = parse_meter_values(
         _values(
             {"value": "80", "measurand": "SoC", "location": "EV", "unit": "Percent"},
@@ -70,7 +70,7 @@ def test_vehicle_values_and_unknown_measurands_are_ignored() -> None:
             {"value": "50", "measurand": "Frequency"},
         )
     )
-    assert sample.values == {}
+    assert sample.values == {"soc": 80.0}
 
 
 def test_a_repeated_start_gets_the_same_id_and_a_new_one_the_next() -> None:

@@ -70,8 +70,8 @@ def test_a_unit_that_does_not_fit_the_measurand_is_skipped() -> None:
         _values(
             {"value": 5, "unit_of_measure": {"unit": "varh"}},
             {"value": 7, "measurand": "Power.Active.Import", "unit_of_measure": {"unit": "Wh"}},
-            {"value": 42, "measurand": "SoC", "location": "EV"},
-            {"value": 10, "measurand": "Current.Offered"},
+            {"value": 42, "measurand": "SoC", "location": "EV", "unit_of_measure": {"unit": "Wh"}},
+            {"value": 10, "measurand": "Current.Offered", "unit_of_measure": {"unit": "W"}},
         )
     )
     assert sample.values == {}

@@ -87,7 +87,8 @@ def test_alfen_and_the_default() -> None:
     assert alfen.meter.energy_unit == "kWh"
     assert alfen.transactions.idle_transaction_id == 2**63 - 1
     assert alfen.signed.placement == ("meter_values", "stop_transaction")
-    assert alfen.signed.public_key_key == "MeterPublicKey1"
+    assert alfen.signed.public_key_key == "MeterPublicKey{connector}"
+    assert alfen.signed.public_key_name(2) == "MeterPublicKey2"
     # Sections Alfen does not name are the default's.
     assert alfen.status == quirks_for("Nobody", "Unknown").status
     generic = quirks_for("Generic", "OCPP 1.6J wallbox")
@@ -194,6 +195,12 @@ def _broken(change: Any) -> dict[str, Any]:
         (
             lambda d: d["models"][0].update(signed={"source": "x", "public_key_key": 5}),
             "models[0].signed.public_key_key: must be a non-empty text",
+        ),
+        (
+            lambda d: d["models"][0].update(
+                signed={"source": "x", "public_key_key": "MeterPublicKey{meter}"}
+            ),
+            "models[0].signed.public_key_key: may hold no placeholder but {connector}",
         ),
         (lambda d: d["models"][0].update(name=""), "models[0].name: must be a non-empty text"),
         (

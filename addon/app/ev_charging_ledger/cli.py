@@ -2,7 +2,7 @@
 snapshot``.
 
 Errors the user can fix are one line on stderr and exit code 2; ``verify`` exits 1
-when the chain is broken.
+when the chain is broken or a session's signed meter values no longer prove it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ev_charging_ledger import __version__, settings
+from ev_charging_ledger import __version__, i18n, settings
 from ev_charging_ledger.service import StartupError, open_ledger, serve, write_snapshot
 
 PROG = "python -m ev_charging_ledger"
@@ -27,8 +27,8 @@ def _run_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="EV Charging Ledger: stores Home Assistant's charging sessions in a "
         "tamper-evident ledger and serves its API. Subcommands: 'verify' checks the hash "
-        "chain, 'verify-statement' checks a statement's content hash, 'snapshot' writes a "
-        "consistent copy for backups.",
+        "chain and the signed meter values, 'verify-statement' checks a statement's "
+        "content hash, 'snapshot' writes a consistent copy for backups.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument(
@@ -80,22 +80,35 @@ def _data_dir(value: str | None) -> Path:
 
 
 def verify(argv: Sequence[str]) -> int:
-    args = _data_dir_parser("verify", "Walk the hash chain; name the first bad record.").parse_args(
-        argv
+    parser = _data_dir_parser(
+        "verify", "Walk the hash chain and re-verify the signed meter values (OCMF)."
     )
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="en", help="language")
+    args = parser.parse_args(argv)
     data_dir = _data_dir(args.data_dir)
     if not (data_dir / "ledger.sqlite3").exists():
         raise StartupError(f"no ledger in {data_dir}")
     with open_ledger(data_dir) as ledger:
         report = ledger.verify()
-    if report.ok:
-        print(
-            f"ok: {report.sessions_checked} sessions and {report.adjustments_checked} "
-            "adjustments verified"
-        )
-    else:
-        assert report.first_problem is not None
+    chained = (
+        f"{report.sessions_checked} sessions and {report.adjustments_checked} adjustments verified"
+    )
+    if report.first_problem is not None:
         print(f"BROKEN: {report.first_problem.describe()}")
+    elif report.ok:
+        print(f"ok: {chained}")
+    else:
+        print(
+            f"BROKEN: {report.ocmf_failures_total} check(s) of signed meter values (OCMF) "
+            f"failed; the chain is intact ({chained})"
+        )
+    print(i18n.text(args.lang, "ocmf_checked").format(count=report.ocmf_checked))
+    for failure in report.ocmf_failures:
+        line = i18n.ocmf_failure(args.lang, failure.as_json())
+        print(f"OCMF: {line} ({failure.detail})")
+    hidden = report.ocmf_failures_total - len(report.ocmf_failures)
+    if hidden:
+        print("OCMF: " + i18n.text(args.lang, "ocmf_failures_more").format(count=hidden))
     # An intact chain can still record that sessions are missing; never leave that out.
     for gap in report.gaps:
         print(f"GAP: {gap}")

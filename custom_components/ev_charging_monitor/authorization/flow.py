@@ -30,11 +30,8 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .engine import short_hash
-from .manager import AUTHORIZATION, AuthorizationManager, ResolveAction
-from .model import (
-    DEFAULT_CARD_WINDOW_S,
-    AuthorizationMode,
-)
+from .manager import AUTHORIZATION, AuthorizationManager
+from .model import DEFAULT_CARD_WINDOW_S, AuthorizationMode, ResolveAction
 from .subentries import async_forget_raw_uids
 
 # People, vehicles and cards are subentries of the entry (subentry_flow.py).

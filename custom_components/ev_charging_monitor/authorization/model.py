@@ -46,6 +46,15 @@ class AuthorizationMode(StrEnum):
     FREE = "free"
 
 
+class ResolveAction:
+    """What the administrator decides about an unknown card."""
+
+    ALLOW_ONCE = "allow_once"
+    ADD_TO_PERSON = "add_to_person"
+    IGNORE = "ignore"
+    ALL = (ALLOW_ONCE, ADD_TO_PERSON, IGNORE)
+
+
 DEFAULT_CARD_WINDOW_S = 120
 
 

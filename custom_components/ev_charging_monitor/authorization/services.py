@@ -16,7 +16,8 @@ from homeassistant.helpers.service import async_register_admin_service
 
 from ..const import DOMAIN
 from .charger import ChargerAuthorization
-from .manager import AUTHORIZATION, ResolveAction
+from .manager import AUTHORIZATION
+from .model import ResolveAction
 
 SERVICE_AUTHORIZE = "authorize"
 SERVICE_DEAUTHORIZE = "deauthorize"

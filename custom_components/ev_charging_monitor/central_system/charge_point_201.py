@@ -33,6 +33,7 @@ from ocpp.v201.enums import (
 )
 
 from ..const import LOGGER
+from ..session.late import FLAG_STOP_MISSING_NEW_TRANSACTION
 from .charger import BootInfo, OcppCharger
 from .connection import WebSocketConnection
 from .const import (
@@ -40,12 +41,19 @@ from .const import (
     PENDING_INTERVAL_S,
 )
 from .late_transactions import async_record_late, keep_reading, note_start, started
+from .lost_transactions import (
+    async_check_lost,
+    async_end_lost,
+    async_note_boot,
+    end_after_lost,
+    note_kept,
+)
 from .message_time import MessageTime, message_time, now_iso
 from .meter_values import MeterSample
 from .meter_values_201 import parse_meter_values_201
 from .registry import OcppRegistry
 from .signed import signed_values_201
-from .transactions import OpenTransaction
+from .transactions import MAIN_CONNECTOR, OpenTransaction
 
 type _Handler = Callable[..., Any]
 
@@ -116,8 +124,13 @@ class CentralChargingStation(ChargePoint):
         # The problems NotifyEvent reported and that are not cleared yet: component ->
         # techCode (None when it gave none).
         self.problems: dict[str, str | None] = {}
+        # Whom the token of the event being handled names, when it was decided late.
+        self._late_attribution: dict[str, Any] | None = None
         # Events stamped before this are queued ones (message_time.py), as in 1.6.
         self.connected_at = datetime.now(UTC)
+        # A reboot opens a new connection: only its first BootNotification is one (those
+        # after it answer our TriggerMessage).
+        self._booted = False
 
     @property
     def charger(self) -> OcppCharger | None:
@@ -150,11 +163,19 @@ class CentralChargingStation(ChargePoint):
         error = "OtherError" if component is not None or status == "Faulted" else None
         charger.set_status(status, error, {"info": component, "vendor_error_code": tech_code})
 
-    async def _authorize(self, id_token: Mapping[str, Any]) -> IdTokenInfoType:
+    async def _authorize(
+        self, id_token: Mapping[str, Any], *, late: bool = False
+    ) -> IdTokenInfoType:
+        """The token's answer; `late`: of a queued event, decided without telling anyone
+        that someone is at the station (late_authorization.py)."""
         if (charger := self.charger) is None:
             # Not accepted yet: no card counts, whoever it is.
             return IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
-        status = await charger.authorize(str(id_token.get("id_token", "")))
+        token = str(id_token.get("id_token", ""))
+        if late:
+            status, self._late_attribution = await charger.authorize_late(token)
+        else:
+            status = await charger.authorize(token)
         return IdTokenInfoType(status=_STATUS_201.get(status, AuthorizationStatusEnumType.invalid))
 
     # -- provisioning ----------------------------------------------------------------------
@@ -169,7 +190,10 @@ class CentralChargingStation(ChargePoint):
             serial=charging_station.get("serial_number"),
             firmware=charging_station.get("firmware_version"),
         )
+        rebooted, self._booted = not self._booted, True
         if self.charger is not None:
+            if rebooted:
+                await async_note_boot(self.registry, self.id)
             LOGGER.info(
                 "OCPP 2.0.1 station %s booted (%s): %s %s",
                 self.id,
@@ -240,7 +264,8 @@ class CentralChargingStation(ChargePoint):
                 )
 
     @handles(Action.heartbeat)
-    def on_heartbeat(self) -> call_result.Heartbeat:
+    async def on_heartbeat(self) -> call_result.Heartbeat:
+        await async_check_lost(self.registry, self.charger)
         return call_result.Heartbeat(current_time=now_iso())
 
     @handles(Action.security_event_notification)
@@ -251,14 +276,15 @@ class CentralChargingStation(ChargePoint):
     # -- status and faults -----------------------------------------------------------------
 
     @handles(Action.status_notification)
-    def on_status_notification(
+    async def on_status_notification(
         self, connector_status: str, evse_id: int, **_: Any
     ) -> call_result.StatusNotification:
-        if evse_id != 0:
+        if evse_id == MAIN_CONNECTOR:  # 0 is the whole station; others are not followed
             self.connector_status = connector_status
             if connector_status == "Available":
                 self.charging_state = None  # the car left; the next one starts afresh
             self._update_status()
+            await async_check_lost(self.registry, self.charger)
         return call_result.StatusNotification()
 
     @handles(Action.notify_event)
@@ -294,7 +320,7 @@ class CentralChargingStation(ChargePoint):
     def on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> call_result.MeterValues:
-        if (charger := self.charger) is not None and evse_id != 0:
+        if (charger := self.charger) is not None and evse_id == MAIN_CONNECTOR:
             charger.signed.add(signed_values_201(meter_value))
             charger.set_meter(parse_meter_values_201(meter_value))
         return call_result.MeterValues()
@@ -319,12 +345,20 @@ class CentralChargingStation(ChargePoint):
         """
         token_info = None
         token = None
-        if id_token is not None and id_token.get("type") != NO_AUTHORIZATION:
-            token = str(id_token.get("id_token", ""))
-            token_info = await self._authorize(id_token)
         station_id = str(transaction_info["transaction_id"])
         book = self.registry.book
+        evse_id = (evse or {}).get("id")
+        named = id_token is not None and id_token.get("type") != NO_AUTHORIZATION
+        if book.is_refused_station(self.id, station_id) or evse_id not in (None, MAIN_CONNECTOR):
+            return await self._async_refuse_evse(station_id, evse_id, named)
+        queued = self._time(timestamp, offline=offline).late
+        self._late_attribution = None
+        if id_token is not None and named:
+            token = str(id_token.get("id_token", ""))
+            token_info = await self._authorize(id_token, late=queued)
         if book.station_ended(self.id, station_id):
+            if event_type == TransactionEventEnumType.ended:
+                end_after_lost(self.registry, self.id, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
         ended = event_type == TransactionEventEnumType.ended
         sample = parse_meter_values_201(meter_value or [])
@@ -335,7 +369,10 @@ class CentralChargingStation(ChargePoint):
             LOGGER.info("%s ended transaction %s, which it never started", self.id, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
         if transaction is None:
-            # Started, or a later event whose Started the station gave up delivering.
+            # Started, or a later event whose Started the station gave up delivering. Its
+            # events come in order: the end of one still open will not come.
+            charger = await self.registry.async_loaded_charger(self.id)
+            await async_end_lost(self.registry, self.id, charger, FLAG_STOP_MISSING_NEW_TRANSACTION)
             transaction = book.start_station(
                 self.id,
                 station_id,
@@ -348,6 +385,7 @@ class CentralChargingStation(ChargePoint):
             opened = True
         else:
             opened = False
+            note_kept(transaction)  # an event of it after a boot: the station kept it
         if not book.take_seq_no(self.id, seq_no):
             LOGGER.debug("%s repeated TransactionEvent %s of %s", self.id, seq_no, station_id)
             return call_result.TransactionEvent(id_token_info=token_info)
@@ -362,7 +400,7 @@ class CentralChargingStation(ChargePoint):
             book.identify_station(self.id, token)
             if charger is not None and transaction.attribution is None:
                 # Whom the card names, for a record made from late events (as in 1.6).
-                transaction.attribution = charger.attribution()
+                transaction.attribution = self._late_attribution or charger.attribution()
         if ended and charger is not None and charger.record_late is not None and transaction.late:
             await self._end_late(charger, transaction, moment, sample, meter_value or [])
             return call_result.TransactionEvent(id_token_info=token_info)
@@ -388,6 +426,28 @@ class CentralChargingStation(ChargePoint):
                 self.charging_state = str(state)
             self._update_status()
         return call_result.TransactionEvent(id_token_info=token_info)
+
+    async def _async_refuse_evse(
+        self, station_id: str, evse_id: object, with_token: bool
+    ) -> call_result.TransactionEvent:
+        """A transaction on another EVSE than 1: refused, never merged (as 1.6's other
+        connectors): its token is answered Invalid, the user told by a repair issue."""
+        if self.registry.book.refuse_station(self.id, station_id):
+            await self.registry.async_save()
+            LOGGER.warning(
+                "%s began transaction %s on EVSE %s; only EVSE %s is recorded, so it was refused",
+                self.id,
+                station_id,
+                evse_id,
+                MAIN_CONNECTOR,
+            )
+            if (charger := self.charger) is not None and isinstance(evse_id, int):
+                charger.on_connector_refused(evse_id)
+        if not with_token:
+            return call_result.TransactionEvent()
+        return call_result.TransactionEvent(
+            id_token_info=IdTokenInfoType(status=AuthorizationStatusEnumType.invalid)
+        )
 
     def _time(
         self, timestamp: object, not_before: datetime | None = None, *, offline: bool = False
@@ -446,6 +506,8 @@ class CentralChargingStation(ChargePoint):
         """The event's effect on the charger's transaction (its meter values follow)."""
         current = self.registry.book.open.get(self.id)
         energy = sample.values.get("energy", charger.values.get("energy"))
+        if opened and not ended:
+            charger.on_new_transaction()  # a session again, even with the car still there
         if ended:
             if charger.transaction is not None and charger.transaction.transaction_id == (
                 transaction_id

@@ -14,9 +14,10 @@ from typing import Any, Final
 
 from ..devices import ChargerState, Reading
 from ..session.late import TimedTransaction
-from .meter_values import MeterSample
+from .late_signed import LateOutcome, LateResult
+from .meter_values import MeterSample, signals
 from .quirks import DEFAULT_QUIRKS, Quirks
-from .signed import SignedValues
+from .signed import SignedValue, SignedValues
 from .transactions import OpenTransaction
 
 # OCPP 1.6 connector status -> IEC 61851 state (what the session tracker follows).
@@ -34,8 +35,15 @@ _STATES: Final = {
 
 # The id tag's answer, as OCPP 1.6 idTagInfo.status.
 type Authorizer = Callable[[str], Awaitable[str]]
+# A queued message's id tag, decided quietly (nobody is at the charger now): its answer
+# and whom it names.
+type LateAuthorizer = Callable[[str], Awaitable[tuple[str, dict[str, Any] | None]]]
 # Records a transaction whose messages came late, with whom its id tag named.
 type LateRecorder = Callable[[TimedTransaction, dict[str, Any] | None], Awaitable[None]]
+# Connector states without a vehicle: its state of charge is no longer known.
+_NO_VEHICLE: Final = frozenset({"Available", "Unavailable", "Reserved"})
+# Where signed values go that come while no transaction runs (signed_store.py).
+type SignedAfter = Callable[[list[SignedValue]], Awaitable[LateResult]]
 # After a reconnect, a status without a car while a transaction is open may be newer than
 # the charger's queued messages of it: for this long the transaction's car counts as there.
 CATCH_UP: Final = timedelta(minutes=5)
@@ -76,6 +84,10 @@ class BootInfo:
         )
 
 
+async def _refuse_late(_id_tag: str) -> tuple[str, dict[str, Any] | None]:
+    return "Invalid", None
+
+
 class OcppCharger:
     """The state of one charger, fed by its messages."""
 
@@ -99,6 +111,7 @@ class OcppCharger:
         self.values: dict[str, float] = {}
         # Signed meter values of the running session and the meter's keys (signed.py).
         self.signed = SignedValues()
+        self.signed_after_transaction: SignedAfter = self._signed_running
         self.transaction: OpenTransaction | None = None
         self.last_message: datetime | None = None
         self.connected_since: datetime | None = None
@@ -106,6 +119,16 @@ class OcppCharger:
         # sessions, nothing to record).
         self.record_late: LateRecorder | None = None
         self.late_session_id: Callable[[str], str] = lambda key: key
+        # Flags the session running now (a transaction of its plug cycle lost its stop).
+        self.flag_session: Callable[[str], None] = lambda _flag: None
+        # A new transaction began live (after one recorded with the car still there).
+        self.on_new_transaction: Callable[[], None] = lambda: None
+        # The id and start of the session running now, if one does.
+        self.active_session: Callable[[], tuple[str, datetime] | None] = lambda: None
+        # Decides the id tag of a queued start (set with `authorize`).
+        self.authorize_late: LateAuthorizer = _refuse_late
+        # Tells the user that a transaction on another connector than 1 was refused.
+        self.on_connector_refused: Callable[[int], None] = lambda _connector: None
         # Whom the id tag just authorised names (the authorization's attribution).
         self.attribution: Callable[[], dict[str, Any] | None] = lambda: None
         # What its model does differently (from its entry's vendor and model, then its boot).
@@ -151,7 +174,8 @@ class OcppCharger:
     ) -> None:
         """A StatusNotification; a new error code is told once.
 
-        Connector 0 is the whole charger: its error counts, its status is no plug's state.
+        Connector 0 is the whole charger: its error counts, its status is no plug's state;
+        so is another connector's (its transactions are refused: transactions.py).
         """
         details = {key: self._detail(value) for key, value in (details or {}).items()}
         report = ErrorReport(
@@ -162,8 +186,11 @@ class OcppCharger:
         )
         previous = self._errors.get(connector_id)
         self._errors[connector_id] = report
-        if connector_id != 0:
+        if connector_id == 1:
+            # Only the first connector is the plug the sessions follow (transactions.py).
             self.status = status
+            if status in _NO_VEHICLE:
+                self.values.pop("soc", None)  # the next vehicle's is another one
         if report.error_code != "NoError" and (
             previous is None or previous.error_code != report.error_code
         ):
@@ -200,12 +227,27 @@ class OcppCharger:
         """A transaction started or stopped at the register value `meter_wh`."""
         if transaction is not None and transaction != self.transaction:
             self.signed.clear()  # what a new transaction signs starts afresh
+            if self.signed.connector != transaction.connector_id:
+                self.signed.connector = transaction.connector_id  # its meter's key
+                self.signed.on_change()
         self.transaction = transaction
         self.values["energy"] = float(meter_wh)
         self._fresh_energy = True
         if transaction is None:
             self.values.pop("power", None)
         self.on_update()
+
+    async def _signed_running(self, values: list[SignedValue]) -> LateResult:
+        """Without sessions: kept with the values of the running session."""
+        self.signed.add(values)
+        return LateResult(outcome=LateOutcome.RUNNING)
+
+    async def add_signed(self, values: list[SignedValue]) -> LateResult:
+        """Signed values from a DataTransfer: the running transaction's, else perhaps those
+        of the session just recorded (late_signed.py)."""
+        if self.transaction is not None:
+            return await self._signed_running(values)
+        return await self.signed_after_transaction(values)
 
     def is_remote_start(self, id_tag: str) -> bool:
         """Whether `id_tag` is one the central system started a transaction with just now."""
@@ -236,8 +278,13 @@ class OcppCharger:
         if state is None and self.transaction is not None:
             # Reconnected without a status yet: its open transaction says a car is there.
             state = ChargerState.C if power else ChargerState.B
-        if state is ChargerState.A and self.transaction is not None and self._catching_up():
-            # Its stop may still be queued behind this status: the session waits for it.
+        if (
+            state is ChargerState.A
+            and self.transaction is not None
+            and (self._catching_up() or self.transaction.rebooted_at is not None)
+        ):
+            # Its stop may still be queued behind this status, or the boot lost it
+            # (lost_transactions.py decides): the session waits.
             state = ChargerState.B
         values = self.values
         # Outside Charging no energy flows, so the last register is still the register.
@@ -263,5 +310,6 @@ class OcppCharger:
                 "ocpp_status": self.status,
                 "ocpp_error": self.error_code,
                 "ocpp_error_report": self.error_report,
+                **signals(values),
             },
         )

@@ -33,6 +33,15 @@ async def async_central_system_diagnostics(
                 "meter_key": key_fingerprint(
                     charger.signed.keys.user or charger.signed.keys.charger
                 ),
+                "connector_keys": {
+                    connector: key_fingerprint(key)
+                    for connector, key in charger.signed.keys.connectors.items()
+                },
+                # Signed values that came after their session and joined no record.
+                "late_signed_values": [
+                    {name: item.get(name) for name in ("session_id", "received_at", "reason")}
+                    for item in charger.signed.late
+                ],
             }
             for charge_point_id, charger in registry.chargers.items()
         },

@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .meter_values import CURRENT, ENERGY, POWER, VOLTAGE, MeterSample, place, scaled
+from .meter_values import (
+    ENERGY,
+    SIGNAL_UNITS,
+    MeterSample,
+    field_name,
+    location_fits,
+    place,
+    scaled,
+)
 
 # Each field's base unit and the units it accepts, with their factor to the base unit.
 _UNITS: Final[dict[str, dict[str, int]]] = {
@@ -21,10 +29,11 @@ _UNITS: Final[dict[str, dict[str, int]]] = {
     "power": {"W": 0, "kW": 3},
     "current": {"A": 0},
     "voltage": {"V": 0},
+    **SIGNAL_UNITS,
 }
-_FIELDS: Final = {ENERGY: "energy", POWER: "power", CURRENT: "current", VOLTAGE: "voltage"}
-# The spec's default unit when unitOfMeasure or its unit is missing.
-_DEFAULT_UNIT: Final = {"energy": "Wh", "power": "W", "current": "A", "voltage": "V"}
+# The spec's default unit when unitOfMeasure or its unit is missing (Wh, as the spec says,
+# fits no limit or state of charge: theirs is the only unit they can have).
+_DEFAULT_UNIT: Final = {name: next(iter(units)) for name, units in _UNITS.items()}
 # A multiplier beyond this is no meter's (and 10^huge would take a while to compute).
 _MAX_MULTIPLIER: Final = 9
 
@@ -59,10 +68,8 @@ def parse_meter_values_201(meter_values: Iterable[Mapping[str, Any]]) -> MeterSa
         for sampled in sampled_values:
             if not isinstance(sampled, Mapping):
                 continue
-            if sampled.get("location", "Outlet") not in ("Outlet", "Inlet"):
-                continue  # values of the vehicle (state of charge) are no charger reading
-            name = _FIELDS.get(sampled.get("measurand", ENERGY))
-            if name is None:
+            name = field_name(sampled.get("measurand", ENERGY))
+            if name is None or not location_fits(name, sampled.get("location")):
                 continue
             value = _number(sampled.get("value"), name, sampled.get("unit_of_measure"))
             if value is not None:

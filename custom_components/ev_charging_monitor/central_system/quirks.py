@@ -57,6 +57,8 @@ type EnergyRegister = Literal["either", "lifetime", "per_transaction"]
 # Where signed meter values (OCMF) arrive: SignedData sampled values in MeterValues or in
 # StopTransaction's transactionData, or a DataTransfer.
 type SignedPlacement = Literal["meter_values", "stop_transaction", "data_transfer"]
+# In a public key's configuration key: the connector's number (MeterPublicKey{connector}).
+CONNECTOR_PLACEHOLDER: Final = "{connector}"
 type ProfilePurpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
 type RateUnit = Literal["A", "W"]
 
@@ -102,7 +104,19 @@ class SignedQuirks:
 
     source: str
     placement: tuple[SignedPlacement, ...]  # empty: it sends none
-    public_key_key: str | None  # configuration key of the meter's public key
+    # Configuration key of the meter's public key; with {connector}, one per connector.
+    public_key_key: str | None
+
+    @property
+    def key_per_connector(self) -> bool:
+        """Whether each connector (meter) has a key of its own."""
+        return self.public_key_key is not None and CONNECTOR_PLACEHOLDER in self.public_key_key
+
+    def public_key_name(self, connector_id: int = 1) -> str | None:
+        """The configuration key of the public key of `connector_id`'s meter."""
+        if self.public_key_key is None:
+            return None
+        return self.public_key_key.replace(CONNECTOR_PLACEHOLDER, str(connector_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,7 +260,12 @@ def _value(name: str, value: Any, where: str) -> Any:
             raise _fail(where, f"must be between {low} and {high}")
         return value
     if name == "public_key_key":
-        return _text(value, where)
+        text = _text(value, where)
+        if "{" in text.replace(CONNECTOR_PLACEHOLDER, "") or "}" in text.replace(
+            CONNECTOR_PLACEHOLDER, ""
+        ):
+            raise _fail(where, f"may hold no placeholder but {CONNECTOR_PLACEHOLDER}")
+        return text
     if not isinstance(value, bool):
         raise _fail(where, "must be true or false")
     return value

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ssl
 import time
+from datetime import datetime
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.hass_dict import HassKey
 
 from ..authorization.manager import AUTHORIZATION
-from ..authorization.model import AuthorizationMode, AuthorizationResult, CredentialKind
+from ..authorization.model import AuthorizationMode, CredentialKind
 from ..authorization.subentries import CONF_ROLE
 from ..const import CONF_DRIVER, DOMAIN, LOGGER
 from ..coordinator import EVChargingConfigEntry
@@ -36,21 +38,14 @@ from .const import (
 from .control_setup import async_attach_control
 from .coordinator import OcppLiveCoordinator
 from .device import OcppDevice
+from .late_authorization import STATUS, async_decide_late
 from .quirks import quirks_for
 from .registry import async_get_registry
 from .server import CentralSystemServer
-from .signed_store import async_attach_signed
+from .signed_store import async_attach_signed, attach_late_signed
 from .tls import tls_context
 
 SERVERS: HassKey[dict[str, CentralSystemServer]] = HassKey(f"{DOMAIN}_ocpp_servers")
-# OCPP 1.6 idTagInfo.status of each decision.
-_STATUS: Final = {
-    AuthorizationResult.ACCEPTED: "Accepted",
-    AuthorizationResult.BLOCKED: "Blocked",
-    AuthorizationResult.EXPIRED: "Expired",
-    AuthorizationResult.INVALID: "Invalid",
-    AuthorizationResult.CONCURRENT: "ConcurrentTx",
-}
 EVENT_CHARGER_FAULT: Final = f"{DOMAIN}_charger_fault"
 # Seconds within which an accepted tag presented again (Authorize, then StartTransaction)
 # is not decided and announced a second time.
@@ -171,9 +166,29 @@ async def async_attach_ocpp_charger(
         if authorization.mode is AuthorizationMode.FREE:
             # Authorization is not required here: the card is only recorded.
             return "Accepted"
-        return _STATUS[decision.result]
+        return STATUS[decision.result]
 
     charger.authorize = authorize
+
+    async def authorize_late(id_tag: str) -> tuple[str, dict[str, Any] | None]:
+        if charger.is_remote_start(id_tag):
+            return "Accepted", charger.attribution()
+        return await async_decide_late(hass, entry.entry_id, id_tag)
+
+    charger.authorize_late = authorize_late
+
+    def connector_refused(connector_id: int) -> None:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"ocpp_connector_refused_{entry.entry_id}_{connector_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="ocpp_connector_refused",
+            translation_placeholders={"name": entry.title, "connector": str(connector_id)},
+        )
+
+    charger.on_connector_refused = connector_refused
 
     def fault(details: dict[str, Any]) -> None:
         LOGGER.warning("%s reports a fault: %s", entry.title, details["error_code"])
@@ -186,6 +201,19 @@ async def async_attach_ocpp_charger(
         charger.record_late = sessions.async_record_late
         charger.late_session_id = sessions.late_session_id
 
+        def flag_session(flag: str) -> None:
+            if (active := sessions.active) is not None:
+                active.flag(flag)
+
+        charger.flag_session = flag_session
+
+        def active_session() -> tuple[str, datetime] | None:
+            active = sessions.active
+            return None if active is None else (active.id, active.started_at)
+
+        charger.active_session = active_session
+        charger.on_new_transaction = sessions.tracker.release_hold
+
     def attribution() -> dict[str, Any] | None:
         # Whom the tag just decided names, kept with its transaction for a late record.
         manager = hass.data.get(AUTHORIZATION)
@@ -196,5 +224,6 @@ async def async_attach_ocpp_charger(
     charger.on_update = live.async_push
     await async_attach_control(hass, entry, _inner(device), registry)
     await async_attach_signed(hass, entry, charger)
+    attach_late_signed(entry, charger, sessions)
     registry.async_register(charger)
     entry.async_on_unload(lambda: registry.async_unregister(charger))

@@ -9,8 +9,9 @@ encodings are lossless, so the signature still covers every byte the record stor
 
 Each value is stamped with the public key that verifies it and where that key came from:
 the user's (from the meter's label or the register of the calibration authority) wins
-over the one inside the value, which wins over the charger's configuration key; all of
-them are public, so the record carries them in full.
+over the one inside the value, which wins over the charger's configuration key (of the
+transaction's connector, where the charger has one per connector: MeterPublicKey<n>);
+all of them are public, so the record carries them in full.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ FORMAT_OCMF: Final = "OCMF"
 FORMAT_SIGNED_DATA: Final = "SignedData"
 # A value that arrived but could not be kept; its `data` says why, with its digest.
 FORMAT_OMITTED: Final = "omitted"
+# Signed values that came after their session and joined no record, kept for the user.
+MAX_LATE_KEPT: Final = 32
 _HEX: Final = re.compile(r"[0-9a-fA-F]+")
 _OCMF_PREFIX: Final = "OCMF|"
 
@@ -337,10 +340,21 @@ def ocmf_meter(data: str) -> tuple[str | None, str | None]:
 
 @dataclass
 class MeterKeys:
-    """The meter's public keys known outside the values: the charger's and the user's."""
+    """The meter's public keys known outside the values: the charger's and the user's.
+
+    `charger` is connector 1's key (or the charger's only one); `connectors` the keys of
+    its other connectors where it has one per connector (MeterPublicKey2, ...).
+    """
 
     charger: str | None = None
     user: str | None = None
+    connectors: dict[int, str] = field(default_factory=dict)
+
+    def of_connector(self, connector_id: int) -> str | None:
+        """The charger's key for a transaction on `connector_id`."""
+        if connector_id == 1 or not self.connectors:
+            return self.charger
+        return self.connectors.get(connector_id)
 
 
 @dataclass
@@ -357,13 +371,19 @@ class SignedValues:
     # The meter's identity as its signed values state it (survives the session).
     meter_serial: str | None = None
     meter_model: str | None = None
+    # The connector of the running (or last) transaction: whose key stamps its values.
+    connector: int = 1
+    # Values that came after their session and joined no record (late_signed.py), each
+    # with the session it was meant for, when it came, and why it was kept aside.
+    late: list[dict[str, Any]] = field(default_factory=list)
     on_change: Callable[[], None] = field(default=lambda: None, repr=False)
     on_key_change: Callable[[str | None, str | None], None] = field(
         default=lambda _old, _new: None, repr=False
     )
 
-    def set_charger_key(self, text: str | None) -> str | None:
-        """The key the charger's configuration reports; why it is unusable, if it is.
+    def set_charger_key(self, text: str | None, connector_id: int = 1) -> str | None:
+        """The key the charger's configuration reports for `connector_id`; why it is
+        unusable, if it is.
 
         A charger without a key, or with one that does not parse, keeps the key known.
         """
@@ -372,8 +392,17 @@ class SignedValues:
         try:
             key = normalize_public_key(text)
         except PublicKeyError as err:
-            LOGGER.warning("The charger reports a meter public key that is unusable: %s", err)
+            LOGGER.warning(
+                "The charger reports a meter public key (connector %s) that is unusable: %s",
+                connector_id,
+                err,
+            )
             return str(err)
+        if connector_id != 1:
+            if self.keys.connectors.get(connector_id) != key:
+                self.keys.connectors[connector_id] = key
+                self.on_change()
+            return None
         if key != self.keys.charger:
             old, self.keys.charger = self.keys.charger, key
             self.on_key_change(old, key)
@@ -385,20 +414,19 @@ class SignedValues:
             return self.keys.user, KeySource.USER
         if embedded is not None:
             return embedded, KeySource.EMBEDDED
-        if self.keys.charger is not None:
-            return self.keys.charger, KeySource.CHARGER
+        if (charger := self.keys.of_connector(self.connector)) is not None:
+            return charger, KeySource.CHARGER
         return None, None
 
-    def add(self, values: Iterable[SignedValue]) -> None:
-        """Values received now; each stamped with the key that verifies it now."""
-        added = False
+    def stamped(self, values: Iterable[SignedValue]) -> list[dict[str, Any]]:
+        """Values as the record carries them, each with the key that verifies it now."""
+        items: list[dict[str, Any]] = []
         for value in values:
-            added = True
             if len(value.data) > MAX_SIGNED_CHARS:
-                self.pending.append(_omitted(value))
+                items.append(_omitted(value))
                 continue
             key, source = self._key(value.public_key)
-            self.pending.append(
+            items.append(
                 {
                     "format": value.format,
                     "data": value.data,
@@ -406,12 +434,26 @@ class SignedValues:
                     "key_source": None if source is None else str(source),
                 }
             )
-            if value.format == FORMAT_OCMF:
+        return items
+
+    def add(self, values: Iterable[SignedValue]) -> None:
+        """Values received now; each stamped with the key that verifies it now."""
+        values = list(values)
+        self.pending.extend(self.stamped(values))
+        for value in values:
+            if value.format == FORMAT_OCMF and len(value.data) <= MAX_SIGNED_CHARS:
                 serial, model = ocmf_meter(value.data)
                 if serial is not None:
                     self.meter_serial, self.meter_model = serial, model
-        if added:
+        if values:
             self.on_change()
+
+    def keep_late(self, items: Iterable[dict[str, Any]], **details: str | None) -> None:
+        """Values that joined no record: kept (the newest MAX_LATE_KEPT) with `details`
+        (session_id, received_at, reason), for the diagnostics and the user."""
+        self.late.extend({**item, **details} for item in items)
+        del self.late[:-MAX_LATE_KEPT]
+        self.on_change()
 
     def extend(self, texts: Iterable[str]) -> None:
         """SignedData values of MeterValues or StopTransaction, as sent."""
@@ -448,9 +490,12 @@ class SignedValues:
         """Plain JSON, for a Store (the user's key lives in the entry's options)."""
         return {
             "charger_key": self.keys.charger,
+            "connector_keys": {str(n): key for n, key in self.keys.connectors.items()},
             "pending": self.pending,
             "meter_serial": self.meter_serial,
             "meter_model": self.meter_model,
+            "connector": self.connector,
+            "late": self.late,
         }
 
     def restore(self, data: Mapping[str, Any]) -> None:
@@ -463,6 +508,18 @@ class SignedValues:
         serial, model = data.get("meter_serial"), data.get("meter_model")
         self.meter_serial = serial if isinstance(serial, str) else None
         self.meter_model = model if isinstance(model, str) else None
+        connectors = data.get("connector_keys")
+        if isinstance(connectors, Mapping):
+            self.keys.connectors = {
+                int(n): key
+                for n, key in connectors.items()
+                if isinstance(n, str) and n.isdigit() and isinstance(key, str)
+            }
+        connector = data.get("connector")
+        self.connector = connector if type(connector) is int else 1
+        late = data.get("late")
+        if isinstance(late, list):
+            self.late = [item for item in late if isinstance(item, dict)][-MAX_LATE_KEPT:]
 
 
 def _omitted(value: SignedValue) -> dict[str, Any]:

@@ -27,6 +27,10 @@ KEEP_CLOSED: Final = 16
 MAX_READINGS: Final = 10_080
 # OCPP 2.0.1: how many ended station transaction ids a charger's repeats are checked against.
 ENDED_KEPT: Final = 32
+# The connector whose plug cycles the charger's sessions follow (one charger, one device).
+# A transaction on another connector is refused (its id kept to know its later messages).
+MAIN_CONNECTOR: Final = 1
+REFUSED_KEPT: Final = 32
 
 
 @dataclass(kw_only=True)
@@ -54,6 +58,11 @@ class OpenTransaction:
     # TransactionEvent already taken, so a repeated one changes nothing.
     station_transaction_id: str | None = None
     seq_nos: tuple[int, ...] = field(default=(), compare=False)
+    # When (ISO arrival) the charger booted while this transaction was open: unless the
+    # charger shows it kept it, the transaction may be lost (lost.py decides).
+    rebooted_at: str | None = None
+    # Why it was closed without its stop (a lost.py flag), for a stop that comes after all.
+    lost: str | None = None
 
     def __post_init__(self) -> None:
         """Stored as a JSON list, read back as a tuple."""
@@ -71,6 +80,13 @@ class OpenTransaction:
         """Remember a problem once."""
         if name not in self.flags:
             self.flags.append(name)
+
+    def last_known(self) -> tuple[str, int]:
+        """(ISO time, register in Wh) of its last stamped register, else of its start."""
+        if self.readings:
+            at, register = max(self.readings, key=lambda reading: reading[0])
+            return at, max(round(register), self.meter_start)
+        return self.started_at or self.timestamp, self.meter_start
 
     def same_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str) -> bool:
         """Whether a StartTransaction repeats the one that opened this transaction."""
@@ -92,18 +108,33 @@ class TransactionBook:
     closed: dict[str, list[OpenTransaction]] = field(default_factory=dict)
     # OCPP 2.0.1: per charger, the station transaction ids that ended lately (oldest first).
     ended_station: dict[str, list[str]] = field(default_factory=dict)
+    # Per charger, the ids given to transactions on connectors it is not set up for.
+    refused: dict[str, list[int]] = field(default_factory=dict)
+    # OCPP 2.0.1: per charger, the station transaction ids refused on another EVSE.
+    refused_station: dict[str, list[str]] = field(default_factory=dict)
 
     def start(
         self, charge_point_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
     ) -> tuple[OpenTransaction, bool]:
         """Open a transaction; the second value is False when it repeats the open one."""
+        repeated = self.repeated_start(
+            charge_point_id, connector_id, id_tag, meter_start, timestamp
+        )
+        if repeated is not None:
+            return repeated, False
+        return self._open(charge_point_id, connector_id, id_tag, meter_start, timestamp), True
+
+    def repeated_start(
+        self, charge_point_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
+    ) -> OpenTransaction | None:
+        """The transaction a StartTransaction repeats (open or closed), if any."""
         current = self.open.get(charge_point_id)
         if current is not None and current.same_start(connector_id, id_tag, meter_start, timestamp):
-            return current, False
+            return current
         for done in self.closed.get(charge_point_id, []):
             if done.same_start(connector_id, id_tag, meter_start, timestamp):
-                return done, False
-        return self._open(charge_point_id, connector_id, id_tag, meter_start, timestamp), True
+                return done
+        return None
 
     def _open(
         self,
@@ -137,11 +168,72 @@ class TransactionBook:
         if current is None:
             return None
         del self.open[charge_point_id]
+        self._keep_closed(charge_point_id, current)
+        return current
+
+    def _keep_closed(self, charge_point_id: str, transaction: OpenTransaction) -> None:
         done = self.closed.setdefault(charge_point_id, [])
         # Kept to know a repeated message; its registers are recorded, not needed here.
-        done.append(replace(current, readings=[]))
+        done.append(replace(transaction, readings=[]))
         del done[:-KEEP_CLOSED]
+
+    def end_lost(self, charge_point_id: str, reason: str) -> OpenTransaction | None:
+        """Close the open transaction whose stop will not come (`reason`: a lost.py flag).
+
+        A stop or an OCPP 2.0.1 event of it that comes after all finds it closed.
+        """
+        current = self.open.pop(charge_point_id, None)
+        if current is None:
+            return None
+        current.lost = reason
+        current.flag(reason)
+        self._keep_closed(charge_point_id, current)
+        if current.station_transaction_id is not None:
+            ended = self.ended_station.setdefault(charge_point_id, [])
+            ended.append(current.station_transaction_id)
+            del ended[:-ENDED_KEPT]
         return current
+
+    def closed_lost(self, charge_point_id: str, transaction_id: int) -> OpenTransaction | None:
+        """The transaction of that id if it was closed without its stop."""
+        for done in self.closed.get(charge_point_id, []):
+            if done.transaction_id == transaction_id and done.lost is not None:
+                return done
+        return None
+
+    def closed_station_lost(
+        self, charge_point_id: str, station_transaction_id: str
+    ) -> OpenTransaction | None:
+        """The OCPP 2.0.1 transaction of that id if it was closed without its end."""
+        for done in self.closed.get(charge_point_id, []):
+            if done.station_transaction_id == station_transaction_id and done.lost is not None:
+                return done
+        return None
+
+    def refuse(self, charge_point_id: str) -> int:
+        """A transaction id for a refused transaction (never opened)."""
+        refused = self.refused.setdefault(charge_point_id, [])
+        refused.append(self.next_id)
+        del refused[:-REFUSED_KEPT]
+        self.next_id += 1
+        return refused[-1]
+
+    def is_refused(self, charge_point_id: str, transaction_id: int | None) -> bool:
+        """Whether that id was given to a refused transaction."""
+        return transaction_id in self.refused.get(charge_point_id, ())
+
+    def refuse_station(self, charge_point_id: str, station_transaction_id: str) -> bool:
+        """Note an OCPP 2.0.1 transaction on another EVSE; False when noted before."""
+        refused = self.refused_station.setdefault(charge_point_id, [])
+        if station_transaction_id in refused:
+            return False
+        refused.append(station_transaction_id)
+        del refused[:-REFUSED_KEPT]
+        return True
+
+    def is_refused_station(self, charge_point_id: str, station_transaction_id: str) -> bool:
+        """Whether that OCPP 2.0.1 transaction was refused (its EVSE is not followed)."""
+        return station_transaction_id in self.refused_station.get(charge_point_id, ())
 
     def find(self, charge_point_id: str, transaction_id: int | None) -> OpenTransaction | None:
         """The open transaction of that id (None or -1: the open one, whatever its id)."""
@@ -216,6 +308,8 @@ class TransactionBook:
             "open": {cp: asdict(tx) for cp, tx in self.open.items()},
             "closed": {cp: [asdict(tx) for tx in done] for cp, done in self.closed.items()},
             "ended_station": self.ended_station,
+            "refused": self.refused,
+            "refused_station": self.refused_station,
         }
 
     @classmethod
@@ -229,6 +323,10 @@ class TransactionBook:
             },
             ended_station={
                 cp: [str(tx) for tx in ids] for cp, ids in data.get("ended_station", {}).items()
+            },
+            refused={cp: [int(tx) for tx in ids] for cp, ids in data.get("refused", {}).items()},
+            refused_station={
+                cp: [str(tx) for tx in ids] for cp, ids in data.get("refused_station", {}).items()
             },
         )
 
@@ -245,6 +343,10 @@ def timed_transaction(
     started_at: datetime,
     ended_at: datetime,
     meter_stop: int,
+    end_reason: str = "stopped",
+    flags: tuple[str, ...] = (),
+    delivered_late: bool = True,
+    hold: bool = True,
 ) -> TimedTransaction:
     """The transaction as session/late.py completes it (times already checked)."""
     readings = []
@@ -259,7 +361,10 @@ def timed_transaction(
         readings=tuple(sorted(readings, key=lambda reading: reading[0])),
         ended_at=ended_at,
         meter_stop_wh=Decimal(meter_stop),
-        flags=tuple(transaction.flags),
+        flags=(*transaction.flags, *flags),
+        end_reason=end_reason,
+        delivered_late=delivered_late,
+        hold_until_unplug=hold,
     )
 
 

@@ -5,6 +5,10 @@ announced. Unacknowledged sessions are kept until the ledger acknowledges them, 
 long that takes; acknowledged ones are kept for a while longer (bounded by age and
 count) so that a ledger restored from an older snapshot can refill what it lost instead
 of showing a gap.
+
+A record no ledger has received yet may still gain signed meter values that came after
+it (`async_add_signed`); once one was handed to a ledger it never changes, since the
+ledger keeps the first copy of an id.
 """
 
 from __future__ import annotations
@@ -103,6 +107,9 @@ class SessionHistory:
         self._data: dict[str, Any] = {"last_seq": 0, "acked_seq": 0, "sessions": []}
         self._listeners: list[SessionListener] = []
         self._ids: set[str] = set()
+        # Every record up to this seq may have reached a ledger (over the websocket API).
+        # Not stored: after a restart every record kept counts as delivered.
+        self._delivered_seq = 0
 
     async def async_load(self) -> None:
         """Read what was saved, and the contract records are checked against."""
@@ -111,6 +118,7 @@ class SessionHistory:
         if (data := await self._store.async_load()) is not None:
             self._data = data
         self._ids = {record["id"] for record in self._data["sessions"]}
+        self._delivered_seq = self.last_seq
 
     @property
     def last_seq(self) -> int:
@@ -145,6 +153,38 @@ class SessionHistory:
             for page in pages([stored]):
                 listener(page)
         return stored
+
+    def mark_delivered(self, records: list[dict[str, Any]]) -> None:
+        """These records were handed to a ledger: they no longer change."""
+        for record in records:
+            if isinstance(seq := record.get("seq"), int):
+                self._delivered_seq = max(self._delivered_seq, seq)
+
+    async def async_add_signed(self, session_id: str, items: list[dict[str, Any]]) -> bool:
+        """Add signed meter values to a record no ledger has received yet; False when it
+        was delivered (or is not kept), when the values would break the contract, or when
+        they are there already."""
+        sessions = self._data["sessions"]
+        index = next((i for i, r in enumerate(sessions) if r["id"] == session_id), None)
+        if index is None or sessions[index]["seq"] <= self._delivered_seq:
+            return False
+        record = sessions[index]
+        known = record.get("signed_meter_values") or []
+        new = [item for item in items if item not in known]
+        if not new:
+            return False
+        amended = {**record, "signed_meter_values": [*known, *new]}
+        if found := _wire_problems(amended):
+            LOGGER.warning(
+                "Session %s keeps its record: the signed values that came after it would "
+                "break the ledger contract: %s",
+                session_id,
+                "; ".join(found),
+            )
+            return False
+        sessions[index] = amended
+        await self._store.async_save(self._data)
+        return True
 
     def after(self, after_seq: int, limit: int) -> list[dict[str, Any]]:
         """Sessions with seq > after_seq, ascending, at most `limit` (as stored)."""

@@ -59,10 +59,12 @@ def ws_sessions(
 ) -> None:
     """Completed sessions after a seq."""
     history = hass.data[HISTORY]
+    sessions = history.page_after(msg["after_seq"], msg["limit"])
+    history.mark_delivered(sessions)
     connection.send_result(
         msg["id"],
         {
-            "sessions": history.page_after(msg["after_seq"], msg["limit"]),
+            "sessions": sessions,
             "last_seq": history.last_seq,
             "acknowledged_seq": history.acked_seq,
         },
@@ -86,6 +88,7 @@ def ws_subscribe_sessions(
 
     @callback
     def forward(sessions: list[dict[str, Any]]) -> None:
+        history.mark_delivered(sessions)
         connection.send_message(websocket_api.event_message(msg_id, {"sessions": sessions}))
 
     # Subscribing and reading the backlog happen in one callback: no session can be

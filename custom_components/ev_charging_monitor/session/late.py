@@ -29,6 +29,15 @@ FLAG_LATE: Final = "delivered_late"
 FLAG_CHARGER_CLOCK: Final = "charger_clock_invalid"
 # The stop register is below the last one: the energy is counted up to the last one.
 FLAG_STOP_BELOW: Final = "meter_register_dropped"
+# The transaction's stop never came; it was ended at its last known register and time
+# because the charger rebooted and then showed the connector free, or because it began a
+# new transaction on the same connector. A session recorded from those registers is also
+# `estimated` (the energy after its last meter value is not known).
+FLAG_STOP_MISSING_REBOOT: Final = "stop_missing_after_reboot"
+FLAG_STOP_MISSING_NEW_TRANSACTION: Final = "stop_missing_new_transaction"
+FLAG_ESTIMATED: Final = "estimated"
+# End reason of a session ended without the charger's stop.
+END_RECOVERED: Final = "recovered"
 _NAMESPACE: Final = uuid.UUID("6f1c2f4e-4a38-4d0e-9a55-3f1f5b0c7e21")
 
 
@@ -49,6 +58,13 @@ class TimedTransaction:
     ended_at: datetime
     meter_stop_wh: Decimal
     flags: tuple[str, ...] = ()
+    # "stopped" by the charger's stop; END_RECOVERED when its stop never came.
+    end_reason: str = "stopped"
+    # Some of its messages came late (FLAG_LATE); False for a live one whose stop was lost.
+    delivered_late: bool = True
+    # Whether the car still there starts no session (after a stop); not after a lost stop,
+    # which a new transaction of the same plug cycle may follow.
+    hold_until_unplug: bool = True
 
 
 def complete_late(
@@ -91,12 +107,17 @@ def complete_late(
     samples = _in_order([*session.samples, *added], until=ended_at, total=session.energy_wh)
     _count_charging(session, samples, since=seen_until)
     session.samples = samples
-    session.duration_s = max(session.duration_s, (ended_at - session.started_at).total_seconds())
+    span = (ended_at - session.started_at).total_seconds()
+    session.duration_s = max(session.duration_s, span)
+    # The tracker may have counted charging after the end (a lost stop ends the session at
+    # its last meter value, before the car was last seen charging): none of it is after.
+    session.charging_seconds = min(session.charging_seconds, span)
     session.last_reading_at = session.register_at = ended_at
-    session.flag(FLAG_LATE)
+    if transaction.delivered_late:
+        session.flag(FLAG_LATE)
     for flag in transaction.flags:
         session.flag(flag)
-    return CompletedSession(session=session, ended_at=ended_at, end_reason="stopped")
+    return CompletedSession(session=session, ended_at=ended_at, end_reason=transaction.end_reason)
 
 
 def _reach_back(session: ActiveSession, transaction: TimedTransaction) -> None:

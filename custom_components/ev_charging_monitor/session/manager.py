@@ -281,7 +281,8 @@ class ChargerSessions:
         completed = complete_late(active, transaction, resolution_wh=self.tracker.resolution_wh)
         if active is not None:
             self.tracker.close(completed.ended_at, completed.end_reason)
-        self.tracker.hold_until_unplug()
+        if transaction.hold_until_unplug:
+            self.tracker.hold_until_unplug()
         await self._record(completed, self.identity_fn(), authorization=authorization)
         await self._save(clean=False)
         self.live_cost = None

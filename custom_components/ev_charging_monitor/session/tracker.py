@@ -124,6 +124,10 @@ class SessionTracker:
         """The plug cycle's session is recorded: the car still there starts none."""
         self._held = True
 
+    def release_hold(self) -> None:
+        """A new transaction began with the car still there: it is a session again."""
+        self._held = False
+
     def restore(self, session: ActiveSession, *, clean: bool) -> None:
         """Resume a checkpointed session after a restart (same id)."""
         if not clean:

@@ -4,6 +4,10 @@ A person's figures follow the current attribution (after reassignments), as thei
 statements do. Per-month figures split a session that crosses a month boundary exactly
 as the statements do (:mod:`.split`): each month gets the session's part in it, and the
 session counts once in every month it reaches (a statement lists its part there).
+Adjustments count as in the statements too: an excluded session (or a driver's manual
+session no administrator has approved) is left out, a corrected energy replaces the
+recorded one; the tariff cost stays the recorded one, which a statement priced at the
+tariff cost pays.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from zoneinfo import ZoneInfo
 
 from ev_charging_ledger.records import iso_utc
 
+from . import adjustments as adjustment_store
 from . import split
-from .current import MOVED_CTE, effective, effective_is
+from .current import AWAITING_APPROVAL, MOVED_CTE, effective, effective_is
 from .db import Database
+from .models import EffectiveState
 
 # How far before ``since`` a session may start and still reach into a month after it.
 # Sessions end at unplug; none charges for weeks.
@@ -29,6 +35,13 @@ REACH = timedelta(days=40)
 _CROSSES = "ended_at > strftime('%Y-%m-%dT%H:%M:%S', local_month || '-01', '+1 month', '-14 hours')"
 
 _WITH = f"WITH {MOVED_CTE} "
+# Sessions whose figures an adjustment may change, and manual sessions a statement leaves
+# out until approved: summed in Python as the statements count them, not in SQL.
+_ADJUSTED = (
+    "(sessions.session_id IN (SELECT session_id FROM adjustments "
+    "WHERE kind IN ('exclude', 'include', 'correct_energy'))"
+    f" OR {AWAITING_APPROVAL})"
+)
 
 _CHARGERS = (
     # A skip scan over the charger index: one probe per distinct serial.
@@ -88,14 +101,16 @@ def month_totals(
         found = db.conn.execute(
             f"{_WITH}SELECT local_month, count(*), total(energy_wh), total(cost_total) "
             "FROM sessions "
-            f"WHERE started_at >= ?{clause} GROUP BY local_month",
+            f"WHERE started_at >= ? AND NOT {_ADJUSTED}{clause} GROUP BY local_month",
             (start, *params),
         ).fetchall()
         crossing = db.conn.execute(
             f"{_WITH}SELECT started_at, ended_at, time_zone, local_month, energy_wh, "
-            f"cost_total, body FROM sessions WHERE started_at >= ? AND {_CROSSES}{clause}",
+            f"cost_total, body FROM sessions WHERE started_at >= ? AND {_CROSSES} "
+            f"AND NOT {_ADJUSTED}{clause}",
             (_since(since - REACH), *params),
         ).fetchall()
+        adjusted = _adjusted(db, _since(since - REACH), clause, params)
     counts: dict[str, int] = defaultdict(int)
     energy: dict[str, float] = defaultdict(float)
     cost: dict[str, float] = defaultdict(float)
@@ -104,7 +119,8 @@ def month_totals(
         energy[month] += float(energy_wh)
         cost[month] += float(cost_total)
     for started_at, ended_at, time_zone, local_month, energy_text, cost_text, body in crossing:
-        parts = _parts(started_at, ended_at, time_zone, Decimal(energy_text), cost_text, body)
+        recorded = Decimal(energy_text)
+        parts = _parts(started_at, ended_at, time_zone, recorded, recorded, cost_text, body)
         if len(parts) < 2:
             continue
         if started_at >= start:  # in the totals above, all in its start month
@@ -115,7 +131,55 @@ def month_totals(
             counts[month] += 1
             energy[month] += float(part_wh)
             cost[month] += float(part_cost)
+    for started_at, parts in adjusted:
+        if len(parts) < 2 and started_at < start:
+            continue  # before the period, like the sessions summed in SQL
+        for month, part_wh, part_cost in parts:
+            counts[month] += 1
+            energy[month] += float(part_wh)
+            cost[month] += float(part_cost)
     return {month: (counts[month], energy[month], cost[month]) for month in counts if counts[month]}
+
+
+def _adjusted(
+    db: Database, since: str, clause: str, params: tuple[int | None, ...]
+) -> list[tuple[str, list[tuple[str, Decimal, Decimal]]]]:
+    """(started_at, month parts) of the adjusted sessions since ``since`` that count."""
+    rows = db.conn.execute(
+        f"{_WITH}SELECT session_id, started_at, ended_at, time_zone, local_month, energy_wh, "
+        f"cost_total, body, source FROM sessions WHERE started_at >= ? AND {_ADJUSTED}{clause}",
+        (since, *params),
+    ).fetchall()
+    found = adjustment_store.adjustments(db, [row[0] for row in rows])
+    result = []
+    for (
+        session_id,
+        started_at,
+        ended_at,
+        time_zone,
+        month,
+        energy_text,
+        cost_text,
+        body,
+        source,
+    ) in rows:
+        recorded = Decimal(energy_text)
+        approval = None
+        if source == "manual":
+            manual = json.loads(body)["record"].get("manual")
+            approval = manual.get("approval") if isinstance(manual, dict) else None
+        # The attribution is the SQL's (reassignments there); only what counts is asked here.
+        state = EffectiveState.initial(None, None, recorded, approval)
+        for adjustment in found.get(session_id, []):
+            state.apply(adjustment)
+        if state.excluded:
+            continue
+        parts = _parts(started_at, ended_at, time_zone, recorded, state.energy_wh, cost_text, body)
+        if not parts:
+            cost = Decimal(0) if cost_text is None else Decimal(cost_text)
+            parts = [(month, state.energy_wh, cost)]
+        result.append((started_at, parts))
+    return result
 
 
 @lru_cache(maxsize=64)
@@ -127,17 +191,20 @@ def _parts(
     started_at: str,
     ended_at: str,
     time_zone: str,
+    recorded_wh: Decimal,
     energy_wh: Decimal,
     cost_total: str | None,
     body: bytes,
 ) -> list[tuple[str, Decimal, Decimal]]:
-    """(month, energy Wh, tariff cost) of each month part, split as the statements do."""
+    """(month, energy Wh, tariff cost) of each month part, split as the statements do:
+    the readings of the recorded energy place the cut, ``energy_wh`` (the corrected one
+    where an adjustment corrected it) is divided."""
     zone = _zone(time_zone)
     started, ended = split.parse_time(started_at), split.parse_time(ended_at)
     if not split.boundaries(started, ended, zone):
         return []
     record = json.loads(body)["record"]
-    points = split.readings(record, started, ended, energy_wh)
+    points = split.readings(record, started, ended, recorded_wh)
     parts = split.split(started, ended, zone, points, energy_wh)
     if cost_total is None:
         costs: list[Decimal | None] = [Decimal(0)] * len(parts)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .ocmf_recheck import OcmfFailure
 from .schema import GENESIS_HASH
 
 
@@ -46,6 +47,11 @@ class ChainReport:
     gaps: tuple[str, ...] = ()
     restores: tuple[str, ...] = ()
     head: str | None = None
+    # Signed meter values (OCMF) re-verified against their stored public keys, and the
+    # sessions whose values no longer prove them (ocmf_recheck).
+    ocmf_checked: int = 0
+    ocmf_failures: tuple[OcmfFailure, ...] = ()
+    ocmf_failures_total: int = 0
 
     def as_json(self) -> dict[str, Any]:
         problem = self.first_problem
@@ -65,6 +71,9 @@ class ChainReport:
             "gaps": list(self.gaps),
             "restores": list(self.restores),
             "head": self.head,
+            "ocmf_checked": self.ocmf_checked,
+            "ocmf_failures": [failure.as_json() for failure in self.ocmf_failures],
+            "ocmf_failures_total": self.ocmf_failures_total,
         }
 
 

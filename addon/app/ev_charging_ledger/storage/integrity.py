@@ -1,4 +1,5 @@
-"""Verification of the three hash chains (sessions, adjustments, checkpoints).
+"""Verification of the three hash chains (sessions, adjustments, checkpoints) and of the
+signed meter values (OCMF) stored as evidence.
 
 The checkpoint chain is walked first; its last entry names where the other two must
 start (their anchors, moved only by a purge) and end (their heads), and the ingest
@@ -9,12 +10,13 @@ content of any row can make verification raise.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import Any
 
 from ev_charging_ledger.records import iso_utc
 
-from . import adjustments, checkpoints, sessions
+from . import adjustments, checkpoints, ocmf_recheck, sessions
 from .chain import ChainProblem, ChainReport, walk
 from .db import Database, now
 
@@ -27,13 +29,30 @@ def _pair(value: Any) -> tuple[int, str] | None:
 
 
 def verify(db: Database) -> ChainReport:
-    """Walk all chains; the report names the first bad entry and every recorded gap."""
+    """Walk all chains and re-verify the signed meter values.
+
+    The report names the first bad entry, every recorded gap and every session whose
+    signed values no longer prove it.
+    """
     with db.lock:
         try:
-            return _verify(db)
+            report = _verify(db)
         except (sqlite3.Error, ValueError, TypeError, KeyError, RecursionError) as err:
             problem = ChainProblem("ledger", 0, "-", f"cannot be verified: {err!r}"[:300])
-            return ChainReport(False, 0, 0, problem)
+            report = ChainReport(False, 0, 0, problem)
+    # Takes the lock per page of rows: the signature checks must not hold up ingest.
+    signed = ocmf_recheck.recheck(db)
+    report = dataclasses.replace(
+        report,
+        ok=report.ok and signed.failures_total == 0,
+        ocmf_checked=signed.values_checked,
+        ocmf_failures=tuple(signed.failures),
+        ocmf_failures_total=signed.failures_total,
+    )
+    if report.ok:
+        with db.lock:
+            db.set_meta("verify.last_ok", iso_utc(now()))
+    return report
 
 
 def _verify(db: Database) -> ChainReport:
@@ -90,8 +109,6 @@ def _verify(db: Database) -> ChainReport:
                 "ingest.last_seq",
                 f"ingest position {stored_seq} is not the chained {latest['last_seq']}",
             )
-    if first is None:
-        db.set_meta("verify.last_ok", iso_utc(now()))
     return ChainReport(
         first is None,
         counts["sessions"],

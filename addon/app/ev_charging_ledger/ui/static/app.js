@@ -141,6 +141,15 @@
         out.textContent = (report.ok ? verify.dataset.ok : verify.dataset.broken) + ": " +
           report.sessions_checked + " / " + report.adjustments_checked;
         out.className = report.ok ? "result ok" : "result broken";
+        document.getElementById("verify-ocmf").textContent = report.ocmf_summary || "";
+        const failures = document.getElementById("verify-ocmf-failures");
+        failures.replaceChildren();
+        (report.ocmf_failures || []).forEach(function (failure) {
+          const item = document.createElement("li");
+          item.textContent = failure.reason + " (" + failure.detail + ")";
+          item.dataset.session = failure.session_id;
+          failures.appendChild(item);
+        });
       } catch (err) {
         out.textContent = err.message;
       }
