@@ -39,7 +39,13 @@ from ocpp.v16.enums import (
     UpdateStatus,
 )
 
-from .ocpp_link import ClientConnection, open_websocket, stamp, unanswered_logged
+from .ocpp_link import (
+    ClientConnection,
+    open_websocket,
+    stamp,
+    unanswered_logged,
+    wait_real_time,
+)
 
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
@@ -354,9 +360,9 @@ class GenericOcpp16Charger:
             self._accepted.set()
         return self.registration
 
-    async def wait_accepted(self, timeout: float = 10) -> None:
+    async def wait_accepted(self, timeout: float = 60) -> None:
         """Until a BootNotification was accepted (the central system triggers one)."""
-        await asyncio.wait_for(self._accepted.wait(), timeout)
+        await wait_real_time(self._accepted, timeout)
 
     async def status(
         self, status: str, error_code: str = "NoError", vendor_error_code: str | None = None

@@ -8,12 +8,13 @@ import asyncio
 import gc
 import json
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from aiohttp import web
 
 from simulators.ocpp_charger import GenericOcpp16Charger
-from simulators.ocpp_link import open_websocket
+from simulators.ocpp_link import open_websocket, wait_real_time
 
 
 @pytest.mark.usefixtures("socket_enabled")
@@ -145,3 +146,22 @@ async def test_a_cancelled_disconnect_still_closes_the_client_session() -> None:
         release.set()
         await sim.disconnect()
         await runner.cleanup()
+
+
+async def test_a_real_time_wait_fails_instead_of_hanging_on_a_frozen_clock() -> None:
+    """wait_accepted's bound is real seconds (a thread's timer): the tests freeze the event
+    loop's clock, where asyncio.wait_for(..., 10) never expired and a lost boot hung the run.
+    Here the loop's clock is stopped by hand for the whole wait."""
+    loop = asyncio.get_running_loop()
+    frozen = loop.time()
+    never = asyncio.Event()
+    with patch.object(loop, "time", lambda: frozen), pytest.raises(TimeoutError):
+        await wait_real_time(never, 0.2)
+    done = asyncio.Event()
+    done.set()
+    await wait_real_time(done, 0.2)
+    waiting = asyncio.create_task(wait_real_time(never, 5))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
