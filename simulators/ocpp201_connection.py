@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from ocpp.v201 import ChargePoint
 
-from .ocpp_link import ClientConnection, open_websocket
+from .ocpp_link import ClientConnection, open_websocket, unanswered_logged
 
 SUBPROTOCOL = "ocpp2.0.1"
 
@@ -69,7 +69,7 @@ class StationConnection:
 
     def in_background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Send what a request asked for after its answer; cancelled by `disconnect`."""
-        task = asyncio.create_task(coroutine)
+        task = asyncio.create_task(unanswered_logged(coroutine, self.charge_point_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -82,18 +82,24 @@ class StationConnection:
         others = [task for task in self._background if task is not asyncio.current_task()]
         for task in others:
             task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-        await self._close()
+        try:
+            await asyncio.gather(*others, return_exceptions=True)
+        finally:
+            await self._close()
 
     async def _close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        # Even when the disconnect itself is cancelled: no unclosed client session.
+        ws, reader, session = self._ws, self._task, self._session
         self._ws = self._session = self._client = self._task = None
         self._accepted.clear()
+        try:
+            if ws is not None:
+                await ws.close()
+            if reader is not None:
+                await asyncio.gather(reader, return_exceptions=True)
+        finally:
+            if session is not None:
+                await session.close()
 
     async def send(self, payload: Any) -> Any:
         """Send any request; returns the confirmation."""

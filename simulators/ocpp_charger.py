@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,7 +39,13 @@ from ocpp.v16.enums import (
     UpdateStatus,
 )
 
-from .ocpp_link import ClientConnection, open_websocket, stamp
+from .ocpp_link import (
+    ClientConnection,
+    open_websocket,
+    stamp,
+    unanswered_logged,
+    wait_real_time,
+)
 
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
@@ -99,9 +105,9 @@ class _Client(ChargePoint):
         return call_result.ChangeConfiguration(status=ConfigurationStatus.accepted)
 
     @then(Action.trigger_message)
-    async def after_trigger_message(self, requested_message: str, **_: Any) -> None:
+    def after_trigger_message(self, requested_message: str, **_: Any) -> None:
         if requested_message == MessageTrigger.boot_notification:
-            await self.owner.boot()
+            self.owner.in_background(self.owner.boot())
 
     # -- control (the owner decides; see GenericOcpp16Charger's control section) ----------
 
@@ -127,9 +133,9 @@ class _Client(ChargePoint):
         return call_result.RemoteStartTransaction(status=RemoteStartStopStatus(status))
 
     @then(Action.remote_start_transaction)
-    async def after_remote_start_transaction(self, id_tag: str, **_: Any) -> None:
+    def after_remote_start_transaction(self, id_tag: str, **_: Any) -> None:
         if self.owner.remote_pending(id_tag):
-            await self.owner.remote_start(id_tag)
+            self.owner.in_background(self.owner.remote_start(id_tag))
 
     @handles(Action.remote_stop_transaction)
     def on_remote_stop_transaction(self, transaction_id: int) -> call_result.RemoteStopTransaction:
@@ -139,12 +145,15 @@ class _Client(ChargePoint):
         return call_result.RemoteStopTransaction(status=RemoteStartStopStatus(status))
 
     @then(Action.remote_stop_transaction)
-    async def after_remote_stop_transaction(self, transaction_id: int) -> None:
+    def after_remote_stop_transaction(self, transaction_id: int) -> None:
         if transaction_id == self.owner.transaction_id and "RemoteStopTransaction" not in (
             self.owner.forced
         ):
-            await self.owner.stop_transaction("Remote")
-            await self.owner.status("Finishing")
+            self.owner.in_background(self._stop_remotely())
+
+    async def _stop_remotely(self) -> None:
+        await self.owner.stop_transaction("Remote")
+        await self.owner.status("Finishing")
 
     @handles(Action.reset)
     def on_reset(self, **payload: Any) -> call_result.Reset:
@@ -154,9 +163,9 @@ class _Client(ChargePoint):
         return call_result.Reset(status=ResetStatus(status))
 
     @then(Action.reset)
-    async def after_reset(self, **payload: Any) -> None:
+    def after_reset(self, **payload: Any) -> None:
         if "Reset" not in self.owner.forced:
-            await self.owner.reboot(str(payload["type"]))
+            self.owner.in_background(self.owner.reboot(str(payload["type"])))
 
     @handles(Action.unlock_connector)
     def on_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
@@ -175,10 +184,12 @@ class _Client(ChargePoint):
         return call_result.ChangeAvailability(status=AvailabilityStatus(status))
 
     @then(Action.change_availability)
-    async def after_change_availability(self, connector_id: int, **payload: Any) -> None:
+    def after_change_availability(self, connector_id: int, **payload: Any) -> None:
         if "ChangeAvailability" not in self.owner.forced and self.owner.transaction_id is None:
             self.owner.available = payload["type"] == AvailabilityType.operative
-            await self.owner.status("Available" if self.owner.available else "Unavailable")
+            self.owner.in_background(
+                self.owner.status("Available" if self.owner.available else "Unavailable")
+            )
 
     @handles(Action.get_local_list_version)
     def on_get_local_list_version(self) -> call_result.GetLocalListVersion:
@@ -256,6 +267,9 @@ class GenericOcpp16Charger:
         self._task: asyncio.Task[None] | None = None
         self._accepted = asyncio.Event()
         self._url: str | None = None
+        # What it sends after answering a request (a boot, a transaction): `disconnect`
+        # ends these, so none outlives the connection it was meant for.
+        self._background: set[asyncio.Task[Any]] = set()
 
     # -- connection ----------------------------------------------------------------------
 
@@ -280,16 +294,38 @@ class GenericOcpp16Charger:
         with contextlib.suppress(ConnectionError):
             await client.start()  # type: ignore[no-untyped-call]
 
+    def in_background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Send what a request asked for after its answer; cancelled by `disconnect`.
+
+        As a real charger, it logs a message that got no answer (the connection closed, or
+        a test moved the clock past the answer's timeout) and goes on.
+        """
+        task = asyncio.create_task(unanswered_logged(coroutine, self.charge_point_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def disconnect(self) -> None:
         """Close the websocket (the charger keeps its register and transaction)."""
-        if self._ws is not None:
-            await self._ws.close()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-        self._ws = self._session = self._client = self._task = None
-        self._accepted.clear()
+        # Not the task calling this (a reboot after Reset disconnects from within one).
+        running = [task for task in self._background if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        try:
+            await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            # Even when the disconnect itself is cancelled: no unclosed client session. Taken
+            # after the tasks ended (a reboot among them may have connected anew).
+            ws, reader, session = self._ws, self._task, self._session
+            self._ws = self._session = self._client = self._task = None
+            self._accepted.clear()
+            try:
+                if ws is not None:
+                    await ws.close()
+                if reader is not None:
+                    await asyncio.gather(reader, return_exceptions=True)
+            finally:
+                if session is not None:
+                    await session.close()
 
     async def send(self, payload: Any) -> Any:
         """Send any request; returns the confirmation (None: queued while offline)."""
@@ -324,9 +360,9 @@ class GenericOcpp16Charger:
             self._accepted.set()
         return self.registration
 
-    async def wait_accepted(self, timeout: float = 10) -> None:
+    async def wait_accepted(self, timeout: float = 60) -> None:
         """Until a BootNotification was accepted (the central system triggers one)."""
-        await asyncio.wait_for(self._accepted.wait(), timeout)
+        await wait_real_time(self._accepted, timeout)
 
     async def status(
         self, status: str, error_code: str = "NoError", vendor_error_code: str | None = None

@@ -3,10 +3,17 @@ the central system (with its password and certificate) and how OCPP writes times
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
+import threading
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
 
 import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class ClientConnection:
@@ -55,3 +62,42 @@ async def open_websocket(
         await session.close()
         raise
     return session, ws
+
+
+async def unanswered_logged(coroutine: Coroutine[Any, Any, Any], charge_point_id: str) -> None:
+    """Run what a charger sends after answering a request, as a real one does: a message
+    that got no answer (the connection closed, or a test moved the clock past the answer's
+    timeout) is logged, and the charger goes on."""
+    try:
+        await coroutine
+    except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
+        _LOGGER.warning("%s: a message sent after an answer got none: %r", charge_point_id, error)
+
+
+async def wait_real_time(event: asyncio.Event, seconds: float) -> None:
+    """Until `event` is set, at most `seconds` of real time (TimeoutError after).
+
+    Timed by a thread, not by the event loop's clock: tests freeze that clock, and a wait
+    bounded by it would hang for ever instead of failing.
+    """
+    loop = asyncio.get_running_loop()
+    waiter = asyncio.ensure_future(event.wait())
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        loop.call_soon_threadsafe(waiter.cancel)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        await waiter
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if expired.is_set() and (task is None or task.cancelling() == 0):
+            raise TimeoutError(f"not set within {seconds} s of real time") from None
+        raise  # the waiting task itself was cancelled
+    finally:
+        timer.cancel()
+        waiter.cancel()

@@ -80,6 +80,23 @@ async def test_disconnect_mid_poll(
     assert (await device.read()).energy is not None
 
 
+async def test_a_closed_device_opens_no_new_connection(
+    wallbox: VestelEVC04, connect: Callable[..., ModbusDevice]
+) -> None:
+    """After close (the entry unloaded), a request still on its way (a keep-alive timer's)
+    is a connection error, not a new connection: one made while the test stopped the
+    simulator broke its server ("Error on transport creation for incoming connection")."""
+    device = connect("vestel_evc04", wallbox, timeout=0.5)
+    await device.read()
+    before = len(wallbox.requests)
+    await device.close()
+    with pytest.raises(DeviceConnectionError, match="closed"):
+        await device.keep_alive()
+    with pytest.raises(DeviceConnectionError, match="closed"):
+        await device.read()
+    assert len(wallbox.requests) == before  # nothing reached the device
+
+
 async def test_truncated_reply(wallbox: VestelEVC04, connect: Callable[..., ModbusDevice]) -> None:
     """A reply cut short never becomes a number."""
     device = connect("vestel_evc04", wallbox, timeout=0.3)

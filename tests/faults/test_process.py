@@ -145,8 +145,27 @@ class Bench:
         if charger.vehicle is not None:
             charger.update()
             charger.vehicle.energy_wanted = charger.vehicle.delivered
-            await asyncio.sleep(7)
+            await self.meter_polled_twice()
         charger.unplug()
+
+    async def meter_polled_twice(self) -> None:
+        """Until Home Assistant has read the meter twice from now: the first of those reads
+        is then surely processed (a poll starts after the one before it ended), however long
+        a busy machine makes a poll take."""
+
+        def reads() -> int:  # the import register's reads
+            return sum(
+                1
+                for function, _unit, address, count in self.meter.requests
+                if function == 4 and address <= 0x48 < address + count
+            )
+
+        seen = reads()
+
+        async def polled() -> bool:
+            return reads() >= seen + 2
+
+        await _until("two meter polls", polled)
 
     async def just_polled(self) -> None:
         """Return right after Home Assistant read the charger: its next poll is seconds away."""
@@ -209,7 +228,7 @@ async def _after_unplug(bench: Bench, stop: Callable[[], Awaitable[None]]) -> No
     charger.update()
     assert charger.vehicle is not None
     charger.vehicle.energy_wanted = charger.vehicle.delivered  # full: it stops drawing
-    await asyncio.sleep(7)
+    await bench.meter_polled_twice()
     # The car leaves right after a poll and Home Assistant stops before the next one sees
     # it (in-process runs cover the stop after that poll).
     await bench.just_polled()

@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,10 @@ from simulators.clock import SimClock
 from simulators.ocpp_charger import GenericOcpp16Charger
 
 PASSWORD = "correct-horse-battery-staple"
+# How long (real seconds) `Rig.until` waits for a condition, and how long it pauses between
+# tries: generous, for two busy cores.
+UNTIL_S = 60.0
+UNTIL_PAUSE_S = 0.01
 
 
 def _free_port() -> int:
@@ -123,12 +128,19 @@ class Rig:
 
     async def until(self, done: Callable[[], bool], what: str) -> None:
         """Settle until `done()`: what the central system does after its answers (configure,
-        read the key) takes websocket round trips, which a loaded machine makes slow."""
-        for _ in range(300):
-            if done():
-                return
+        read the key) takes websocket round trips, which a loaded machine makes slow.
+
+        Bounded by real seconds, not by turns of the event loop: on a busy machine the
+        kernel may hand over a loopback message only after many idle turns. Between tries
+        the loop waits a real moment in a thread (its own clock is frozen by the tests).
+        """
+        deadline = time.clock_gettime(time.CLOCK_MONOTONIC) + UNTIL_S
+        while not done():
+            if time.clock_gettime(time.CLOCK_MONOTONIC) > deadline:
+                raise AssertionError(f"never happened in {UNTIL_S:.0f} s: {what}")
             await self.settle()
-        raise AssertionError(f"never happened: {what}")
+            if not done():
+                await self.hass.async_add_executor_job(time.sleep, UNTIL_PAUSE_S)
 
     async def settle(self) -> None:
         """Let the readings of the messages just confirmed reach the sessions.

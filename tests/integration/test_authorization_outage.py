@@ -158,7 +158,7 @@ class Rig:
     async def wait(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    async def wait_for(self, condition: Callable[[], bool], seconds: float = 10) -> None:
+    async def wait_for(self, condition: Callable[[], bool], seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
         while not condition():
             assert time.monotonic() < deadline, "timed out"

@@ -76,10 +76,8 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
     assert generic.registration == "Accepted"
     assert generic.heartbeat_interval == 300
     # Once accepted, it is asked for what the sessions need, every minute.
-    for _ in range(100):  # ChangeConfiguration goes out after the acceptance's own messages
-        if len(generic.changed) == 2:
-            break
-        await rig.settle()
+    # ChangeConfiguration goes out after the acceptance's own messages.
+    await rig.until(lambda: len(generic.changed) == 2, "the meter configuration")
     # The generic model's wish list (quirks.json default: evcc's); this charger takes it all.
     measurands = (
         "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"

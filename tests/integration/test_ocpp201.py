@@ -84,11 +84,14 @@ async def accept(rig: Rig, sim: GenericOcpp201Station, password: str | None = PA
     rig.drive_monotonic()
     await sim.wait_accepted()  # the central system triggered a new BootNotification
     # Then it sets the meter variables and asks for the register.
-    for _ in range(100):
-        if "MeterValues" in sim.triggered and not sim.busy:
-            break
-        await rig.settle()
-    await rig.settle()
+    await rig.until(
+        lambda: "MeterValues" in sim.triggered and not sim.busy, "the register asked for"
+    )
+    await rig.until(lambda: _known(rig.state("energy")), "the register shown")
+
+
+def _known(state: str) -> bool:
+    return state not in ("unknown", "unavailable")
 
 
 def reading(rig: Rig) -> Any:
@@ -124,10 +127,10 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
     assert await station.heartbeat()
     # Once accepted, the device model is set for what the sessions need, every minute,
     # and the register is asked for, so that it is known before the first plug-in.
-    for _ in range(100):
-        if "MeterValues" in station.triggered and not station.busy:
-            break
-        await rig.settle()
+    await rig.until(
+        lambda: "MeterValues" in station.triggered and not station.busy,
+        "the register asked for",
+    )
     assert station.variables == {
         "SampledDataCtrlr.TxUpdatedMeasurands": MEASURANDS,
         "SampledDataCtrlr.TxUpdatedInterval": "60",
@@ -135,7 +138,8 @@ async def test_boot_is_pending_until_the_discovery_is_accepted(
         "SampledDataCtrlr.TxStartedMeasurands": "Energy.Active.Import.Register",
         "SampledDataCtrlr.TxEndedMeasurands": "Energy.Active.Import.Register",
     }
-    await rig.settle()
+    # The triggered MeterValues still has to reach the entity.
+    await rig.until(lambda: _known(rig.state("energy")), "the register shown")
     assert station.triggered == ["BootNotification", "MeterValues"]
     assert Decimal(rig.state("energy")) == Decimal(station.register_wh) / 1000
 

@@ -85,11 +85,7 @@ async def _service(
 
 async def _until(rig: Rig, condition: Callable[[], bool]) -> None:
     """Until the simulated charger did what it does after its answer (its own task)."""
-    for _ in range(200):
-        if condition():
-            break
-        await rig.settle()
-    assert condition()
+    await rig.until(condition, "the charger's reaction to the command")
     # Its confirmation still has to reach it before the tests move the clock.
     await rig.settle()
 

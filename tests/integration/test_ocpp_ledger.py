@@ -333,7 +333,11 @@ async def test_hostile_signed_values_are_clear_outcomes_and_nothing_is_lost(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await alfen.wait_accepted()
     rig.drive_monotonic()  # the entry was reloaded with the options
-    assert "entered in the options differs from the charger's" in caplog.text
+    # The charger's key is read after the boot's own messages, then compared.
+    await rig.until(
+        lambda: "entered in the options differs from the charger's" in caplog.text,
+        "the keys compared",
+    )
     await charge_one_session(rig, alfen)
     expected.append(("non_mid_meter", "record 0: signature does not match the payload"))
 
@@ -457,12 +461,11 @@ async def test_a_new_key_from_the_charger_is_logged_and_kept(
     store_key = f"ev_charging_monitor.{rig.charger.entry_id}.signed"
 
     async def key_is(expected: str) -> None:
-        for _ in range(100):  # the key is asked for after the boot's own messages
+        def kept() -> bool:  # the key is asked for after the boot's own messages
             saved = hass_storage.get(store_key, {}).get("data", {}).get("charger_key")
-            if charger.signed.keys.charger == expected == saved:
-                return
-            await rig.settle()
-        raise AssertionError(f"key {expected} not kept")
+            return bool(charger.signed.keys.charger == expected == saved)
+
+        await rig.until(kept, f"key {expected} kept")
 
     first = alfen.public_key_hex
     await key_is(first)

@@ -61,10 +61,7 @@ ABB_MEASURANDS = (
 
 async def _configured(rig: Rig, sim: GenericOcpp16Charger, keys: int = 2) -> None:
     """Until the central system has set `keys` configuration keys (after the acceptance)."""
-    for _ in range(200):
-        if len(sim.changed) >= keys:
-            break
-        await rig.settle()
+    await rig.until(lambda: len(sim.changed) >= keys, f"{keys} configuration keys set")
     # What it sends after the keys (the read-back, the public key) gets its turns too.
     for _ in range(20):
         await rig.settle()
@@ -84,10 +81,7 @@ async def test_abb_terra_ac_with_the_generic_setup_boot_loops(
     sim = RebadgedAbb("TACW-REBADGED", password=PASSWORD)
     try:
         await rig.accept(sim)
-        for _ in range(400):
-            if sim.reboots >= 3:
-                break
-            await rig.settle()
+        await rig.until(lambda: sim.reboots >= 3, "three reboots")
         sim.comes_back = False  # let it rest
     finally:
         await sim.disconnect()
@@ -153,10 +147,10 @@ async def test_abb_terra_ac_reboot_mid_session_is_reported_as_a_stop(
         registry = hass.data[OCPP_REGISTRY]
         assert sim.charge_point_id in registry.book.open
         await sim.crash()  # a power cut, say: no stop now
-        for _ in range(400):
-            if sim.lost_stop is None and sim.charge_point_id not in registry.book.open:
-                break
-            await rig.settle()
+        await rig.until(
+            lambda: sim.lost_stop is None and sim.charge_point_id not in registry.book.open,
+            "the stop sent once back",
+        )
         assert sim.reboots == 1
         assert sim.charge_point_id not in registry.book.open
         await rig.send(sim.status("Finishing"))

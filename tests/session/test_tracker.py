@@ -254,7 +254,8 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     11 040 W is 184 Wh a minute. A: plugged at 0 (register 10 000), 184 Wh by the last
     poll at 60 s; it charged on to 120 s unseen (10 368) and left. B: plugged at 300 s,
     184 Wh by 360 s (10 552), when Home Assistant is back, 368 Wh by 420 s (10 736).
-    The charger's per-session counter restarts at each plug-in.
+    The charger's per-session counter restarts at each plug-in and counts whole Wh: its
+    184 stands for 184 to 185 Wh, so the split is taken in the middle, 184.5 Wh.
     """
     tracker = SessionTracker(max_power_w=22_080)
     tracker.update(
@@ -283,12 +284,12 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     assert started is not None
     assert ended.session.id == first_id
     assert ended.end_reason == "recovered"
-    # A took everything up to B's plug-in: 10 552 - 184 (B's counter) = 10 368, not only
-    # the 184 Wh of its last reading; 184 Wh more at 11 040 W is 60 s more than seen.
-    assert ended.session.energy_wh == Decimal(368)
-    assert ended.ended_at == T0 + timedelta(seconds=120)
+    # A took everything up to B's plug-in: 10 552 - 184.5 (B's counter) = 10 367.5, not
+    # only the 184 Wh of its last reading; 183.5 Wh more at 11 040 W is 59.84 s more.
+    assert ended.session.energy_wh == Decimal("367.5")
+    assert abs(ended.ended_at - (T0 + timedelta(seconds=60 + 59.837))) < timedelta(seconds=0.01)
     assert started.id != first_id
-    assert started.meter_start_wh == Decimal(10_368)
+    assert started.meter_start_wh == Decimal("10367.5")
     # B's 184 Wh need at least 30 s at the charger's 22 080 W: plugged by 330 s (at 300 s).
     assert started.started_at == T0 + timedelta(seconds=330)
     assert "plug_cycle_unseen" in started.flags
@@ -303,7 +304,7 @@ def test_car_swapped_while_home_assistant_was_down() -> None:
     )
     assert done is not None
     assert done.session.id == started.id
-    assert done.session.energy_wh == Decimal(368)
+    assert done.session.energy_wh == Decimal("368.5")
     assert done.ended_at >= done.session.started_at
 
 
@@ -312,8 +313,9 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     lower than before: a plug cycle went unseen, so two sessions, not one.
 
     A: 10 000 -> 10 184 (seen). B: 92 Wh on its counter when the charger answers again
-    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828). So B started at
-    10 644 - 92 = 10 552 and A took 368 Wh unseen: 120 s at its 11 040 W, until 180 s.
+    at 1 260 s (register 10 644), 184 Wh more by 1 320 s (10 828). B's counter counts
+    whole Wh (92 to 93), so B started at 10 644 - 92.5 = 10 551.5 and A took 367.5 Wh
+    unseen: 119.84 s at its 11 040 W, until 179.84 s.
     """
     tracker = SessionTracker(max_power_w=22_080)
     tracker.update(now=T0, mono=0, state=C, energy_wh=10_000, power_w=0, device_session_wh=0)
@@ -335,18 +337,18 @@ def test_car_swapped_while_the_charger_was_offline() -> None:
     )
     assert ended is not None
     assert started is not None
-    assert ended.session.energy_wh == Decimal(552)
-    assert ended.ended_at == T0 + timedelta(seconds=180)
+    assert ended.session.energy_wh == Decimal("551.5")
+    assert abs(ended.ended_at - (T0 + timedelta(seconds=60 + 119.837))) < timedelta(seconds=0.01)
     assert "plug_cycle_unseen" in ended.session.flags
     assert "recovered_after_restart" not in ended.session.flags
-    assert started.meter_start_wh == Decimal(10_552)
+    assert started.meter_start_wh == Decimal("10551.5")
     # 92 Wh take at least 15 s at 22 080 W.
     assert started.started_at == T0 + timedelta(seconds=1_245)
     _, done = tracker.update(
         now=T0 + timedelta(seconds=1_320), mono=1_320, state=A, energy_wh=10_828, power_w=0
     )
     assert done is not None
-    assert done.session.energy_wh == Decimal(92 + 184)
+    assert done.session.energy_wh == Decimal("92.5") + 184
 
 
 def test_meter_reset_while_offline_is_no_plug_cycle() -> None:
@@ -668,7 +670,7 @@ def test_swap_seen_on_a_billing_meter_finer_than_the_chargers_register() -> None
     was taken before it drew (counter 0, meter 50 000); it took 40 Wh unseen and left; B
     came and has 12 Wh on its counter when Home Assistant is back (meter 50 052, the
     charger's total still 20 000). Only the meter shows the counter restarted: A ends at
-    50 052 - 12 = 50 040, B starts there."""
+    50 052 - 12.5 = 50 039.5 (the counter's 12 is 12 to 13 Wh), B starts there."""
     tracker = SessionTracker(
         max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
     )
@@ -693,8 +695,93 @@ def test_swap_seen_on_a_billing_meter_finer_than_the_chargers_register() -> None
     )
     assert ended is not None
     assert started is not None
-    assert ended.session.energy_wh == Decimal(40)
-    assert started.meter_start_wh == Decimal(50_040)
+    assert ended.session.energy_wh == Decimal("39.5")
+    assert started.meter_start_wh == Decimal("50039.5")
+
+
+@pytest.mark.parametrize(
+    ("b_took", "counter", "split"), [("110.75", 110, "50030.25"), ("0", 0, "50030")]
+)
+def test_an_unseen_swap_split_by_a_whole_wh_counter_bills_neither_car_the_others_fraction(
+    b_took: str, counter: int, split: str
+) -> None:
+    """The fault matrix's process_kill_car_swap_while_down, once 1 Wh off: billed from a
+    fine meter (50 000.00 Wh when A's checkpoint was written), A took 30 Wh more unseen and
+    left; B came and took 110.75 Wh by the first poll after the restart, where its counter
+    (whole Wh, as the Vestel's u32 register) shows 110. B started somewhere between
+    50 140.75 - 111 and 50 140.75 - 110: taken in the middle, 50 030.25, each record is
+    within half a Wh of what its car took (taken at 110, A was billed 30.75 Wh and B 0.75 Wh
+    short, which with the meter's own rounding made the 1 Wh error). A counter still at 0
+    (B negotiating) counted nothing: the split is the register itself."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=C,
+        energy_wh=50_000,
+        power_w=11_040,
+        device_session_wh=0,
+        device_energy_wh=20_000,
+    )
+    tracker = _restored(tracker)
+    meter = Decimal(50_030) + Decimal(b_took)
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=1,
+        state=C if counter else B,
+        energy_wh=meter,
+        power_w=11_040 if counter else 0,
+        device_session_wh=counter,
+        device_energy_wh=20_100,
+    )
+    assert ended is not None
+    assert started is not None
+    assert started.meter_start_wh == Decimal(split)
+    assert abs(ended.session.energy_wh - 30) <= Decimal("0.5")
+    _, done = tracker.update(
+        now=T0 + timedelta(seconds=65), mono=6, state=A, energy_wh=meter + 15, power_w=0
+    )
+    assert done is not None
+    assert abs(done.session.energy_wh - (Decimal(b_took) + 15)) <= Decimal("0.5")
+    # Together they are the meter's change across both cars, exactly.
+    assert ended.session.energy_wh + done.session.energy_wh == meter + 15 - 50_000
+
+
+def test_an_unseen_swap_split_counts_what_flowed_before_the_meter_was_read() -> None:
+    """The same swap, the meter read afresh 0.2 s after the charger's counters (its poll
+    takes that long): at 11 040 W B took 0.613 Wh more by then (11 040 x 0.2 / 3600), which
+    is B's too. By hand: the meter shows 50 030 + 110.75 + 0.613 = 50 141.363; B started at
+    50 141.363 - 110.5 - 0.613 = 50 030.25, A took 30.25 (it took 30)."""
+    tracker = SessionTracker(
+        max_power_w=22_080, resolution_wh=None, device_resolution_wh=Decimal(100)
+    )
+    tracker.update(
+        now=T0,
+        mono=0,
+        state=C,
+        energy_wh=50_000,
+        power_w=11_040,
+        device_session_wh=0,
+        device_energy_wh=20_000,
+    )
+    tracker = _restored(tracker)
+    meter = Decimal("50141.363")
+    started, ended = tracker.update(
+        now=T0 + timedelta(seconds=60),
+        mono=1,
+        state=C,
+        energy_wh=meter,
+        power_w=11_040,
+        device_session_wh=110,
+        device_energy_wh=20_100,
+        billing_lag_s=0.2,
+    )
+    assert ended is not None
+    assert started is not None
+    assert started.meter_start_wh == Decimal("50030.25")
+    assert abs(ended.session.energy_wh - 30) <= Decimal("0.5")
 
 
 def test_restored_session_waits_for_the_billing_register() -> None:

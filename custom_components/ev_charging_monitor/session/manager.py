@@ -161,9 +161,13 @@ class ChargerSessions:
         source = billing_energy_source(self.hass, self.entry)
         mono = self.monotonic()
         paired = True
+        lag_s = 0.0
         if source.external:
             fresh = self.tracker.needs_fresh_register(mono)
             energy, paired = await self._external_energy(source, reading, fresh=fresh)
+            if fresh:
+                # The meter was read after the charger's counters, by the time its poll took.
+                lag_s = max(self.monotonic() - mono, 0.0)
         else:
             energy = reading.energy
         self.tracker.resolution_wh = (
@@ -183,6 +187,7 @@ class ChargerSessions:
             device_energy_wh=reading.energy,
             device_charging_s=_seconds(reading.extra.get("charging_time")),
             billing_paired=paired,
+            billing_lag_s=lag_s,
         )
         if source.external:
             reference = _decimal(reading.energy)

@@ -26,6 +26,9 @@ FLAG_UNSEEN = "plug_cycle_unseen"  # an unplug and a new plug-in happened betwee
 FLAG_SWAP_TIME_UNKNOWN = "swap_time_unknown"
 # A counter may run ahead of the wall clock's span by poll timing.
 COUNTER_SLACK_S = 5.0
+# A per-session energy counter in whole Wh shows what it has counted so far: the car took
+# between its value and one Wh more (the Vestel's u32 register, go-e's and ABB's Wh).
+COUNTER_STEP_WH = Decimal(1)
 
 
 def new_plug_cycle(
@@ -129,6 +132,19 @@ def seen_until(
     return last_seen + timedelta(seconds=min(seconds, span))
 
 
+def _counted_wh(device_session: Decimal) -> Decimal:
+    """The energy a per-session counter showing `device_session` stands for.
+
+    A counter in whole Wh hides up to a step: the middle of it, so that neither car pays
+    the other's fraction (taken as exact, the old car was billed up to 1 Wh of the new
+    one's, on top of the billing register's own rounding). A counter still at 0 counted
+    nothing yet (the car negotiating), and a finer one is taken as it reads.
+    """
+    if device_session > 0 and device_session == device_session.to_integral_value():
+        return device_session + COUNTER_STEP_WH / 2
+    return device_session
+
+
 @dataclass(frozen=True)
 class SwapPoint:
     """Where an unseen swap splits the old session from the new one."""
@@ -149,19 +165,21 @@ def locate_swap(
     counter_s: float | None,
     max_power_w: float,
     resolution_wh: Decimal | None,
+    lag_wh: Decimal = Decimal(0),
 ) -> SwapPoint:
     """Split `session` (the old car's) from the plug cycle found connected now.
 
     `register` is the billing register now, `device_session` the charger's per-session
     energy counter (it restarted at the new plug-in), `counter_s` its charging-time counter
-    of the present plug-in, if any.
+    of the present plug-in, if any. `lag_wh`: what the new car took between the counter's
+    read and the register's (a meter read afresh after the charger), also the new car's.
     """
     last_seen = session.last_reading_at
     last = session.meter_end_wh
     unseen_s = max((now - last_seen).total_seconds(), 0.0)
     start = None
     if device_session is not None and register >= last:
-        start = min(max(register - device_session, last), register)
+        start = min(max(register - _counted_wh(device_session) - lag_wh, last), register)
         if start - last > max_growth_wh(max_power_w, unseen_s, resolution_wh):
             start = None  # the register moved more than any car could take: no split
     if start is None:

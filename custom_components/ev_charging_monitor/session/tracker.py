@@ -77,6 +77,13 @@ class _Idle:
     register: Decimal
 
 
+def _energy_wh(power_w: float | None, seconds: float) -> Decimal:
+    """Energy at `power_w` over `seconds` (0 without a believable power)."""
+    if power_w is None or not math.isfinite(power_w) or power_w <= 0 or seconds <= 0:
+        return Decimal(0)
+    return Decimal(str(round(power_w * seconds / 3600, 3)))
+
+
 class SessionTracker:
     """Turns a charger's readings into sessions, one per plug cycle."""
 
@@ -143,6 +150,7 @@ class SessionTracker:
         device_energy_wh: float | Decimal | None = None,
         device_charging_s: float | None = None,
         billing_paired: bool = True,
+        billing_lag_s: float = 0.0,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Take one poll; return (a session that just started, a session that just ended).
 
@@ -151,7 +159,8 @@ class SessionTracker:
         per-session counter and total register (for telling plug cycles apart after a
         restart); `device_charging_s` its charging-time counter of the present plug-in.
         `billing_paired`: the billing register was read at the same moment as those
-        counters (False: another meter's last poll, which may be seconds older).
+        counters (False: another meter's last poll, which may be seconds older);
+        `billing_lag_s`: how much later it was read (a meter read afresh after the charger).
         Both results are set when a restart hid an unplug and a new plug-in.
         """
         if now.tzinfo is None:
@@ -248,6 +257,7 @@ class SessionTracker:
                 device_session,
                 device_energy,
                 paired=billing_paired,
+                lag_s=billing_lag_s,
             )
         if (
             session is not None
@@ -342,6 +352,7 @@ class SessionTracker:
         device_energy: Decimal | None,
         *,
         paired: bool,
+        lag_s: float = 0.0,
     ) -> tuple[ActiveSession | None, CompletedSession | None]:
         """Another plug-in happened unseen (Home Assistant down, or the charger offline).
 
@@ -366,6 +377,8 @@ class SessionTracker:
             counter_s=self._counter,
             max_power_w=self.max_power_w,
             resolution_wh=self.resolution_wh,
+            # What the new car took between the counters' read and the register's.
+            lag_wh=_energy_wh(power_w, lag_s),
         )
         if point.register > session.meter_end_wh:
             session.segments[-1].end_wh = point.register

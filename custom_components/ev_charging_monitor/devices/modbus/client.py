@@ -58,6 +58,9 @@ class ModbusTransport:
         self._client: AsyncModbusTcpClient | None = None
         self._lock = asyncio.Lock()
         self.requests = 0
+        # Closed for good (the entry unloaded): a request still under way, a keep-alive say,
+        # must not open a new connection to a device nobody uses any more.
+        self._closed = False
 
     @property
     def connected(self) -> bool:
@@ -93,7 +96,8 @@ class ModbusTransport:
             self._client = None
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection for good."""
+        self._closed = True
         async with self._lock:
             await self._drop()
 
@@ -108,6 +112,8 @@ class ModbusTransport:
         formatting a description each time was a measurable part of its overhead.
         """
         async with self._lock:
+            if self._closed:
+                raise DeviceConnectionError(f"{describe()}: the connection was closed")
             client = await self._ensure_connected()
             self.requests += 1
             try:
