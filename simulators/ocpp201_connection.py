@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from ocpp.v201 import ChargePoint
 
-from .ocpp_link import ClientConnection, open_websocket, unanswered_logged
+from .ocpp_link import ClientConnection, close_link, open_websocket, unanswered_logged
 
 SUBPROTOCOL = "ocpp2.0.1"
 
@@ -92,14 +92,7 @@ class StationConnection:
         ws, reader, session = self._ws, self._task, self._session
         self._ws = self._session = self._client = self._task = None
         self._accepted.clear()
-        try:
-            if ws is not None:
-                await ws.close()
-            if reader is not None:
-                await asyncio.gather(reader, return_exceptions=True)
-        finally:
-            if session is not None:
-                await session.close()
+        await close_link(ws, reader, session)
 
     async def send(self, payload: Any) -> Any:
         """Send any request; returns the confirmation."""

@@ -41,6 +41,7 @@ from ocpp.v16.enums import (
 
 from .ocpp_link import (
     ClientConnection,
+    close_link,
     open_websocket,
     stamp,
     unanswered_logged,
@@ -318,14 +319,7 @@ class GenericOcpp16Charger:
             ws, reader, session = self._ws, self._task, self._session
             self._ws = self._session = self._client = self._task = None
             self._accepted.clear()
-            try:
-                if ws is not None:
-                    await ws.close()
-                if reader is not None:
-                    await asyncio.gather(reader, return_exceptions=True)
-            finally:
-                if session is not None:
-                    await session.close()
+            await close_link(ws, reader, session)
 
     async def send(self, payload: Any) -> Any:
         """Send any request; returns the confirmation (None: queued while offline)."""

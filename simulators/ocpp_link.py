@@ -32,6 +32,23 @@ class ClientConnection:
         await self.ws.send_str(text)
 
 
+async def close_link(
+    ws: aiohttp.ClientWebSocketResponse | None,
+    reader: asyncio.Task[None] | None,
+    session: aiohttp.ClientSession | None,
+) -> None:
+    """Close a charger's websocket and wait for its reader; the client session is closed
+    even when this is cancelled (no "Unclosed client session" at a test's teardown)."""
+    try:
+        if ws is not None:
+            await ws.close()
+        if reader is not None:
+            await asyncio.gather(reader, return_exceptions=True)
+    finally:
+        if session is not None:
+            await session.close()
+
+
 def stamp(at: datetime) -> str:
     """A charger's time as OCPP writes it (UTC, whole seconds, Z)."""
     return at.isoformat(timespec="seconds").replace("+00:00", "Z")
