@@ -24,10 +24,12 @@ from cryptography.x509.oid import NameOID
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.const import CONF_PORT
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.ev_charging_monitor.authorization.manager import EVENT_AUTHORIZATION
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
@@ -109,14 +111,39 @@ class Rig:
             charger = self.hass.data[OCPP_REGISTRY].chargers[sim.charge_point_id]
             await self.until(lambda: charger.public_key is not None, "the meter's key read")
 
-    def state(self, key: str) -> str:
-        """The state of the charger's sensor `key` (its entity description's key)."""
+    def entity_id(self, domain: str, key: str) -> str:
+        """The charger's `domain` entity of description `key`."""
         assert self.charger is not None
         entity_id = er.async_get(self.hass).async_get_entity_id(
-            "sensor", DOMAIN, f"{self.charger.unique_id}_{key}"
+            domain, DOMAIN, f"{self.charger.unique_id}_{key}"
         )
-        assert entity_id is not None, key
-        state = self.hass.states.get(entity_id)
+        assert entity_id is not None, (domain, key)
+        return entity_id
+
+    def device_id(self) -> str:
+        """The charger's device."""
+        assert self.charger is not None
+        (device,) = dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.charger.entry_id
+        )
+        return device.id
+
+    async def service(
+        self, domain: str, service: str, data: dict[str, Any], user: MockUser | None = None
+    ) -> None:
+        """A service call as `user` (none: the system), then its effects settled."""
+        await self.hass.services.async_call(
+            domain,
+            service,
+            data,
+            blocking=True,
+            context=Context(user_id=None if user is None else user.id),
+        )
+        await self.settle()
+
+    def state(self, key: str) -> str:
+        """The state of the charger's sensor `key` (its entity description's key)."""
+        state = self.hass.states.get(self.entity_id("sensor", key))
         assert state is not None
         return state.state
 

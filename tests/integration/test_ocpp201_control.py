@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.ev_charging_monitor.authorization.manager import AUTHORIZATION
@@ -49,44 +47,15 @@ async def station() -> AsyncIterator[GenericOcpp201Station]:
     await sim.disconnect()
 
 
-def _entity(rig: Rig, domain: str, key: str) -> str:
-    assert rig.charger is not None
-    entity_id = er.async_get(rig.hass).async_get_entity_id(
-        domain, DOMAIN, f"{rig.charger.unique_id}_{key}"
-    )
-    assert entity_id is not None, (domain, key)
-    return entity_id
-
-
-def _device_id(rig: Rig) -> str:
-    assert rig.charger is not None
-    (device,) = dr.async_entries_for_config_entry(dr.async_get(rig.hass), rig.charger.entry_id)
-    return device.id
-
-
-async def _service(
-    rig: Rig, domain: str, service: str, data: dict[str, Any], user: MockUser | None = None
-) -> None:
-    await rig.hass.services.async_call(
-        domain,
-        service,
-        data,
-        blocking=True,
-        context=Context(user_id=None if user is None else user.id),
-    )
-    await rig.settle()
-
-
 async def _press(rig: Rig, key: str) -> None:
-    await _service(rig, "button", "press", {"entity_id": _entity(rig, "button", key)})
+    await rig.service("button", "press", {"entity_id": rig.entity_id("button", key)})
 
 
 async def _set_limit(rig: Rig, amps: float) -> None:
-    await _service(
-        rig,
+    await rig.service(
         "number",
         "set_value",
-        {"entity_id": _entity(rig, "number", "current_limit"), "value": amps},
+        {"entity_id": rig.entity_id("number", "current_limit"), "value": amps},
     )
 
 
@@ -140,9 +109,9 @@ async def test_current_limit_is_a_profile_and_the_power_follows(
     # By hand: 6 A x 3 phases x 230 V = 4140 W; 600 s of it = 690 Wh.
     assert rig.state("power") == "4140.0"
     assert station.register_wh - before == 690
-    assert hass.states.get(_entity(rig, "number", "current_limit")).state == "6.0"
+    assert hass.states.get(rig.entity_id("number", "current_limit")).state == "6.0"
     # The action takes the same way; 16 A would allow 11040 W, more than the car takes.
-    await _service(rig, DOMAIN, "set_current_limit", {"device_id": _device_id(rig), "current": 16})
+    await rig.service(DOMAIN, "set_current_limit", {"device_id": rig.device_id(), "current": 16})
     await rig.tick(600)
     await rig.send(station.charge(600, 11_000))
     assert rig.state("power") == "11000.0"
@@ -156,15 +125,15 @@ async def test_pause_and_resume(
     without one clears the profiles (ClearChargingProfile)."""
     await accept(rig, station)
     await _plug_in_and_start(rig, station)
-    switch = _entity(rig, "switch", "charging_enabled")
-    await _service(rig, "switch", "turn_off", {"entity_id": switch})
+    switch = rig.entity_id("switch", "charging_enabled")
+    await rig.service("switch", "turn_off", {"entity_id": switch})
     assert station.current_limit() == 0.0
     await rig.tick(600)
     await rig.send(station.charge(600, 11_000))
     assert rig.state("power") == "0.0"
     assert hass.states.get(switch).state == "off"
     # Never limited: resuming removes the integration's profiles.
-    await _service(rig, "switch", "turn_on", {"entity_id": switch})
+    await rig.service("switch", "turn_on", {"entity_id": switch})
     assert station.commands.count("ClearChargingProfile") == 2
     assert station.profiles == {}
     await rig.tick(600)
@@ -172,8 +141,8 @@ async def test_pause_and_resume(
     assert rig.state("power") == "11000.0"
     # With a limit, the pause resumes to it: 12 A x 230 V x 3 = 8280 W.
     await _set_limit(rig, 12)
-    await _service(rig, "switch", "turn_off", {"entity_id": switch})
-    await _service(rig, "switch", "turn_on", {"entity_id": switch})
+    await rig.service("switch", "turn_off", {"entity_id": switch})
+    await rig.service("switch", "turn_on", {"entity_id": switch})
     assert station.current_limit() == 12.0
     await rig.tick(600)
     await rig.send(station.charge(600, 11_000))
@@ -194,7 +163,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
     await rig.tick(60)
     await rig.send(station.plug_in())
     before = station.register_wh
-    await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
+    await rig.service(DOMAIN, "authorize", {"device_id": rig.device_id()}, hass_admin_user)
     await _until(rig, station, lambda: _status(rig) == "Charging", "the remote start charges")
     (start,) = station.remote_starts
     tag = start["id_token"]["id_token"]
@@ -244,11 +213,11 @@ async def test_reset_unlock_and_availability(
     assert station.registration == "Accepted"
     await _press(rig, "unlock_connector")
     assert station.unlocks == 1
-    available = _entity(rig, "switch", "available")
-    await _service(rig, "switch", "turn_off", {"entity_id": available})
+    available = rig.entity_id("switch", "available")
+    await rig.service("switch", "turn_off", {"entity_id": available})
     await _until(rig, station, lambda: _status(rig) == "Unavailable", "Unavailable")
     assert hass.states.get(available).state == "off"
-    await _service(rig, "switch", "turn_on", {"entity_id": available})
+    await rig.service("switch", "turn_on", {"entity_id": available})
     await _until(rig, station, lambda: _status(rig) == "Available", "Available")
     assert hass.states.get(available).state == "on"
     # During a transaction the reset is Scheduled: no error, the station restarts after it.
@@ -334,14 +303,14 @@ async def test_an_offline_station_is_a_translated_error(
     await station.disconnect()
     await rig.settle()
     with pytest.raises(HomeAssistantError) as offline:
-        await _service(
-            rig, DOMAIN, "set_current_limit", {"device_id": _device_id(rig), "current": 10}
+        await rig.service(
+            DOMAIN, "set_current_limit", {"device_id": rig.device_id(), "current": 10}
         )
     assert offline.value.translation_key == "ocpp_charger_offline"
     assert "is not connected to the OCPP central system" in str(offline.value)
     assert offline.value.translation_placeholders["action"] == "SetChargingProfile"
     with pytest.raises(HomeAssistantError) as stopping:
-        await _service(rig, DOMAIN, "stop_charging", {"device_id": _device_id(rig)})
+        await rig.service(DOMAIN, "stop_charging", {"device_id": rig.device_id()})
     assert stopping.value.translation_key == "ocpp_charger_offline"
     # Named as the station's OCPP version names it.
     assert stopping.value.translation_placeholders["action"] == "RequestStopTransaction"
@@ -458,7 +427,7 @@ async def test_a_restart_between_remote_start_and_transaction_keeps_the_person(
     await rig.send(station.status("Available"))
     await rig.tick(60)
     await rig.send(station.plug_in())
-    await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
+    await rig.service(DOMAIN, "authorize", {"device_id": rig.device_id()}, hass_admin_user)
     await _until(rig, station, lambda: station.pending_remote_start is not None, "the remote start")
     assert station.pending_remote_start is not None
     token, remote_start_id = station.pending_remote_start
@@ -510,7 +479,7 @@ async def test_a_remote_start_token_expires(
     await accept(rig, station)
     await rig.send(station.status("Available"))
     await rig.send(station.plug_in())
-    await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
+    await rig.service(DOMAIN, "authorize", {"device_id": rig.device_id()}, hass_admin_user)
     await _until(rig, station, lambda: station.pending_remote_start is not None, "the remote start")
     assert station.pending_remote_start is not None
     await rig.tick(11 * 60)

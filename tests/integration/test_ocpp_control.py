@@ -14,14 +14,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockUser
@@ -55,34 +53,6 @@ async def generic() -> AsyncIterator[GenericOcpp16Charger]:
     await sim.disconnect()
 
 
-def _entity(rig: Rig, domain: str, key: str) -> str:
-    assert rig.charger is not None
-    entity_id = er.async_get(rig.hass).async_get_entity_id(
-        domain, DOMAIN, f"{rig.charger.unique_id}_{key}"
-    )
-    assert entity_id is not None, (domain, key)
-    return entity_id
-
-
-def _device_id(rig: Rig) -> str:
-    assert rig.charger is not None
-    (device,) = dr.async_entries_for_config_entry(dr.async_get(rig.hass), rig.charger.entry_id)
-    return device.id
-
-
-async def _service(
-    rig: Rig, domain: str, service: str, data: dict[str, Any], user: MockUser | None = None
-) -> None:
-    await rig.hass.services.async_call(
-        domain,
-        service,
-        data,
-        blocking=True,
-        context=Context(user_id=None if user is None else user.id),
-    )
-    await rig.settle()
-
-
 async def _until(rig: Rig, condition: Callable[[], bool]) -> None:
     """Until the simulated charger did what it does after its answer (its own task)."""
     await rig.until(condition, "the charger's reaction to the command")
@@ -96,11 +66,10 @@ def _status(rig: Rig) -> str | None:
 
 
 async def _set_limit(rig: Rig, amps: float) -> None:
-    await _service(
-        rig,
+    await rig.service(
         "number",
         "set_value",
-        {"entity_id": _entity(rig, "number", "current_limit"), "value": amps},
+        {"entity_id": rig.entity_id("number", "current_limit"), "value": amps},
     )
 
 
@@ -144,13 +113,13 @@ async def test_current_limit_is_a_profile_and_the_power_follows(
     # By hand: 10 A x 230 V x 3 phases = 6900 W; 600 s of it = 1150 Wh.
     assert rig.state("power") == "6900.0"
     assert generic.register_wh - before == 1150
-    assert hass.states.get(_entity(rig, "number", "current_limit")).state == "10.0"
+    assert hass.states.get(rig.entity_id("number", "current_limit")).state == "10.0"
     # The action takes the same way; 16 A would allow 11040 W, more than the car takes.
-    await _service(rig, DOMAIN, "set_current_limit", {"device_id": _device_id(rig), "current": 16})
+    await rig.service(DOMAIN, "set_current_limit", {"device_id": rig.device_id(), "current": 16})
     await rig.tick(600)
     await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "11000.0"
-    await _service(rig, DOMAIN, "set_current_limit", {"device_id": _device_id(rig), "current": 8})
+    await rig.service(DOMAIN, "set_current_limit", {"device_id": rig.device_id(), "current": 8})
     await rig.tick(600)
     await rig.send(generic.charge(600, 11_000))
     # By hand: 8 A x 230 V x 3 = 5520 W.
@@ -165,17 +134,17 @@ async def test_pause_and_resume(
     await rig.accept(generic)
     await _plug_in_and_start(rig, generic)
     await _set_limit(rig, 12)
-    switch = _entity(rig, "switch", "charging_enabled")
+    switch = rig.entity_id("switch", "charging_enabled")
     assert hass.states.get(switch).state == "on"
-    await _service(rig, "switch", "turn_off", {"entity_id": switch})
+    await rig.service("switch", "turn_off", {"entity_id": switch})
     assert generic.current_limit() == 0.0
     await rig.tick(600)
     await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "0.0"
     assert hass.states.get(switch).state == "off"
     # The number keeps showing the limit it resumes with.
-    assert hass.states.get(_entity(rig, "number", "current_limit")).state == "12.0"
-    await _service(rig, "switch", "turn_on", {"entity_id": switch})
+    assert hass.states.get(rig.entity_id("number", "current_limit")).state == "12.0"
+    await rig.service("switch", "turn_on", {"entity_id": switch})
     assert generic.current_limit() == 12.0
     await rig.tick(600)
     await rig.send(generic.charge(600, 11_000))
@@ -211,7 +180,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
     # would keep the cards of its local list from charging while Home Assistant is away).
     assert generic.current_limit() is None
     before = generic.register_wh
-    await _service(rig, DOMAIN, "authorize", {"device_id": _device_id(rig)}, hass_admin_user)
+    await rig.service(DOMAIN, "authorize", {"device_id": rig.device_id()}, hass_admin_user)
     await _until(rig, lambda: _status(rig) == "Charging")
     (tag,) = generic.remote_starts
     assert tag.startswith("HA")
@@ -222,7 +191,7 @@ async def test_remote_start_for_a_user_and_remote_stop(
         await rig.tick(600)
         await rig.send(generic.charge(600, 11_000))
     assert rig.state("power") == "11000.0"
-    await _service(rig, "button", "press", {"entity_id": _entity(rig, "button", "stop_charging")})
+    await rig.service("button", "press", {"entity_id": rig.entity_id("button", "stop_charging")})
     await _until(rig, lambda: _status(rig) == "Finishing")
     assert generic.transaction_id is None
     assert "RemoteStopTransaction" in generic.commands
@@ -276,21 +245,19 @@ async def test_reset_unlock_and_availability(
     await _set_limit(rig, 10)
     # A charger that forgets its profiles when it restarts.
     generic.profiles.clear()
-    await _service(rig, "button", "press", {"entity_id": _entity(rig, "button", "restart")})
+    await rig.service("button", "press", {"entity_id": rig.entity_id("button", "restart")})
     assert generic.resets == ["Soft"]
     await generic.wait_accepted()
     await _until(rig, lambda: generic.current_limit() == 10.0)
     assert generic.online
-    await _service(
-        rig, "button", "press", {"entity_id": _entity(rig, "button", "unlock_connector")}
-    )
+    await rig.service("button", "press", {"entity_id": rig.entity_id("button", "unlock_connector")})
     assert generic.unlocks == 1
-    available = _entity(rig, "switch", "available")
+    available = rig.entity_id("switch", "available")
     assert hass.states.get(available).state == "on"
-    await _service(rig, "switch", "turn_off", {"entity_id": available})
+    await rig.service("switch", "turn_off", {"entity_id": available})
     await _until(rig, lambda: hass.states.get(available).state == "off")
     assert rig.state("status") == "no_vehicle"
-    await _service(rig, "switch", "turn_on", {"entity_id": available})
+    await rig.service("switch", "turn_on", {"entity_id": available})
     await _until(rig, lambda: hass.states.get(available).state == "on")
     assert [c for c in generic.commands if c == "ChangeAvailability"] == ["ChangeAvailability"] * 2
 
@@ -310,13 +277,13 @@ async def test_a_refusing_charger_is_a_translated_error(
     assert "refused SetChargingProfile: Rejected" in str(refused.value)
     generic.forced["UnlockConnector"] = "UnlockFailed"
     with pytest.raises(HomeAssistantError) as failed:
-        await _service(
-            rig, "button", "press", {"entity_id": _entity(rig, "button", "unlock_connector")}
+        await rig.service(
+            "button", "press", {"entity_id": rig.entity_id("button", "unlock_connector")}
         )
     assert failed.value.translation_placeholders["status"] == "UnlockFailed"
     generic.forced["Reset"] = "NotSupported"  # not a Reset status: a CallError
     with pytest.raises(HomeAssistantError) as unsupported:
-        await _service(rig, "button", "press", {"entity_id": _entity(rig, "button", "restart")})
+        await rig.service("button", "press", {"entity_id": rig.entity_id("button", "restart")})
     assert unsupported.value.translation_key == "ocpp_command_not_supported"
     # The charger and its session are unharmed; the next command it takes works.
     generic.forced.clear()
@@ -338,13 +305,13 @@ async def test_an_offline_charger_is_a_translated_error(
     await generic.disconnect()
     await rig.settle()
     with pytest.raises(HomeAssistantError) as offline:
-        await _service(
-            rig, DOMAIN, "set_current_limit", {"device_id": _device_id(rig), "current": 10}
+        await rig.service(
+            DOMAIN, "set_current_limit", {"device_id": rig.device_id(), "current": 10}
         )
     assert offline.value.translation_key == "ocpp_charger_offline"
     assert "is not connected to the OCPP central system" in str(offline.value)
     with pytest.raises(HomeAssistantError) as stopping:
-        await _service(rig, DOMAIN, "stop_charging", {"device_id": _device_id(rig)})
+        await rig.service(DOMAIN, "stop_charging", {"device_id": rig.device_id()})
     assert stopping.value.translation_key == "ocpp_charger_offline"
 
 
@@ -474,8 +441,8 @@ async def test_a_charger_without_local_list_or_profiles_is_told_once(
     assert await rig.send(generic.authorize(OTHER_CARD)) == "Invalid"
     for _ in range(2):  # a pause needs a profile
         with pytest.raises(HomeAssistantError) as unsupported:
-            await _service(
-                rig, "switch", "turn_off", {"entity_id": _entity(rig, "switch", "charging_enabled")}
+            await rig.service(
+                "switch", "turn_off", {"entity_id": rig.entity_id("switch", "charging_enabled")}
             )
         assert unsupported.value.translation_key == "ocpp_command_not_supported"
     assert caplog.text.count("has no local authorization list") == 1
@@ -527,8 +494,8 @@ async def test_a_pause_survives_a_restart_of_home_assistant(
     await rig.accept(generic)
     await _plug_in_and_start(rig, generic)
     await _set_limit(rig, 10)
-    switch = _entity(rig, "switch", "charging_enabled")
-    await _service(rig, "switch", "turn_off", {"entity_id": switch})
+    switch = rig.entity_id("switch", "charging_enabled")
+    await rig.service("switch", "turn_off", {"entity_id": switch})
     assert rig.charger is not None
     assert rig.central is not None
     assert await hass.config_entries.async_unload(rig.charger.entry_id)
@@ -543,7 +510,7 @@ async def test_a_pause_survives_a_restart_of_home_assistant(
     await rig.send(generic.meter_values(0))
     assert hass.states.get(switch).state == "off"
     assert generic.current_limit() == 0.0
-    await _service(rig, "switch", "turn_on", {"entity_id": switch})
+    await rig.service("switch", "turn_on", {"entity_id": switch})
     # The limit set before the restart: 10 A x 230 V x 3 = 6900 W.
     assert generic.current_limit() == 10.0
     await rig.tick(600)

@@ -15,7 +15,6 @@ import aiohttp
 import jsonschema
 import pytest
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
@@ -222,15 +221,6 @@ async def test_a_nonstandard_context_is_confirmed_where_the_model_sends_it(
     assert (result is not None) is confirmed
 
 
-def _entity_id(hass: HomeAssistant, rig: Rig, key: str) -> str:
-    assert rig.charger is not None
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{rig.charger.unique_id}_{key}"
-    )
-    assert entity_id is not None, key
-    return entity_id
-
-
 async def test_error_code_sensor_and_one_fault_event(hass: HomeAssistant, rig: Rig) -> None:
     """Faulted with GroundFailure: the sensor and one event; NoError clears, no repeat."""
     faults: list[dict[str, Any]] = []
@@ -238,8 +228,8 @@ async def test_error_code_sensor_and_one_fault_event(hass: HomeAssistant, rig: R
     sim = GenericOcpp16Charger("CP-FAULT", password=PASSWORD)
     try:
         await rig.accept(sim)
-        error = _entity_id(hass, rig, "ocpp_error_code")
-        vendor = _entity_id(hass, rig, "ocpp_vendor_error_code")
+        error = rig.entity_id("sensor", "ocpp_error_code")
+        vendor = rig.entity_id("sensor", "ocpp_vendor_error_code")
         state = hass.states.get(error)
         assert state is not None
         assert state.attributes["options"] == ERROR_CODE_STATES
@@ -319,12 +309,12 @@ async def test_a_fault_of_the_whole_charger_is_shown_and_told(
 
     try:
         await rig.accept(sim)
-        error = _entity_id(hass, rig, "ocpp_error_code")
+        error = rig.entity_id("sensor", "ocpp_error_code")
         await rig.send(sim.status("Preparing"))
         await station("Faulted", "UnderVoltage")
         assert hass.states.get(error).state == "under_voltage"  # type: ignore[union-attr]
         assert rig.state("status") == "connected"  # the plug's state, from connector 1
-        vendor = hass.states.get(_entity_id(hass, rig, "ocpp_vendor_error_code"))
+        vendor = hass.states.get(rig.entity_id("sensor", "ocpp_vendor_error_code"))
         assert vendor is not None
         assert vendor.attributes["info"] == "Mains phase L2 missing"
         # The connector's own error goes first while both have one.
@@ -348,7 +338,7 @@ async def test_abb_null_info_is_no_text(hass: HomeAssistant, rig: Rig) -> None:
     try:
         await rig.accept(sim)
         await rig.send(sim.status("Faulted", "GroundFailure", vendor_error_code="0x0004"))
-        vendor = hass.states.get(_entity_id(hass, rig, "ocpp_vendor_error_code"))
+        vendor = hass.states.get(rig.entity_id("sensor", "ocpp_vendor_error_code"))
         assert vendor is not None
         assert vendor.state == "0x0004"
         assert vendor.attributes["info"] is None
