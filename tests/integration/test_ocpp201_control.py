@@ -11,6 +11,7 @@ energies are worked out by hand in the comments (3 phases at 230 V).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -292,6 +293,33 @@ async def test_a_station_that_does_not_answer_is_a_timeout(
     station.silent.clear()
     await _press(rig, "unlock_connector")
     assert station.unlocks == 1
+
+
+async def test_a_station_that_goes_away_before_answering_is_offline_at_once(
+    hass: HomeAssistant, rig: Rig, station: GenericOcpp201Station
+) -> None:
+    """A request waiting for its answer ends when the connection closes: the clock stands
+    still here, so only the closed connection can end it (the library waits 30 s)."""
+    await accept(rig, station)
+    await rig.send(station.status("Available"))
+    station.silent.add("UnlockConnector")
+    pressed = asyncio.ensure_future(_press(rig, "unlock_connector"))
+
+    async def real_until(done: Callable[[], bool], what: str) -> None:
+        # Not the rig's wait: Home Assistant's "until done" would wait for the press too.
+        deadline = time.clock_gettime(time.CLOCK_MONOTONIC) + 60
+        while not done():
+            assert time.clock_gettime(time.CLOCK_MONOTONIC) < deadline, what
+            await hass.async_add_executor_job(time.sleep, 0.01)
+
+    await real_until(lambda: "UnlockConnector" in station.commands, "the request arrived")
+    await station.disconnect()
+    await real_until(pressed.done, "the press ended")
+    with pytest.raises(HomeAssistantError) as gone:
+        await pressed
+    assert gone.value.translation_key == "ocpp_charger_offline"
+    assert gone.value.translation_placeholders["action"] == "UnlockConnector"
+    assert station.unlocks == 0
 
 
 async def test_an_offline_station_is_a_translated_error(

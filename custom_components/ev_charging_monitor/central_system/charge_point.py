@@ -140,9 +140,7 @@ class CentralChargePoint(CentralConnection, ChargePoint):
     async def _configuration_value(self, name: str) -> str | None:
         """A configuration key's value (GetConfiguration); None when it has none."""
         try:
-            result = await self.call(  # type: ignore[no-untyped-call]
-                call.GetConfiguration(key=[name])
-            )
+            result = await self.call(call.GetConfiguration(key=[name]))
         except Exception as err:
             LOGGER.debug("%s did not give its %s: %s", self.id, name, err)
             return None

@@ -172,7 +172,7 @@ class CentralChargingStation(CentralConnection, ChargePoint):
         quirks = charger.quirks = self.quirks
         charger.measurands = await async_configure_meter_201(self.call, self.id, quirks)
         try:
-            await self.call(  # type: ignore[no-untyped-call]
+            await self.call(
                 call.TriggerMessage(requested_message=MessageTriggerEnumType.meter_values)
             )
         except Exception as err:

@@ -45,6 +45,42 @@ class CentralConnection(ChargePoint):
         self.boot: BootInfo | None = None
         # Messages stamped before this are queued ones (message_time.py).
         self.connected_at = datetime.now(UTC)
+        # Set once the connection is gone: a charger that went away answers nothing, so a
+        # request still waiting ends then, not at the library's timeout 30 s later.
+        self.closed = asyncio.Event()
+
+    async def start(self) -> None:
+        """Read and answer its messages until the connection closes."""
+        try:
+            await super().start()  # type: ignore[no-untyped-call]
+        finally:
+            self.closed.set()
+
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        """The library's request, ended by ConnectionError when the connection closes
+        before the answer came."""
+        if self.closed.is_set():
+            raise ConnectionError(f"{self.id} is disconnected")
+        answer = asyncio.ensure_future(
+            super().call(payload, suppress, unique_id, skip_schema_validation)  # type: ignore[no-untyped-call]
+        )
+        gone = asyncio.ensure_future(self.closed.wait())
+        try:
+            await asyncio.wait((answer, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not answer.done():
+                answer.cancel()
+        if not answer.cancelled() and answer.done():
+            return answer.result()
+        await asyncio.gather(answer, return_exceptions=True)
+        raise ConnectionError(f"{self.id} disconnected before it answered {type(payload).__name__}")
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
@@ -72,7 +108,7 @@ class CentralConnection(ChargePoint):
         """Ask the charger for a BootNotification (after it was accepted)."""
         payload, arguments = self.boot_trigger
         try:
-            await self.call(payload(**arguments))  # type: ignore[no-untyped-call]
+            await self.call(payload(**arguments))
         except (TimeoutError, ConnectionError, asyncio.CancelledError):
             LOGGER.debug("%s did not take the boot trigger; it boots again by itself", self.id)
         except Exception as err:

@@ -138,7 +138,7 @@ class CentralSystemServer:
             charger.set_connected(True)
         LOGGER.debug("OCPP charger %s connected (%s)", charge_point_id, protocol)
         try:
-            await charge_point.start()  # type: ignore[no-untyped-call]
+            await charge_point.start()
         except ConnectionClosedError:
             pass
         except asyncio.CancelledError:
