@@ -9,11 +9,14 @@ ChargePoint (which adds only the version's messages and schemas to the same base
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from uuid import uuid4
 
 from homeassistant.core import HomeAssistant
 from ocpp.charge_point import ChargePoint
+from ocpp.messages import MessageType
 
 from ..const import LOGGER
 from .charger import BootInfo, OcppCharger
@@ -48,6 +51,10 @@ class CentralConnection(ChargePoint):
         # Set once the connection is gone: a charger that went away answers nothing, so a
         # request still waiting ends then, not at the library's timeout 30 s later.
         self.closed = asyncio.Event()
+        # The ids of our requests waiting for their answers, and those answered (an answer
+        # read just before the connection closed is still being checked by the library).
+        self._waiting: set[str] = set()
+        self._answered: set[str] = set()
 
     async def start(self) -> None:
         """Read and answer its messages until the connection closes."""
@@ -64,19 +71,25 @@ class CentralConnection(ChargePoint):
         skip_schema_validation: bool = False,
     ) -> Any:
         """The library's request, ended by ConnectionError when the connection closes
-        before the answer came."""
+        before its answer came."""
         if self.closed.is_set():
             raise ConnectionError(f"{self.id} is disconnected")
+        unique_id = unique_id or str(uuid4())
+        self._waiting.add(unique_id)
         answer = asyncio.ensure_future(
             super().call(payload, suppress, unique_id, skip_schema_validation)  # type: ignore[no-untyped-call]
         )
         gone = asyncio.ensure_future(self.closed.wait())
         try:
             await asyncio.wait((answer, gone), return_when=asyncio.FIRST_COMPLETED)
+            if not answer.done() and unique_id in self._answered:
+                await asyncio.wait((answer,))
         finally:
             gone.cancel()
             if not answer.done():
                 answer.cancel()
+            self._waiting.discard(unique_id)
+            self._answered.discard(unique_id)
         if not answer.cancelled() and answer.done():
             return answer.result()
         await asyncio.gather(answer, return_exceptions=True)
@@ -84,11 +97,23 @@ class CentralConnection(ChargePoint):
 
     async def route_message(self, raw_msg: str) -> None:
         """Handle one message; commands it causes are sent after its answer (control.py)."""
+        if self._waiting:
+            self._note_answer(raw_msg)
         token = HANDLING.set((self.id, asyncio.current_task()))
         try:
             await super().route_message(raw_msg)  # type: ignore[no-untyped-call]
         finally:
             HANDLING.reset(token)
+
+    def _note_answer(self, raw_msg: str) -> None:
+        """Remember that one of our waiting requests got its answer (CALLRESULT/CALLERROR)."""
+        try:
+            message = json.loads(raw_msg)
+            answer = message[0] in (MessageType.CallResult, MessageType.CallError)
+            if answer and (unique_id := str(message[1])) in self._waiting:
+                self._answered.add(unique_id)
+        except (ValueError, TypeError, LookupError):
+            pass  # not an answer the library could read either
 
     @property
     def quirks(self) -> Quirks:
