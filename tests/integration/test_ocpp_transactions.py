@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from ocpp.v16 import call
 from ocpp.v16.enums import Reason
@@ -47,11 +47,9 @@ from ocpp.v201.enums import (
 
 from custom_components.ev_charging_monitor.authorization.manager import (
     AUTHORIZATION,
-    AuthorizationManager,
 )
 from custom_components.ev_charging_monitor.central_system.registry import OCPP_REGISTRY
 from custom_components.ev_charging_monitor.const import DOMAIN
-from custom_components.ev_charging_monitor.session.manager import EVENT_SESSION_STARTED
 from simulators.ocpp201_charger import GenericOcpp201Station
 from simulators.ocpp_charger import GenericOcpp16Charger
 from simulators.ocpp_link import stamp
@@ -59,9 +57,8 @@ from simulators.ocpp_link import stamp
 from .ocpp_rig import PASSWORD, Rig
 from .test_authorization import CARD, OTHER_CARD, _add_card, _set_up_authorization
 from .test_ocpp201 import accept as accept_201
+from .test_ocpp_offline import STEP_WH, T0, _charge, _ready, _restart
 
-STEP_WH = 1833  # one 10-minute meter value at 11 kW
-T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 LOST_AFTER_S = 300  # how long after a boot a free connector's transaction may still stop
 
 
@@ -81,43 +78,6 @@ async def sim() -> AsyncIterator[GenericOcpp16Charger]:
     charger = GenericOcpp16Charger("CP-TX", password=PASSWORD, serial="TX-1", at=T0)
     yield charger
     await charger.disconnect()
-
-
-async def _ready(hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger) -> list[str]:
-    """Card known, charger accepted and idle; returns the ids of sessions that start."""
-    await _set_up_authorization(hass)
-    _add_card(hass.data[AUTHORIZATION])
-    await rig.accept(sim)
-    await rig.send(sim.status("Available"))
-    await rig.send(sim.meter_values(0))
-    started: list[str] = []
-    hass.bus.async_listen(
-        EVENT_SESSION_STARTED, callback(lambda e: started.append(e.data["session_id"]))
-    )
-    return started
-
-
-async def _charge(rig: Rig, sim: GenericOcpp16Charger, steps: int) -> None:
-    """`steps` x 10 minutes at 11 kW, both clocks moving, one MeterValues each."""
-    for _ in range(steps):
-        await rig.tick(600)
-        await rig.send(sim.charge(600, 11_000))
-
-
-async def _restart(hass: HomeAssistant, rig: Rig, sim: GenericOcpp16Charger) -> None:
-    """Home Assistant stops (the process' memory gone, the stores kept) and starts again;
-    the charger is cut off meanwhile (it queues its transaction messages)."""
-    assert rig.charger is not None
-    assert rig.central is not None
-    assert await hass.config_entries.async_unload(rig.charger.entry_id)
-    assert await hass.config_entries.async_unload(rig.central.entry_id)
-    await sim.go_offline()
-    del hass.data[OCPP_REGISTRY]
-    hass.data[AUTHORIZATION] = await AuthorizationManager.async_load(hass)
-    assert await hass.config_entries.async_setup(rig.central.entry_id)
-    assert await hass.config_entries.async_setup(rig.charger.entry_id)
-    await hass.async_block_till_done()
-    rig.drive_monotonic()
 
 
 async def _records(rig: Rig, count: int) -> list[dict[str, Any]]:
