@@ -19,6 +19,8 @@ from ocpp.v201.enums import (
     SendLocalListStatusEnumType,
 )
 
+from .ocpp_profiles import allowed_power, limit_in_force
+
 EVSE_ID: Final = 1
 CONNECTOR_ID: Final = 1
 # Measurand lists of SampledDataCtrlr: a list with one the station cannot sample is Rejected.
@@ -95,20 +97,13 @@ class StationControl:
 
     def current_limit(self) -> float | None:
         """The limit in force in A: the transaction's own profile, else the default one."""
-        by_purpose = {
-            profile["purpose"]: profile["limit"]
-            / (1 if profile["unit"] == "A" else self.voltage * self.phases)
-            for profile in self.profiles.values()
-            if profile["purpose"] != "TxProfile" or profile["transaction_id"] == self.transaction_id
-        }
-        return by_purpose.get("TxProfile", by_purpose.get("TxDefaultProfile"))
+        return limit_in_force(
+            self.profiles.values(), self.transaction_id, self.voltage * self.phases
+        )
 
     def offered_power(self, power_w: float) -> float:
         """What the car draws when it would take `power_w`: at most the limit allows."""
-        limit = self.current_limit()
-        if limit is None:
-            return power_w
-        return min(power_w, limit * self.voltage * self.phases)
+        return allowed_power(power_w, self.current_limit(), self.voltage * self.phases)
 
     def take_profile(self, evse_id: int, profile: dict[str, Any]) -> str:
         """SetChargingProfile: kept by id unless refused (K01)."""

@@ -47,6 +47,7 @@ from .ocpp_link import (
     unanswered_logged,
     wait_real_time,
 )
+from .ocpp_profiles import allowed_power, limit_in_force
 
 type _Handler = Callable[..., Any]
 handles = cast(Callable[[Action], Callable[[_Handler], _Handler]], on)
@@ -472,20 +473,13 @@ class GenericOcpp16Charger:
 
     def current_limit(self) -> float | None:
         """The limit in force in A: the transaction's own profile, else the default one."""
-        by_purpose = {
-            profile["purpose"]: profile["limit"]
-            / (1 if profile["unit"] == "A" else self.voltage * self.phases)
-            for profile in self.profiles.values()
-            if profile["purpose"] != "TxProfile" or profile["transaction_id"] == self.transaction_id
-        }
-        return by_purpose.get("TxProfile", by_purpose.get("TxDefaultProfile"))
+        return limit_in_force(
+            self.profiles.values(), self.transaction_id, self.voltage * self.phases
+        )
 
     def offered_power(self, power_w: float) -> float:
         """What the car draws when it would take `power_w`: at most the limit allows."""
-        limit = self.current_limit()
-        if limit is None:
-            return power_w
-        return min(power_w, limit * self.voltage * self.phases)
+        return allowed_power(power_w, self.current_limit(), self.voltage * self.phases)
 
     def take_profile(self, connector_id: int, profile: dict[str, Any]) -> str:
         """SetChargingProfile: keep it (by id) unless refused."""
